@@ -1,0 +1,80 @@
+//! `GET /obp/{version}/users/current`, OBP's "Get User (Current)".
+//!
+//! Served for every version from v3.0.0 to v5.1.0 (OBP's new-style endpoints, where an
+//! authentication failure answers 401). The shape is OBP's `UserJsonV300`.
+
+use http::{Response, StatusCode};
+use serde::Serialize;
+
+use super::{Body, json};
+use crate::auth::Principal;
+
+/// The lowest and highest OBP versions served, as (major, minor, patch).
+const VERSIONS: ((u32, u32, u32), (u32, u32, u32)) = ((3, 0, 0), (5, 1, 0));
+
+/// True for `/obp/vX.Y.Z/users/current` with X.Y.Z in the served range.
+pub fn is_current_user_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/obp/v") else {
+        return false;
+    };
+    let Some(version) = rest.strip_suffix("/users/current") else {
+        return false;
+    };
+    parse_version(version).is_some_and(|v| v >= VERSIONS.0 && v <= VERSIONS.1)
+}
+
+fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = v.split('.');
+    let mut next = || parts.next().and_then(|p| p.parse::<u32>().ok().filter(|_| p.len() <= 3));
+    let parsed = (next()?, next()?, next()?);
+    parts.next().is_none().then_some(parsed)
+}
+
+#[derive(Serialize)]
+struct List<T> {
+    list: Vec<T>,
+}
+
+#[derive(Serialize)]
+struct CurrentUser<'a> {
+    user_id: &'a str,
+    email: &'a str,
+    provider_id: &'a str,
+    provider: &'a str,
+    username: &'a str,
+    entitlements: List<()>,
+    views: List<()>,
+}
+
+/// Answers with the caller's user record.
+pub fn current_user(principal: &Principal) -> Response<Body> {
+    let user = &principal.user;
+    json(
+        StatusCode::OK,
+        &CurrentUser {
+            user_id: &user.user_id,
+            email: "",
+            provider_id: &user.username,
+            provider: &user.provider,
+            username: &user.username,
+            entitlements: List { list: Vec::new() },
+            views: List { list: Vec::new() },
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_in_range_are_served() {
+        for ok in ["v3.0.0", "v3.1.0", "v4.0.0", "v5.0.0", "v5.1.0"] {
+            assert!(is_current_user_path(&format!("/obp/{ok}/users/current")), "{ok}");
+        }
+        for bad in ["v2.0.0", "v5.2.0", "v6.0.0", "v5.1", "v5.1.0.1", "vx.y.z", "v05.1.0000"] {
+            assert!(!is_current_user_path(&format!("/obp/{bad}/users/current")), "{bad}");
+        }
+        assert!(!is_current_user_path("/obp/v4.0.0/users/current/"));
+    }
+}

@@ -1,0 +1,105 @@
+//! The application: shared state built once from a [`Config`], a bound listener, and the run
+//! loop with graceful shutdown.
+//!
+//! [`App::bind`] does everything that can fail before serving (open and probe the store, bind
+//! the socket), so a bad deployment fails at start with a clear message instead of on the first
+//! request. [`App::run`] serves until the shutdown future resolves, drains, and flushes.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::auth::DauthVerifier;
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+
+/// Everything a request handler needs, shared by all connections.
+pub struct State {
+    /// The checked configuration.
+    pub config: Config,
+    /// The DAuth verifier, keys parsed.
+    pub dauth: DauthVerifier,
+    /// The user store.
+    pub store: Store,
+}
+
+impl State {
+    /// Builds the shared state on an already opened store.
+    pub fn new(config: Config, store: Store) -> Self {
+        let dauth = DauthVerifier::new(config.dauth.clone());
+        Self { config, dauth, store }
+    }
+}
+
+/// A failure to start serving.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened or written.
+    #[error("store {}: {source}", path.display())]
+    Store {
+        /// The store directory.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: StoreError,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A gateway ready to serve.
+pub struct App {
+    state: Arc<State>,
+    listener: TcpListener,
+}
+
+impl App {
+    /// Opens the store, proves it writable, and binds the listener.
+    pub async fn bind(config: Config) -> Result<Self, StartError> {
+        let path = config.store.path.clone();
+        let store_err = |source| StartError::Store { path: path.clone(), source };
+        if let Err(e) = std::fs::create_dir_all(&path) {
+            return Err(store_err(StoreError::Io(e)));
+        }
+        let store = Store::open(&path, config.store.cache_bytes).map_err(store_err)?;
+        store.check_writable().await.map_err(store_err)?;
+        Self::bind_with_store(config, store).await
+    }
+
+    /// Binds the listener over an already opened store.
+    pub async fn bind_with_store(config: Config, store: Store) -> Result<Self, StartError> {
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Self { state: Arc::new(State::new(config, store)), listener })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.state.config.server.listen)
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests (up to
+    /// `server.shutdown_grace_secs`) and flushes the store.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
+        let Self { state, listener } = self;
+        crate::server::serve(listener, Arc::clone(&state), shutdown).await;
+        state.store.flush().await
+    }
+}

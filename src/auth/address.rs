@@ -1,0 +1,116 @@
+//! Address and name claims: what a contract address, a network name or a consumer key may be.
+//!
+//! Strict mode (the default) takes `0x` + 40 hex digits. An all-lowercase or all-uppercase
+//! address carries no checksum and is accepted; a mixed-case one must be valid EIP-55. The
+//! result is always the EIP-55 form, so `0xabc…` and `0xABC…` name one user. Lenient mode
+//! keeps OBP's verbatim behaviour, but still refuses empty values, control characters and
+//! absurd lengths.
+
+use alloy_primitives::Address;
+
+use crate::error::{AddressClaim, Error};
+
+/// Longest address accepted in lenient mode.
+const MAX_LENIENT_ADDRESS: usize = 128;
+/// Longest network name.
+const MAX_NETWORK: usize = 64;
+/// Longest consumer key or request id.
+pub(crate) const MAX_OPAQUE: usize = 256;
+
+/// Normalises an address claim (see the module docs).
+pub fn normalize_address(raw: &str, strict: bool, claim: AddressClaim) -> Result<String, Error> {
+    if !strict {
+        return if is_sane(raw, MAX_LENIENT_ADDRESS) {
+            Ok(raw.to_owned())
+        } else {
+            Err(Error::InvalidAddress(claim))
+        };
+    }
+    let hex = raw.strip_prefix("0x").ok_or(Error::InvalidAddress(claim))?;
+    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::InvalidAddress(claim));
+    }
+    let has_upper = hex.bytes().any(|b| b.is_ascii_uppercase());
+    let has_lower = hex.bytes().any(|b| b.is_ascii_lowercase());
+    let address = if has_upper && has_lower {
+        Address::parse_checksummed(raw, None).map_err(|_| Error::BadChecksum(claim))?
+    } else {
+        hex.parse::<Address>().map_err(|_| Error::InvalidAddress(claim))?
+    };
+    Ok(address.to_checksum(None))
+}
+
+/// True for a network name we are willing to store: 1..=64 of `A-Z a-z 0-9 . _ - :`.
+pub fn is_valid_network(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NETWORK
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b))
+}
+
+/// True for a non-empty string of at most `max` bytes without control characters.
+pub fn is_sane(s: &str, max: usize) -> bool {
+    !s.trim().is_empty() && s.len() <= max && !s.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOWER: &str = "0xd8da6bf26964af9d7eed9e03e53415d37aa96045";
+    const CHECKSUMMED: &str = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045";
+
+    #[test]
+    fn lowercase_uppercase_and_checksummed_forms_normalise_alike() {
+        let upper = format!("0x{}", LOWER[2..].to_ascii_uppercase());
+        for form in [LOWER, CHECKSUMMED, upper.as_str()] {
+            assert_eq!(normalize_address(form, true, AddressClaim::Contract).unwrap(), CHECKSUMMED);
+        }
+    }
+
+    #[test]
+    fn wrong_checksum_is_refused() {
+        let wrong = CHECKSUMMED.replace("dA6", "Da6");
+        assert!(matches!(
+            normalize_address(&wrong, true, AddressClaim::Contract),
+            Err(Error::BadChecksum(AddressClaim::Contract))
+        ));
+    }
+
+    #[test]
+    fn seed_example_addresses_are_invalid_in_strict_mode() {
+        // The OBP glossary's example has 42 hex digits; its msg_sender has non-hex letters.
+        for bad in [
+            "0xe123425E7734CE288F8367e1Bb143E90bb3F051224",
+            "0xe12340927f1725E7734CE288F8367e1Bb143E90fhku767",
+            "d8da6bf26964af9d7eed9e03e53415d37aa96045",
+            "0Xd8da6bf26964af9d7eed9e03e53415d37aa96045",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    normalize_address(bad, true, AddressClaim::MsgSender),
+                    Err(Error::InvalidAddress(AddressClaim::MsgSender))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn lenient_mode_keeps_verbatim_but_refuses_junk() {
+        let seed = "0xe123425E7734CE288F8367e1Bb143E90bb3F051224";
+        assert_eq!(normalize_address(seed, false, AddressClaim::Contract).unwrap(), seed);
+        assert!(normalize_address("", false, AddressClaim::Contract).is_err());
+        assert!(normalize_address("a\nb", false, AddressClaim::Contract).is_err());
+        assert!(normalize_address(&"a".repeat(129), false, AddressClaim::Contract).is_err());
+    }
+
+    #[test]
+    fn network_names() {
+        assert!(is_valid_network("AIRNODE.TESTNET.ETHEREUM"));
+        assert!(is_valid_network("eip155:1"));
+        assert!(!is_valid_network(""));
+        assert!(!is_valid_network("ETH EREUM"));
+        assert!(!is_valid_network(&"N".repeat(65)));
+    }
+}

@@ -1,0 +1,220 @@
+//! DAuth tokens: from the header value to checked claims. No I/O here.
+//!
+//! Order of checks, each with its own error:
+//! 1. shape and header (`alg` in RS256/384/512, PS256/384/512; never `none`, HS* or EC);
+//! 2. signature, with the key named by `kid` or, without one, any configured key;
+//! 3. required claims (`smart_contract_address`, `network_name`, `consumer_key`: non-empty
+//!    strings), optional ones typed;
+//! 4. `exp`/`nbf` (leeway `clock_skew_secs`), then freshness of `timestamp`/`iat`;
+//! 5. network and address rules;
+//! 6. the replay window, last, so a token refused for another reason does not use up its id.
+
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+use serde::{Deserialize, Deserializer};
+
+use super::address::{MAX_OPAQUE, is_sane, is_valid_network, normalize_address};
+use super::keys::VerifyKey;
+use super::replay::ReplayGuard;
+use crate::config::DauthConfig;
+use crate::error::{AddressClaim, Error, TokenDefect};
+
+/// The algorithms a DAuth or bearer token may use: the RSA family only.
+pub const RSA_ALGORITHMS: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// Longest token looked at; anything longer is malformed before any decoding.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The claims of a DAuth token that passed every check, normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DauthClaims {
+    /// `smart_contract_address` (EIP-55 form in strict mode).
+    pub contract: String,
+    /// `network_name`.
+    pub network: String,
+    /// `consumer_key`.
+    pub consumer_key: String,
+    /// `msg_sender` (EIP-55 form in strict mode), when present.
+    pub msg_sender: Option<String>,
+    /// `request_id`, when present.
+    pub request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawClaims {
+    smart_contract_address: String,
+    network_name: String,
+    consumer_key: String,
+    #[serde(default)]
+    msg_sender: Option<String>,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    request_id: Option<String>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    exp: Option<i64>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    nbf: Option<i64>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    iat: Option<i64>,
+}
+
+/// RFC 7519 NumericDate: seconds, possibly fractional.
+fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let value = Option::<f64>::deserialize(d)?;
+    Ok(value.filter(|v| v.is_finite()).map(|v| v.floor() as i64))
+}
+
+/// Verifies DAuth tokens against the configured keys and policy.
+pub struct DauthVerifier {
+    validation: Validation,
+    policy: DauthConfig,
+    replay: Option<ReplayGuard>,
+}
+
+impl DauthVerifier {
+    /// Builds the verifier once, from checked configuration.
+    pub fn new(policy: DauthConfig) -> Self {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.algorithms = RSA_ALGORITHMS.to_vec();
+        // DAuth tokens need not carry exp; time claims are checked below with our own codes.
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        let replay = policy.replay_protection.then(|| {
+            ReplayGuard::new(policy.replay_window_secs(), policy.replay_capacity)
+        });
+        Self { validation, policy, replay }
+    }
+
+    /// The policy this verifier enforces.
+    pub fn policy(&self) -> &DauthConfig {
+        &self.policy
+    }
+
+    /// Checks `token` at `now` (unix seconds) and returns its normalised claims.
+    pub fn verify(&self, token: &str, now: i64) -> Result<DauthClaims, Error> {
+        let raw = self.verify_signature(token)?;
+        let p = &self.policy;
+        if !is_sane(&raw.smart_contract_address, usize::MAX)
+            || !is_sane(&raw.consumer_key, MAX_OPAQUE)
+            || raw.network_name.is_empty()
+            || raw.request_id.as_deref().is_some_and(|r| !is_sane(r, MAX_OPAQUE))
+        {
+            return Err(Error::InvalidToken(TokenDefect::BadClaims));
+        }
+        check_times(&raw, now, p.max_token_age_secs, p.clock_skew_secs)?;
+        if !is_valid_network(&raw.network_name)
+            || (!p.networks.is_empty() && !p.networks.contains(&raw.network_name))
+        {
+            return Err(Error::NetworkNotAllowed);
+        }
+        let strict = p.strict_addresses;
+        let contract = normalize_address(&raw.smart_contract_address, strict, AddressClaim::Contract)?;
+        let msg_sender = raw
+            .msg_sender
+            .as_deref()
+            .map(|m| normalize_address(m, strict, AddressClaim::MsgSender))
+            .transpose()?;
+        if let Some(replay) = &self.replay {
+            let request_id = raw.request_id.as_deref().ok_or(Error::RequestIdMissing)?;
+            replay.check_and_record(&raw.consumer_key, request_id, now)?;
+        }
+        Ok(DauthClaims {
+            contract,
+            network: raw.network_name,
+            consumer_key: raw.consumer_key,
+            msg_sender,
+            request_id: raw.request_id,
+        })
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<RawClaims, Error> {
+        let defect = Error::InvalidToken;
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(defect(TokenDefect::Malformed));
+        }
+        let header = decode_header(token).map_err(|_| defect(TokenDefect::Malformed))?;
+        if !RSA_ALGORITHMS.contains(&header.alg) {
+            return Err(defect(TokenDefect::AlgorithmNotAllowed));
+        }
+        let keys = &self.policy.keys;
+        let candidates: Vec<&VerifyKey> = match header.kid.as_deref() {
+            Some(kid) => keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect(),
+            None => keys.iter().collect(),
+        };
+        if candidates.is_empty() {
+            return Err(defect(TokenDefect::UnknownKey));
+        }
+        let mut last = TokenDefect::BadSignature;
+        for key in candidates {
+            match decode::<RawClaims>(token, &key.decoding, &self.validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(e) => last = classify(e.kind()),
+            }
+            if last != TokenDefect::BadSignature {
+                break;
+            }
+        }
+        Err(defect(last))
+    }
+}
+
+fn classify(kind: &jsonwebtoken::errors::ErrorKind) -> TokenDefect {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match kind {
+        K::InvalidSignature | K::InvalidRsaKey(_) | K::InvalidKeyFormat => TokenDefect::BadSignature,
+        K::InvalidAlgorithm | K::UnsupportedAlgorithm | K::InvalidAlgorithmName => {
+            TokenDefect::AlgorithmNotAllowed
+        }
+        K::Json(_) | K::MissingRequiredClaim(_) | K::InvalidClaimFormat(_) => TokenDefect::BadClaims,
+        _ => TokenDefect::Malformed,
+    }
+}
+
+fn check_times(raw: &RawClaims, now: i64, max_age: u64, skew: u64) -> Result<(), Error> {
+    let skew = i64::try_from(skew).unwrap_or(i64::MAX);
+    if raw.exp.is_some_and(|exp| now >= exp.saturating_add(skew)) {
+        return Err(Error::TokenExpired);
+    }
+    if raw.nbf.is_some_and(|nbf| now.saturating_add(skew) < nbf) {
+        return Err(Error::TokenNotYetValid);
+    }
+    let timestamp = match raw.timestamp.as_deref() {
+        Some(ts) => Some(parse_rfc3339(ts).ok_or(Error::InvalidToken(TokenDefect::BadClaims))?),
+        None => None,
+    };
+    if max_age == 0 {
+        return Ok(());
+    }
+    let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+    let stamps = [timestamp, raw.iat];
+    if stamps.iter().all(Option::is_none) {
+        return Err(Error::TokenUndated);
+    }
+    for t in stamps.into_iter().flatten() {
+        if t > now.saturating_add(skew) {
+            return Err(Error::TokenFromFuture);
+        }
+        if now.saturating_sub(t) > max_age {
+            return Err(Error::TokenStale);
+        }
+    }
+    Ok(())
+}
+
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(time::OffsetDateTime::unix_timestamp)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,240 @@
+//! RSA key material: loading, checking and generating, all done once at start-up.
+//!
+//! Verification keys come from PEM files holding an SPKI public key (`PUBLIC KEY`), a PKCS#1
+//! public key (`RSA PUBLIC KEY`) or an X.509 certificate (`CERTIFICATE`; only its key is used,
+//! validity dates are not checked, as in OBP). Anything else, a private key included, is
+//! refused with a message naming the file. Keys under 2048 bits are refused.
+//!
+//! Signing keys (for `dauth-proxy token` and the issuer) are PKCS#8 or PKCS#1 private keys.
+
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKey};
+use aws_lc_rs::signature::KeyPair as _;
+use jsonwebtoken::{DecodingKey, EncodingKey};
+
+/// The smallest RSA modulus accepted, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// A key that verifies token signatures.
+#[derive(Clone)]
+pub struct VerifyKey {
+    /// The `kid` that selects this key, if one was configured.
+    pub kid: Option<String>,
+    /// Where the key came from, for messages.
+    pub source: PathBuf,
+    /// Modulus size in bits.
+    pub bits: usize,
+    pub(crate) decoding: DecodingKey,
+}
+
+impl std::fmt::Debug for VerifyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyKey")
+            .field("kid", &self.kid)
+            .field("source", &self.source)
+            .field("bits", &self.bits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a key file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file holds no PEM block.
+    #[error("{} is not a PEM file", path.display())]
+    NotPem {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The PEM block is of a kind this place does not take.
+    #[error("{} holds a {tag:?} PEM block; expected {expected}", path.display())]
+    WrongKind {
+        /// The file.
+        path: PathBuf,
+        /// The PEM label found.
+        tag: String,
+        /// What was wanted.
+        expected: &'static str,
+    },
+    /// The key is not an RSA key, or is malformed.
+    #[error("{} does not hold a valid RSA key", path.display())]
+    NotRsa {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The RSA key is too small to be safe.
+    #[error("{} holds a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits are required", path.display())]
+    TooSmall {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        bits: usize,
+    },
+    /// Only 2048, 3072 and 4096-bit keys are generated.
+    #[error("cannot generate a {0}-bit key: choose 2048, 3072 or 4096")]
+    UnsupportedSize(usize),
+    /// Key generation failed in the crypto library.
+    #[error("RSA key generation failed")]
+    Generate,
+}
+
+/// Loads an RSA public key (SPKI, PKCS#1 or X.509 certificate PEM) for verification.
+pub fn load_verify_key(path: &Path, kid: Option<String>) -> Result<VerifyKey, KeyError> {
+    let text = read(path)?;
+    let block = first_pem(path, &text)?;
+    let tag = block.tag();
+    if !matches!(tag, "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE") {
+        return Err(KeyError::WrongKind {
+            path: path.to_owned(),
+            tag: tag.to_owned(),
+            expected: "an RSA public key or certificate",
+        });
+    }
+    let encoded = pem::encode(&block);
+    let not_rsa = || KeyError::NotRsa { path: path.to_owned() };
+    let decoding = DecodingKey::from_rsa_pem(encoded.as_bytes()).map_err(|_| not_rsa())?;
+    let pkcs1_der = decoding.try_get_as_bytes().map_err(|_| not_rsa())?;
+    let parsed = PublicKey::from_der(pkcs1_der).map_err(|_| not_rsa())?;
+    let bits = parsed.modulus_len() * 8;
+    if bits < MIN_RSA_BITS {
+        return Err(KeyError::TooSmall { path: path.to_owned(), bits });
+    }
+    Ok(VerifyKey { kid, source: path.to_owned(), bits, decoding })
+}
+
+/// Loads an RSA private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`) for signing.
+pub fn load_signing_key(path: &Path) -> Result<EncodingKey, KeyError> {
+    let text = read(path)?;
+    let block = first_pem(path, &text)?;
+    if !matches!(block.tag(), "PRIVATE KEY" | "RSA PRIVATE KEY") {
+        return Err(KeyError::WrongKind {
+            path: path.to_owned(),
+            tag: block.tag().to_owned(),
+            expected: "an RSA private key",
+        });
+    }
+    let not_rsa = || KeyError::NotRsa { path: path.to_owned() };
+    let key = EncodingKey::from_rsa_pem(pem::encode(&block).as_bytes()).map_err(|_| not_rsa())?;
+    let pair = KeyPair::from_der(key.as_bytes()).map_err(|_| not_rsa())?;
+    let bits = pair.public_modulus_len() * 8;
+    if bits < MIN_RSA_BITS {
+        return Err(KeyError::TooSmall { path: path.to_owned(), bits });
+    }
+    Ok(key)
+}
+
+/// A freshly generated RSA key pair, PEM encoded.
+pub struct GeneratedPair {
+    /// PKCS#8 `PRIVATE KEY`.
+    pub private_pem: String,
+    /// SPKI `PUBLIC KEY`.
+    pub public_pem: String,
+}
+
+/// Generates an RSA key pair of `bits` (2048, 3072 or 4096).
+pub fn generate_rsa(bits: usize) -> Result<GeneratedPair, KeyError> {
+    let size = match bits {
+        2048 => KeySize::Rsa2048,
+        3072 => KeySize::Rsa3072,
+        4096 => KeySize::Rsa4096,
+        _ => return Err(KeyError::UnsupportedSize(bits)),
+    };
+    let pair = KeyPair::generate(size).map_err(|_| KeyError::Generate)?;
+    let private = pair.as_der().map_err(|_| KeyError::Generate)?;
+    let public = pair.public_key().as_der().map_err(|_| KeyError::Generate)?;
+    Ok(GeneratedPair {
+        private_pem: pem::encode(&pem::Pem::new("PRIVATE KEY", private.as_ref().to_vec())),
+        public_pem: pem::encode(&pem::Pem::new("PUBLIC KEY", public.as_ref().to_vec())),
+    })
+}
+
+/// Writes a new pair as `DIR/NAME_private.pem` (mode 0600) and `DIR/NAME_public.pem`.
+/// Refuses to overwrite either file unless `force`. Returns the two paths.
+pub fn write_pair(dir: &Path, name: &str, bits: usize, force: bool) -> std::io::Result<(PathBuf, PathBuf)> {
+    use std::io::Write;
+    let private = dir.join(format!("{name}_private.pem"));
+    let public = dir.join(format!("{name}_public.pem"));
+    for p in [&private, &public] {
+        if p.exists() && !force {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists; pass --force to overwrite", p.display()),
+            ));
+        }
+    }
+    let pair = generate_rsa(bits).map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&private)?.write_all(pair.private_pem.as_bytes())?;
+    #[cfg(unix)]
+    std::fs::set_permissions(&private, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::fs::write(&public, pair.public_pem)?;
+    Ok((private, public))
+}
+
+fn read(path: &Path) -> Result<String, KeyError> {
+    std::fs::read_to_string(path).map_err(|source| KeyError::Read { path: path.to_owned(), source })
+}
+
+fn first_pem(path: &Path, text: &str) -> Result<pem::Pem, KeyError> {
+    pem::parse_many(text)
+        .ok()
+        .and_then(|blocks| blocks.into_iter().next())
+        .ok_or_else(|| KeyError::NotPem { path: path.to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn generated_pair_round_trips_through_the_loaders() {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = generate_rsa(2048).unwrap();
+        let public = write(dir.path(), "pub.pem", &pair.public_pem);
+        let private = write(dir.path(), "priv.pem", &pair.private_pem);
+        let key = load_verify_key(&public, None).unwrap();
+        assert_eq!(key.bits, 2048);
+        load_signing_key(&private).unwrap();
+    }
+
+    #[test]
+    fn private_key_is_refused_where_a_public_key_belongs() {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = generate_rsa(2048).unwrap();
+        let private = write(dir.path(), "priv.pem", &pair.private_pem);
+        let err = load_verify_key(&private, None).unwrap_err();
+        assert!(matches!(err, KeyError::WrongKind { .. }), "{err}");
+        assert!(err.to_string().contains("priv.pem"));
+    }
+
+    #[test]
+    fn non_pem_and_missing_files_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = write(dir.path(), "junk.pem", "hello");
+        assert!(matches!(load_verify_key(&junk, None), Err(KeyError::NotPem { .. })));
+        let missing = dir.path().join("missing.pem");
+        let err = load_verify_key(&missing, None).unwrap_err();
+        assert!(err.to_string().contains("missing.pem"));
+    }
+}

@@ -1,0 +1,105 @@
+//! The configuration file as written: serde types with every default, nothing checked yet.
+//!
+//! Every section and key is optional; unknown keys are refused. [`super::Config::from_toml`]
+//! turns this into the typed, checked configuration.
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawConfig {
+    pub(super) server: RawServer,
+    pub(super) store: RawStore,
+    pub(super) dauth: RawDauth,
+    pub(super) log: RawLog,
+}
+
+/// `[server]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawServer {
+    pub(super) listen: String,
+    pub(super) trusted_proxies: Vec<String>,
+    pub(super) shutdown_grace_secs: u64,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// `[store]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawStore {
+    pub(super) path: String,
+    pub(super) cache_mb: u64,
+}
+
+impl Default for RawStore {
+    fn default() -> Self {
+        Self { path: "data/dauth-store".into(), cache_mb: 32 }
+    }
+}
+
+/// One entry of `dauth.public_keys`: a path, or `{ path, kid }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawKey {
+    Path(String),
+    WithKid {
+        path: String,
+        kid: Option<String>,
+    },
+}
+
+/// `[dauth]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawDauth {
+    pub(super) enabled: bool,
+    pub(super) public_keys: Vec<RawKey>,
+    pub(super) allowed_hosts: Vec<String>,
+    pub(super) networks: Vec<String>,
+    pub(super) max_token_age_secs: u64,
+    pub(super) clock_skew_secs: u64,
+    pub(super) replay_protection: bool,
+    pub(super) replay_capacity: usize,
+    pub(super) strict_addresses: bool,
+}
+
+impl Default for RawDauth {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            public_keys: Vec::new(),
+            allowed_hosts: vec!["127.0.0.1/32".into(), "::1/128".into()],
+            networks: Vec::new(),
+            max_token_age_secs: 300,
+            clock_skew_secs: 60,
+            replay_protection: true,
+            replay_capacity: 1_000_000,
+            strict_addresses: true,
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawLog {
+    pub(super) level: String,
+    pub(super) format: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        Self { level: "info".into(), format: "text".into() }
+    }
+}

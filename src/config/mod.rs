@@ -1,0 +1,252 @@
+//! Configuration: the TOML file checked into a typed [`Config`], once, at start-up.
+//!
+//! Everything that can be checked before serving is checked here: unknown keys, CIDRs, socket
+//! addresses, key files (read, parsed and size-checked; never again per request) and
+//! combinations that would be insecure. A failure is a [`ConfigError`] naming the file and the
+//! key. Relative paths in the file are relative to the working directory.
+
+mod file;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::auth::keys::{KeyError, VerifyKey, load_verify_key};
+use crate::net::CidrList;
+use file::{RawConfig, RawDauth, RawKey};
+
+/// The default configuration file.
+pub const DEFAULT_PATH: &str = "config/dauth.toml";
+
+/// A checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from.
+    pub source: PathBuf,
+    /// `[server]`
+    pub server: ServerConfig,
+    /// `[store]`
+    pub store: StoreConfig,
+    /// `[dauth]`
+    pub dauth: DauthConfig,
+    /// `[log]`
+    pub log: LogConfig,
+}
+
+/// `[server]`: the listener.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: CidrList,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+/// `[store]`: the sled database.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Directory of the database.
+    pub path: PathBuf,
+    /// Upper bound of sled's page cache.
+    pub cache_bytes: u64,
+}
+
+/// `[dauth]`: the DAuth policy.
+#[derive(Debug, Clone)]
+pub struct DauthConfig {
+    /// When false a `DAuth` header is ignored (OBP `allow_dauth`).
+    pub enabled: bool,
+    /// Verification keys, parsed.
+    pub keys: Vec<VerifyKey>,
+    /// Callers allowed to use DAuth.
+    pub allowed_hosts: CidrList,
+    /// Allowed `network_name` values; empty means any well-formed name.
+    pub networks: Vec<String>,
+    /// Maximum age of `timestamp`/`iat`; 0 disables the freshness check.
+    pub max_token_age_secs: u64,
+    /// Tolerated clock difference with signers.
+    pub clock_skew_secs: u64,
+    /// Accept each (consumer_key, request_id) once.
+    pub replay_protection: bool,
+    /// Most pairs the replay window holds.
+    pub replay_capacity: usize,
+    /// Require 20-byte hex addresses with valid EIP-55 checksums.
+    pub strict_addresses: bool,
+}
+
+impl DauthConfig {
+    /// How long a token can stay fresh after it is first seen, so how long its
+    /// request_id must be remembered: age limit plus skew, plus a second for rounding.
+    pub fn replay_window_secs(&self) -> u64 {
+        self.max_token_age_secs.saturating_add(self.clock_skew_secs).saturating_add(1)
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// A tracing filter (`info`, `dauth_proxy=debug`, ...); `RUST_LOG` overrides it.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A configuration that cannot be used, with the file and key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {key}: {problem}", file.display())]
+pub struct ConfigError {
+    /// The configuration file.
+    pub file: PathBuf,
+    /// The key at fault, dotted (`dauth.allowed_hosts[1]`), or `-` for the whole file.
+    pub key: String,
+    /// What is wrong.
+    #[source]
+    pub problem: Problem,
+}
+
+/// What is wrong with a configuration key.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    /// The file cannot be read.
+    #[error("cannot read the file: {0}")]
+    Read(#[source] std::io::Error),
+    /// TOML syntax, an unknown key, or a value of the wrong type.
+    #[error("{0}")]
+    Syntax(#[source] toml::de::Error),
+    /// A key file was refused.
+    #[error("{0}")]
+    Key(#[source] KeyError),
+    /// A CIDR entry does not parse.
+    #[error("{0}")]
+    Cidr(#[source] crate::net::CidrParseError),
+    /// A value is out of range or contradicts another.
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+impl Config {
+    /// Reads and checks the configuration file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError { file: path.to_owned(), key: "-".into(), problem: Problem::Read(e) })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Checks configuration `text`; `source` names it in errors.
+    pub fn from_toml(text: &str, source: &Path) -> Result<Self, ConfigError> {
+        let fail = |key: &str, problem: Problem| ConfigError {
+            file: source.to_owned(),
+            key: key.to_owned(),
+            problem,
+        };
+        let raw = parse(text).map_err(|(key, e)| fail(&key, Problem::Syntax(e)))?;
+        let listen = raw
+            .server
+            .listen
+            .parse::<SocketAddr>()
+            .map_err(|_| fail("server.listen", Problem::Invalid("not a socket address such as 127.0.0.1:8080 or [::]:8080")))?;
+        let trusted_proxies = cidrs("server.trusted_proxies", &raw.server.trusted_proxies).map_err(|(k, p)| fail(&k, p))?;
+        if raw.store.path.trim().is_empty() {
+            return Err(fail("store.path", Problem::Invalid("must not be empty")));
+        }
+        let log = LogConfig {
+            level: raw.log.level.clone(),
+            format: match raw.log.format.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => return Err(fail("log.format", Problem::Invalid("must be \"text\" or \"json\""))),
+            },
+        };
+        let dauth = dauth(raw.dauth).map_err(|(k, p)| fail(&k, p))?;
+        Ok(Self {
+            source: source.to_owned(),
+            server: crate::config::ServerConfig {
+                listen,
+                trusted_proxies,
+                shutdown_grace: Duration::from_secs(raw.server.shutdown_grace_secs),
+            },
+            store: StoreConfig {
+                path: PathBuf::from(raw.store.path),
+                cache_bytes: raw.store.cache_mb.saturating_mul(1024 * 1024),
+            },
+            dauth,
+            log,
+        })
+    }
+}
+
+type KeyProblem = (String, Problem);
+
+fn parse(text: &str) -> Result<RawConfig, (String, toml::de::Error)> {
+    let de = toml::Deserializer::parse(text).map_err(|e| ("-".to_owned(), e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." { "-".to_owned() } else { path };
+        (key, e.into_inner())
+    })
+}
+
+fn cidrs(key: &str, entries: &[String]) -> Result<CidrList, KeyProblem> {
+    CidrList::parse(entries).map_err(|(i, e)| (format!("{key}[{i}]"), Problem::Cidr(e)))
+}
+
+fn dauth(raw: RawDauth) -> Result<DauthConfig, KeyProblem> {
+    let invalid = |key: &str, why| (key.to_owned(), Problem::Invalid(why));
+    let allowed_hosts = cidrs("dauth.allowed_hosts", &raw.allowed_hosts)?;
+    if raw.enabled && raw.public_keys.is_empty() {
+        return Err(invalid("dauth.public_keys", "at least one key is required while dauth.enabled = true"));
+    }
+    let keys = raw
+        .public_keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let (path, kid) = match k {
+                RawKey::Path(path) => (path, None),
+                RawKey::WithKid { path, kid } => (path, kid),
+            };
+            load_verify_key(Path::new(&path), kid)
+                .map_err(|e| (format!("dauth.public_keys[{i}]"), Problem::Key(e)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(bad) = raw.networks.iter().position(|n| !crate::auth::address::is_valid_network(n)) {
+        return Err(invalid(
+            &format!("dauth.networks[{bad}]"),
+            "network names are 1 to 64 of A-Z a-z 0-9 . _ - :",
+        ));
+    }
+    if raw.replay_protection && raw.max_token_age_secs == 0 {
+        return Err(invalid(
+            "dauth.replay_protection",
+            "replay protection needs a bounded token age: set dauth.max_token_age_secs > 0",
+        ));
+    }
+    if raw.replay_protection && raw.replay_capacity == 0 {
+        return Err(invalid("dauth.replay_capacity", "must be at least 1"));
+    }
+    Ok(DauthConfig {
+        enabled: raw.enabled,
+        keys,
+        allowed_hosts,
+        networks: raw.networks,
+        max_token_age_secs: raw.max_token_age_secs,
+        clock_skew_secs: raw.clock_skew_secs,
+        replay_protection: raw.replay_protection,
+        replay_capacity: raw.replay_capacity,
+        strict_addresses: raw.strict_addresses,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,48 @@
+use super::*;
+
+#[tokio::test]
+async fn same_identity_gives_same_user() {
+    let store = Store::temporary().unwrap();
+    let a = store.get_or_create_dauth_user("ETHEREUM", "0xabc").await.unwrap();
+    let b = store.get_or_create_dauth_user("ETHEREUM", "0xabc").await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(store.user_count(), 1);
+    assert_eq!(store.user_by_id(&a.user_id).unwrap(), Some(a));
+}
+
+#[tokio::test]
+async fn network_and_address_both_distinguish_users() {
+    let store = Store::temporary().unwrap();
+    let a = store.get_or_create_dauth_user("ETHEREUM", "0xabc").await.unwrap();
+    let b = store.get_or_create_dauth_user("GOERLI", "0xabc").await.unwrap();
+    let c = store.get_or_create_dauth_user("ETHEREUM", "0xabd").await.unwrap();
+    assert_ne!(a.user_id, b.user_id);
+    assert_ne!(a.user_id, c.user_id);
+    assert_eq!(store.user_count(), 3);
+}
+
+#[test]
+fn identity_keys_cannot_collide_across_the_provider_boundary() {
+    // ("ab", "c") and ("a", "bc") concatenate to the same bytes without the length prefix.
+    assert_ne!(
+        identity_key(UserKind::Dauth, "ab", "c"),
+        identity_key(UserKind::Dauth, "a", "bc")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_requests_create_one_user() {
+    let store = Store::temporary().unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.get_or_create_dauth_user("N", "0x1").await.unwrap() })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().user_id);
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(store.user_count(), 1);
+}

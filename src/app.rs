@@ -30,7 +30,11 @@ impl State {
     /// Builds the shared state on an already opened store.
     pub fn new(config: Config, store: Store) -> Self {
         let dauth = DauthVerifier::new(config.dauth.clone());
-        Self { config, dauth, store }
+        Self {
+            config,
+            dauth,
+            store,
+        }
     }
 }
 
@@ -67,7 +71,10 @@ impl App {
     /// Opens the store, proves it writable, and binds the listener.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
         let path = config.store.path.clone();
-        let store_err = |source| StartError::Store { path: path.clone(), source };
+        let store_err = |source| StartError::Store {
+            path: path.clone(),
+            source,
+        };
         if let Err(e) = std::fs::create_dir_all(&path) {
             return Err(store_err(StoreError::Io(e)));
         }
@@ -82,12 +89,17 @@ impl App {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Self { state: Arc::new(State::new(config, store)), listener })
+        Ok(Self {
+            state: Arc::new(State::new(config, store)),
+            listener,
+        })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(self.state.config.server.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.server.listen)
     }
 
     /// The shared state.

@@ -169,7 +169,11 @@ impl Error {
                 "OBP-20072",
                 "DAuth Header value should be one single string.",
             ),
-            Self::TokenExpired => (S::UNAUTHORIZED, "DAUTH-2001", "The token has expired (exp)."),
+            Self::TokenExpired => (
+                S::UNAUTHORIZED,
+                "DAUTH-2001",
+                "The token has expired (exp).",
+            ),
             Self::TokenNotYetValid => (
                 S::UNAUTHORIZED,
                 "DAUTH-2002",
@@ -255,7 +259,11 @@ mod tests {
         let table: Vec<(Error, u16, &str)> = vec![
             (Error::MissingCredentials, 401, "OBP-20001"),
             (Error::IpNotAllowed, 401, "OBP-20069"),
-            (Error::InvalidToken(TokenDefect::BadSignature), 401, "OBP-20071"),
+            (
+                Error::InvalidToken(TokenDefect::BadSignature),
+                401,
+                "OBP-20071",
+            ),
             (Error::AmbiguousDauthHeader, 400, "OBP-20072"),
             (Error::TokenExpired, 401, "DAUTH-2001"),
             (Error::TokenNotYetValid, 401, "DAUTH-2002"),
@@ -264,8 +272,16 @@ mod tests {
             (Error::TokenUndated, 401, "DAUTH-2005"),
             (Error::RequestIdMissing, 401, "DAUTH-2006"),
             (Error::TokenReplayed, 401, "DAUTH-2007"),
-            (Error::InvalidAddress(AddressClaim::Contract), 401, "DAUTH-2008"),
-            (Error::BadChecksum(AddressClaim::MsgSender), 401, "DAUTH-2009"),
+            (
+                Error::InvalidAddress(AddressClaim::Contract),
+                401,
+                "DAUTH-2008",
+            ),
+            (
+                Error::BadChecksum(AddressClaim::MsgSender),
+                401,
+                "DAUTH-2009",
+            ),
             (Error::NetworkNotAllowed, 401, "DAUTH-2010"),
             (Error::NotFound, 404, "DAUTH-1404"),
             (Error::MethodNotAllowed, 405, "DAUTH-1405"),

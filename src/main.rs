@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use dauth_proxy::{App, Config, auth, config::DEFAULT_PATH, telemetry};
 
 #[derive(Parser)]
-#[command(name = "dauth-proxy", version, about = "Authentication gateway for smart contracts, people and services")]
+#[command(
+    name = "dauth-proxy",
+    version,
+    about = "Authentication gateway for smart contracts, people and services"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,10 +50,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve { config } => load(&config).and_then(|c| serve(c).map_err(Failure::Runtime)),
-        Command::CheckConfig { config } => load(&config).map(|c| println!("{}: ok", c.source.display())),
-        Command::Token(args) => auth::mint::run_token(&args).map(|t| println!("{t}")).map_err(|e| Failure::Usage(e.to_string())),
-        Command::Keygen { out, name, bits, force } => auth::keys::write_pair(&out, &name, bits, force)
-            .map(|(private, public)| println!("wrote {} and {}", private.display(), public.display()))
+        Command::CheckConfig { config } => {
+            load(&config).map(|c| println!("{}: ok", c.source.display()))
+        }
+        Command::Token(args) => auth::mint::run_token(&args)
+            .map(|t| println!("{t}"))
+            .map_err(|e| Failure::Usage(e.to_string())),
+        Command::Keygen {
+            out,
+            name,
+            bits,
+            force,
+        } => auth::keys::write_pair(&out, &name, bits, force)
+            .map(|(private, public)| {
+                println!("wrote {} and {}", private.display(), public.display())
+            })
             .map_err(|e| Failure::Runtime(e.to_string())),
     };
     match outcome {
@@ -78,8 +93,12 @@ fn load(path: &std::path::Path) -> Result<Config, Failure> {
 #[tokio::main]
 async fn serve(config: Config) -> Result<(), String> {
     telemetry::init(&config.log);
-    let app = App::bind(config).await.map_err(|e| format!("cannot start: {e}"))?;
-    app.run(shutdown_signal()).await.map_err(|e| format!("final store flush failed: {e}"))?;
+    let app = App::bind(config)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
+    app.run(shutdown_signal())
+        .await
+        .map_err(|e| format!("final store flush failed: {e}"))?;
     tracing::info!("stopped");
     Ok(())
 }

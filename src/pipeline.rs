@@ -29,7 +29,10 @@ pub async fn handle(state: &State, req: Request<Incoming>, peer: SocketAddr) -> 
     let method = req.method().clone();
     // The path only: query strings can carry secrets and are not logged.
     let path = req.uri().path().to_owned();
-    let mut trace = Trace { auth: "none", user_id: None };
+    let mut trace = Trace {
+        auth: "none",
+        user_id: None,
+    };
     let mut code = "-";
     let resp = match handle_inner(state, req, peer, &mut trace).await {
         Ok(resp) => resp,
@@ -60,9 +63,16 @@ async fn handle_inner(
 ) -> Result<Response<Body>, Error> {
     let endpoint = api::route(req.method(), req.uri().path())?;
     if endpoint == Some(Endpoint::Health) {
-        return Ok(api::json(StatusCode::OK, &serde_json::json!({"status": "ok"})));
+        return Ok(api::json(
+            StatusCode::OK,
+            &serde_json::json!({"status": "ok"}),
+        ));
     }
-    let ip = client_ip(peer.ip(), req.headers(), &state.config.server.trusted_proxies);
+    let ip = client_ip(
+        peer.ip(),
+        req.headers(),
+        &state.config.server.trusted_proxies,
+    );
     let principal = auth::authenticate(&state.dauth, &state.store, req.headers(), ip, unix_now())
         .await
         .inspect_err(|_| trace.auth = "rejected")?;

@@ -70,11 +70,17 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
 /// `WWW-Authenticate` on 401 and `Allow` on 405.
 pub fn error_response(err: &Error) -> Response<Body> {
     let status = err.status();
-    let body = ErrorBody { code: status.as_u16(), message: err.message() };
+    let body = ErrorBody {
+        code: status.as_u16(),
+        message: err.message(),
+    };
     let mut resp = json(status, &body);
     let headers = resp.headers_mut();
     if status == StatusCode::UNAUTHORIZED {
-        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"DAuth realm="dauth-proxy""#));
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"DAuth realm="dauth-proxy""#),
+        );
     }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -96,14 +102,18 @@ pub struct ErrorBody {
 
 /// Wraps a fixed body.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 fn bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(full(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -113,9 +123,18 @@ mod tests {
 
     #[test]
     fn routes_embedded_paths_and_methods() {
-        assert_eq!(route(&Method::GET, "/health").unwrap(), Some(Endpoint::Health));
-        assert_eq!(route(&Method::GET, "/obp/v5.1.0/users/current").unwrap(), Some(Endpoint::CurrentUser));
+        assert_eq!(
+            route(&Method::GET, "/health").unwrap(),
+            Some(Endpoint::Health)
+        );
+        assert_eq!(
+            route(&Method::GET, "/obp/v5.1.0/users/current").unwrap(),
+            Some(Endpoint::CurrentUser)
+        );
         assert_eq!(route(&Method::GET, "/nope").unwrap(), None);
-        assert!(matches!(route(&Method::POST, "/health"), Err(Error::MethodNotAllowed)));
+        assert!(matches!(
+            route(&Method::POST, "/health"),
+            Err(Error::MethodNotAllowed)
+        ));
     }
 }

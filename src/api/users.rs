@@ -25,7 +25,11 @@ pub fn is_current_user_path(path: &str) -> bool {
 
 fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
     let mut parts = v.split('.');
-    let mut next = || parts.next().and_then(|p| p.parse::<u32>().ok().filter(|_| p.len() <= 3));
+    let mut next = || {
+        parts
+            .next()
+            .and_then(|p| p.parse::<u32>().ok().filter(|_| p.len() <= 3))
+    };
     let parsed = (next()?, next()?, next()?);
     parts.next().is_none().then_some(parsed)
 }
@@ -70,10 +74,24 @@ mod tests {
     #[test]
     fn versions_in_range_are_served() {
         for ok in ["v3.0.0", "v3.1.0", "v4.0.0", "v5.0.0", "v5.1.0"] {
-            assert!(is_current_user_path(&format!("/obp/{ok}/users/current")), "{ok}");
+            assert!(
+                is_current_user_path(&format!("/obp/{ok}/users/current")),
+                "{ok}"
+            );
         }
-        for bad in ["v2.0.0", "v5.2.0", "v6.0.0", "v5.1", "v5.1.0.1", "vx.y.z", "v05.1.0000"] {
-            assert!(!is_current_user_path(&format!("/obp/{bad}/users/current")), "{bad}");
+        for bad in [
+            "v2.0.0",
+            "v5.2.0",
+            "v6.0.0",
+            "v5.1",
+            "v5.1.0.1",
+            "vx.y.z",
+            "v05.1.0000",
+        ] {
+            assert!(
+                !is_current_user_path(&format!("/obp/{bad}/users/current")),
+                "{bad}"
+            );
         }
         assert!(!is_current_user_path("/obp/v4.0.0/users/current/"));
     }

@@ -35,7 +35,8 @@ pub fn normalize_address(raw: &str, strict: bool, claim: AddressClaim) -> Result
     let address = if has_upper && has_lower {
         Address::parse_checksummed(raw, None).map_err(|_| Error::BadChecksum(claim))?
     } else {
-        hex.parse::<Address>().map_err(|_| Error::InvalidAddress(claim))?
+        hex.parse::<Address>()
+            .map_err(|_| Error::InvalidAddress(claim))?
     };
     Ok(address.to_checksum(None))
 }
@@ -44,7 +45,9 @@ pub fn normalize_address(raw: &str, strict: bool, claim: AddressClaim) -> Result
 pub fn is_valid_network(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NETWORK
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b))
 }
 
 /// True for a non-empty string of at most `max` bytes without control characters.
@@ -63,7 +66,10 @@ mod tests {
     fn lowercase_uppercase_and_checksummed_forms_normalise_alike() {
         let upper = format!("0x{}", LOWER[2..].to_ascii_uppercase());
         for form in [LOWER, CHECKSUMMED, upper.as_str()] {
-            assert_eq!(normalize_address(form, true, AddressClaim::Contract).unwrap(), CHECKSUMMED);
+            assert_eq!(
+                normalize_address(form, true, AddressClaim::Contract).unwrap(),
+                CHECKSUMMED
+            );
         }
     }
 
@@ -99,7 +105,10 @@ mod tests {
     #[test]
     fn lenient_mode_keeps_verbatim_but_refuses_junk() {
         let seed = "0xe123425E7734CE288F8367e1Bb143E90bb3F051224";
-        assert_eq!(normalize_address(seed, false, AddressClaim::Contract).unwrap(), seed);
+        assert_eq!(
+            normalize_address(seed, false, AddressClaim::Contract).unwrap(),
+            seed
+        );
         assert!(normalize_address("", false, AddressClaim::Contract).is_err());
         assert!(normalize_address("a\nb", false, AddressClaim::Contract).is_err());
         assert!(normalize_address(&"a".repeat(129), false, AddressClaim::Contract).is_err());

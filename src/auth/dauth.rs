@@ -88,10 +88,14 @@ impl DauthVerifier {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
-        let replay = policy.replay_protection.then(|| {
-            ReplayGuard::new(policy.replay_window_secs(), policy.replay_capacity)
-        });
-        Self { validation, policy, replay }
+        let replay = policy
+            .replay_protection
+            .then(|| ReplayGuard::new(policy.replay_window_secs(), policy.replay_capacity));
+        Self {
+            validation,
+            policy,
+            replay,
+        }
     }
 
     /// The policy this verifier enforces.
@@ -106,7 +110,10 @@ impl DauthVerifier {
         if !is_sane(&raw.smart_contract_address, usize::MAX)
             || !is_sane(&raw.consumer_key, MAX_OPAQUE)
             || raw.network_name.is_empty()
-            || raw.request_id.as_deref().is_some_and(|r| !is_sane(r, MAX_OPAQUE))
+            || raw
+                .request_id
+                .as_deref()
+                .is_some_and(|r| !is_sane(r, MAX_OPAQUE))
         {
             return Err(Error::InvalidToken(TokenDefect::BadClaims));
         }
@@ -117,7 +124,8 @@ impl DauthVerifier {
             return Err(Error::NetworkNotAllowed);
         }
         let strict = p.strict_addresses;
-        let contract = normalize_address(&raw.smart_contract_address, strict, AddressClaim::Contract)?;
+        let contract =
+            normalize_address(&raw.smart_contract_address, strict, AddressClaim::Contract)?;
         let msg_sender = raw
             .msg_sender
             .as_deref()
@@ -147,7 +155,10 @@ impl DauthVerifier {
         }
         let keys = &self.policy.keys;
         let candidates: Vec<&VerifyKey> = match header.kid.as_deref() {
-            Some(kid) => keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect(),
+            Some(kid) => keys
+                .iter()
+                .filter(|k| k.kid.as_deref() == Some(kid))
+                .collect(),
             None => keys.iter().collect(),
         };
         if candidates.is_empty() {
@@ -170,11 +181,15 @@ impl DauthVerifier {
 fn classify(kind: &jsonwebtoken::errors::ErrorKind) -> TokenDefect {
     use jsonwebtoken::errors::ErrorKind as K;
     match kind {
-        K::InvalidSignature | K::InvalidRsaKey(_) | K::InvalidKeyFormat => TokenDefect::BadSignature,
+        K::InvalidSignature | K::InvalidRsaKey(_) | K::InvalidKeyFormat => {
+            TokenDefect::BadSignature
+        }
         K::InvalidAlgorithm | K::UnsupportedAlgorithm | K::InvalidAlgorithmName => {
             TokenDefect::AlgorithmNotAllowed
         }
-        K::Json(_) | K::MissingRequiredClaim(_) | K::InvalidClaimFormat(_) => TokenDefect::BadClaims,
+        K::Json(_) | K::MissingRequiredClaim(_) | K::InvalidClaimFormat(_) => {
+            TokenDefect::BadClaims
+        }
         _ => TokenDefect::Malformed,
     }
 }

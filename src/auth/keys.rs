@@ -102,15 +102,25 @@ pub fn load_verify_key(path: &Path, kid: Option<String>) -> Result<VerifyKey, Ke
         });
     }
     let encoded = pem::encode(&block);
-    let not_rsa = || KeyError::NotRsa { path: path.to_owned() };
+    let not_rsa = || KeyError::NotRsa {
+        path: path.to_owned(),
+    };
     let decoding = DecodingKey::from_rsa_pem(encoded.as_bytes()).map_err(|_| not_rsa())?;
     let pkcs1_der = decoding.try_get_as_bytes().map_err(|_| not_rsa())?;
     let parsed = PublicKey::from_der(pkcs1_der).map_err(|_| not_rsa())?;
     let bits = parsed.modulus_len() * 8;
     if bits < MIN_RSA_BITS {
-        return Err(KeyError::TooSmall { path: path.to_owned(), bits });
+        return Err(KeyError::TooSmall {
+            path: path.to_owned(),
+            bits,
+        });
     }
-    Ok(VerifyKey { kid, source: path.to_owned(), bits, decoding })
+    Ok(VerifyKey {
+        kid,
+        source: path.to_owned(),
+        bits,
+        decoding,
+    })
 }
 
 /// Loads an RSA private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`) for signing.
@@ -124,12 +134,17 @@ pub fn load_signing_key(path: &Path) -> Result<EncodingKey, KeyError> {
             expected: "an RSA private key",
         });
     }
-    let not_rsa = || KeyError::NotRsa { path: path.to_owned() };
+    let not_rsa = || KeyError::NotRsa {
+        path: path.to_owned(),
+    };
     let key = EncodingKey::from_rsa_pem(pem::encode(&block).as_bytes()).map_err(|_| not_rsa())?;
     let pair = KeyPair::from_der(key.as_bytes()).map_err(|_| not_rsa())?;
     let bits = pair.public_modulus_len() * 8;
     if bits < MIN_RSA_BITS {
-        return Err(KeyError::TooSmall { path: path.to_owned(), bits });
+        return Err(KeyError::TooSmall {
+            path: path.to_owned(),
+            bits,
+        });
     }
     Ok(key)
 }
@@ -161,7 +176,12 @@ pub fn generate_rsa(bits: usize) -> Result<GeneratedPair, KeyError> {
 
 /// Writes a new pair as `DIR/NAME_private.pem` (mode 0600) and `DIR/NAME_public.pem`.
 /// Refuses to overwrite either file unless `force`. Returns the two paths.
-pub fn write_pair(dir: &Path, name: &str, bits: usize, force: bool) -> std::io::Result<(PathBuf, PathBuf)> {
+pub fn write_pair(
+    dir: &Path,
+    name: &str,
+    bits: usize,
+    force: bool,
+) -> std::io::Result<(PathBuf, PathBuf)> {
     use std::io::Write;
     let private = dir.join(format!("{name}_private.pem"));
     let public = dir.join(format!("{name}_public.pem"));
@@ -179,22 +199,32 @@ pub fn write_pair(dir: &Path, name: &str, bits: usize, force: bool) -> std::io::
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(&private)?.write_all(pair.private_pem.as_bytes())?;
+    options
+        .open(&private)?
+        .write_all(pair.private_pem.as_bytes())?;
     #[cfg(unix)]
-    std::fs::set_permissions(&private, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::fs::set_permissions(
+        &private,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )?;
     std::fs::write(&public, pair.public_pem)?;
     Ok((private, public))
 }
 
 fn read(path: &Path) -> Result<String, KeyError> {
-    std::fs::read_to_string(path).map_err(|source| KeyError::Read { path: path.to_owned(), source })
+    std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn first_pem(path: &Path, text: &str) -> Result<pem::Pem, KeyError> {
     pem::parse_many(text)
         .ok()
         .and_then(|blocks| blocks.into_iter().next())
-        .ok_or_else(|| KeyError::NotPem { path: path.to_owned() })
+        .ok_or_else(|| KeyError::NotPem {
+            path: path.to_owned(),
+        })
 }
 
 #[cfg(test)]
@@ -232,7 +262,10 @@ mod tests {
     fn non_pem_and_missing_files_are_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let junk = write(dir.path(), "junk.pem", "hello");
-        assert!(matches!(load_verify_key(&junk, None), Err(KeyError::NotPem { .. })));
+        assert!(matches!(
+            load_verify_key(&junk, None),
+            Err(KeyError::NotPem { .. })
+        ));
         let missing = dir.path().join("missing.pem");
         let err = load_verify_key(&missing, None).unwrap_err();
         assert!(err.to_string().contains("missing.pem"));

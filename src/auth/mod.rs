@@ -73,12 +73,17 @@ pub async fn authenticate(
     if !policy.allowed_hosts.contains(client_ip) {
         return Err(Error::IpNotAllowed);
     }
-    let token = first.to_str().map_err(|_| Error::InvalidToken(TokenDefect::Malformed))?.trim();
+    let token = first
+        .to_str()
+        .map_err(|_| Error::InvalidToken(TokenDefect::Malformed))?
+        .trim();
     if values.next().is_some() || token.is_empty() || token.contains(',') {
         return Err(Error::AmbiguousDauthHeader);
     }
     let claims = verifier.verify(token, now)?;
-    let user = store.get_or_create_dauth_user(&claims.network, &claims.contract).await?;
+    let user = store
+        .get_or_create_dauth_user(&claims.network, &claims.contract)
+        .await?;
     Ok(Some(Principal {
         user,
         method: AuthMethod::Dauth,

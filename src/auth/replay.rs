@@ -44,11 +44,18 @@ impl ReplayGuard {
     }
 
     /// Records the pair at `now` (unix seconds). Refuses a pair already in the window.
-    pub fn check_and_record(&self, consumer_key: &str, request_id: &str, now: i64) -> Result<(), Error> {
+    pub fn check_and_record(
+        &self,
+        consumer_key: &str,
+        request_id: &str,
+        now: i64,
+    ) -> Result<(), Error> {
         let id = digest_pair(consumer_key, request_id);
         let shard = &self.shards[(id as usize) % SHARDS];
         // A poisoned lock only means another thread panicked mid-insert; the map is still sound.
-        let mut shard = shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut shard = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         shard.prune(now);
         if shard.seen.contains_key(&id) {
             return Err(Error::TokenReplayed);
@@ -66,7 +73,12 @@ impl ReplayGuard {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().unwrap_or_else(std::sync::PoisonError::into_inner).seen.len())
+            .map(|s| {
+                s.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .seen
+                    .len()
+            })
             .sum()
     }
 
@@ -107,7 +119,10 @@ mod tests {
     fn second_use_in_window_is_refused_and_allowed_after() {
         let g = ReplayGuard::new(10, 100);
         g.check_and_record("ck", "r1", 1000).unwrap();
-        assert!(matches!(g.check_and_record("ck", "r1", 1005), Err(Error::TokenReplayed)));
+        assert!(matches!(
+            g.check_and_record("ck", "r1", 1005),
+            Err(Error::TokenReplayed)
+        ));
         g.check_and_record("ck", "r1", 1010).unwrap();
     }
 
@@ -124,8 +139,14 @@ mod tests {
     #[test]
     fn full_window_fails_closed() {
         let g = ReplayGuard::new(100, SHARDS);
-        let outcomes: Vec<_> = (0..200).map(|i| g.check_and_record("ck", &i.to_string(), 0)).collect();
-        assert!(outcomes.iter().any(|o| matches!(o, Err(Error::ReplayWindowFull))));
+        let outcomes: Vec<_> = (0..200)
+            .map(|i| g.check_and_record("ck", &i.to_string(), 0))
+            .collect();
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Err(Error::ReplayWindowFull)))
+        );
         assert!(g.len() <= SHARDS);
         // Once entries expire there is room again.
         g.check_and_record("ck", "late", 100).unwrap();

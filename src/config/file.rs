@@ -44,7 +44,10 @@ pub(super) struct RawStore {
 
 impl Default for RawStore {
     fn default() -> Self {
-        Self { path: "data/dauth-store".into(), cache_mb: 32 }
+        Self {
+            path: "data/dauth-store".into(),
+            cache_mb: 32,
+        }
     }
 }
 
@@ -53,10 +56,7 @@ impl Default for RawStore {
 #[serde(untagged)]
 pub(super) enum RawKey {
     Path(String),
-    WithKid {
-        path: String,
-        kid: Option<String>,
-    },
+    WithKid { path: String, kid: Option<String> },
 }
 
 /// `[dauth]`
@@ -100,6 +100,9 @@ pub(super) struct RawLog {
 
 impl Default for RawLog {
     fn default() -> Self {
-        Self { level: "info".into(), format: "text".into() }
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+        }
     }
 }

@@ -80,7 +80,9 @@ impl DauthConfig {
     /// How long a token can stay fresh after it is first seen, so how long its
     /// request_id must be remembered: age limit plus skew, plus a second for rounding.
     pub fn replay_window_secs(&self) -> u64 {
-        self.max_token_age_secs.saturating_add(self.clock_skew_secs).saturating_add(1)
+        self.max_token_age_secs
+            .saturating_add(self.clock_skew_secs)
+            .saturating_add(1)
     }
 }
 
@@ -123,7 +125,7 @@ pub enum Problem {
     Read(#[source] std::io::Error),
     /// TOML syntax, an unknown key, or a value of the wrong type.
     #[error("{0}")]
-    Syntax(#[source] toml::de::Error),
+    Syntax(#[source] Box<toml::de::Error>),
     /// A key file was refused.
     #[error("{0}")]
     Key(#[source] KeyError),
@@ -138,8 +140,11 @@ pub enum Problem {
 impl Config {
     /// Reads and checks the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError { file: path.to_owned(), key: "-".into(), problem: Problem::Read(e) })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_owned(),
+            key: "-".into(),
+            problem: Problem::Read(e),
+        })?;
         Self::from_toml(&text, path)
     }
 
@@ -150,13 +155,15 @@ impl Config {
             key: key.to_owned(),
             problem,
         };
-        let raw = parse(text).map_err(|(key, e)| fail(&key, Problem::Syntax(e)))?;
-        let listen = raw
-            .server
-            .listen
-            .parse::<SocketAddr>()
-            .map_err(|_| fail("server.listen", Problem::Invalid("not a socket address such as 127.0.0.1:8080 or [::]:8080")))?;
-        let trusted_proxies = cidrs("server.trusted_proxies", &raw.server.trusted_proxies).map_err(|(k, p)| fail(&k, p))?;
+        let raw = parse(text).map_err(|(key, e)| fail(&key, Problem::Syntax(Box::new(e))))?;
+        let listen = raw.server.listen.parse::<SocketAddr>().map_err(|_| {
+            fail(
+                "server.listen",
+                Problem::Invalid("not a socket address such as 127.0.0.1:8080 or [::]:8080"),
+            )
+        })?;
+        let trusted_proxies = cidrs("server.trusted_proxies", &raw.server.trusted_proxies)
+            .map_err(|(k, p)| fail(&k, p))?;
         if raw.store.path.trim().is_empty() {
             return Err(fail("store.path", Problem::Invalid("must not be empty")));
         }
@@ -165,7 +172,12 @@ impl Config {
             format: match raw.log.format.as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
-                _ => return Err(fail("log.format", Problem::Invalid("must be \"text\" or \"json\""))),
+                _ => {
+                    return Err(fail(
+                        "log.format",
+                        Problem::Invalid("must be \"text\" or \"json\""),
+                    ));
+                }
             },
         };
         let dauth = dauth(raw.dauth).map_err(|(k, p)| fail(&k, p))?;
@@ -205,7 +217,10 @@ fn dauth(raw: RawDauth) -> Result<DauthConfig, KeyProblem> {
     let invalid = |key: &str, why| (key.to_owned(), Problem::Invalid(why));
     let allowed_hosts = cidrs("dauth.allowed_hosts", &raw.allowed_hosts)?;
     if raw.enabled && raw.public_keys.is_empty() {
-        return Err(invalid("dauth.public_keys", "at least one key is required while dauth.enabled = true"));
+        return Err(invalid(
+            "dauth.public_keys",
+            "at least one key is required while dauth.enabled = true",
+        ));
     }
     let keys = raw
         .public_keys
@@ -220,7 +235,11 @@ fn dauth(raw: RawDauth) -> Result<DauthConfig, KeyProblem> {
                 .map_err(|e| (format!("dauth.public_keys[{i}]"), Problem::Key(e)))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(bad) = raw.networks.iter().position(|n| !crate::auth::address::is_valid_network(n)) {
+    if let Some(bad) = raw
+        .networks
+        .iter()
+        .position(|n| !crate::auth::address::is_valid_network(n))
+    {
         return Err(invalid(
             &format!("dauth.networks[{bad}]"),
             "network names are 1 to 64 of A-Z a-z 0-9 . _ - :",

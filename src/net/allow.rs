@@ -59,7 +59,11 @@ impl FromStr for CidrList {
 
     /// Parses a comma-separated list; entries are trimmed (unlike OBP's `dauth.host`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let entries: Vec<&str> = s.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
+        let entries: Vec<&str> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .collect();
         Self::parse(&entries).map_err(|(_, e)| e)
     }
 }
@@ -78,7 +82,9 @@ impl fmt::Display for CidrList {
 
 fn parse_net(entry: &str) -> Result<IpNet, CidrParseError> {
     let entry = entry.trim();
-    let err = || CidrParseError { entry: entry.to_owned() };
+    let err = || CidrParseError {
+        entry: entry.to_owned(),
+    };
     let net = match entry.parse::<IpNet>() {
         Ok(net) => net,
         Err(_) => IpNet::from(entry.parse::<IpAddr>().map_err(|_| err())?),
@@ -88,12 +94,12 @@ fn parse_net(entry: &str) -> Result<IpNet, CidrParseError> {
 
 /// `::ffff:a.b.c.d/p` with `p >= 96` is the IPv4 network `a.b.c.d/(p-96)`.
 fn canonical_net(net: IpNet) -> IpNet {
-    if let IpNet::V6(v6) = net {
-        if let (Some(v4), true) = (v6.addr().to_ipv4_mapped(), v6.prefix_len() >= 96) {
-            if let Ok(v4net) = Ipv4Net::new(v4, v6.prefix_len() - 96) {
-                return IpNet::V4(v4net);
-            }
-        }
+    if let IpNet::V6(v6) = net
+        && v6.prefix_len() >= 96
+        && let Some(v4) = v6.addr().to_ipv4_mapped()
+        && let Ok(v4net) = Ipv4Net::new(v4, v6.prefix_len() - 96)
+    {
+        return IpNet::V4(v4net);
     }
     net
 }

@@ -45,7 +45,10 @@ fn parse_hop(entry: &str) -> Option<IpAddr> {
     if let Ok(ip) = entry.parse::<IpAddr>() {
         return Some(ip.to_canonical());
     }
-    entry.parse::<SocketAddr>().ok().map(|sa| sa.ip().to_canonical())
+    entry
+        .parse::<SocketAddr>()
+        .ok()
+        .map(|sa| sa.ip().to_canonical())
 }
 
 #[cfg(test)]
@@ -101,12 +104,18 @@ mod tests {
 
     #[test]
     fn trusted_peer_without_header_is_itself() {
-        assert_eq!(client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted()), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted()),
+            ip("10.0.0.1")
+        );
     }
 
     #[test]
     fn mapped_peer_and_ports_are_canonicalised() {
         let h = headers(&["[2001:db8::1]:443, 1.2.3.4:5678"]);
-        assert_eq!(client_ip(ip("::ffff:10.0.0.1"), &h, &trusted()), ip("1.2.3.4"));
+        assert_eq!(
+            client_ip(ip("::ffff:10.0.0.1"), &h, &trusted()),
+            ip("1.2.3.4")
+        );
     }
 }

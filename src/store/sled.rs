@@ -76,7 +76,9 @@ impl Store {
 
     /// Writes a probe record and flushes it, proving the store is writable.
     pub async fn check_writable(&self) -> Result<(), StoreError> {
-        self.inner.db.insert("meta/last_start", now_unix().to_be_bytes().to_vec())?;
+        self.inner
+            .db
+            .insert("meta/last_start", now_unix().to_be_bytes().to_vec())?;
         self.flush().await
     }
 
@@ -129,7 +131,12 @@ impl Store {
 
     fn lookup(&self, key: &[u8]) -> Result<Option<User>, StoreError> {
         match self.inner.identities.get(key)? {
-            Some(id) => self.inner.users.get(&id)?.map(|raw| decode_user(&raw)).transpose(),
+            Some(id) => self
+                .inner
+                .users
+                .get(&id)?
+                .map(|raw| decode_user(&raw))
+                .transpose(),
             None => Ok(None),
         }
     }

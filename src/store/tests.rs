@@ -3,8 +3,14 @@ use super::*;
 #[tokio::test]
 async fn same_identity_gives_same_user() {
     let store = Store::temporary().unwrap();
-    let a = store.get_or_create_dauth_user("ETHEREUM", "0xabc").await.unwrap();
-    let b = store.get_or_create_dauth_user("ETHEREUM", "0xabc").await.unwrap();
+    let a = store
+        .get_or_create_dauth_user("ETHEREUM", "0xabc")
+        .await
+        .unwrap();
+    let b = store
+        .get_or_create_dauth_user("ETHEREUM", "0xabc")
+        .await
+        .unwrap();
     assert_eq!(a, b);
     assert_eq!(store.user_count(), 1);
     assert_eq!(store.user_by_id(&a.user_id).unwrap(), Some(a));
@@ -13,9 +19,18 @@ async fn same_identity_gives_same_user() {
 #[tokio::test]
 async fn network_and_address_both_distinguish_users() {
     let store = Store::temporary().unwrap();
-    let a = store.get_or_create_dauth_user("ETHEREUM", "0xabc").await.unwrap();
-    let b = store.get_or_create_dauth_user("GOERLI", "0xabc").await.unwrap();
-    let c = store.get_or_create_dauth_user("ETHEREUM", "0xabd").await.unwrap();
+    let a = store
+        .get_or_create_dauth_user("ETHEREUM", "0xabc")
+        .await
+        .unwrap();
+    let b = store
+        .get_or_create_dauth_user("GOERLI", "0xabc")
+        .await
+        .unwrap();
+    let c = store
+        .get_or_create_dauth_user("ETHEREUM", "0xabd")
+        .await
+        .unwrap();
     assert_ne!(a.user_id, b.user_id);
     assert_ne!(a.user_id, c.user_id);
     assert_eq!(store.user_count(), 3);

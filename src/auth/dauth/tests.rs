@@ -60,7 +60,12 @@ fn claims() -> Value {
 fn sign_with(pem: &str, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_owned);
-    encode(&header, claims, &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()).unwrap()
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    )
+    .unwrap()
 }
 
 fn sign(claims: &Value) -> String {
@@ -86,7 +91,8 @@ fn every_rsa_algorithm_is_accepted() {
         let mut c = claims();
         c["request_id"] = json!(format!("{alg:?}"));
         let v = DauthVerifier::new(policy());
-        v.verify(&sign_with(&keys().a.private_pem, alg, None, &c), NOW).unwrap();
+        v.verify(&sign_with(&keys().a.private_pem, alg, None, &c), NOW)
+            .unwrap();
     }
 }
 
@@ -95,7 +101,10 @@ fn hs256_signed_with_the_public_key_is_refused() {
     let header = Header::new(Algorithm::HS256);
     let key = EncodingKey::from_secret(keys().a.public_pem.as_bytes());
     let token = encode(&header, &claims(), &key).unwrap();
-    assert!(matches!(verify(&token), Err(Error::InvalidToken(TokenDefect::AlgorithmNotAllowed))));
+    assert!(matches!(
+        verify(&token),
+        Err(Error::InvalidToken(TokenDefect::AlgorithmNotAllowed))
+    ));
 }
 
 #[test]
@@ -112,17 +121,31 @@ fn alg_none_is_refused() {
 
 #[test]
 fn ec_signed_token_is_refused() {
-    let pair = aws_lc_rs::signature::EcdsaKeyPair::generate(&aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+    let pair = aws_lc_rs::signature::EcdsaKeyPair::generate(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+    )
+    .unwrap();
     let der = pair.to_pkcs8v1().unwrap();
-    let token = encode(&Header::new(Algorithm::ES256), &claims(), &EncodingKey::from_ec_der(der.as_ref())).unwrap();
-    assert!(matches!(verify(&token), Err(Error::InvalidToken(TokenDefect::AlgorithmNotAllowed))));
+    let token = encode(
+        &Header::new(Algorithm::ES256),
+        &claims(),
+        &EncodingKey::from_ec_der(der.as_ref()),
+    )
+    .unwrap();
+    assert!(matches!(
+        verify(&token),
+        Err(Error::InvalidToken(TokenDefect::AlgorithmNotAllowed))
+    ));
 }
 
 #[test]
 fn token_signed_by_unknown_key_is_refused() {
     let other = generate_rsa(2048).unwrap();
     let token = sign_with(&other.private_pem, Algorithm::RS256, None, &claims());
-    assert!(matches!(verify(&token), Err(Error::InvalidToken(TokenDefect::BadSignature))));
+    assert!(matches!(
+        verify(&token),
+        Err(Error::InvalidToken(TokenDefect::BadSignature))
+    ));
 }
 
 #[test]
@@ -131,9 +154,15 @@ fn kid_selects_the_key() {
     verify(&sign_with(b, Algorithm::RS256, Some("key-b"), &claims())).unwrap();
     // Signed by b but claiming a's kid: only a is tried.
     let wrong = sign_with(b, Algorithm::RS256, Some("key-a"), &claims());
-    assert!(matches!(verify(&wrong), Err(Error::InvalidToken(TokenDefect::BadSignature))));
+    assert!(matches!(
+        verify(&wrong),
+        Err(Error::InvalidToken(TokenDefect::BadSignature))
+    ));
     let unknown = sign_with(b, Algorithm::RS256, Some("nope"), &claims());
-    assert!(matches!(verify(&unknown), Err(Error::InvalidToken(TokenDefect::UnknownKey))));
+    assert!(matches!(
+        verify(&unknown),
+        Err(Error::InvalidToken(TokenDefect::UnknownKey))
+    ));
 }
 
 #[test]
@@ -141,25 +170,52 @@ fn missing_or_empty_required_claims_are_refused() {
     for field in ["smart_contract_address", "network_name", "consumer_key"] {
         let mut c = claims();
         c.as_object_mut().unwrap().remove(field);
-        assert!(matches!(verify(&sign(&c)), Err(Error::InvalidToken(TokenDefect::BadClaims))), "{field}");
+        assert!(
+            matches!(
+                verify(&sign(&c)),
+                Err(Error::InvalidToken(TokenDefect::BadClaims))
+            ),
+            "{field}"
+        );
         let mut c = claims();
         c[field] = json!("");
-        assert!(matches!(verify(&sign(&c)), Err(Error::InvalidToken(TokenDefect::BadClaims))), "{field} empty");
+        assert!(
+            matches!(
+                verify(&sign(&c)),
+                Err(Error::InvalidToken(TokenDefect::BadClaims))
+            ),
+            "{field} empty"
+        );
         let mut c = claims();
         c[field] = json!(42);
-        assert!(matches!(verify(&sign(&c)), Err(Error::InvalidToken(TokenDefect::BadClaims))), "{field} number");
+        assert!(
+            matches!(
+                verify(&sign(&c)),
+                Err(Error::InvalidToken(TokenDefect::BadClaims))
+            ),
+            "{field} number"
+        );
     }
 }
 
 #[test]
 fn time_claims_are_enforced() {
-    let cases: Vec<(&str, Value, fn(&Error) -> bool)> = vec![
+    type Case = (&'static str, Value, fn(&Error) -> bool);
+    let cases: Vec<Case> = vec![
         ("exp", json!(NOW - 61), |e| matches!(e, Error::TokenExpired)),
-        ("nbf", json!(NOW + 61), |e| matches!(e, Error::TokenNotYetValid)),
+        ("nbf", json!(NOW + 61), |e| {
+            matches!(e, Error::TokenNotYetValid)
+        }),
         ("iat", json!(NOW - 301), |e| matches!(e, Error::TokenStale)),
-        ("iat", json!(NOW + 61), |e| matches!(e, Error::TokenFromFuture)),
-        ("timestamp", json!("2027-01-15T07:54:59Z"), |e| matches!(e, Error::TokenStale)),
-        ("timestamp", json!("yesterday"), |e| matches!(e, Error::InvalidToken(TokenDefect::BadClaims))),
+        ("iat", json!(NOW + 61), |e| {
+            matches!(e, Error::TokenFromFuture)
+        }),
+        ("timestamp", json!("2027-01-15T07:54:59Z"), |e| {
+            matches!(e, Error::TokenStale)
+        }),
+        ("timestamp", json!("yesterday"), |e| {
+            matches!(e, Error::InvalidToken(TokenDefect::BadClaims))
+        }),
     ];
     for (field, value, expected) in cases {
         let mut c = claims();
@@ -193,7 +249,10 @@ fn replayed_request_id_is_refused_and_missing_one_too() {
     assert!(matches!(v.verify(&token, NOW), Err(Error::TokenReplayed)));
     let mut c = claims();
     c.as_object_mut().unwrap().remove("request_id");
-    assert!(matches!(v.verify(&sign(&c), NOW), Err(Error::RequestIdMissing)));
+    assert!(matches!(
+        v.verify(&sign(&c), NOW),
+        Err(Error::RequestIdMissing)
+    ));
 }
 
 #[test]
@@ -209,14 +268,23 @@ fn refused_token_does_not_use_up_its_request_id() {
 fn network_allowlist_and_address_rules() {
     let mut p = policy();
     p.networks = vec!["GOERLI".into()];
-    assert!(matches!(DauthVerifier::new(p).verify(&sign(&claims()), NOW), Err(Error::NetworkNotAllowed)));
+    assert!(matches!(
+        DauthVerifier::new(p).verify(&sign(&claims()), NOW),
+        Err(Error::NetworkNotAllowed)
+    ));
 
     let mut c = claims();
     c["smart_contract_address"] = json!(CONTRACT.replace("dA6", "Da6"));
-    assert!(matches!(verify(&sign(&c)), Err(Error::BadChecksum(AddressClaim::Contract))));
+    assert!(matches!(
+        verify(&sign(&c)),
+        Err(Error::BadChecksum(AddressClaim::Contract))
+    ));
     let mut c = claims();
     c["msg_sender"] = json!("0x1234");
-    assert!(matches!(verify(&sign(&c)), Err(Error::InvalidAddress(AddressClaim::MsgSender))));
+    assert!(matches!(
+        verify(&sign(&c)),
+        Err(Error::InvalidAddress(AddressClaim::MsgSender))
+    ));
 }
 
 #[test]
@@ -226,10 +294,15 @@ fn any_changed_byte_is_refused() {
     for i in (0..bytes.len()).step_by(7) {
         let mut mutated = bytes.to_vec();
         mutated[i] = if mutated[i] == b'A' { b'B' } else { b'A' };
-        let Ok(mutated) = String::from_utf8(mutated) else { continue };
+        let Ok(mutated) = String::from_utf8(mutated) else {
+            continue;
+        };
         if mutated == token {
             continue;
         }
-        assert!(verify(&mutated).is_err(), "byte {i} changed and still accepted");
+        assert!(
+            verify(&mutated).is_err(),
+            "byte {i} changed and still accepted"
+        );
     }
 }

@@ -1,0 +1,177 @@
+//! The command line: `token`, `keygen` and `check-config`, run as the real binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+use serde_json::Value;
+use support::binary::run;
+use support::{CONTRACT_LOWER, keys};
+
+fn decode_with_trusted(token: &str) -> Value {
+    let mut v = Validation::new(Algorithm::RS256);
+    v.required_spec_claims.clear();
+    let key = DecodingKey::from_rsa_pem(keys().trusted.public_pem.as_bytes()).unwrap();
+    decode::<Value>(token, &key, &v).unwrap().claims
+}
+
+#[test]
+fn token_prints_a_signed_fresh_dauth_jwt() {
+    let private = keys().dir.join("trusted_private.pem");
+    let (code, out, err) = run(&[
+        "token",
+        "--private-key",
+        private.to_str().unwrap(),
+        "--contract",
+        CONTRACT_LOWER,
+        "--network",
+        "ETHEREUM",
+        "--consumer-key",
+        "ck",
+        "--msg-sender",
+        CONTRACT_LOWER,
+        "--ttl",
+        "60",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let claims = decode_with_trusted(out.trim());
+    assert_eq!(claims["smart_contract_address"], CONTRACT_LOWER);
+    assert_eq!(claims["network_name"], "ETHEREUM");
+    assert_eq!(claims["consumer_key"], "ck");
+    assert_eq!(claims["msg_sender"], CONTRACT_LOWER);
+    let iat = claims["iat"].as_i64().unwrap();
+    assert_eq!(claims["exp"].as_i64().unwrap() - iat, 60);
+    assert!((support::now() - iat).abs() < 30);
+    assert!(claims["timestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(uuid::Uuid::parse_str(claims["request_id"].as_str().unwrap()).is_ok());
+
+    // Two runs give two request ids.
+    let (_, out2, _) = run(&[
+        "token",
+        "--private-key",
+        private.to_str().unwrap(),
+        "--contract",
+        CONTRACT_LOWER,
+        "--network",
+        "ETHEREUM",
+        "--consumer-key",
+        "ck",
+    ]);
+    assert_ne!(
+        decode_with_trusted(out2.trim())["request_id"],
+        claims["request_id"]
+    );
+}
+
+#[test]
+fn token_refuses_non_rsa_algorithms_and_public_keys() {
+    let private = keys().dir.join("trusted_private.pem");
+    let (code, _, err) = run(&[
+        "token",
+        "--private-key",
+        private.to_str().unwrap(),
+        "--contract",
+        "0x1",
+        "--network",
+        "N",
+        "--consumer-key",
+        "ck",
+        "--alg",
+        "HS256",
+    ]);
+    assert_eq!(code, 64);
+    assert!(err.contains("--alg HS256"), "{err}");
+    let public = keys().dir.join("trusted_public.pem");
+    let (code, _, err) = run(&[
+        "token",
+        "--private-key",
+        public.to_str().unwrap(),
+        "--contract",
+        "0x1",
+        "--network",
+        "N",
+        "--consumer-key",
+        "ck",
+    ]);
+    assert_eq!(code, 64);
+    assert!(err.contains("trusted_public.pem"), "{err}");
+}
+
+#[test]
+fn keygen_writes_a_usable_pair_and_will_not_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (code, _, err) = run(&["keygen", "--out", out]);
+    assert_eq!(code, 0, "{err}");
+    let private = dir.path().join("dauth_private.pem");
+    let public = dir.path().join("dauth_public.pem");
+    assert_eq!(
+        std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        std::fs::read_to_string(&private)
+            .unwrap()
+            .contains("BEGIN PRIVATE KEY")
+    );
+    assert!(
+        std::fs::read_to_string(&public)
+            .unwrap()
+            .contains("BEGIN PUBLIC KEY")
+    );
+    dauth_proxy::auth::keys::load_verify_key(&public, None).unwrap();
+    dauth_proxy::auth::keys::load_signing_key(&private).unwrap();
+
+    let before = std::fs::read(&private).unwrap();
+    let (code, _, err) = run(&["keygen", "--out", out]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&private).unwrap(), before);
+}
+
+#[test]
+fn check_config_names_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[server]\nlisten = \"nowhere\"\n", "server.listen"),
+        (
+            "[dauth]\nallowed_hosts = [\"10.0.0.0/33\"]\n",
+            "dauth.allowed_hosts[0]",
+        ),
+        (
+            "[dauth]\npublic_keys = [\"/nonexistent/key.pem\"]\n",
+            "dauth.public_keys[0]",
+        ),
+        ("[dauth]\nbogus = 1\n", "dauth.bogus"),
+    ];
+    for (text, key) in cases {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let (code, _, err) = run(&["check-config", "--config", path.to_str().unwrap()]);
+        assert_eq!(code, 64, "{text}");
+        assert!(
+            err.contains("bad.toml") && err.contains(key),
+            "{key}: {err}"
+        );
+        let (code, _, _) = run(&["serve", "--config", path.to_str().unwrap()]);
+        assert_eq!(code, 64, "serve refuses too: {text}");
+    }
+}
+
+#[test]
+fn check_config_accepts_the_shipped_config() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(support::binary::exe())
+        .args(["check-config"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

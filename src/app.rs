@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::DauthVerifier;
 use crate::config::Config;
+use crate::proxy::Routes;
 use crate::store::{Store, StoreError};
 
 /// Everything a request handler needs, shared by all connections.
@@ -24,17 +25,16 @@ pub struct State {
     pub dauth: DauthVerifier,
     /// The user store.
     pub store: Store,
+    /// Forwarding routes and their upstream clients.
+    pub routes: Routes,
 }
 
 impl State {
     /// Builds the shared state on an already opened store.
-    pub fn new(config: Config, store: Store) -> Self {
+    pub fn new(config: Config, store: Store) -> Result<Self, StartError> {
         let dauth = DauthVerifier::new(config.dauth.clone());
-        Self {
-            config,
-            dauth,
-            store,
-        }
+        let routes = Routes::new(&config.routes).map_err(StartError::UpstreamTls)?;
+        Ok(Self { config, dauth, store, routes })
     }
 }
 
@@ -50,6 +50,9 @@ pub enum StartError {
         #[source]
         source: StoreError,
     },
+    /// The TLS configuration for upstream connections could not be built.
+    #[error("upstream TLS: {0}")]
+    UpstreamTls(#[source] rustls::Error),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -86,13 +89,11 @@ impl App {
     /// Binds the listener over an already opened store.
     pub async fn bind_with_store(config: Config, store: Store) -> Result<Self, StartError> {
         let addr = config.server.listen;
+        let state = Arc::new(State::new(config, store)?);
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Self {
-            state: Arc::new(State::new(config, store)),
-            listener,
-        })
+        Ok(Self { state, listener })
     }
 
     /// The address actually bound (useful with port 0).

@@ -119,12 +119,33 @@ pub enum Error {
     /// No route or handler for this path.
     #[error("not found")]
     NotFound,
-    /// The path exists but not for this method.
+    /// The path exists but not for this method; `allow` lists the methods it takes.
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed {
+        /// Value of the `Allow` header.
+        allow: &'static str,
+    },
     /// The store failed; the request may be retried.
     #[error("store unavailable")]
     Store(#[from] StoreError),
+    /// The path has dot segments, empty segments or encoded separators.
+    #[error("malformed path")]
+    BadPath,
+    /// The request head is over `server.max_header_bytes`.
+    #[error("request head too large")]
+    HeadersTooLarge,
+    /// The request body is over the body limit.
+    #[error("request body too large")]
+    BodyTooLarge,
+    /// The upstream refused, reset or could not be reached.
+    #[error("upstream unavailable: {0}")]
+    UpstreamUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The upstream did not answer within the route's `timeout_secs`.
+    #[error("upstream timed out")]
+    UpstreamTimeout,
+    /// `server.max_connections` connections are open already.
+    #[error("too many connections")]
+    Overloaded,
 }
 
 /// The public side of an error: status, stable code and message.
@@ -230,7 +251,7 @@ impl Error {
                 "network_name is not allowed.",
             ),
             Self::NotFound => (S::NOT_FOUND, "DAUTH-1404", "Not found."),
-            Self::MethodNotAllowed => (
+            Self::MethodNotAllowed { .. } => (
                 S::METHOD_NOT_ALLOWED,
                 "DAUTH-1405",
                 "Method not allowed for this path.",
@@ -244,6 +265,28 @@ impl Error {
                 S::SERVICE_UNAVAILABLE,
                 "DAUTH-5030",
                 "The user store is unavailable; retry shortly.",
+            ),
+            Self::Overloaded => (
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5032",
+                "The gateway is at its connection limit; retry shortly.",
+            ),
+            Self::BadPath => (S::BAD_REQUEST, "DAUTH-1400", "Malformed request path."),
+            Self::BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "DAUTH-1413", "Request body too large."),
+            Self::HeadersTooLarge => (
+                S::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "DAUTH-1431",
+                "Request header fields too large.",
+            ),
+            Self::UpstreamUnavailable(_) => (
+                S::BAD_GATEWAY,
+                "DAUTH-5020",
+                "The upstream service is unavailable.",
+            ),
+            Self::UpstreamTimeout => (
+                S::GATEWAY_TIMEOUT,
+                "DAUTH-5040",
+                "The upstream service did not answer in time.",
             ),
         }
     }
@@ -284,9 +327,15 @@ mod tests {
             ),
             (Error::NetworkNotAllowed, 401, "DAUTH-2010"),
             (Error::NotFound, 404, "DAUTH-1404"),
-            (Error::MethodNotAllowed, 405, "DAUTH-1405"),
+            (Error::MethodNotAllowed { allow: "GET" }, 405, "DAUTH-1405"),
             (Error::ReplayWindowFull, 503, "DAUTH-5031"),
             (Error::Store(StoreError::Dangling), 503, "DAUTH-5030"),
+            (Error::Overloaded, 503, "DAUTH-5032"),
+            (Error::BadPath, 400, "DAUTH-1400"),
+            (Error::BodyTooLarge, 413, "DAUTH-1413"),
+            (Error::HeadersTooLarge, 431, "DAUTH-1431"),
+            (Error::UpstreamUnavailable("refused".into()), 502, "DAUTH-5020"),
+            (Error::UpstreamTimeout, 504, "DAUTH-5040"),
         ];
         for (err, status, code) in table {
             assert_eq!(err.status().as_u16(), status, "{err:?}");

@@ -15,9 +15,11 @@ pub mod config;
 pub mod error;
 pub mod net;
 pub mod pipeline;
+pub mod proxy;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use app::{App, State};
 pub use config::Config;

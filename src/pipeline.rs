@@ -1,40 +1,58 @@
-//! The request pipeline: route, authenticate, act. One log line per request.
+//! The request pipeline: check the head, pick the target, authenticate, act. One log line per
+//! request.
 //!
 //! [`handle`] only times, logs and turns errors into responses; [`handle_inner`] is the flat
-//! sequence of steps, each of which may end the request with an [`Error`].
+//! sequence of steps, each of which may end the request with an [`Error`]:
+//! 1. the path is well formed and the head within `server.max_header_bytes`;
+//! 2. the target: the longest matching route, or an embedded handler (which keeps its path
+//!    unless a route with a prefix at least as long as the handler's namespace claims it);
+//! 3. authentication, as the target requires;
+//! 4. the embedded handler answers, or the request is forwarded.
 
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use http::{Request, Response, StatusCode};
+use http::{Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use tracing::{info, warn};
 
 use crate::api::{self, Body, Endpoint};
 use crate::app::State;
 use crate::auth::{self, Principal};
+use crate::config::{AuthMode, RouteConfig};
 use crate::error::Error;
 use crate::net::client_ip;
+use crate::proxy::headers::ForwardContext;
+
+/// What the pipeline knows about the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInfo {
+    /// The TCP peer.
+    pub peer: SocketAddr,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+}
 
 /// What the log line says about authentication.
-#[derive(Default)]
 struct Trace {
     auth: &'static str,
     user_id: Option<String>,
 }
 
+enum Target<'a> {
+    Embedded(Endpoint),
+    Forward(&'a RouteConfig),
+}
+
 /// Answers one request. Never fails: every error becomes its JSON error response.
-pub async fn handle(state: &State, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+pub async fn handle(state: &State, req: Request<Incoming>, conn: ConnInfo) -> Response<Body> {
     let started = Instant::now();
     let method = req.method().clone();
     // The path only: query strings can carry secrets and are not logged.
     let path = req.uri().path().to_owned();
-    let mut trace = Trace {
-        auth: "none",
-        user_id: None,
-    };
+    let mut trace = Trace { auth: "none", user_id: None };
     let mut code = "-";
-    let resp = match handle_inner(state, req, peer, &mut trace).await {
+    let resp = match handle_inner(state, req, conn, &mut trace).await {
         Ok(resp) => resp,
         Err(err) => {
             log_error(&err);
@@ -58,41 +76,114 @@ pub async fn handle(state: &State, req: Request<Incoming>, peer: SocketAddr) -> 
 async fn handle_inner(
     state: &State,
     req: Request<Incoming>,
-    peer: SocketAddr,
+    conn: ConnInfo,
     trace: &mut Trace,
 ) -> Result<Response<Body>, Error> {
-    let endpoint = api::route(req.method(), req.uri().path())?;
-    if endpoint == Some(Endpoint::Health) {
-        return Ok(api::json(
-            StatusCode::OK,
-            &serde_json::json!({"status": "ok"}),
-        ));
+    let path = req.uri().path();
+    check_path(path)?;
+    if head_size(&req) > state.config.server.max_header_bytes {
+        return Err(Error::HeadersTooLarge);
     }
-    let ip = client_ip(
-        peer.ip(),
-        req.headers(),
-        &state.config.server.trusted_proxies,
-    );
-    let principal = auth::authenticate(&state.dauth, &state.store, req.headers(), ip, unix_now())
+    let target = match (state.routes.find(path), api::endpoint_for(path)) {
+        (Some(route), Some(e)) if route.prefix.len() >= e.namespace().len() => Target::Forward(route),
+        (_, Some(e)) => Target::Embedded(e),
+        (Some(route), None) => Target::Forward(route),
+        (None, None) => return Err(Error::NotFound),
+    };
+    match target {
+        Target::Embedded(Endpoint::Health) => {
+            Endpoint::Health.check_method(req.method())?;
+            Ok(api::json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
+        }
+        Target::Embedded(endpoint) => {
+            endpoint.check_method(req.method())?;
+            let who = authenticate(state, &req, conn, trace).await?;
+            match endpoint {
+                Endpoint::CurrentUser => Ok(api::users::current_user(&required(who)?)),
+                Endpoint::Health => Err(Error::NotFound),
+            }
+        }
+        Target::Forward(route) => {
+            let who = match route.auth {
+                AuthMode::None => None,
+                AuthMode::Optional => authenticate(state, &req, conn, trace).await?,
+                AuthMode::Required => Some(required(authenticate(state, &req, conn, trace).await?)?),
+            };
+            let host = host_of(&req);
+            let ctx = ForwardContext {
+                peer: conn.peer.ip(),
+                peer_trusted: state.config.server.trusted_proxies.contains(conn.peer.ip()),
+                tls: conn.tls,
+                forward_token: route.forward_token,
+                preserve_host: route.preserve_host,
+                host: host.as_deref(),
+            };
+            let limit = state.config.server.max_body_bytes;
+            state.routes.forward(route, req, &ctx, who.as_ref(), limit).await
+        }
+    }
+}
+
+async fn authenticate(
+    state: &State,
+    req: &Request<Incoming>,
+    conn: ConnInfo,
+    trace: &mut Trace,
+) -> Result<Option<Principal>, Error> {
+    let ip = client_ip(conn.peer.ip(), req.headers(), &state.config.server.trusted_proxies);
+    let who = auth::authenticate(&state.dauth, &state.store, req.headers(), ip, unix_now())
         .await
         .inspect_err(|_| trace.auth = "rejected")?;
-    if let Some(p) = &principal {
+    if let Some(p) = &who {
         trace.auth = p.method.as_str();
         trace.user_id = Some(p.user.user_id.clone());
     }
-    match endpoint {
-        Some(Endpoint::CurrentUser) => Ok(api::users::current_user(&required(principal)?)),
-        Some(Endpoint::Health) | None => Err(Error::NotFound),
-    }
+    Ok(who)
 }
 
 fn required(principal: Option<Principal>) -> Result<Principal, Error> {
     principal.ok_or(Error::MissingCredentials)
 }
 
+/// Refuses paths a backend could read differently from us: dot segments (also percent-encoded),
+/// empty segments, encoded separators and NUL. Prefix matching is only sound on such paths.
+pub fn check_path(path: &str) -> Result<(), Error> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(Error::BadPath);
+    };
+    let lower = path.to_ascii_lowercase();
+    if path.contains('\\') || ["%2f", "%5c", "%00"].iter().any(|bad| lower.contains(bad)) {
+        return Err(Error::BadPath);
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    let last = segments.len() - 1;
+    for (i, segment) in segments.iter().enumerate() {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        if decoded == "." || decoded == ".." || (segment.is_empty() && i != last) {
+            return Err(Error::BadPath);
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of the request line and headers, as they would appear on an HTTP/1.1 wire.
+fn head_size<B>(req: &Request<B>) -> usize {
+    let line = req.method().as_str().len() + req.uri().path_and_query().map_or(1, |p| p.as_str().len()) + 12;
+    line + req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>()
+}
+
+fn host_of<B>(req: &Request<B>) -> Option<String> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+}
+
 fn log_error(err: &Error) {
     match err {
         Error::Store(cause) => warn!(code = err.code(), error = %cause, "store failure"),
+        Error::UpstreamUnavailable(cause) => warn!(code = err.code(), error = %cause, "upstream failure"),
         Error::InvalidToken(defect) => info!(code = err.code(), reason = %defect, "token refused"),
         _ => {}
     }
@@ -103,4 +194,23 @@ pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_formed_paths_pass() {
+        for ok in ["/", "/a", "/a/b/", "/a/b.c", "/a/..b", "/a/%2Ex", "/obp/v5.1.0/users/current"] {
+            check_path(ok).unwrap_or_else(|_| panic!("{ok}"));
+        }
+    }
+
+    #[test]
+    fn ambiguous_paths_are_refused() {
+        for bad in ["", "a", "/a/../b", "/a/./b", "/..", "/a/%2e%2E/b", "/a/%2E/b", "//a", "/a//b", "/a%2fb", "/a%5Cb", "/a\\b", "/a%00"] {
+            assert!(matches!(check_path(bad), Err(Error::BadPath)), "{bad}");
+        }
+    }
 }

@@ -1,50 +1,58 @@
-//! The accept loop: one task per connection, HTTP/1.1 and h2c on the same port, and a
-//! graceful drain on shutdown.
+//! Connections: accept, TLS, HTTP/1.1 and HTTP/2 on one port, limits, timeouts and drain.
 //!
 //! This module owns sockets and connection lifetimes; what a request means is the pipeline's
-//! business ([`crate::pipeline::handle`]).
+//! business ([`crate::pipeline::handle`]). Per connection it enforces:
+//! - `server.max_connections`: beyond it a new connection gets a plain 503 and is closed;
+//! - `server.header_read_timeout_secs`: from the first byte of a request head (or the start of
+//!   a TLS handshake) to a complete head, else the connection is dropped (slowloris);
+//! - `server.idle_timeout_secs`: no request in flight and no bytes moving, and the connection is
+//!   closed gracefully.
+//!
+//! On shutdown every connection is asked to finish its in-flight requests and close, and the
+//! server waits for that up to `server.shutdown_grace_secs`.
+
+mod activity;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
 use crate::app::State;
+use crate::config::ServerConfig;
+use crate::pipeline::{ConnInfo, handle};
+use activity::{Activity, TrackedIo, Verdict};
 
-/// Serves `listener` until `shutdown` resolves, then waits for open connections to finish
-/// their in-flight requests, at most `server.shutdown_grace`.
+/// Serves `listener` until `shutdown` resolves, then drains (see the module docs).
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
-    let builder = connection_builder();
-    let graceful = GracefulShutdown::new();
+    let limits = &state.config.server;
+    let slots = Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let tls = limits.tls.clone().map(TlsAcceptor::from);
     if let Ok(addr) = listener.local_addr() {
-        info!(%addr, "listening");
+        info!(%addr, tls = tls.is_some(), "listening");
     }
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let state = Arc::clone(&state);
-                    let service = service_fn(move |req| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(crate::pipeline::handle(&state, req, peer).await) }
-                    });
-                    let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                    let conn = graceful.watch(conn);
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            debug!(%peer, error = %e, "connection ended with an error");
-                        }
-                    });
-                }
+                Ok((stream, peer)) => match Arc::clone(&slots).try_acquire_owned() {
+                    Ok(permit) => {
+                        let conn = Connection { state: Arc::clone(&state), peer, stop: stop_rx.clone(), _permit: permit };
+                        tokio::spawn(conn.run(stream, tls.clone()));
+                    }
+                    Err(_) => refuse_overloaded(&stream, tls.is_some()),
+                },
                 Err(e) => {
                     // Out of file descriptors or similar: back off instead of spinning.
                     warn!(error = %e, "accept failed");
@@ -55,20 +63,126 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
         }
     }
     drop(listener);
+    let _ = stop_tx.send(true);
     info!("shutting down: draining connections");
-    let grace = state.config.server.shutdown_grace;
+    let all = u32::try_from(limits.max_connections.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
+    let grace = limits.shutdown_grace;
     tokio::select! {
-        () = graceful.shutdown() => info!("all connections drained"),
+        _ = slots.acquire_many(all) => info!("all connections drained"),
         () = tokio::time::sleep(grace) => warn!(grace_secs = grace.as_secs(), "grace period over; closing remaining connections"),
     }
 }
 
-fn connection_builder() -> auto::Builder<TokioExecutor> {
+/// Best effort: a plaintext client learns why it is turned away. Never blocks the accept loop.
+fn refuse_overloaded(stream: &TcpStream, tls: bool) {
+    warn!("connection refused: server.max_connections reached");
+    if tls {
+        return;
+    }
+    let err = crate::error::Error::Overloaded;
+    let body = format!(r#"{{"code":503,"message":"{}"}}"#, err.message());
+    let resp = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.try_write(resp.as_bytes());
+}
+
+struct Connection {
+    state: Arc<State>,
+    peer: SocketAddr,
+    stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Connection {
+    async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(Activity::new());
+        match tls {
+            None => self.serve(TrackedIo::new(stream, Arc::clone(&activity)), activity, false).await,
+            Some(acceptor) => {
+                let timeout = self.state.config.server.header_read_timeout;
+                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls_stream)) => {
+                        self.serve(TrackedIo::new(tls_stream, Arc::clone(&activity)), activity, true).await;
+                    }
+                    Ok(Err(e)) => debug!(peer = %self.peer, error = %e, "TLS handshake failed"),
+                    Err(_) => debug!(peer = %self.peer, "TLS handshake timed out"),
+                }
+            }
+        }
+    }
+
+    async fn serve<I>(mut self, io: TrackedIo<I>, activity: Arc<Activity>, tls: bool)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let limits = &self.state.config.server;
+        let (header_timeout, idle_timeout) = (limits.header_read_timeout, limits.idle_timeout);
+        let builder = builder(limits);
+        let info = ConnInfo { peer: self.peer, tls };
+        let state = Arc::clone(&self.state);
+        let tracker = Arc::clone(&activity);
+        let service = service_fn(move |req| {
+            let state = Arc::clone(&state);
+            let busy = tracker.begin();
+            async move {
+                let resp = handle(&state, req, info).await;
+                drop(busy);
+                Ok::<_, Infallible>(resp)
+            }
+        });
+        let conn = builder.serve_connection(TokioIo::new(io), service);
+        tokio::pin!(conn);
+        let mut stopping = *self.stop.borrow();
+        if stopping {
+            conn.as_mut().graceful_shutdown();
+        }
+        loop {
+            let wake = tokio::time::Instant::from_std(activity.next_check(header_timeout, idle_timeout));
+            tokio::select! {
+                res = conn.as_mut() => {
+                    if let Err(e) = res {
+                        debug!(peer = %self.peer, error = %e, "connection ended with an error");
+                    }
+                    return;
+                }
+                _ = self.stop.changed(), if !stopping => {
+                    stopping = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                () = tokio::time::sleep_until(wake), if !stopping => match activity.verdict(header_timeout, idle_timeout) {
+                    Verdict::Active => {}
+                    Verdict::Idle => {
+                        stopping = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    Verdict::SlowHead => {
+                        debug!(peer = %self.peer, "request head not received in time; closing");
+                        return;
+                    }
+                },
+            }
+        }
+    }
+}
+
+fn builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Our own limit answers with a JSON 431; hyper's larger one is the hard stop.
+    let hard_limit = limits.max_header_bytes.saturating_mul(2).saturating_add(16 * 1024);
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
-    builder.http2().timer(TokioTimer::new());
+        .header_read_timeout(None)
+        .max_buf_size(hard_limit.max(8192))
+        .max_headers(256);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(hard_limit).unwrap_or(u32::MAX))
+        .max_concurrent_streams(256);
     builder
 }

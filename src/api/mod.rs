@@ -18,7 +18,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The response body type of the whole gateway.
 pub type Body = BoxBody<Bytes, BoxError>;
 
-/// An embedded endpoint, found by [`route`].
+/// An embedded endpoint, found by [`endpoint_for`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     /// `GET /health`: liveness, no authentication.
@@ -35,22 +35,40 @@ impl Endpoint {
             Self::CurrentUser => true,
         }
     }
+
+    /// The path namespace the endpoint lives in. A route whose prefix matches the path and is
+    /// at least this long claims the path from the embedded handler.
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Self::Health => "/health",
+            Self::CurrentUser => "/obp/",
+        }
+    }
+
+    /// The methods the endpoint answers, as an `Allow` header value.
+    pub fn allow(self) -> &'static str {
+        match self {
+            Self::Health | Self::CurrentUser => "GET, HEAD",
+        }
+    }
+
+    /// Refuses methods the endpoint does not answer.
+    pub fn check_method(self, method: &Method) -> Result<(), Error> {
+        let allow = self.allow();
+        if allow.split(", ").any(|m| m == method.as_str()) {
+            Ok(())
+        } else {
+            Err(Error::MethodNotAllowed { allow })
+        }
+    }
 }
 
-/// Finds the embedded endpoint for `method` and `path`.
-///
-/// `Ok(None)`: no embedded endpoint has this path. `Err(MethodNotAllowed)`: one does, for other
-/// methods.
-pub fn route(method: &Method, path: &str) -> Result<Option<Endpoint>, Error> {
-    let endpoint = match path {
-        "/health" => Endpoint::Health,
-        _ if users::is_current_user_path(path) => Endpoint::CurrentUser,
-        _ => return Ok(None),
-    };
-    if method == Method::GET || method == Method::HEAD {
-        Ok(Some(endpoint))
-    } else {
-        Err(Error::MethodNotAllowed)
+/// The embedded endpoint serving `path`, if any.
+pub fn endpoint_for(path: &str) -> Option<Endpoint> {
+    match path {
+        "/health" => Some(Endpoint::Health),
+        _ if users::is_current_user_path(path) => Some(Endpoint::CurrentUser),
+        _ => None,
     }
 }
 
@@ -82,8 +100,8 @@ pub fn error_response(err: &Error) -> Response<Body> {
             HeaderValue::from_static(r#"DAuth realm="dauth-proxy""#),
         );
     }
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    if let Error::MethodNotAllowed { allow } = err {
+        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -122,19 +140,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routes_embedded_paths_and_methods() {
-        assert_eq!(
-            route(&Method::GET, "/health").unwrap(),
-            Some(Endpoint::Health)
-        );
-        assert_eq!(
-            route(&Method::GET, "/obp/v5.1.0/users/current").unwrap(),
-            Some(Endpoint::CurrentUser)
-        );
-        assert_eq!(route(&Method::GET, "/nope").unwrap(), None);
-        assert!(matches!(
-            route(&Method::POST, "/health"),
-            Err(Error::MethodNotAllowed)
-        ));
+    fn finds_embedded_paths_and_checks_methods() {
+        assert_eq!(endpoint_for("/health"), Some(Endpoint::Health));
+        assert_eq!(endpoint_for("/obp/v5.1.0/users/current"), Some(Endpoint::CurrentUser));
+        assert_eq!(endpoint_for("/nope"), None);
+        assert!(matches!(Endpoint::Health.check_method(&Method::POST), Err(Error::MethodNotAllowed { .. })));
+        Endpoint::Health.check_method(&Method::HEAD).unwrap();
     }
 }

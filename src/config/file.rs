@@ -13,6 +13,7 @@ pub(super) struct RawConfig {
     pub(super) store: RawStore,
     pub(super) dauth: RawDauth,
     pub(super) log: RawLog,
+    pub(super) routes: Vec<RawRoute>,
 }
 
 /// `[server]`
@@ -22,6 +23,13 @@ pub(super) struct RawServer {
     pub(super) listen: String,
     pub(super) trusted_proxies: Vec<String>,
     pub(super) shutdown_grace_secs: u64,
+    pub(super) tls_cert: Option<String>,
+    pub(super) tls_key: Option<String>,
+    pub(super) max_body_bytes: u64,
+    pub(super) max_header_bytes: usize,
+    pub(super) header_read_timeout_secs: u64,
+    pub(super) idle_timeout_secs: u64,
+    pub(super) max_connections: usize,
 }
 
 impl Default for RawServer {
@@ -30,8 +38,45 @@ impl Default for RawServer {
             listen: "127.0.0.1:8080".into(),
             trusted_proxies: Vec::new(),
             shutdown_grace_secs: 30,
+            tls_cert: None,
+            tls_key: None,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 10_000,
         }
     }
+}
+
+/// `[[routes]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    pub(super) prefix: String,
+    pub(super) upstream: String,
+    #[serde(default)]
+    pub(super) strip_prefix: bool,
+    #[serde(default = "default_auth")]
+    pub(super) auth: String,
+    #[serde(default = "default_timeout")]
+    pub(super) timeout_secs: u64,
+    #[serde(default)]
+    pub(super) forward_token: bool,
+    #[serde(default)]
+    pub(super) preserve_host: bool,
+    #[serde(default)]
+    pub(super) upstream_ca: Option<String>,
+    #[serde(default)]
+    pub(super) max_body_bytes: Option<u64>,
+}
+
+fn default_auth() -> String {
+    "required".into()
+}
+
+fn default_timeout() -> u64 {
+    30
 }
 
 /// `[store]`

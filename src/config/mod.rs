@@ -6,9 +6,13 @@
 //! key. Relative paths in the file are relative to the working directory.
 
 mod file;
+mod routes;
+
+pub use routes::{AuthMode, RouteConfig, Upstream};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::keys::{KeyError, VerifyKey, load_verify_key};
@@ -31,6 +35,8 @@ pub struct Config {
     pub dauth: DauthConfig,
     /// `[log]`
     pub log: LogConfig,
+    /// `[[routes]]`, in file order.
+    pub routes: Vec<RouteConfig>,
 }
 
 /// `[server]`: the listener.
@@ -42,6 +48,18 @@ pub struct ServerConfig {
     pub trusted_proxies: CidrList,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// TLS termination, when `tls_cert` and `tls_key` are set.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Largest request body accepted (per route overridable).
+    pub max_body_bytes: u64,
+    /// Largest request head (request line and headers) accepted.
+    pub max_header_bytes: usize,
+    /// Time allowed to receive a request head, from its first byte (and for a TLS handshake).
+    pub header_read_timeout: Duration,
+    /// An idle connection (no request in flight, no bytes moving) is closed after this.
+    pub idle_timeout: Duration,
+    /// Most connections served at once; beyond it new connections get a 503.
+    pub max_connections: usize,
 }
 
 /// `[store]`: the sled database.
@@ -132,6 +150,9 @@ pub enum Problem {
     /// A CIDR entry does not parse.
     #[error("{0}")]
     Cidr(#[source] crate::net::CidrParseError),
+    /// TLS material was refused.
+    #[error("{0}")]
+    Tls(#[source] crate::tls::TlsError),
     /// A value is out of range or contradicts another.
     #[error("{0}")]
     Invalid(&'static str),
@@ -181,19 +202,46 @@ impl Config {
             },
         };
         let dauth = dauth(raw.dauth).map_err(|(k, p)| fail(&k, p))?;
+        let routes = routes::routes(raw.routes).map_err(|(k, p)| fail(&k, p))?;
+        let s = &raw.server;
+        let tls = match (&s.tls_cert, &s.tls_key) {
+            (Some(cert), Some(key)) => Some(
+                crate::tls::server_config(Path::new(cert), Path::new(key))
+                    .map_err(|e| fail("server.tls_cert", Problem::Tls(e)))?,
+            ),
+            (None, None) => None,
+            _ => return Err(fail("server.tls_key", Problem::Invalid("tls_cert and tls_key must be set together"))),
+        };
+        let positive = |key: &str, v: u64| {
+            if v == 0 { Err(fail(key, Problem::Invalid("must be at least 1"))) } else { Ok(v) }
+        };
+        positive("server.header_read_timeout_secs", s.header_read_timeout_secs)?;
+        positive("server.idle_timeout_secs", s.idle_timeout_secs)?;
+        positive("server.max_connections", s.max_connections as u64)?;
+        if s.max_header_bytes < 1024 {
+            return Err(fail("server.max_header_bytes", Problem::Invalid("must be at least 1024")));
+        }
+        let server = ServerConfig {
+            listen,
+            trusted_proxies,
+            shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+            tls,
+            max_body_bytes: s.max_body_bytes,
+            max_header_bytes: s.max_header_bytes,
+            header_read_timeout: Duration::from_secs(s.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+            max_connections: s.max_connections,
+        };
         Ok(Self {
             source: source.to_owned(),
-            server: crate::config::ServerConfig {
-                listen,
-                trusted_proxies,
-                shutdown_grace: Duration::from_secs(raw.server.shutdown_grace_secs),
-            },
+            server,
             store: StoreConfig {
                 path: PathBuf::from(raw.store.path),
                 cache_bytes: raw.store.cache_mb.saturating_mul(1024 * 1024),
             },
             dauth,
             log,
+            routes,
         })
     }
 }

@@ -1,0 +1,165 @@
+//! Header hygiene for forwarded requests and relayed responses.
+//!
+//! Most real breaches of authentication proxies are header spoofing (see the README's Security
+//! section): a backend trusts an identity header that the client, not the gateway, wrote. So,
+//! on every route, whatever its `auth` mode:
+//! - any inbound header that could pass for identity is removed: a name that, compared
+//!   case-insensitively with `_` read as `-`, starts with `x-dauth-` or `x-user-ctx`
+//!   (oauth2-proxy GHSA-vjrc-mh2v-45x6 was `X_Forwarded_User` slipping past such a strip);
+//! - hop-by-hop headers (RFC 9110 7.6.1), and any header the `Connection` header names, go;
+//! - `X-Forwarded-For` is rebuilt: the client's chain survives only from a trusted proxy, then
+//!   the peer is appended; `X-Forwarded-Proto`/`-Host` are set; `Forwarded` and `X-Real-IP`
+//!   from an untrusted peer are dropped (traefik#12657);
+//! - then, and only then, the gateway's own identity headers are added.
+
+use std::net::IpAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::auth::Principal;
+
+/// Identity header: the user's id.
+pub const X_DAUTH_USER_ID: HeaderName = HeaderName::from_static("x-dauth-user-id");
+/// Identity header: the username (the contract address for DAuth users).
+pub const X_DAUTH_USERNAME: HeaderName = HeaderName::from_static("x-dauth-username");
+/// Identity header: the provider (the network name for DAuth users).
+pub const X_DAUTH_PROVIDER: HeaderName = HeaderName::from_static("x-dauth-provider");
+/// Identity header: the DAuth `consumer_key`.
+pub const X_DAUTH_CONSUMER_KEY: HeaderName = HeaderName::from_static("x-dauth-consumer-key");
+/// Identity header: the DAuth `msg_sender`, when the token had one.
+pub const X_DAUTH_MSG_SENDER: HeaderName = HeaderName::from_static("x-dauth-msg-sender");
+/// Identity header: how the caller authenticated (`dauth`, `bearer`).
+pub const X_DAUTH_AUTH_METHOD: HeaderName = HeaderName::from_static("x-dauth-auth-method");
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
+
+/// RFC 9110 7.6.1 hop-by-hop fields, plus the non-standard ones proxies still see.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// True for a header name a backend could mistake for identity the gateway vouches for.
+pub fn is_identity_header(name: &str) -> bool {
+    fn fold(b: u8) -> u8 {
+        if b == b'_' { b'-' } else { b.to_ascii_lowercase() }
+    }
+    let starts = |prefix: &[u8]| name.len() >= prefix.len() && name.bytes().zip(prefix).all(|(b, &p)| fold(b) == p);
+    starts(b"x-dauth-") || starts(b"x-user-ctx")
+}
+
+/// Removes hop-by-hop headers, including every header named in `Connection`.
+pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+/// Removes every header [`is_identity_header`] flags.
+pub fn remove_identity_headers(headers: &mut HeaderMap) {
+    let spoofed: Vec<HeaderName> = headers.keys().filter(|n| is_identity_header(n.as_str())).cloned().collect();
+    for name in spoofed {
+        headers.remove(name);
+    }
+}
+
+/// What the request filter needs to know about the request it is preparing.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardContext<'a> {
+    /// The TCP peer.
+    pub peer: IpAddr,
+    /// Whether the peer is in `server.trusted_proxies`.
+    pub peer_trusted: bool,
+    /// Whether the client connection is TLS.
+    pub tls: bool,
+    /// Keep the `DAuth` header.
+    pub forward_token: bool,
+    /// Keep the client's `Host`.
+    pub preserve_host: bool,
+    /// The host the client asked for (`Host`, or the authority of an HTTP/2 request).
+    pub host: Option<&'a str>,
+}
+
+/// Turns the client's headers into the headers the upstream receives (see the module docs).
+pub fn prepare_request_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>, who: Option<&Principal>) {
+    remove_hop_by_hop(headers);
+    remove_identity_headers(headers);
+    if !ctx.forward_token {
+        headers.remove(crate::auth::DAUTH_HEADER);
+    }
+    if !ctx.preserve_host {
+        headers.remove(header::HOST);
+    }
+    set_forwarding_headers(headers, ctx);
+    if let Some(who) = who {
+        add_identity_headers(headers, who);
+    }
+}
+
+fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
+    let peer = ctx.peer.to_canonical().to_string();
+    let chain = if ctx.peer_trusted {
+        let prior: Vec<&str> = headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect();
+        if prior.is_empty() { peer } else { format!("{}, {peer}", prior.join(", ")) }
+    } else {
+        headers.remove(&FORWARDED);
+        headers.remove(&X_REAL_IP);
+        peer
+    };
+    headers.remove(&X_FORWARDED_FOR);
+    if let Ok(v) = HeaderValue::from_str(&chain) {
+        headers.insert(X_FORWARDED_FOR, v);
+    }
+    if !(ctx.peer_trusted && headers.contains_key(&X_FORWARDED_PROTO)) {
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if ctx.tls { "https" } else { "http" }));
+    }
+    if !(ctx.peer_trusted && headers.contains_key(&X_FORWARDED_HOST)) {
+        headers.remove(&X_FORWARDED_HOST);
+        if let Some(host) = ctx.host.and_then(|h| HeaderValue::from_str(h).ok()) {
+            headers.insert(X_FORWARDED_HOST, host);
+        }
+    }
+}
+
+/// Adds the gateway's identity headers for `who`.
+pub fn add_identity_headers(headers: &mut HeaderMap, who: &Principal) {
+    let mut put = |name: HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    };
+    put(X_DAUTH_USER_ID, &who.user.user_id);
+    put(X_DAUTH_USERNAME, &who.user.username);
+    put(X_DAUTH_PROVIDER, &who.user.provider);
+    put(X_DAUTH_AUTH_METHOD, who.method.as_str());
+    if let Some(ck) = &who.consumer_key {
+        put(X_DAUTH_CONSUMER_KEY, ck);
+    }
+    if let Some(sender) = &who.msg_sender {
+        put(X_DAUTH_MSG_SENDER, sender);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,196 @@
+//! Per-connection activity: what the header-read and idle timeouts are measured against.
+//!
+//! [`TrackedIo`] notes every read and write; [`Activity::begin`] marks a request in flight.
+//! A connection with no request in flight is either waiting for a request head (a byte has
+//! arrived since the last request: the header-read clock runs from that byte) or idle (the idle
+//! clock runs from the last byte moved).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Timestamps are milliseconds since `epoch`; 0 in `head_started` means "no head pending".
+pub(super) struct Activity {
+    epoch: Instant,
+    last: AtomicU64,
+    head_started: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+/// What the connection's timers decide.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// Busy, or within its limits.
+    Active,
+    /// Nothing in flight and nothing moved for the idle timeout: close gracefully.
+    Idle,
+    /// A request head has been arriving for longer than the header timeout: drop it.
+    SlowHead,
+}
+
+impl Activity {
+    pub(super) fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            last: AtomicU64::new(0),
+            head_started: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn on_read(&self) {
+        let now = self.now_ms();
+        self.last.store(now, Ordering::Relaxed);
+        if self.in_flight.load(Ordering::Relaxed) == 0 {
+            let _ = self.head_started.compare_exchange(0, now.max(1), Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+
+    fn on_write(&self) {
+        self.last.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Marks a request in flight until the guard drops.
+    pub(super) fn begin(self: &Arc<Self>) -> Busy {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.head_started.store(0, Ordering::Relaxed);
+        Busy(Arc::clone(self))
+    }
+
+    /// When the timers should next be looked at.
+    pub(super) fn next_check(&self, header: Duration, idle: Duration) -> Instant {
+        let ms = Duration::from_millis;
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return Instant::now() + idle;
+        }
+        match self.head_started.load(Ordering::Relaxed) {
+            0 => self.epoch + ms(self.last.load(Ordering::Relaxed)) + idle,
+            started => self.epoch + ms(started) + header,
+        }
+    }
+
+    /// Whether the connection has outstayed a timeout.
+    pub(super) fn verdict(&self, header: Duration, idle: Duration) -> Verdict {
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return Verdict::Active;
+        }
+        let now = self.now_ms();
+        let over = |since: u64, limit: Duration| now.saturating_sub(since) >= u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        match self.head_started.load(Ordering::Relaxed) {
+            0 if over(self.last.load(Ordering::Relaxed), idle) => Verdict::Idle,
+            0 => Verdict::Active,
+            started if over(started, header) => Verdict::SlowHead,
+            _ => Verdict::Active,
+        }
+    }
+}
+
+/// A request in flight; dropping it ends the request.
+pub(super) struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.on_write();
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// An I/O stream that reports reads and writes to an [`Activity`].
+pub(super) struct TrackedIo<I> {
+    inner: I,
+    activity: Arc<Activity>,
+}
+
+impl<I> TrackedIo<I> {
+    pub(super) fn new(inner: I, activity: Arc<Activity>) -> Self {
+        Self { inner, activity }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for TrackedIo<I> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let res = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.on_read();
+        }
+        res
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for TrackedIo<I> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        let res = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(res, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.on_write();
+        }
+        res
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let res = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(res, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.on_write();
+        }
+        res
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: Duration = Duration::from_millis(0);
+
+    #[test]
+    fn fresh_connection_waits_for_idle_not_head() {
+        let a = Arc::new(Activity::new());
+        assert_eq!(a.verdict(Duration::from_secs(60), H), Verdict::Idle);
+        assert_eq!(a.verdict(Duration::from_secs(60), Duration::from_secs(60)), Verdict::Active);
+    }
+
+    #[test]
+    fn a_started_head_is_held_to_the_header_timeout() {
+        let a = Arc::new(Activity::new());
+        a.on_read();
+        assert_eq!(a.verdict(H, Duration::from_secs(60)), Verdict::SlowHead);
+        assert_eq!(a.verdict(Duration::from_secs(60), Duration::from_secs(60)), Verdict::Active);
+    }
+
+    #[test]
+    fn a_request_in_flight_is_never_timed_out() {
+        let a = Arc::new(Activity::new());
+        a.on_read();
+        let busy = a.begin();
+        a.on_read();
+        assert_eq!(a.verdict(H, H), Verdict::Active);
+        drop(busy);
+        // After the request, the next head has not started: only idle applies.
+        assert_eq!(a.verdict(H, Duration::from_secs(60)), Verdict::Active);
+        assert_eq!(a.verdict(H, H), Verdict::Idle);
+    }
+}

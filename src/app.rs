@@ -34,7 +34,12 @@ impl State {
     pub fn new(config: Config, store: Store) -> Result<Self, StartError> {
         let dauth = DauthVerifier::new(config.dauth.clone());
         let routes = Routes::new(&config.routes).map_err(StartError::UpstreamTls)?;
-        Ok(Self { config, dauth, store, routes })
+        Ok(Self {
+            config,
+            dauth,
+            store,
+            routes,
+        })
     }
 }
 

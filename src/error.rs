@@ -272,7 +272,11 @@ impl Error {
                 "The gateway is at its connection limit; retry shortly.",
             ),
             Self::BadPath => (S::BAD_REQUEST, "DAUTH-1400", "Malformed request path."),
-            Self::BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "DAUTH-1413", "Request body too large."),
+            Self::BodyTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
+                "DAUTH-1413",
+                "Request body too large.",
+            ),
             Self::HeadersTooLarge => (
                 S::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "DAUTH-1431",
@@ -334,7 +338,11 @@ mod tests {
             (Error::BadPath, 400, "DAUTH-1400"),
             (Error::BodyTooLarge, 413, "DAUTH-1413"),
             (Error::HeadersTooLarge, 431, "DAUTH-1431"),
-            (Error::UpstreamUnavailable("refused".into()), 502, "DAUTH-5020"),
+            (
+                Error::UpstreamUnavailable("refused".into()),
+                502,
+                "DAUTH-5020",
+            ),
             (Error::UpstreamTimeout, 504, "DAUTH-5040"),
         ];
         for (err, status, code) in table {

@@ -50,7 +50,10 @@ pub async fn handle(state: &State, req: Request<Incoming>, conn: ConnInfo) -> Re
     let method = req.method().clone();
     // The path only: query strings can carry secrets and are not logged.
     let path = req.uri().path().to_owned();
-    let mut trace = Trace { auth: "none", user_id: None };
+    let mut trace = Trace {
+        auth: "none",
+        user_id: None,
+    };
     let mut code = "-";
     let resp = match handle_inner(state, req, conn, &mut trace).await {
         Ok(resp) => resp,
@@ -85,7 +88,9 @@ async fn handle_inner(
         return Err(Error::HeadersTooLarge);
     }
     let target = match (state.routes.find(path), api::endpoint_for(path)) {
-        (Some(route), Some(e)) if route.prefix.len() >= e.namespace().len() => Target::Forward(route),
+        (Some(route), Some(e)) if route.prefix.len() >= e.namespace().len() => {
+            Target::Forward(route)
+        }
         (_, Some(e)) => Target::Embedded(e),
         (Some(route), None) => Target::Forward(route),
         (None, None) => return Err(Error::NotFound),
@@ -93,7 +98,10 @@ async fn handle_inner(
     match target {
         Target::Embedded(Endpoint::Health) => {
             Endpoint::Health.check_method(req.method())?;
-            Ok(api::json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
+            Ok(api::json(
+                StatusCode::OK,
+                &serde_json::json!({"status": "ok"}),
+            ))
         }
         Target::Embedded(endpoint) => {
             endpoint.check_method(req.method())?;
@@ -107,7 +115,9 @@ async fn handle_inner(
             let who = match route.auth {
                 AuthMode::None => None,
                 AuthMode::Optional => authenticate(state, &req, conn, trace).await?,
-                AuthMode::Required => Some(required(authenticate(state, &req, conn, trace).await?)?),
+                AuthMode::Required => {
+                    Some(required(authenticate(state, &req, conn, trace).await?)?)
+                }
             };
             let host = host_of(&req);
             let ctx = ForwardContext {
@@ -119,7 +129,10 @@ async fn handle_inner(
                 host: host.as_deref(),
             };
             let limit = state.config.server.max_body_bytes;
-            state.routes.forward(route, req, &ctx, who.as_ref(), limit).await
+            state
+                .routes
+                .forward(route, req, &ctx, who.as_ref(), limit)
+                .await
         }
     }
 }
@@ -130,7 +143,11 @@ async fn authenticate(
     conn: ConnInfo,
     trace: &mut Trace,
 ) -> Result<Option<Principal>, Error> {
-    let ip = client_ip(conn.peer.ip(), req.headers(), &state.config.server.trusted_proxies);
+    let ip = client_ip(
+        conn.peer.ip(),
+        req.headers(),
+        &state.config.server.trusted_proxies,
+    );
     let who = auth::authenticate(&state.dauth, &state.store, req.headers(), ip, unix_now())
         .await
         .inspect_err(|_| trace.auth = "rejected")?;
@@ -168,8 +185,14 @@ pub fn check_path(path: &str) -> Result<(), Error> {
 
 /// Bytes of the request line and headers, as they would appear on an HTTP/1.1 wire.
 fn head_size<B>(req: &Request<B>) -> usize {
-    let line = req.method().as_str().len() + req.uri().path_and_query().map_or(1, |p| p.as_str().len()) + 12;
-    line + req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>()
+    let line = req.method().as_str().len()
+        + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
+        + 12;
+    line + req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
 }
 
 fn host_of<B>(req: &Request<B>) -> Option<String> {
@@ -183,7 +206,9 @@ fn host_of<B>(req: &Request<B>) -> Option<String> {
 fn log_error(err: &Error) {
     match err {
         Error::Store(cause) => warn!(code = err.code(), error = %cause, "store failure"),
-        Error::UpstreamUnavailable(cause) => warn!(code = err.code(), error = %cause, "upstream failure"),
+        Error::UpstreamUnavailable(cause) => {
+            warn!(code = err.code(), error = %cause, "upstream failure")
+        }
         Error::InvalidToken(defect) => info!(code = err.code(), reason = %defect, "token refused"),
         _ => {}
     }
@@ -202,14 +227,36 @@ mod tests {
 
     #[test]
     fn well_formed_paths_pass() {
-        for ok in ["/", "/a", "/a/b/", "/a/b.c", "/a/..b", "/a/%2Ex", "/obp/v5.1.0/users/current"] {
+        for ok in [
+            "/",
+            "/a",
+            "/a/b/",
+            "/a/b.c",
+            "/a/..b",
+            "/a/%2Ex",
+            "/obp/v5.1.0/users/current",
+        ] {
             check_path(ok).unwrap_or_else(|_| panic!("{ok}"));
         }
     }
 
     #[test]
     fn ambiguous_paths_are_refused() {
-        for bad in ["", "a", "/a/../b", "/a/./b", "/..", "/a/%2e%2E/b", "/a/%2E/b", "//a", "/a//b", "/a%2fb", "/a%5Cb", "/a\\b", "/a%00"] {
+        for bad in [
+            "",
+            "a",
+            "/a/../b",
+            "/a/./b",
+            "/..",
+            "/a/%2e%2E/b",
+            "/a/%2E/b",
+            "//a",
+            "/a//b",
+            "/a%2fb",
+            "/a%5Cb",
+            "/a\\b",
+            "/a%00",
+        ] {
             assert!(matches!(check_path(bad), Err(Error::BadPath)), "{bad}");
         }
     }

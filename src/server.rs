@@ -36,7 +36,9 @@ use activity::{Activity, TrackedIo, Verdict};
 /// Serves `listener` until `shutdown` resolves, then drains (see the module docs).
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
     let limits = &state.config.server;
-    let slots = Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
+    let slots = Arc::new(Semaphore::new(
+        limits.max_connections.min(Semaphore::MAX_PERMITS),
+    ));
     let (stop_tx, stop_rx) = watch::channel(false);
     let tls = limits.tls.clone().map(TlsAcceptor::from);
     if let Ok(addr) = listener.local_addr() {
@@ -101,12 +103,24 @@ impl Connection {
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::new());
         match tls {
-            None => self.serve(TrackedIo::new(stream, Arc::clone(&activity)), activity, false).await,
+            None => {
+                self.serve(
+                    TrackedIo::new(stream, Arc::clone(&activity)),
+                    activity,
+                    false,
+                )
+                .await
+            }
             Some(acceptor) => {
                 let timeout = self.state.config.server.header_read_timeout;
                 match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
                     Ok(Ok(tls_stream)) => {
-                        self.serve(TrackedIo::new(tls_stream, Arc::clone(&activity)), activity, true).await;
+                        self.serve(
+                            TrackedIo::new(tls_stream, Arc::clone(&activity)),
+                            activity,
+                            true,
+                        )
+                        .await;
                     }
                     Ok(Err(e)) => debug!(peer = %self.peer, error = %e, "TLS handshake failed"),
                     Err(_) => debug!(peer = %self.peer, "TLS handshake timed out"),
@@ -122,7 +136,10 @@ impl Connection {
         let limits = &self.state.config.server;
         let (header_timeout, idle_timeout) = (limits.header_read_timeout, limits.idle_timeout);
         let builder = builder(limits);
-        let info = ConnInfo { peer: self.peer, tls };
+        let info = ConnInfo {
+            peer: self.peer,
+            tls,
+        };
         let state = Arc::clone(&self.state);
         let tracker = Arc::clone(&activity);
         let service = service_fn(move |req| {
@@ -141,7 +158,8 @@ impl Connection {
             conn.as_mut().graceful_shutdown();
         }
         loop {
-            let wake = tokio::time::Instant::from_std(activity.next_check(header_timeout, idle_timeout));
+            let wake =
+                tokio::time::Instant::from_std(activity.next_check(header_timeout, idle_timeout));
             tokio::select! {
                 res = conn.as_mut() => {
                     if let Err(e) = res {
@@ -172,7 +190,10 @@ impl Connection {
 fn builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Our own limit answers with a JSON 431; hyper's larger one is the hard stop.
-    let hard_limit = limits.max_header_bytes.saturating_mul(2).saturating_add(16 * 1024);
+    let hard_limit = limits
+        .max_header_bytes
+        .saturating_mul(2)
+        .saturating_add(16 * 1024);
     builder
         .http1()
         .timer(TokioTimer::new())

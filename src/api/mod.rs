@@ -142,9 +142,15 @@ mod tests {
     #[test]
     fn finds_embedded_paths_and_checks_methods() {
         assert_eq!(endpoint_for("/health"), Some(Endpoint::Health));
-        assert_eq!(endpoint_for("/obp/v5.1.0/users/current"), Some(Endpoint::CurrentUser));
+        assert_eq!(
+            endpoint_for("/obp/v5.1.0/users/current"),
+            Some(Endpoint::CurrentUser)
+        );
         assert_eq!(endpoint_for("/nope"), None);
-        assert!(matches!(Endpoint::Health.check_method(&Method::POST), Err(Error::MethodNotAllowed { .. })));
+        assert!(matches!(
+            Endpoint::Health.check_method(&Method::POST),
+            Err(Error::MethodNotAllowed { .. })
+        ));
         Endpoint::Health.check_method(&Method::HEAD).unwrap();
     }
 }

@@ -210,16 +210,31 @@ impl Config {
                     .map_err(|e| fail("server.tls_cert", Problem::Tls(e)))?,
             ),
             (None, None) => None,
-            _ => return Err(fail("server.tls_key", Problem::Invalid("tls_cert and tls_key must be set together"))),
+            _ => {
+                return Err(fail(
+                    "server.tls_key",
+                    Problem::Invalid("tls_cert and tls_key must be set together"),
+                ));
+            }
         };
         let positive = |key: &str, v: u64| {
-            if v == 0 { Err(fail(key, Problem::Invalid("must be at least 1"))) } else { Ok(v) }
+            if v == 0 {
+                Err(fail(key, Problem::Invalid("must be at least 1")))
+            } else {
+                Ok(v)
+            }
         };
-        positive("server.header_read_timeout_secs", s.header_read_timeout_secs)?;
+        positive(
+            "server.header_read_timeout_secs",
+            s.header_read_timeout_secs,
+        )?;
         positive("server.idle_timeout_secs", s.idle_timeout_secs)?;
         positive("server.max_connections", s.max_connections as u64)?;
         if s.max_header_bytes < 1024 {
-            return Err(fail("server.max_header_bytes", Problem::Invalid("must be at least 1024")));
+            return Err(fail(
+                "server.max_header_bytes",
+                Problem::Invalid("must be at least 1024"),
+            ));
         }
         let server = ServerConfig {
             listen,

@@ -6,8 +6,8 @@ use std::time::Duration;
 use http::uri::{Authority, Scheme};
 use rustls_pki_types::CertificateDer;
 
-use super::{KeyProblem, Problem};
 use super::file::RawRoute;
+use super::{KeyProblem, Problem};
 
 /// How a route authenticates callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +81,12 @@ pub(super) fn routes(raw: Vec<RawRoute>) -> Result<Vec<RouteConfig>, KeyProblem>
             "required" => AuthMode::Required,
             "optional" => AuthMode::Optional,
             "none" => AuthMode::None,
-            _ => return Err(invalid("auth", "must be \"required\", \"optional\" or \"none\"")),
+            _ => {
+                return Err(invalid(
+                    "auth",
+                    "must be \"required\", \"optional\" or \"none\"",
+                ));
+            }
         };
         if r.timeout_secs == 0 {
             return Err(invalid("timeout_secs", "must be at least 1"));
@@ -117,5 +122,9 @@ fn upstream(text: &str) -> Result<Upstream, &'static str> {
     if uri.query().is_some() || authority.as_str().contains('@') {
         return Err(WHY);
     }
-    Ok(Upstream { scheme, authority, base_path: uri.path().trim_end_matches('/').to_owned() })
+    Ok(Upstream {
+        scheme,
+        authority,
+        base_path: uri.path().trim_end_matches('/').to_owned(),
+    })
 }

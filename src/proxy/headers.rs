@@ -53,9 +53,15 @@ const HOP_BY_HOP: [&str; 9] = [
 /// True for a header name a backend could mistake for identity the gateway vouches for.
 pub fn is_identity_header(name: &str) -> bool {
     fn fold(b: u8) -> u8 {
-        if b == b'_' { b'-' } else { b.to_ascii_lowercase() }
+        if b == b'_' {
+            b'-'
+        } else {
+            b.to_ascii_lowercase()
+        }
     }
-    let starts = |prefix: &[u8]| name.len() >= prefix.len() && name.bytes().zip(prefix).all(|(b, &p)| fold(b) == p);
+    let starts = |prefix: &[u8]| {
+        name.len() >= prefix.len() && name.bytes().zip(prefix).all(|(b, &p)| fold(b) == p)
+    };
     starts(b"x-dauth-") || starts(b"x-user-ctx")
 }
 
@@ -78,7 +84,11 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
 
 /// Removes every header [`is_identity_header`] flags.
 pub fn remove_identity_headers(headers: &mut HeaderMap) {
-    let spoofed: Vec<HeaderName> = headers.keys().filter(|n| is_identity_header(n.as_str())).cloned().collect();
+    let spoofed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| is_identity_header(n.as_str()))
+        .cloned()
+        .collect();
     for name in spoofed {
         headers.remove(name);
     }
@@ -102,7 +112,11 @@ pub struct ForwardContext<'a> {
 }
 
 /// Turns the client's headers into the headers the upstream receives (see the module docs).
-pub fn prepare_request_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>, who: Option<&Principal>) {
+pub fn prepare_request_headers(
+    headers: &mut HeaderMap,
+    ctx: &ForwardContext<'_>,
+    who: Option<&Principal>,
+) {
     remove_hop_by_hop(headers);
     remove_identity_headers(headers);
     if !ctx.forward_token {
@@ -120,8 +134,16 @@ pub fn prepare_request_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>
 fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
     let peer = ctx.peer.to_canonical().to_string();
     let chain = if ctx.peer_trusted {
-        let prior: Vec<&str> = headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect();
-        if prior.is_empty() { peer } else { format!("{}, {peer}", prior.join(", ")) }
+        let prior: Vec<&str> = headers
+            .get_all(&X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        if prior.is_empty() {
+            peer
+        } else {
+            format!("{}, {peer}", prior.join(", "))
+        }
     } else {
         headers.remove(&FORWARDED);
         headers.remove(&X_REAL_IP);
@@ -132,7 +154,10 @@ fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
         headers.insert(X_FORWARDED_FOR, v);
     }
     if !(ctx.peer_trusted && headers.contains_key(&X_FORWARDED_PROTO)) {
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if ctx.tls { "https" } else { "http" }));
+        headers.insert(
+            X_FORWARDED_PROTO,
+            HeaderValue::from_static(if ctx.tls { "https" } else { "http" }),
+        );
     }
     if !(ctx.peer_trusted && headers.contains_key(&X_FORWARDED_HOST)) {
         headers.remove(&X_FORWARDED_HOST);

@@ -34,7 +34,10 @@ impl Routes {
     pub fn new(configs: &[RouteConfig]) -> Result<Self, rustls::Error> {
         let mut sorted = configs.to_vec();
         sorted.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
-        let system = if sorted.iter().any(|r| r.upstream.scheme == http::uri::Scheme::HTTPS) {
+        let system = if sorted
+            .iter()
+            .any(|r| r.upstream.scheme == http::uri::Scheme::HTTPS)
+        {
             crate::tls::upstream_roots(&[])
         } else {
             rustls::RootCertStore::empty()
@@ -58,11 +61,17 @@ impl Routes {
 
     /// The route with the longest prefix matching `path`.
     pub fn find(&self, path: &str) -> Option<&RouteConfig> {
-        self.routes.iter().find(|(r, _)| path.starts_with(&r.prefix)).map(|(r, _)| r)
+        self.routes
+            .iter()
+            .find(|(r, _)| path.starts_with(&r.prefix))
+            .map(|(r, _)| r)
     }
 
     fn client(&self, route: &RouteConfig) -> Option<&HttpsClient> {
-        self.routes.iter().find(|(r, _)| r.prefix == route.prefix).map(|(_, c)| c)
+        self.routes
+            .iter()
+            .find(|(r, _)| r.prefix == route.prefix)
+            .map(|(_, c)| c)
     }
 
     /// Forwards `req` along `route` for `who` (see the module docs).
@@ -85,7 +94,11 @@ impl Routes {
         headers::prepare_request_headers(&mut parts.headers, ctx, who);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let body: Body = Limited::new(body, limit).boxed();
-        let sent = tokio::time::timeout(route.timeout, client.request(Request::from_parts(parts, body))).await;
+        let sent = tokio::time::timeout(
+            route.timeout,
+            client.request(Request::from_parts(parts, body)),
+        )
+        .await;
         let resp = match sent {
             Err(_) => return Err(Error::UpstreamTimeout),
             Ok(Err(e)) if caused_by_length_limit(&e) => return Err(Error::BodyTooLarge),
@@ -94,7 +107,10 @@ impl Routes {
         };
         let (mut parts, body) = resp.into_parts();
         headers::remove_hop_by_hop(&mut parts.headers);
-        Ok(Response::from_parts(parts, body.map_err(|e| Box::new(e) as BoxError).boxed()))
+        Ok(Response::from_parts(
+            parts,
+            body.map_err(|e| Box::new(e) as BoxError).boxed(),
+        ))
     }
 }
 
@@ -114,13 +130,23 @@ fn client(roots: rustls::RootCertStore) -> Result<HttpsClient, rustls::Error> {
 }
 
 fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
-    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The upstream URI: base path + (path, minus the prefix when stripping) + query.
 fn upstream_uri(route: &RouteConfig, uri: &http::Uri) -> Result<http::Uri, Error> {
     let path = uri.path();
-    let rest = if route.strip_prefix { &path[route.prefix.len().min(path.len())..] } else { path };
+    let rest = if route.strip_prefix {
+        &path[route.prefix.len().min(path.len())..]
+    } else {
+        path
+    };
     let sep = if rest.starts_with('/') { "" } else { "/" };
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let up = &route.upstream;

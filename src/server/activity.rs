@@ -50,7 +50,12 @@ impl Activity {
         let now = self.now_ms();
         self.last.store(now, Ordering::Relaxed);
         if self.in_flight.load(Ordering::Relaxed) == 0 {
-            let _ = self.head_started.compare_exchange(0, now.max(1), Ordering::Relaxed, Ordering::Relaxed);
+            let _ = self.head_started.compare_exchange(
+                0,
+                now.max(1),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
         }
     }
 
@@ -65,16 +70,20 @@ impl Activity {
         Busy(Arc::clone(self))
     }
 
-    /// When the timers should next be looked at.
+    /// When the timers should next be looked at. A head can start at any moment without the
+    /// watchdog hearing of it, so the wait is never longer than the header timeout: a slow head
+    /// is cut off between one and two header timeouts after its first byte.
     pub(super) fn next_check(&self, header: Duration, idle: Duration) -> Instant {
         let ms = Duration::from_millis;
+        let soonest = Instant::now() + header;
         if self.in_flight.load(Ordering::Relaxed) > 0 {
-            return Instant::now() + idle;
+            return soonest;
         }
-        match self.head_started.load(Ordering::Relaxed) {
+        let due = match self.head_started.load(Ordering::Relaxed) {
             0 => self.epoch + ms(self.last.load(Ordering::Relaxed)) + idle,
             started => self.epoch + ms(started) + header,
-        }
+        };
+        due.min(soonest)
     }
 
     /// Whether the connection has outstayed a timeout.
@@ -83,7 +92,9 @@ impl Activity {
             return Verdict::Active;
         }
         let now = self.now_ms();
-        let over = |since: u64, limit: Duration| now.saturating_sub(since) >= u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        let over = |since: u64, limit: Duration| {
+            now.saturating_sub(since) >= u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)
+        };
         match self.head_started.load(Ordering::Relaxed) {
             0 if over(self.last.load(Ordering::Relaxed), idle) => Verdict::Idle,
             0 => Verdict::Active,
@@ -116,7 +127,11 @@ impl<I> TrackedIo<I> {
 }
 
 impl<I: AsyncRead + Unpin> AsyncRead for TrackedIo<I> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let res = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
@@ -127,7 +142,11 @@ impl<I: AsyncRead + Unpin> AsyncRead for TrackedIo<I> {
 }
 
 impl<I: AsyncWrite + Unpin> AsyncWrite for TrackedIo<I> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let res = Pin::new(&mut self.inner).poll_write(cx, data);
         if matches!(res, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.on_write();
@@ -170,7 +189,10 @@ mod tests {
     fn fresh_connection_waits_for_idle_not_head() {
         let a = Arc::new(Activity::new());
         assert_eq!(a.verdict(Duration::from_secs(60), H), Verdict::Idle);
-        assert_eq!(a.verdict(Duration::from_secs(60), Duration::from_secs(60)), Verdict::Active);
+        assert_eq!(
+            a.verdict(Duration::from_secs(60), Duration::from_secs(60)),
+            Verdict::Active
+        );
     }
 
     #[test]
@@ -178,7 +200,10 @@ mod tests {
         let a = Arc::new(Activity::new());
         a.on_read();
         assert_eq!(a.verdict(H, Duration::from_secs(60)), Verdict::SlowHead);
-        assert_eq!(a.verdict(Duration::from_secs(60), Duration::from_secs(60)), Verdict::Active);
+        assert_eq!(
+            a.verdict(Duration::from_secs(60), Duration::from_secs(60)),
+            Verdict::Active
+        );
     }
 
     #[test]

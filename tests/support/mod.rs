@@ -12,6 +12,7 @@
 
 pub mod binary;
 pub mod client;
+pub mod upstream;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -89,6 +90,11 @@ pub fn sign_claims(claims: &serde_json::Value) -> String {
     .unwrap()
 }
 
+/// A `[[routes]]` table forwarding `prefix` to `upstream` with `auth`, plus `extra` lines.
+pub fn route(prefix: &str, upstream: &str, auth: &str, extra: &str) -> String {
+    format!("[[routes]]\nprefix = {prefix:?}\nupstream = {upstream:?}\nauth = {auth:?}\n{extra}\n")
+}
+
 /// Unix seconds now.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -97,11 +103,20 @@ pub fn now() -> i64 {
 /// The configuration text every test gateway starts from: loopback port 0, the trusted key,
 /// a store in `store`. `extra` is appended (later keys of a section must not repeat these).
 pub fn config_text(store: &Path, dauth_extra: &str, extra: &str) -> String {
+    config_text_with(store, "", dauth_extra, extra)
+}
+
+/// Like [`config_text`], with extra `[server]` lines too.
+pub fn config_text_with(
+    store: &Path,
+    server_extra: &str,
+    dauth_extra: &str,
+    extra: &str,
+) -> String {
     format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nshutdown_grace_secs = 5\n{server_extra}\n\
          [store]\npath = {store:?}\n\
          [dauth]\npublic_keys = [{key:?}]\n{dauth_extra}\n{extra}\n",
-        server_extra = "",
         store = store.display().to_string(),
         key = keys().dir.join("trusted_public.pem").display().to_string(),
     )
@@ -122,9 +137,15 @@ impl Gateway {
     /// Starts a gateway with the default test configuration plus `dauth_extra` lines in
     /// `[dauth]` and `extra` sections after it.
     pub async fn start(dauth_extra: &str, extra: &str) -> Self {
+        Self::start_with("", dauth_extra, extra).await
+    }
+
+    /// Like [`Gateway::start`], with extra `[server]` lines too.
+    pub async fn start_with(server_extra: &str, dauth_extra: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("store");
-        let mut gw = Self::start_text(&config_text(&store, dauth_extra, extra)).await;
+        let mut gw =
+            Self::start_text(&config_text_with(&store, server_extra, dauth_extra, extra)).await;
         gw._dir = Some(dir);
         gw
     }

@@ -1,0 +1,237 @@
+//! The listener: TLS termination (HTTP/1.1 and HTTP/2 by ALPN), HTTPS upstreams, slow and idle
+//! clients, the connection cap, and draining in-flight requests on shutdown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls_pki_types::ServerName;
+use rustls_pki_types::pem::PemObject;
+use support::client::{build, send};
+use support::upstream::Upstream;
+use support::{CONTRACT, Gateway, route, token};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct TestCert {
+    cert_pem: String,
+    key_pem: String,
+    dir: tempfile::TempDir,
+}
+
+impl TestCert {
+    fn new() -> Self {
+        let rcgen::CertifiedKey { cert, signing_key } =
+            rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+                .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (cert_pem, key_pem) = (cert.pem(), signing_key.serialize_pem());
+        std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
+        std::fs::write(dir.path().join("key.pem"), &key_pem).unwrap();
+        Self {
+            cert_pem,
+            key_pem,
+            dir,
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn connector(&self, alpn: &[u8]) -> tokio_rustls::TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(
+                rustls_pki_types::CertificateDer::from_pem_slice(self.cert_pem.as_bytes()).unwrap(),
+            )
+            .unwrap();
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        config.alpn_protocols = vec![alpn.to_vec()];
+        tokio_rustls::TlsConnector::from(Arc::new(config))
+    }
+}
+
+async fn tls_gateway(cert: &TestCert, extra: &str) -> Gateway {
+    let server = format!(
+        "tls_cert = {:?}\ntls_key = {:?}",
+        cert.path("cert.pem"),
+        cert.path("key.pem")
+    );
+    Gateway::start_with(&server, "", extra).await
+}
+
+#[tokio::test]
+async fn tls_terminates_with_http1_and_h2_by_alpn() {
+    let cert = TestCert::new();
+    let up = Upstream::start().await;
+    let gw = tls_gateway(
+        &cert,
+        &route("/backend/", &format!("http://{}", up.addr), "required", ""),
+    )
+    .await;
+    let name = ServerName::try_from("localhost").unwrap();
+
+    // HTTP/1.1
+    let tcp = TcpStream::connect(gw.addr).await.unwrap();
+    let tls = cert
+        .connector(b"http/1.1")
+        .connect(name.clone(), tcp)
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = build(
+        "GET",
+        "/backend/over-tls",
+        &[("DAuth", &token(CONTRACT, "ETHEREUM"))],
+        "",
+    );
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(up.last().headers.get("x-forwarded-proto").unwrap(), "https");
+
+    // HTTP/2
+    let tcp = TcpStream::connect(gw.addr).await.unwrap();
+    let tls = cert.connector(b"h2").connect(name, tcp).await.unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get("https://localhost/obp/v5.1.0/users/current")
+        .header("dauth", token(CONTRACT, "ETHEREUM"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.version(), http::Version::HTTP_2);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains(CONTRACT));
+}
+
+#[tokio::test]
+async fn plaintext_to_a_tls_port_is_not_served() {
+    let cert = TestCert::new();
+    let gw = tls_gateway(&cert, "").await;
+    let mut tcp = TcpStream::connect(gw.addr).await.unwrap();
+    tcp.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out).await;
+    assert!(!String::from_utf8_lossy(&out).contains("\"ok\""));
+}
+
+#[tokio::test]
+async fn https_upstream_is_verified_against_the_configured_ca() {
+    let cert = TestCert::new();
+    let up = Upstream::start_tls(&cert.cert_pem, &cert.key_pem).await;
+    let upstream = format!("https://localhost:{}", up.addr.port());
+    let trusted = route(
+        "/trusted/",
+        &upstream,
+        "none",
+        &format!("upstream_ca = {:?}", cert.path("cert.pem")),
+    );
+    let untrusted = route("/untrusted/", &upstream, "none", "");
+    let gw = Gateway::start("", &format!("{trusted}{untrusted}")).await;
+    let r = send(gw.addr, build("GET", "/trusted/x", &[], "")).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(up.last().uri, "/trusted/x");
+    // Without the CA the self-signed upstream is not trusted.
+    send(gw.addr, build("GET", "/untrusted/x", &[], ""))
+        .await
+        .assert_error(502, "DAUTH-5020");
+    assert_eq!(up.seen().len(), 1);
+}
+
+/// Reads until the server closes the connection; returns what it sent.
+async fn read_until_closed(tcp: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut out))
+        .await
+        .expect("the gateway never closed the connection")
+        .ok();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn slow_request_heads_are_cut_off_and_the_gateway_stays_up() {
+    let gw = Gateway::start_with("header_read_timeout_secs = 1", "", "").await;
+    let mut slow = TcpStream::connect(gw.addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let said = read_until_closed(&mut slow).await;
+    assert!(!said.contains("200"), "{said}");
+    assert_eq!(support::get(gw.addr, "/health").await.status, 200);
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed() {
+    let gw = Gateway::start_with("idle_timeout_secs = 1", "", "").await;
+    let mut tcp = TcpStream::connect(gw.addr).await.unwrap();
+    tcp.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let said = read_until_closed(&mut tcp).await;
+    assert!(said.starts_with("HTTP/1.1 200"), "{said}");
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_get_503() {
+    let gw = Gateway::start_with("max_connections = 2", "", "").await;
+    let _a = TcpStream::connect(gw.addr).await.unwrap();
+    let _b = TcpStream::connect(gw.addr).await.unwrap();
+    // The two above hold both slots once accepted; a request on a third is turned away.
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let mut c = TcpStream::connect(gw.addr).await.unwrap();
+        let said = read_until_closed(&mut c).await;
+        if said.starts_with("HTTP/1.1 503") {
+            assert!(said.contains("DAUTH-5032"), "{said}");
+            statuses.push(503);
+            break;
+        }
+        statuses.push(0);
+    }
+    assert_eq!(statuses.last(), Some(&503), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn shutdown_drains_in_flight_requests() {
+    let up = Upstream::start().await;
+    let gw = Gateway::start(
+        "",
+        &route("/backend/", &format!("http://{}", up.addr), "none", ""),
+    )
+    .await;
+    let addr = gw.addr;
+    let in_flight =
+        tokio::spawn(async move { send(addr, build("GET", "/backend/hold", &[], "")).await });
+    up.wait_for_held().await;
+    let stopping = tokio::spawn(gw.stop());
+    // New connections are refused once the listener is closed; the held request still completes.
+    up.release();
+    let r = in_flight.await.unwrap();
+    assert_eq!(r.status, 200);
+    stopping.await.unwrap();
+    assert!(TcpStream::connect(addr).await.is_err());
+}

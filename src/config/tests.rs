@@ -130,3 +130,71 @@ fn shipped_config_is_valid() {
     let text = text.replace("\"keys/", &format!("\"{}/keys/", root.display()));
     parse(&text).unwrap();
 }
+
+#[test]
+fn routes_are_checked_and_named() {
+    let ok = "[dauth]\nenabled = false\n[[routes]]\nprefix = \"/a/\"\nupstream = \"http://127.0.0.1:9000/base/\"\n";
+    let c = parse(ok).unwrap();
+    assert_eq!(c.routes[0].auth, AuthMode::Required);
+    assert_eq!(c.routes[0].upstream.base_path, "/base");
+    assert_eq!(c.routes[0].timeout, Duration::from_secs(30));
+    let route = |extra: &str| {
+        format!(
+            "[dauth]\nenabled = false\n[[routes]]\nprefix = \"/a/\"\nupstream = \"http://u\"\n{extra}"
+        )
+    };
+    assert_eq!(err_key(&route("auth = \"sometimes\"")), "routes[0].auth");
+    assert_eq!(
+        err_key(&route("timeout_secs = 0")),
+        "routes[0].timeout_secs"
+    );
+    assert_eq!(
+        err_key(&route("upstream_ca = \"/nonexistent.pem\"")),
+        "routes[0].upstream_ca"
+    );
+    assert_eq!(err_key(&route("bogus = 1")), "routes[0].bogus");
+    for bad in ["ftp://u", "u:80", "http://u/?q=1", "http://user:pw@u"] {
+        let text =
+            format!("[dauth]\nenabled = false\n[[routes]]\nprefix = \"/a/\"\nupstream = {bad:?}\n");
+        assert_eq!(err_key(&text), "routes[0].upstream", "{bad}");
+    }
+    let twice = format!(
+        "{}[[routes]]\nprefix = \"/a/\"\nupstream = \"http://v\"\n",
+        route("")
+    );
+    assert_eq!(err_key(&twice), "routes[1].prefix");
+    assert_eq!(
+        err_key("[dauth]\nenabled = false\n[[routes]]\nprefix = \"a/\"\nupstream = \"http://u\""),
+        "routes[0].prefix"
+    );
+}
+
+#[test]
+fn tls_files_are_checked_together() {
+    assert_eq!(
+        err_key("[dauth]\nenabled = false\n[server]\ntls_cert = \"c.pem\""),
+        "server.tls_key"
+    );
+    assert_eq!(
+        err_key(
+            "[dauth]\nenabled = false\n[server]\ntls_cert = \"/nonexistent/c.pem\"\ntls_key = \"/nonexistent/k.pem\""
+        ),
+        "server.tls_cert"
+    );
+}
+
+#[test]
+fn server_limits_must_be_positive() {
+    assert_eq!(
+        err_key("[dauth]\nenabled = false\n[server]\nmax_connections = 0"),
+        "server.max_connections"
+    );
+    assert_eq!(
+        err_key("[dauth]\nenabled = false\n[server]\nidle_timeout_secs = 0"),
+        "server.idle_timeout_secs"
+    );
+    assert_eq!(
+        err_key("[dauth]\nenabled = false\n[server]\nmax_header_bytes = 10"),
+        "server.max_header_bytes"
+    );
+}

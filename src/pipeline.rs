@@ -105,11 +105,8 @@ async fn handle_inner(
         }
         Target::Embedded(endpoint) => {
             endpoint.check_method(req.method())?;
-            let who = authenticate(state, &req, conn, trace).await?;
-            match endpoint {
-                Endpoint::CurrentUser => Ok(api::users::current_user(&required(who)?)),
-                Endpoint::Health => Err(Error::NotFound),
-            }
+            let who = required(authenticate(state, &req, conn, trace).await?)?;
+            api::serve(state, endpoint, req, &who).await
         }
         Target::Forward(route) => {
             let who = match route.auth {
@@ -119,6 +116,16 @@ async fn handle_inner(
                     Some(required(authenticate(state, &req, conn, trace).await?)?)
                 }
             };
+            let view = match (&route.view_check, &who) {
+                (Some(check), Some(who)) => Some(api::access::view_for_route(
+                    &state.store,
+                    check,
+                    req.uri().path(),
+                    who,
+                )?),
+                (Some(_), None) => return Err(Error::MissingCredentials),
+                (None, _) => None,
+            };
             let host = host_of(&req);
             let ctx = ForwardContext {
                 peer: conn.peer.ip(),
@@ -127,6 +134,7 @@ async fn handle_inner(
                 forward_token: route.forward_token,
                 preserve_host: route.preserve_host,
                 host: host.as_deref(),
+                view: view.as_deref(),
             };
             let limit = state.config.server.max_body_bytes;
             state

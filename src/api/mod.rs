@@ -4,14 +4,21 @@
 //! `/users/current`) and the response helpers every layer uses (JSON bodies, the error shape).
 //! It does not authenticate: the pipeline hands each handler an already-checked principal.
 
+pub mod access;
+pub mod accounts;
+pub mod obp_paths;
 pub mod users;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
+use hyper::body::Incoming;
 use serde::Serialize;
 
+use crate::app::State;
+use crate::auth::Principal;
 use crate::error::Error;
+use obp_paths::AccountPath;
 
 /// Any boxed error a body may fail with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -19,41 +26,36 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Body = BoxBody<Bytes, BoxError>;
 
 /// An embedded endpoint, found by [`endpoint_for`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     /// `GET /health`: liveness, no authentication.
     Health,
     /// `GET /obp/{version}/users/current`.
     CurrentUser,
+    /// `/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/...`.
+    Account(AccountPath),
 }
 
 impl Endpoint {
-    /// Whether the endpoint needs an authenticated caller.
-    pub fn requires_auth(self) -> bool {
-        match self {
-            Self::Health => false,
-            Self::CurrentUser => true,
-        }
-    }
-
     /// The path namespace the endpoint lives in. A route whose prefix matches the path and is
     /// at least this long claims the path from the embedded handler.
-    pub fn namespace(self) -> &'static str {
+    pub fn namespace(&self) -> &'static str {
         match self {
             Self::Health => "/health",
-            Self::CurrentUser => "/obp/",
+            Self::CurrentUser | Self::Account(_) => "/obp/",
         }
     }
 
     /// The methods the endpoint answers, as an `Allow` header value.
-    pub fn allow(self) -> &'static str {
+    pub fn allow(&self) -> &'static str {
         match self {
             Self::Health | Self::CurrentUser => "GET, HEAD",
+            Self::Account(p) => p.op.allow(),
         }
     }
 
     /// Refuses methods the endpoint does not answer.
-    pub fn check_method(self, method: &Method) -> Result<(), Error> {
+    pub fn check_method(&self, method: &Method) -> Result<(), Error> {
         let allow = self.allow();
         if allow.split(", ").any(|m| m == method.as_str()) {
             Ok(())
@@ -68,7 +70,42 @@ pub fn endpoint_for(path: &str) -> Option<Endpoint> {
     match path {
         "/health" => Some(Endpoint::Health),
         _ if users::is_current_user_path(path) => Some(Endpoint::CurrentUser),
-        _ => None,
+        _ => obp_paths::parse(path).map(Endpoint::Account),
+    }
+}
+
+/// Largest JSON body an embedded endpoint reads.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Reads a JSON body of at most [`MAX_JSON_BODY`] bytes into `T`; `expected` names the body in
+/// OBP-10001 errors.
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    body: Incoming,
+    expected: &'static str,
+) -> Result<T, Error> {
+    let bytes = match Limited::new(body, MAX_JSON_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(Error::BodyTooLarge),
+        Err(_) => return Err(Error::InvalidJson { expected }),
+    };
+    serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson { expected })
+}
+
+/// Answers an authenticated request for an embedded endpoint.
+pub async fn serve(
+    state: &State,
+    endpoint: Endpoint,
+    req: Request<Incoming>,
+    who: &Principal,
+) -> Result<Response<Body>, Error> {
+    match endpoint {
+        Endpoint::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
+        Endpoint::CurrentUser => users::current_user(&state.store, who),
+        Endpoint::Account(path) => {
+            let method = req.method().clone();
+            let body = req.into_body();
+            accounts::serve(state, path, &method, body, who).await
+        }
     }
 }
 
@@ -142,6 +179,10 @@ mod tests {
     #[test]
     fn finds_embedded_paths_and_checks_methods() {
         assert_eq!(endpoint_for("/health"), Some(Endpoint::Health));
+        assert!(matches!(
+            endpoint_for("/obp/v4.0.0/banks/b/accounts/a/views"),
+            Some(Endpoint::Account(_))
+        ));
         assert_eq!(
             endpoint_for("/obp/v5.1.0/users/current"),
             Some(Endpoint::CurrentUser)

@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use super::{Body, json};
 use crate::auth::Principal;
+use crate::error::Error;
+use crate::store::{AccessRow, Store};
 
 /// The lowest and highest OBP versions served, as (major, minor, patch).
 const VERSIONS: ((u32, u32, u32), (u32, u32, u32)) = ((3, 0, 0), (5, 1, 0));
@@ -47,13 +49,15 @@ struct CurrentUser<'a> {
     provider: &'a str,
     username: &'a str,
     entitlements: List<()>,
-    views: List<()>,
+    views: List<AccessRow>,
 }
 
-/// Answers with the caller's user record.
-pub fn current_user(principal: &Principal) -> Response<Body> {
+/// Answers with the caller's user record and the views they hold (`{bank_id, account_id,
+/// view_id}` per account-access row).
+pub fn current_user(store: &Store, principal: &Principal) -> Result<Response<Body>, Error> {
     let user = &principal.user;
-    json(
+    let views = store.access_of(&user.user_id)?;
+    Ok(json(
         StatusCode::OK,
         &CurrentUser {
             user_id: &user.user_id,
@@ -62,9 +66,9 @@ pub fn current_user(principal: &Principal) -> Response<Body> {
             provider: &user.provider,
             username: &user.username,
             entitlements: List { list: Vec::new() },
-            views: List { list: Vec::new() },
+            views: List { list: views },
         },
-    )
+    ))
 }
 
 #[cfg(test)]

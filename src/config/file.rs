@@ -13,7 +13,23 @@ pub(super) struct RawConfig {
     pub(super) store: RawStore,
     pub(super) dauth: RawDauth,
     pub(super) log: RawLog,
+    pub(super) obp: RawObp,
     pub(super) routes: Vec<RawRoute>,
+}
+
+/// `[obp]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawObp {
+    pub(super) max_access_rows: u64,
+}
+
+impl Default for RawObp {
+    fn default() -> Self {
+        Self {
+            max_access_rows: 10_000,
+        }
+    }
 }
 
 /// `[server]`
@@ -69,6 +85,10 @@ pub(super) struct RawRoute {
     pub(super) upstream_ca: Option<String>,
     #[serde(default)]
     pub(super) max_body_bytes: Option<u64>,
+    #[serde(default)]
+    pub(super) account_path: Option<String>,
+    #[serde(default)]
+    pub(super) require_permission: Option<String>,
 }
 
 fn default_auth() -> String {

@@ -8,7 +8,7 @@
 mod file;
 mod routes;
 
-pub use routes::{AuthMode, RouteConfig, Upstream};
+pub use routes::{AuthMode, RouteConfig, Upstream, ViewCheck};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,15 @@ pub struct Config {
     pub log: LogConfig,
     /// `[[routes]]`, in file order.
     pub routes: Vec<RouteConfig>,
+    /// `[obp]`
+    pub obp: ObpConfig,
+}
+
+/// `[obp]`: the embedded account-access endpoints.
+#[derive(Debug, Clone)]
+pub struct ObpConfig {
+    /// Most account-access rows one account may have (OBP-30063 beyond it).
+    pub max_access_rows: u64,
 }
 
 /// `[server]`: the listener.
@@ -257,6 +266,9 @@ impl Config {
             dauth,
             log,
             routes,
+            obp: ObpConfig {
+                max_access_rows: raw.obp.max_access_rows,
+            },
         })
     }
 }

@@ -63,6 +63,97 @@ pub struct RouteConfig {
     pub upstream_ca: Vec<CertificateDer<'static>>,
     /// Request body limit for this route, overriding `server.max_body_bytes`.
     pub max_body_bytes: Option<u64>,
+    /// A view check: forward only callers holding a view with this permission on the account
+    /// the path names.
+    pub view_check: Option<ViewCheck>,
+}
+
+/// `account_path` + `require_permission`.
+#[derive(Debug, Clone)]
+pub struct ViewCheck {
+    /// The pattern's segments; `{BANK_ID}` and `{ACCOUNT_ID}` are captured.
+    pub pattern: Vec<String>,
+    /// A trailing `/` in the pattern: longer paths match too.
+    pub prefix: bool,
+    /// The `can_*` permission required.
+    pub permission: String,
+}
+
+impl ViewCheck {
+    /// (bank, account) named by `path`, if it fits the pattern.
+    pub fn account_of<'p>(&self, path: &'p str) -> Option<(&'p str, &'p str)> {
+        let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+        if segments.len() < self.pattern.len()
+            || (!self.prefix && segments.len() != self.pattern.len())
+        {
+            return None;
+        }
+        let (mut bank, mut account) = (None, None);
+        for (want, got) in self.pattern.iter().zip(&segments) {
+            match want.as_str() {
+                "{BANK_ID}" => bank = Some(*got),
+                "{ACCOUNT_ID}" => account = Some(*got),
+                literal if literal == *got => {}
+                _ => return None,
+            }
+        }
+        Some((bank?, account?))
+    }
+}
+
+fn view_check(
+    r: &RawRoute,
+    auth: AuthMode,
+) -> Result<Option<ViewCheck>, (&'static str, &'static str)> {
+    let (path, permission) = match (&r.account_path, &r.require_permission) {
+        (None, None) => return Ok(None),
+        (Some(p), Some(perm)) => (p, perm),
+        (Some(_), None) => {
+            return Err((
+                "require_permission",
+                "account_path and require_permission go together",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err((
+                "account_path",
+                "account_path and require_permission go together",
+            ));
+        }
+    };
+    if crate::views::permissions::index(permission).is_none() {
+        return Err(("require_permission", "not a known can_* permission"));
+    }
+    if auth != AuthMode::Required {
+        return Err((
+            "auth",
+            "a route with require_permission must have auth = \"required\"",
+        ));
+    }
+    let body = path
+        .strip_prefix('/')
+        .ok_or(("account_path", "must start with /"))?;
+    let prefix = body.ends_with('/');
+    let pattern: Vec<String> = body
+        .trim_end_matches('/')
+        .split('/')
+        .map(str::to_owned)
+        .collect();
+    let count = |p: &str| pattern.iter().filter(|s| *s == p).count();
+    if count("{BANK_ID}") != 1 || count("{ACCOUNT_ID}") != 1 {
+        return Err((
+            "account_path",
+            "must contain {BANK_ID} and {ACCOUNT_ID} once each, as whole segments",
+        ));
+    }
+    if !path.starts_with(&r.prefix) {
+        return Err(("account_path", "must lie under the route's prefix"));
+    }
+    Ok(Some(ViewCheck {
+        pattern,
+        prefix,
+        permission: permission.clone(),
+    }))
 }
 
 pub(super) fn routes(raw: Vec<RawRoute>) -> Result<Vec<RouteConfig>, KeyProblem> {
@@ -91,6 +182,7 @@ pub(super) fn routes(raw: Vec<RawRoute>) -> Result<Vec<RouteConfig>, KeyProblem>
         if r.timeout_secs == 0 {
             return Err(invalid("timeout_secs", "must be at least 1"));
         }
+        let view_check = view_check(&r, auth).map_err(|(field, why)| invalid(field, why))?;
         let upstream_ca = match &r.upstream_ca {
             Some(path) => crate::tls::read_certs(Path::new(path))
                 .map_err(|e| (key("upstream_ca"), Problem::Tls(e)))?,
@@ -106,6 +198,7 @@ pub(super) fn routes(raw: Vec<RawRoute>) -> Result<Vec<RouteConfig>, KeyProblem>
             preserve_host: r.preserve_host,
             upstream_ca,
             max_body_bytes: r.max_body_bytes,
+            view_check,
         });
     }
     Ok(out)

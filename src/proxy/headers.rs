@@ -28,6 +28,8 @@ pub const X_DAUTH_PROVIDER: HeaderName = HeaderName::from_static("x-dauth-provid
 pub const X_DAUTH_CONSUMER_KEY: HeaderName = HeaderName::from_static("x-dauth-consumer-key");
 /// Identity header: the DAuth `msg_sender`, when the token had one.
 pub const X_DAUTH_MSG_SENDER: HeaderName = HeaderName::from_static("x-dauth-msg-sender");
+/// Identity header: the view that passed the route's permission check.
+pub const X_DAUTH_VIEW_ID: HeaderName = HeaderName::from_static("x-dauth-view-id");
 /// Identity header: how the caller authenticated (`dauth`, `bearer`).
 pub const X_DAUTH_AUTH_METHOD: HeaderName = HeaderName::from_static("x-dauth-auth-method");
 
@@ -109,6 +111,8 @@ pub struct ForwardContext<'a> {
     pub preserve_host: bool,
     /// The host the client asked for (`Host`, or the authority of an HTTP/2 request).
     pub host: Option<&'a str>,
+    /// The view that passed the route's view check, sent as `X-DAuth-View-Id`.
+    pub view: Option<&'a str>,
 }
 
 /// Turns the client's headers into the headers the upstream receives (see the module docs).
@@ -128,6 +132,9 @@ pub fn prepare_request_headers(
     set_forwarding_headers(headers, ctx);
     if let Some(who) = who {
         add_identity_headers(headers, who);
+        if let Some(view) = ctx.view.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(X_DAUTH_VIEW_ID, view);
+        }
     }
 }
 

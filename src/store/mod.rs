@@ -70,6 +70,88 @@ pub enum StoreError {
     TaskFailed(#[source] tokio::task::JoinError),
 }
 
+/// A bank account the gateway guards access to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// `BANK_ID`.
+    pub bank_id: String,
+    /// `ACCOUNT_ID`.
+    pub account_id: String,
+    /// Free text.
+    pub label: String,
+    /// The user who created it (its first holder).
+    pub created_by: String,
+    /// Unix seconds at creation.
+    pub created_at: i64,
+}
+
+/// One account-access row: a user holds a view on an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessRow {
+    /// `BANK_ID`.
+    pub bank_id: String,
+    /// `ACCOUNT_ID`.
+    pub account_id: String,
+    /// `VIEW_ID`.
+    pub view_id: String,
+}
+
+/// The access row that authorised a write; it must still exist when the write commits, so a
+/// grant cannot ride on a permission revoked at the same moment.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    /// The caller.
+    pub user_id: String,
+    /// The caller's view that permits the write.
+    pub view_id: String,
+}
+
+/// Whom a grant is for.
+#[derive(Debug, Clone)]
+pub enum Grantee {
+    /// An existing user.
+    User(String),
+    /// The DAuth user for (network, address), created in the same transaction if missing.
+    Dauth {
+        /// `network_name`.
+        network: String,
+        /// Normalised address.
+        address: String,
+    },
+}
+
+/// Why an access write was refused, decided atomically inside its transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `create_account` on an existing account.
+    #[error("account exists")]
+    AccountExists,
+    /// The account does not exist.
+    #[error("account not found")]
+    AccountMissing,
+    /// A custom view with this id exists on the account.
+    #[error("view exists")]
+    ViewExists,
+    /// The grantee is not a stored user.
+    #[error("user not found")]
+    UserMissing,
+    /// Revoking a view the user does not hold.
+    #[error("no access row for view {0}")]
+    NoSuchAccess(String),
+    /// The write would leave the account without any `owner` holder.
+    #[error("the owner view cannot be revoked from the account's last holder")]
+    LastOwner,
+    /// The account holds `accounts.max_access_rows` rows already.
+    #[error("access row limit reached granting {0}")]
+    RowLimit(String),
+    /// The caller's authorising view was revoked meanwhile.
+    #[error("the caller's authorising access is gone")]
+    AuthorityGone,
+}
+
 /// The index key of a (kind, provider, username) triple: unambiguous for any strings,
 /// because the provider is length-prefixed.
 fn identity_key(kind: UserKind, provider: &str, username: &str) -> Vec<u8> {

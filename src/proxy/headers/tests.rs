@@ -21,6 +21,7 @@ fn ctx(trusted: bool) -> ForwardContext<'static> {
         forward_token: false,
         preserve_host: false,
         host: Some("api.example"),
+        view: None,
     }
 }
 

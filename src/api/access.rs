@@ -1,0 +1,443 @@
+//! OBP account-access endpoints: create a DAuth user with access, grant, revoke, and replace the
+//! caller's own views (v4.0.0), and the v5.1.0 forms that act through one source view.
+//!
+//! OBP's rules and codes, with its bugs corrected: a caller who lacks the permission on every
+//! view gets 403 (OBP answers 400 for OBP-20047), revoke failures say OBP-20048 (OBP reuses the
+//! grant text), `user-account-access` creates no user when the request is refused (OBP creates
+//! it first), an unknown view in `PUT .../account-access` is OBP-30252/30005 (not OBP-50005),
+//! and the `owner` view cannot be revoked from an account's last holder.
+
+use http::{Response, StatusCode};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::obp_paths::SourceAction;
+use super::{Body, read_json};
+use crate::app::State;
+use crate::auth::Principal;
+use crate::auth::address::{is_valid_network, normalize_address};
+use crate::error::{AddressClaim, Error};
+use crate::store::{AccessError, Authority, Grantee};
+use crate::views::{View, is_custom_id, is_valid_id, system_view};
+
+/// The account a request acts on, and who asks.
+pub struct Ctx<'a> {
+    /// Shared state.
+    pub state: &'a State,
+    /// `BANK_ID`.
+    pub bank: &'a str,
+    /// `ACCOUNT_ID`.
+    pub account: &'a str,
+    /// The caller.
+    pub who: &'a Principal,
+}
+
+impl Ctx<'_> {
+    /// The views the caller holds on the account, resolved.
+    pub fn caller_views(&self) -> Result<Vec<View>, Error> {
+        let ids = self
+            .state
+            .store
+            .views_held(&self.who.user.user_id, self.bank, self.account)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Ok(v) = self.view(&id, !is_custom_id(&id)) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A view of this account: a system view, or one of its custom views.
+    fn view(&self, id: &str, is_system: bool) -> Result<View, Error> {
+        if is_system {
+            return system_view(id)
+                .cloned()
+                .ok_or_else(|| Error::SystemViewNotFound(id.to_owned()));
+        }
+        if !is_valid_id(id) {
+            return Err(Error::ViewNotFound(id.to_owned()));
+        }
+        self.state
+            .store
+            .custom_view(self.bank, self.account, id)?
+            .ok_or_else(|| Error::ViewNotFound(id.to_owned()))
+    }
+
+    fn caller(&self) -> String {
+        self.who.user.user_id.clone()
+    }
+
+    fn limit(&self) -> u64 {
+        self.state.config.obp.max_access_rows
+    }
+
+    /// The DAuth grantee for a (username, provider) pair, normalised as the DAuth core does.
+    fn dauth_grantee(&self, username: &str, provider: &str) -> Result<Grantee, Error> {
+        let network = provider.strip_prefix("dauth.").unwrap_or(provider);
+        if !is_valid_network(network) {
+            return Err(Error::InvalidProvider);
+        }
+        let strict = self.state.config.dauth.strict_addresses;
+        let address = normalize_address(username, strict, AddressClaim::Contract)
+            .map_err(|_| Error::InvalidUsername)?;
+        Ok(Grantee::Dauth {
+            network: network.to_owned(),
+            address,
+        })
+    }
+}
+
+/// Maps the store conditions every endpoint shares.
+pub fn store_error(e: AccessError) -> Error {
+    match e {
+        AccessError::Store(s) => Error::Store(s),
+        AccessError::AccountMissing => Error::AccountNotFound,
+        AccessError::AccountExists => Error::AccountExists,
+        AccessError::ViewExists => Error::ViewExists,
+        AccessError::UserMissing => Error::UserNotFoundById(String::new()),
+        AccessError::NoSuchAccess(view) => Error::CannotRevoke {
+            view,
+            missing: true,
+        },
+        AccessError::LastOwner => Error::CannotRevoke {
+            view: crate::views::OWNER.into(),
+            missing: false,
+        },
+        AccessError::RowLimit(view) => Error::CannotGrant(view),
+        AccessError::AuthorityGone => Error::AccessChanged,
+    }
+}
+
+#[derive(Deserialize)]
+struct ViewRef {
+    view_id: String,
+    #[serde(default = "yes")]
+    is_system: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct CreateUserAccess {
+    username: String,
+    provider: String,
+    views: Vec<ViewRef>,
+}
+
+/// Which of the caller's views grants the first target, if the caller's views together may
+/// grant every target (OBP checks across all of the caller's views).
+fn grant_authority(held: &[View], targets: &[ViewRef], caller: &str) -> Result<String, Error> {
+    let may = |v: &View, t: &ViewRef| v.may_grant_id(&t.view_id, t.is_system);
+    let all = targets.iter().all(|t| held.iter().any(|v| may(v, t)));
+    match (
+        all,
+        targets
+            .first()
+            .and_then(|t| held.iter().find(|v| may(v, t))),
+    ) {
+        (true, Some(v)) => Ok(v.id.clone()),
+        _ => Err(Error::LacksGrant {
+            views: targets.iter().map(|t| t.view_id.as_str()).collect(),
+            user_id: caller.to_owned(),
+        }),
+    }
+}
+
+fn revoke_authority(held: &[View], target: &ViewRef, caller: &str) -> Result<String, Error> {
+    held.iter()
+        .find(|v| v.may_revoke_id(&target.view_id, target.is_system))
+        .map(|v| v.id.clone())
+        .ok_or_else(|| Error::LacksRevoke {
+            views: target.view_id.clone(),
+            user_id: caller.to_owned(),
+        })
+}
+
+fn created(value: &Value) -> Response<Body> {
+    super::json(StatusCode::CREATED, value)
+}
+
+/// v4 `POST .../user-account-access`: get-or-create a DAuth user and grant it views.
+pub async fn user_account_access(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+    let req: CreateUserAccess = read_json(body, "PostCreateUserAccountAccessJsonV400").await?;
+    let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
+    let caller = ctx.caller();
+    let authority = grant_authority(&ctx.caller_views()?, &req.views, &caller)?;
+    let targets = req
+        .views
+        .iter()
+        .map(|t| ctx.view(&t.view_id, t.is_system))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids = targets.iter().map(|v| v.id.clone()).collect();
+    let by = Authority {
+        user_id: caller.clone(),
+        view_id: authority,
+    };
+    ctx.state
+        .store
+        .grant(ctx.bank, ctx.account, grantee, ids, Some(by), ctx.limit())
+        .await
+        .map_err(store_error)?;
+    Ok(created(&Value::Array(
+        targets.iter().map(View::to_json).collect(),
+    )))
+}
+
+#[derive(Deserialize)]
+struct AccountAccess {
+    user_id: String,
+    view: ViewRef,
+}
+
+/// v4 `POST .../account-access/grant`.
+pub async fn grant(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+    let req: AccountAccess = read_json(body, "PostAccountAccessJsonV400").await?;
+    let caller = ctx.caller();
+    let authority = grant_authority(
+        &ctx.caller_views()?,
+        std::slice::from_ref(&req.view),
+        &caller,
+    )?;
+    require_user(ctx, &req.user_id)?;
+    let target = ctx.view(&req.view.view_id, req.view.is_system)?;
+    let by = Authority {
+        user_id: caller.clone(),
+        view_id: authority,
+    };
+    let to = Grantee::User(req.user_id.clone());
+    ctx.state
+        .store
+        .grant(
+            ctx.bank,
+            ctx.account,
+            to,
+            vec![target.id.clone()],
+            Some(by),
+            ctx.limit(),
+        )
+        .await
+        .map_err(store_error)?;
+    Ok(created(&target.to_json()))
+}
+
+/// v4 `POST .../account-access/revoke`.
+pub async fn revoke(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+    let req: AccountAccess = read_json(body, "PostAccountAccessJsonV400").await?;
+    let caller = ctx.caller();
+    let authority = revoke_authority(&ctx.caller_views()?, &req.view, &caller)?;
+    require_user(ctx, &req.user_id)?;
+    let target = ctx.view(&req.view.view_id, req.view.is_system)?;
+    let by = Authority {
+        user_id: caller.clone(),
+        view_id: authority,
+    };
+    ctx.state
+        .store
+        .revoke(ctx.bank, ctx.account, &req.user_id, &target.id, Some(by))
+        .await
+        .map_err(store_error)?;
+    Ok(created(&json!({"revoked": true})))
+}
+
+#[derive(Deserialize)]
+struct ReplaceViews {
+    views: Vec<String>,
+}
+
+/// v4 `PUT .../account-access`: the caller's views on the account become exactly `views`.
+pub async fn replace_own_views(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+    let req: ReplaceViews = read_json(body, "PostRevokeGrantAccountAccessJsonV400").await?;
+    let caller = ctx.caller();
+    let held = ctx.caller_views()?;
+    if let Some(v) = held.iter().find(|v| !held.iter().any(|h| h.may_revoke(v))) {
+        return Err(Error::LacksRevoke {
+            views: v.id.clone(),
+            user_id: caller,
+        });
+    }
+    let refs: Vec<ViewRef> = req
+        .views
+        .iter()
+        .map(|id| ViewRef {
+            view_id: id.clone(),
+            is_system: !is_custom_id(id),
+        })
+        .collect();
+    grant_authority(&held, &refs, &caller)?;
+    let targets = refs
+        .iter()
+        .map(|t| ctx.view(&t.view_id, t.is_system))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids = targets.into_iter().map(|v| v.id).collect();
+    ctx.state
+        .store
+        .replace_views(ctx.bank, ctx.account, &caller, ids, ctx.limit())
+        .await
+        .map_err(store_error)?;
+    Ok(created(&json!({"revoked": true})))
+}
+
+#[derive(Deserialize)]
+struct SourceUserAccess {
+    username: String,
+    provider: String,
+    view_id: String,
+}
+
+#[derive(Deserialize)]
+struct SourceAccess {
+    user_id: String,
+    view_id: String,
+}
+
+/// v5.1.0 `POST .../views/{VIEW_ID}/...`: the permission is the source view's alone.
+pub async fn through_source(
+    ctx: &Ctx<'_>,
+    source_id: &str,
+    action: SourceAction,
+    body: Incoming,
+) -> Result<Response<Body>, Error> {
+    if !is_valid_id(source_id) {
+        return Err(Error::InvalidId);
+    }
+    let caller = ctx.caller();
+    let held = ctx.caller_views()?;
+    let source = held
+        .into_iter()
+        .find(|v| v.id == source_id)
+        .ok_or_else(|| Error::NoViewAccess(source_id.to_owned()))?;
+    let by = Authority {
+        user_id: caller.clone(),
+        view_id: source.id.clone(),
+    };
+    let store = &ctx.state.store;
+    match action {
+        SourceAction::UserAccountAccess => {
+            let req: SourceUserAccess =
+                read_json(body, "PostCreateUserAccountAccessJsonV510").await?;
+            check_source(&source, &req.view_id, true)?;
+            let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
+            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id))?;
+            store
+                .grant(
+                    ctx.bank,
+                    ctx.account,
+                    grantee,
+                    vec![target.id.clone()],
+                    Some(by),
+                    ctx.limit(),
+                )
+                .await
+                .map_err(store_error)?;
+            Ok(created(&target.to_json()))
+        }
+        SourceAction::Grant => {
+            let req: SourceAccess = read_json(body, "PostAccountAccessJsonV510").await?;
+            check_source(&source, &req.view_id, true)?;
+            require_user(ctx, &req.user_id)?;
+            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id))?;
+            store
+                .grant(
+                    ctx.bank,
+                    ctx.account,
+                    Grantee::User(req.user_id),
+                    vec![target.id.clone()],
+                    Some(by),
+                    ctx.limit(),
+                )
+                .await
+                .map_err(store_error)?;
+            Ok(created(&target.to_json()))
+        }
+        SourceAction::Revoke => {
+            let req: SourceAccess = read_json(body, "PostAccountAccessJsonV510").await?;
+            check_source(&source, &req.view_id, false)?;
+            require_user(ctx, &req.user_id)?;
+            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id))?;
+            store
+                .revoke(ctx.bank, ctx.account, &req.user_id, &target.id, Some(by))
+                .await
+                .map_err(store_error)?;
+            Ok(created(&json!({"revoked": true})))
+        }
+    }
+}
+
+/// OBP-20084..20087: may the source view grant (or revoke) the target?
+fn check_source(source: &View, target: &str, granting: bool) -> Result<(), Error> {
+    let custom = is_custom_id(target);
+    let allowed = if granting {
+        source.may_grant_id(target, !custom)
+    } else {
+        source.may_revoke_id(target, !custom)
+    };
+    if allowed {
+        return Ok(());
+    }
+    let (source_view, target) = (source.id.clone(), target.to_owned());
+    Err(match (granting, custom) {
+        (true, false) => Error::SourceCannotGrant {
+            source_view,
+            target,
+        },
+        (true, true) => Error::SourceCannotGrantCustom {
+            source_view,
+            target,
+        },
+        (false, false) => Error::SourceCannotRevoke {
+            source_view,
+            target,
+        },
+        (false, true) => Error::SourceCannotRevokeCustom {
+            source_view,
+            target,
+        },
+    })
+}
+
+fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {
+    match ctx.state.store.user_by_id(user_id)? {
+        Some(_) => Ok(()),
+        None => Err(Error::UserNotFoundById(user_id.to_owned())),
+    }
+}
+
+/// The route view check: the caller's view, on the account the path names, that has the
+/// route's permission (system views in [`crate::views::SYSTEM_VIEW_IDS`] order first, then
+/// custom views by id).
+pub fn view_for_route(
+    store: &crate::store::Store,
+    check: &crate::config::ViewCheck,
+    path: &str,
+    who: &Principal,
+) -> Result<String, Error> {
+    let (bank, account) = check
+        .account_of(path)
+        .filter(|(b, a)| is_valid_id(b) && is_valid_id(a))
+        .ok_or(Error::NotFound)?;
+    let mut held = store.views_held(&who.user.user_id, bank, account)?;
+    held.sort_by_key(|id| {
+        (
+            crate::views::SYSTEM_VIEW_IDS
+                .iter()
+                .position(|s| s == id)
+                .unwrap_or(usize::MAX),
+            id.clone(),
+        )
+    });
+    for id in held {
+        let view = if is_custom_id(&id) {
+            store.custom_view(bank, account, &id)?
+        } else {
+            system_view(&id).cloned()
+        };
+        if view.is_some_and(|v| v.permissions.has(&check.permission)) {
+            return Ok(id);
+        }
+    }
+    Err(Error::MissingPermission(check.permission.clone()))
+}

@@ -1,0 +1,234 @@
+//! OBP account endpoints: create an account, list and create its views, and dispatch the
+//! account-access endpoints ([`super::access`]).
+//!
+//! Every handler here runs for an authenticated caller and checks, in OBP's order: ids, bank,
+//! account, body, permission, then acts.
+
+use http::{Method, Response, StatusCode};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::access;
+use super::obp_paths::{AccountOp, AccountPath};
+use super::{Body, read_json};
+use crate::app::State;
+use crate::auth::Principal;
+use crate::error::Error;
+use crate::store::{AccessError, Account, Authority, Store};
+use crate::views::{self, Allowance, Permissions, View, is_custom_id, is_valid_id, system_view};
+
+/// Dispatches an account path.
+pub async fn serve(
+    state: &State,
+    path: AccountPath,
+    method: &Method,
+    body: Incoming,
+    who: &Principal,
+) -> Result<Response<Body>, Error> {
+    let AccountPath { bank, account, op } = path;
+    if !is_valid_id(&bank) || !is_valid_id(&account) {
+        return Err(Error::InvalidId);
+    }
+    let store = &state.store;
+    if op == AccountOp::Create {
+        return create_account(store, &bank, &account, body, who).await;
+    }
+    require_account(store, &bank, &account)?;
+    let ctx = access::Ctx {
+        state,
+        bank: &bank,
+        account: &account,
+        who,
+    };
+    match op {
+        AccountOp::Create => Err(Error::NotFound),
+        AccountOp::Views if method == Method::POST => create_view(&ctx, body).await,
+        AccountOp::Views => list_views(&ctx),
+        AccountOp::UserAccountAccess => access::user_account_access(&ctx, body).await,
+        AccountOp::Grant => access::grant(&ctx, body).await,
+        AccountOp::Revoke => access::revoke(&ctx, body).await,
+        AccountOp::ReplaceOwnViews => access::replace_own_views(&ctx, body).await,
+        AccountOp::Source { view, action } => {
+            access::through_source(&ctx, &view, action, body).await
+        }
+    }
+}
+
+/// The account, or OBP's 404: bank not found when the bank has no account at all.
+pub fn require_account(store: &Store, bank: &str, account: &str) -> Result<Account, Error> {
+    match store.account(bank, account)? {
+        Some(a) => Ok(a),
+        None if store.bank_exists(bank)? => Err(Error::AccountNotFound),
+        None => Err(Error::BankNotFound),
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateAccountBody {
+    #[serde(default)]
+    label: String,
+}
+
+async fn create_account(
+    store: &Store,
+    bank: &str,
+    account: &str,
+    body: Incoming,
+    who: &Principal,
+) -> Result<Response<Body>, Error> {
+    let req: CreateAccountBody = read_json(body, "CreateAccountRequestJsonV310").await?;
+    if req.label.len() > 255 || req.label.chars().any(char::is_control) {
+        return Err(Error::InvalidJson {
+            expected: "CreateAccountRequestJsonV310",
+        });
+    }
+    let created = store
+        .create_account(bank, account, &req.label, &who.user.user_id)
+        .await
+        .map_err(|e| match e {
+            AccessError::AccountExists => Error::AccountExists,
+            other => access::store_error(other),
+        })?;
+    Ok(super::json(
+        StatusCode::CREATED,
+        &json!({
+            "account_id": created.account_id,
+            "bank_id": created.bank_id,
+            "user_id": created.created_by,
+            "label": created.label,
+            "product_code": "",
+            "balance": {"currency": "", "amount": "0"},
+            "branch_id": "",
+            "account_routings": [],
+            "account_attributes": [],
+            "views": [views::OWNER],
+        }),
+    ))
+}
+
+fn list_views(ctx: &access::Ctx<'_>) -> Result<Response<Body>, Error> {
+    let held = ctx.caller_views()?;
+    let needed = "can_see_available_views_for_bank_account";
+    if !Allowance::of(&held).permissions.has(needed) {
+        return Err(Error::MissingPermission(needed.into()));
+    }
+    let mut list: Vec<serde_json::Value> = views::SYSTEM_VIEW_IDS
+        .iter()
+        .filter_map(|id| system_view(id))
+        .map(View::to_json)
+        .collect();
+    list.extend(
+        ctx.state
+            .store
+            .custom_views(ctx.bank, ctx.account)?
+            .iter()
+            .map(View::to_json),
+    );
+    Ok(super::json(StatusCode::OK, &json!({ "views": list })))
+}
+
+/// OBP's `CreateViewJson` (v3.0.0+), with v5's grant and revoke lists.
+#[derive(Deserialize)]
+struct CreateViewBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    metadata_view: String,
+    #[serde(default)]
+    is_public: bool,
+    #[serde(default)]
+    which_alias_to_use: String,
+    #[serde(default)]
+    hide_metadata_if_alias_used: bool,
+    #[serde(default, alias = "allowed_permissions")]
+    allowed_actions: Vec<String>,
+    #[serde(default)]
+    can_grant_access_to_views: Vec<String>,
+    #[serde(default)]
+    can_revoke_access_to_views: Vec<String>,
+}
+
+async fn create_view(ctx: &access::Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+    let held = ctx.caller_views()?;
+    let Some(authorising) = held
+        .iter()
+        .find(|v| v.permissions.has("can_create_custom_view"))
+    else {
+        return Err(Error::CannotCreateView);
+    };
+    let req: CreateViewBody = read_json(body, "CreateViewJson").await?;
+    let view = define_view(req)?;
+    if !Allowance::of(&held).covers(&view) {
+        return Err(Error::ViewExceedsCreator);
+    }
+    let by = Authority {
+        user_id: ctx.who.user.user_id.clone(),
+        view_id: authorising.id.clone(),
+    };
+    let stored = ctx
+        .state
+        .store
+        .create_custom_view(ctx.bank, ctx.account, view, by)
+        .await
+        .map_err(|e| match e {
+            AccessError::ViewExists => Error::ViewExists,
+            AccessError::AuthorityGone => Error::CannotCreateView,
+            other => access::store_error(other),
+        })?;
+    Ok(super::json(StatusCode::CREATED, &stored.to_json()))
+}
+
+fn define_view(req: CreateViewBody) -> Result<View, Error> {
+    let invalid = |why: &str| Error::InvalidView(why.to_owned());
+    if !is_custom_id(&req.name) || !is_valid_id(&req.name) {
+        return Err(invalid(
+            "name must start with _ and be 2 to 128 of A-Z a-z 0-9 . _ -",
+        ));
+    }
+    if req.name.len() < 2 {
+        return Err(invalid(
+            "name must start with _ and be 2 to 128 of A-Z a-z 0-9 . _ -",
+        ));
+    }
+    if req.description.len() > 2000 || req.metadata_view.len() > 128 {
+        return Err(invalid(
+            "description is at most 2000 bytes, metadata_view at most 128",
+        ));
+    }
+    if !["", "public", "private"].contains(&req.which_alias_to_use.as_str()) {
+        return Err(invalid(
+            "which_alias_to_use is \"\", \"public\" or \"private\"",
+        ));
+    }
+    let permissions = Permissions::from_names(&req.allowed_actions)
+        .map_err(|bad| Error::InvalidView(format!("unknown permission {bad}")))?;
+    for v in req
+        .can_grant_access_to_views
+        .iter()
+        .chain(&req.can_revoke_access_to_views)
+    {
+        if system_view(v).is_none() {
+            return Err(Error::InvalidView(format!("{v} is not a system view")));
+        }
+    }
+    let metadata_view = if req.metadata_view.is_empty() {
+        req.name.clone()
+    } else {
+        req.metadata_view
+    };
+    Ok(View {
+        short_name: req.name.clone(),
+        id: req.name,
+        is_system: false,
+        description: req.description,
+        metadata_view,
+        is_public: req.is_public,
+        alias: req.which_alias_to_use,
+        hide_metadata_if_alias_used: req.hide_metadata_if_alias_used,
+        permissions,
+        can_grant_access_to_views: req.can_grant_access_to_views,
+        can_revoke_access_to_views: req.can_revoke_access_to_views,
+    })
+}

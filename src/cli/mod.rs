@@ -1,0 +1,141 @@
+//! The `dauth-proxy` command line: subcommands, dispatch, and exit codes (0 success, 64 bad
+//! configuration or arguments, 1 runtime failure). Every error type's `Display` carries its
+//! cause, so failures are printed as one line.
+
+mod admin;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::DEFAULT_PATH;
+use crate::{App, Config, auth, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "dauth-proxy",
+    version,
+    about = "Authentication gateway for smart contracts, people and services"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway until SIGINT or SIGTERM, then drain and exit 0.
+    Serve {
+        #[arg(long, default_value = DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Print a signed DAuth token (what an integrator or the README's curl example uses).
+    Token(auth::mint::TokenArgs),
+    /// Write an RSA key pair as PEM: NAME_private.pem (PKCS#8) and NAME_public.pem (SPKI).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "dauth")]
+        name: String,
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a configuration file; exit 64 with a message naming the bad key.
+    CheckConfig {
+        #[arg(long, default_value = DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Operator commands on the store (run them while the gateway is stopped).
+    Admin {
+        #[arg(long, default_value = DEFAULT_PATH, global = true)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+}
+
+/// What went wrong, already rendered.
+enum Failure {
+    Usage(String),
+    Runtime(String),
+}
+
+/// Parses the command line, runs it, and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve { config } => load(&config).and_then(|c| serve(c).map_err(Failure::Runtime)),
+        Command::CheckConfig { config } => {
+            load(&config).map(|c| println!("{}: ok", c.source.display()))
+        }
+        Command::Token(args) => auth::mint::run_token(&args)
+            .map(|t| println!("{t}"))
+            .map_err(|e| Failure::Usage(e.to_string())),
+        Command::Keygen {
+            out,
+            name,
+            bits,
+            force,
+        } => auth::keys::write_pair(&out, &name, bits, force)
+            .map(|(private, public)| {
+                println!("wrote {} and {}", private.display(), public.display())
+            })
+            .map_err(|e| Failure::Runtime(e.to_string())),
+        Command::Admin { config, command } => load(&config).and_then(|c| admin::run(&c, command)),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(64)
+        }
+        Err(Failure::Runtime(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<Config, Failure> {
+    Config::load(path).map_err(|e| Failure::Usage(e.to_string()))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    runtime()?.block_on(async {
+        telemetry::init(&config.log);
+        let app = App::bind(config)
+            .await
+            .map_err(|e| format!("cannot start: {e}"))?;
+        app.run(shutdown_signal())
+            .await
+            .map_err(|e| format!("final store flush failed: {e}"))?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,166 @@
+use super::*;
+
+/// Pins every variant's (status, code): changing one is a breaking change for clients.
+#[test]
+fn every_condition_keeps_its_status_and_code() {
+    let table: Vec<(Error, u16, &str)> = vec![
+        (Error::MissingCredentials, 401, "OBP-20001"),
+        (Error::IpNotAllowed, 401, "OBP-20069"),
+        (
+            Error::InvalidToken(TokenDefect::BadSignature),
+            401,
+            "OBP-20071",
+        ),
+        (Error::AmbiguousDauthHeader, 400, "OBP-20072"),
+        (Error::TokenExpired, 401, "DAUTH-2001"),
+        (Error::TokenNotYetValid, 401, "DAUTH-2002"),
+        (Error::TokenStale, 401, "DAUTH-2003"),
+        (Error::TokenFromFuture, 401, "DAUTH-2004"),
+        (Error::TokenUndated, 401, "DAUTH-2005"),
+        (Error::RequestIdMissing, 401, "DAUTH-2006"),
+        (Error::TokenReplayed, 401, "DAUTH-2007"),
+        (
+            Error::InvalidAddress(AddressClaim::Contract),
+            401,
+            "DAUTH-2008",
+        ),
+        (
+            Error::BadChecksum(AddressClaim::MsgSender),
+            401,
+            "DAUTH-2009",
+        ),
+        (Error::NetworkNotAllowed, 401, "DAUTH-2010"),
+        (Error::NotFound, 404, "DAUTH-1404"),
+        (Error::MethodNotAllowed { allow: "GET" }, 405, "DAUTH-1405"),
+        (Error::ReplayWindowFull, 503, "DAUTH-5031"),
+        (Error::Store(StoreError::Dangling), 503, "DAUTH-5030"),
+        (Error::Overloaded, 503, "DAUTH-5032"),
+        (Error::BadPath, 400, "DAUTH-1400"),
+        (Error::BodyTooLarge, 413, "DAUTH-1413"),
+        (Error::HeadersTooLarge, 431, "DAUTH-1431"),
+        (
+            Error::UpstreamUnavailable("refused".into()),
+            502,
+            "DAUTH-5020",
+        ),
+        (Error::UpstreamTimeout, 504, "DAUTH-5040"),
+        (Error::InvalidJson { expected: "X" }, 400, "OBP-10001"),
+        (Error::InvalidId, 400, "DAUTH-1401"),
+        (Error::InvalidUsername, 400, "DAUTH-1402"),
+        (Error::InvalidView("x".into()), 400, "DAUTH-1403"),
+        (Error::InvalidProvider, 400, "OBP-20103"),
+        (Error::BankNotFound, 404, "OBP-30001"),
+        (Error::AccountNotFound, 404, "OBP-30018"),
+        (Error::AccountExists, 409, "OBP-30208"),
+        (Error::ViewExists, 409, "DAUTH-3002"),
+        (Error::UserNotFoundById("u".into()), 404, "OBP-20005"),
+        (Error::SystemViewNotFound("v".into()), 400, "OBP-30252"),
+        (Error::ViewNotFound("v".into()), 400, "OBP-30005"),
+        (Error::CannotGrant("v".into()), 400, "OBP-30063"),
+        (
+            Error::CannotRevoke {
+                view: "v".into(),
+                missing: true,
+            },
+            400,
+            "OBP-30064",
+        ),
+        (
+            Error::LacksGrant {
+                views: "v".into(),
+                user_id: "u".into(),
+            },
+            403,
+            "OBP-20047",
+        ),
+        (
+            Error::LacksRevoke {
+                views: "v".into(),
+                user_id: "u".into(),
+            },
+            403,
+            "OBP-20048",
+        ),
+        (Error::NoViewAccess("v".into()), 403, "OBP-20017"),
+        (Error::MissingPermission("p".into()), 403, "OBP-20017"),
+        (
+            Error::SourceCannotGrant {
+                source_view: "a".into(),
+                target: "b".into(),
+            },
+            403,
+            "OBP-20084",
+        ),
+        (
+            Error::SourceCannotGrantCustom {
+                source_view: "a".into(),
+                target: "b".into(),
+            },
+            403,
+            "OBP-20085",
+        ),
+        (
+            Error::SourceCannotRevoke {
+                source_view: "a".into(),
+                target: "b".into(),
+            },
+            403,
+            "OBP-20086",
+        ),
+        (
+            Error::SourceCannotRevokeCustom {
+                source_view: "a".into(),
+                target: "b".into(),
+            },
+            403,
+            "OBP-20087",
+        ),
+        (Error::CannotCreateView, 403, "DAUTH-3001"),
+        (Error::ViewExceedsCreator, 403, "DAUTH-3003"),
+        (Error::AccessChanged, 409, "DAUTH-3005"),
+    ];
+    for (err, status, code) in table {
+        assert_eq!(err.status().as_u16(), status, "{err:?}");
+        assert_eq!(err.code(), code, "{err:?}");
+        assert!(err.message().starts_with(&format!("{code}: ")), "{err:?}");
+    }
+}
+
+#[test]
+fn obp_texts_are_verbatim() {
+    assert_eq!(
+        Error::MissingCredentials.message(),
+        "OBP-20001: User not logged in. Authentication is required!"
+    );
+    assert_eq!(
+        Error::InvalidToken(TokenDefect::Malformed).message(),
+        "OBP-20071: The DAuth JWT is corrupted/changed during a transport."
+    );
+}
+
+#[test]
+fn obp_suffixes_are_appended_as_obp_does() {
+    let e = Error::LacksGrant {
+        views: "owner_work".into(),
+        user_id: "u-1".into(),
+    };
+    assert!(
+        e.message()
+            .ends_with("is false.Current ViewId(owner_work) and current UserId(u-1)"),
+        "{}",
+        e.message()
+    );
+    let e = Error::CannotRevoke {
+        view: "auditor".into(),
+        missing: true,
+    };
+    assert_eq!(
+        e.message(),
+        "OBP-30064: Cannot revoke account access. Current ViewId is auditor <- OBP-30065: Cannot find account access."
+    );
+    let e = Error::SystemViewNotFound("nope".into());
+    assert_eq!(
+        e.message(),
+        "OBP-30252: System view not found. Please specify a valid value for VIEW_ID. Current ViewId is nope"
+    );
+}

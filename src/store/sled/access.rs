@@ -1,0 +1,419 @@
+//! Accounts, custom views and account-access rows.
+//!
+//! Trees and keys (each part length-prefixed, see [`key`]):
+//! - `accounts`: (bank, account) -> JSON [`Account`];
+//! - `views`: (bank, account, view) -> JSON [`View`] (custom views only; system views are code);
+//! - `access`: `u`(user, bank, account, view) -> empty, one row per grant;
+//!   `n`(bank, account) -> number of `owner` rows; `c`(bank, account) -> number of rows.
+//!
+//! Every write is one transaction that re-reads the counters it relies on, so two concurrent
+//! revokes cannot both remove "the other" owner, and a crash never leaves half a grant.
+
+use sled::Transactional;
+use sled::transaction::{
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionalTree,
+};
+
+use super::{
+    Inner, Refusal, Store, decode_user, encode, new_dauth_user, now_unix, txn_error, user_in_txn,
+};
+use crate::store::{
+    AccessError, AccessRow, Account, Authority, Grantee, StoreError, User, UserKind, identity_key,
+};
+use crate::views::{OWNER, View};
+
+type TxnResult<T> = ConflictableTransactionResult<T, Refusal<AccessError>>;
+
+fn refuse<T>(e: AccessError) -> TxnResult<T> {
+    Err(ConflictableTransactionError::Abort(Refusal::Domain(e)))
+}
+
+/// An unambiguous key: a tag byte, then each part as a big-endian u16 length and its bytes.
+fn key(tag: u8, parts: &[&str]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 2).sum::<usize>());
+    k.push(tag);
+    for p in parts {
+        k.extend_from_slice(&u16::try_from(p.len()).unwrap_or(u16::MAX).to_be_bytes());
+        k.extend_from_slice(p.as_bytes());
+    }
+    k
+}
+
+/// The parts of a key made by [`key`] (without its tag).
+fn parts(mut raw: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    while raw.len() >= 2 {
+        let len = usize::from(u16::from_be_bytes([raw[0], raw[1]]));
+        let end = (2 + len).min(raw.len());
+        out.push(String::from_utf8_lossy(&raw[2..end]).into_owned());
+        raw = &raw[end..];
+    }
+    out
+}
+
+fn counter(tree: &TransactionalTree, k: &[u8]) -> TxnResult<u64> {
+    Ok(tree.get(k)?.map_or(0, |v| {
+        v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0)
+    }))
+}
+
+fn set_counter(tree: &TransactionalTree, k: &[u8], value: u64) -> TxnResult<()> {
+    tree.insert(k, value.to_be_bytes().to_vec())?;
+    Ok(())
+}
+
+/// Inside a transaction: adds rows for `views` unless present, keeping the counters.
+fn grant_rows(
+    access: &TransactionalTree,
+    bank: &str,
+    account: &str,
+    user: &str,
+    views: &[String],
+    limit: u64,
+) -> TxnResult<()> {
+    let (rows_key, owners_key) = (key(b'c', &[bank, account]), key(b'n', &[bank, account]));
+    let (mut rows, mut owners) = (counter(access, &rows_key)?, counter(access, &owners_key)?);
+    for view in views {
+        let row = key(b'u', &[user, bank, account, view]);
+        if access.get(&row)?.is_some() {
+            continue;
+        }
+        if rows >= limit {
+            return refuse(AccessError::RowLimit(view.clone()));
+        }
+        access.insert(row, Vec::new())?;
+        rows += 1;
+        owners += u64::from(view == OWNER);
+    }
+    set_counter(access, &rows_key, rows)?;
+    set_counter(access, &owners_key, owners)
+}
+
+/// Inside a transaction: removes the rows for `views` (each must exist), keeping the counters
+/// and refusing to leave the account without an owner.
+fn revoke_rows(
+    access: &TransactionalTree,
+    bank: &str,
+    account: &str,
+    user: &str,
+    views: &[String],
+) -> TxnResult<()> {
+    let (rows_key, owners_key) = (key(b'c', &[bank, account]), key(b'n', &[bank, account]));
+    let (mut rows, mut owners) = (counter(access, &rows_key)?, counter(access, &owners_key)?);
+    for view in views {
+        if access
+            .remove(key(b'u', &[user, bank, account, view]))?
+            .is_none()
+        {
+            return refuse(AccessError::NoSuchAccess(view.clone()));
+        }
+        rows = rows.saturating_sub(1);
+        owners = owners.saturating_sub(u64::from(view == OWNER));
+    }
+    if owners == 0 && views.iter().any(|v| v == OWNER) {
+        return refuse(AccessError::LastOwner);
+    }
+    set_counter(access, &rows_key, rows)?;
+    set_counter(access, &owners_key, owners)
+}
+
+fn check_authority(
+    access: &TransactionalTree,
+    bank: &str,
+    account: &str,
+    by: Option<&Authority>,
+) -> TxnResult<()> {
+    match by {
+        Some(a)
+            if access
+                .get(key(b'u', &[&a.user_id, bank, account, &a.view_id]))?
+                .is_none() =>
+        {
+            refuse(AccessError::AuthorityGone)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_account(accounts: &TransactionalTree, bank: &str, account: &str) -> TxnResult<()> {
+    if accounts.get(key(b'A', &[bank, account]))?.is_none() {
+        return refuse(AccessError::AccountMissing);
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The account, if it exists.
+    pub fn account(&self, bank: &str, account: &str) -> Result<Option<Account>, StoreError> {
+        self.inner
+            .accounts
+            .get(key(b'A', &[bank, account]))?
+            .map(|raw| decode(&raw, "account"))
+            .transpose()
+    }
+
+    /// Whether any account exists at `bank`.
+    pub fn bank_exists(&self, bank: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .accounts
+            .scan_prefix(key(b'A', &[bank]))
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    /// The custom view `view` of an account.
+    pub fn custom_view(
+        &self,
+        bank: &str,
+        account: &str,
+        view: &str,
+    ) -> Result<Option<View>, StoreError> {
+        self.inner
+            .views
+            .get(key(b'V', &[bank, account, view]))?
+            .map(|raw| decode(&raw, "view"))
+            .transpose()
+    }
+
+    /// All custom views of an account.
+    pub fn custom_views(&self, bank: &str, account: &str) -> Result<Vec<View>, StoreError> {
+        self.inner
+            .views
+            .scan_prefix(key(b'V', &[bank, account]))
+            .map(|item| {
+                item.map_err(StoreError::from)
+                    .and_then(|(_, raw)| decode(&raw, "view"))
+            })
+            .collect()
+    }
+
+    /// The view ids `user` holds on an account.
+    pub fn views_held(
+        &self,
+        user: &str,
+        bank: &str,
+        account: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let prefix = key(b'u', &[user, bank, account]);
+        self.inner
+            .access
+            .scan_prefix(&prefix)
+            .keys()
+            .map(|k| Ok(parts(&k?[1..]).pop().unwrap_or_default()))
+            .collect()
+    }
+
+    /// Every access row of `user`.
+    pub fn access_of(&self, user: &str) -> Result<Vec<AccessRow>, StoreError> {
+        self.inner
+            .access
+            .scan_prefix(key(b'u', &[user]))
+            .keys()
+            .map(|k| {
+                let p = parts(&k?[1..]);
+                let get = |i: usize| p.get(i).cloned().unwrap_or_default();
+                Ok(AccessRow {
+                    bank_id: get(1),
+                    account_id: get(2),
+                    view_id: get(3),
+                })
+            })
+            .collect()
+    }
+
+    /// Creates an account held by `holder` with the `owner` view. Refused if it exists.
+    pub async fn create_account(
+        &self,
+        bank: &str,
+        account: &str,
+        label: &str,
+        holder: &str,
+    ) -> Result<Account, AccessError> {
+        let record = Account {
+            bank_id: bank.to_owned(),
+            account_id: account.to_owned(),
+            label: label.to_owned(),
+            created_by: holder.to_owned(),
+            created_at: now_unix(),
+        };
+        let encoded = encode(&record)?;
+        let holder = holder.to_owned();
+        self.write(move |inner: &Inner| {
+            if inner
+                .users
+                .get(holder.as_bytes())
+                .map_err(StoreError::from)?
+                .is_none()
+            {
+                return Err(AccessError::UserMissing);
+            }
+            let (b, a) = (record.bank_id.as_str(), record.account_id.as_str());
+            (&inner.accounts, &inner.access)
+                .transaction(|(accounts, access)| {
+                    let k = key(b'A', &[b, a]);
+                    if accounts.get(&k)?.is_some() {
+                        return refuse(AccessError::AccountExists);
+                    }
+                    accounts.insert(k, encoded.as_slice())?;
+                    grant_rows(access, b, a, &holder, &[OWNER.to_owned()], u64::MAX)
+                })
+                .map_err(txn_error)?;
+            Ok(record)
+        })
+        .await
+    }
+
+    /// Stores a custom view on an existing account. Refused if its id is taken.
+    pub async fn create_custom_view(
+        &self,
+        bank: &str,
+        account: &str,
+        view: View,
+        by: Authority,
+    ) -> Result<View, AccessError> {
+        let encoded = encode(&view)?;
+        let (bank, account) = (bank.to_owned(), account.to_owned());
+        self.write(move |inner: &Inner| {
+            (&inner.accounts, &inner.views, &inner.access)
+                .transaction(|(accounts, views, access)| {
+                    check_account(accounts, &bank, &account)?;
+                    check_authority(access, &bank, &account, Some(&by))?;
+                    let k = key(b'V', &[&bank, &account, &view.id]);
+                    if views.get(&k)?.is_some() {
+                        return refuse(AccessError::ViewExists);
+                    }
+                    views.insert(k, encoded.as_slice())?;
+                    Ok(())
+                })
+                .map_err(txn_error)?;
+            Ok(view)
+        })
+        .await
+    }
+
+    /// Grants `views` on an account to `to` (creating a DAuth grantee if needed, in the same
+    /// transaction), at most `limit` rows per account. Returns the grantee.
+    pub async fn grant(
+        &self,
+        bank: &str,
+        account: &str,
+        to: Grantee,
+        views: Vec<String>,
+        by: Option<Authority>,
+        limit: u64,
+    ) -> Result<User, AccessError> {
+        let (bank, account) = (bank.to_owned(), account.to_owned());
+        let (identity, fresh) = match &to {
+            Grantee::Dauth { network, address } => {
+                let u = new_dauth_user(network, address);
+                (
+                    Some(identity_key(UserKind::Dauth, network, address)),
+                    Some((encode(&u)?, u)),
+                )
+            }
+            Grantee::User(_) => (None, None),
+        };
+        self.write(move |inner: &Inner| {
+            let trees = (
+                &inner.accounts,
+                &inner.access,
+                &inner.identities,
+                &inner.users,
+            );
+            let user_raw = trees
+                .transaction(|(accounts, access, ids, users)| {
+                    check_account(accounts, &bank, &account)?;
+                    check_authority(access, &bank, &account, by.as_ref())?;
+                    let raw = match (&to, &identity, &fresh) {
+                        (Grantee::User(id), _, _) => match users.get(id.as_bytes())? {
+                            Some(raw) => raw,
+                            None => return refuse(AccessError::UserMissing),
+                        },
+                        (Grantee::Dauth { .. }, Some(k), Some((encoded, u))) => {
+                            match user_in_txn::<AccessError>(ids, users, k, &u.user_id, encoded)? {
+                                Some(existing) => existing,
+                                None => encoded.as_slice().into(),
+                            }
+                        }
+                        _ => {
+                            return Err(ConflictableTransactionError::Abort(Refusal::Store(
+                                StoreError::Dangling,
+                            )));
+                        }
+                    };
+                    let user: User = decode_user(&raw)
+                        .map_err(|e| ConflictableTransactionError::Abort(Refusal::Store(e)))?;
+                    grant_rows(access, &bank, &account, &user.user_id, &views, limit)?;
+                    Ok(raw)
+                })
+                .map_err(txn_error)?;
+            Ok(decode_user(&user_raw)?)
+        })
+        .await
+    }
+
+    /// Revokes `view` on an account from `user`.
+    pub async fn revoke(
+        &self,
+        bank: &str,
+        account: &str,
+        user: &str,
+        view: &str,
+        by: Option<Authority>,
+    ) -> Result<(), AccessError> {
+        let (bank, account, user, view) = (
+            bank.to_owned(),
+            account.to_owned(),
+            user.to_owned(),
+            view.to_owned(),
+        );
+        self.write(move |inner: &Inner| {
+            (&inner.accounts, &inner.access)
+                .transaction(|(accounts, access)| {
+                    check_account(accounts, &bank, &account)?;
+                    check_authority(access, &bank, &account, by.as_ref())?;
+                    revoke_rows(access, &bank, &account, &user, std::slice::from_ref(&view))
+                })
+                .map_err(txn_error)
+        })
+        .await
+    }
+
+    /// Replaces every view `user` holds on an account with `views`, in one transaction.
+    pub async fn replace_views(
+        &self,
+        bank: &str,
+        account: &str,
+        user: &str,
+        views: Vec<String>,
+        limit: u64,
+    ) -> Result<(), AccessError> {
+        let held = self.views_held(user, bank, account)?;
+        let (bank, account, user) = (bank.to_owned(), account.to_owned(), user.to_owned());
+        self.write(move |inner: &Inner| {
+            (&inner.accounts, &inner.access)
+                .transaction(|(accounts, access)| {
+                    check_account(accounts, &bank, &account)?;
+                    // Grant first so keeping `owner` in the list never counts as losing it.
+                    grant_rows(access, &bank, &account, &user, &views, limit)?;
+                    let dropped: Vec<String> = held
+                        .iter()
+                        .filter(|v| !views.contains(v))
+                        .cloned()
+                        .collect();
+                    revoke_rows(access, &bank, &account, &user, &dropped)
+                })
+                .map_err(txn_error)
+        })
+        .await
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(raw: &[u8], what: &'static str) -> Result<T, StoreError> {
+    serde_json::from_slice(raw).map_err(|source| StoreError::Corrupt { what, source })
+}
+
+#[cfg(test)]
+mod tests;

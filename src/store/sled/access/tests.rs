@@ -1,0 +1,265 @@
+use super::*;
+
+async fn store_with_account() -> (Store, User) {
+    let store = Store::temporary().unwrap();
+    let holder = store
+        .get_or_create_dauth_user("N", "0xholder")
+        .await
+        .unwrap();
+    store
+        .create_account("bank", "acc", "label", &holder.user_id)
+        .await
+        .unwrap();
+    (store, holder)
+}
+
+fn owner_by(u: &User) -> Option<Authority> {
+    Some(Authority {
+        user_id: u.user_id.clone(),
+        view_id: OWNER.into(),
+    })
+}
+
+#[tokio::test]
+async fn creating_an_account_makes_its_creator_owner_once() {
+    let (store, holder) = store_with_account().await;
+    assert_eq!(
+        store.views_held(&holder.user_id, "bank", "acc").unwrap(),
+        vec!["owner".to_owned()]
+    );
+    assert!(store.bank_exists("bank").unwrap());
+    assert!(!store.bank_exists("ban").unwrap());
+    let again = store
+        .create_account("bank", "acc", "x", &holder.user_id)
+        .await;
+    assert!(matches!(again, Err(AccessError::AccountExists)));
+    let nobody = store
+        .create_account("bank", "acc2", "x", "no-such-user")
+        .await;
+    assert!(matches!(nobody, Err(AccessError::UserMissing)));
+}
+
+#[tokio::test]
+async fn grant_and_revoke_round_trip() {
+    let (store, holder) = store_with_account().await;
+    let other = store
+        .get_or_create_dauth_user("N", "0xother")
+        .await
+        .unwrap();
+    let views = vec!["auditor".to_owned(), "accountant".to_owned()];
+    store
+        .grant(
+            "bank",
+            "acc",
+            Grantee::User(other.user_id.clone()),
+            views,
+            owner_by(&holder),
+            100,
+        )
+        .await
+        .unwrap();
+    let mut held = store.views_held(&other.user_id, "bank", "acc").unwrap();
+    held.sort();
+    assert_eq!(held, vec!["accountant", "auditor"]);
+    store
+        .revoke("bank", "acc", &other.user_id, "auditor", owner_by(&holder))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .revoke("bank", "acc", &other.user_id, "auditor", owner_by(&holder))
+            .await,
+        Err(AccessError::NoSuchAccess(_))
+    ));
+    assert_eq!(store.access_of(&other.user_id).unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_last_owner_keeps_the_owner_view() {
+    let (store, holder) = store_with_account().await;
+    let r = store
+        .revoke("bank", "acc", &holder.user_id, OWNER, None)
+        .await;
+    assert!(matches!(r, Err(AccessError::LastOwner)));
+    let r = store
+        .replace_views("bank", "acc", &holder.user_id, vec!["auditor".into()], 100)
+        .await;
+    assert!(matches!(r, Err(AccessError::LastOwner)));
+    assert_eq!(
+        store.views_held(&holder.user_id, "bank", "acc").unwrap(),
+        vec!["owner".to_owned()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_revokes_cannot_remove_both_owners() {
+    let (store, holder) = store_with_account().await;
+    let other = store
+        .get_or_create_dauth_user("N", "0xother")
+        .await
+        .unwrap();
+    store
+        .grant(
+            "bank",
+            "acc",
+            Grantee::User(other.user_id.clone()),
+            vec![OWNER.into()],
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+    let a = {
+        let s = store.clone();
+        let u = holder.user_id.clone();
+        tokio::spawn(async move { s.revoke("bank", "acc", &u, OWNER, None).await })
+    };
+    let b = {
+        let s = store.clone();
+        let u = other.user_id.clone();
+        tokio::spawn(async move { s.revoke("bank", "acc", &u, OWNER, None).await })
+    };
+    let outcomes = [a.await.unwrap(), b.await.unwrap()];
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let owners: usize = [&holder, &other]
+        .iter()
+        .map(|u| store.views_held(&u.user_id, "bank", "acc").unwrap().len())
+        .sum();
+    assert_eq!(owners, 1);
+}
+
+#[tokio::test]
+async fn a_revoked_authority_cannot_grant() {
+    let (store, holder) = store_with_account().await;
+    let other = store
+        .get_or_create_dauth_user("N", "0xother")
+        .await
+        .unwrap();
+    let by = Some(Authority {
+        user_id: other.user_id.clone(),
+        view_id: OWNER.into(),
+    });
+    let r = store
+        .grant(
+            "bank",
+            "acc",
+            Grantee::User(holder.user_id.clone()),
+            vec!["auditor".into()],
+            by,
+            100,
+        )
+        .await;
+    assert!(matches!(r, Err(AccessError::AuthorityGone)));
+}
+
+#[tokio::test]
+async fn dauth_grantee_is_created_with_the_grant_or_not_at_all() {
+    let (store, holder) = store_with_account().await;
+    let users = store.user_count();
+    let to = || Grantee::Dauth {
+        network: "N".into(),
+        address: "0xnew".into(),
+    };
+    let r = store
+        .grant(
+            "bank",
+            "missing",
+            to(),
+            vec!["auditor".into()],
+            owner_by(&holder),
+            100,
+        )
+        .await;
+    assert!(matches!(r, Err(AccessError::AccountMissing)));
+    assert_eq!(store.user_count(), users, "a refused grant creates no user");
+    let u = store
+        .grant(
+            "bank",
+            "acc",
+            to(),
+            vec!["auditor".into()],
+            owner_by(&holder),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.user_count(), users + 1);
+    assert_eq!(
+        store.get_or_create_dauth_user("N", "0xnew").await.unwrap(),
+        u
+    );
+}
+
+#[tokio::test]
+async fn row_limit_is_enforced_atomically() {
+    let (store, _holder) = store_with_account().await;
+    let other = store
+        .get_or_create_dauth_user("N", "0xother")
+        .await
+        .unwrap();
+    let views = vec!["auditor".to_owned(), "accountant".to_owned()];
+    // One row (the holder's owner) exists; a limit of 2 leaves room for one more, not two.
+    let r = store
+        .grant(
+            "bank",
+            "acc",
+            Grantee::User(other.user_id.clone()),
+            views,
+            None,
+            2,
+        )
+        .await;
+    assert!(matches!(r, Err(AccessError::RowLimit(_))));
+    assert!(
+        store
+            .views_held(&other.user_id, "bank", "acc")
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn custom_views_are_per_account_and_unique() {
+    let (store, holder) = store_with_account().await;
+    let mut v = crate::views::system_view("auditor").unwrap().clone();
+    v.id = "_family".into();
+    v.is_system = false;
+    let by = Authority {
+        user_id: holder.user_id.clone(),
+        view_id: OWNER.into(),
+    };
+    store
+        .create_custom_view("bank", "acc", v.clone(), by.clone())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_custom_view("bank", "acc", v.clone(), by.clone())
+            .await,
+        Err(AccessError::ViewExists)
+    ));
+    assert_eq!(
+        store.custom_view("bank", "acc", "_family").unwrap(),
+        Some(v)
+    );
+    assert_eq!(store.custom_views("bank", "acc").unwrap().len(), 1);
+    assert!(
+        store
+            .custom_view("bank", "acc2", "_family")
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn keys_round_trip_and_do_not_collide() {
+    assert_ne!(key(b'u', &["ab", "c"]), key(b'u', &["a", "bc"]));
+    assert_eq!(
+        parts(&key(b'u', &["a", "", "ccc"])[1..]),
+        vec!["a", "", "ccc"]
+    );
+}

@@ -1,0 +1,272 @@
+//! OBP views: what a view permits, the system views, and who may grant or revoke which view.
+//!
+//! Pure domain logic, no I/O: the store keeps custom views and access rows, the API decides
+//! which rule to apply. A view is a set of `can_*` permissions ([`permissions::ALL`]) plus two
+//! lists naming the system views its holder may grant and revoke.
+//!
+//! System views follow OBP's definitions (`SYSTEM_VIEW_PERMISSION_COMMON` and
+//! `SYSTEM_OWNER_VIEW_PERMISSION_ADMIN`): `accountant` and `auditor` have the common set;
+//! `standard` adds the admin set and may grant and revoke every system view, as in OBP; `owner`
+//! has all of that and also manages custom views (create, grant, revoke).
+
+pub mod permissions;
+
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The system views this gateway defines, in the order they are preferred when several grant a
+/// permission.
+pub const SYSTEM_VIEW_IDS: [&str; 4] = ["owner", "accountant", "auditor", "standard"];
+
+/// The owner view, which an account's last holder cannot lose.
+pub const OWNER: &str = "owner";
+
+/// A set of boolean permissions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Permissions(u128);
+
+impl Permissions {
+    /// The set of the named permissions; unknown names are returned as the error.
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+        let mut bits = 0u128;
+        for name in names {
+            let i = permissions::index(name.as_ref()).ok_or_else(|| name.as_ref().to_owned())?;
+            bits |= 1 << i;
+        }
+        Ok(Self(bits))
+    }
+
+    fn of(names: &[&[&str]]) -> Self {
+        let all: Vec<&str> = names.iter().flat_map(|n| n.iter().copied()).collect();
+        Self::from_names(&all).unwrap_or_default()
+    }
+
+    /// Whether `name` is in the set.
+    pub fn has(self, name: &str) -> bool {
+        permissions::index(name).is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    /// Every permission in either set.
+    pub fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether every permission here is also in `other`.
+    pub fn is_subset_of(self, other: Self) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The names in the set, in [`permissions::ALL`] order.
+    pub fn names(self) -> Vec<&'static str> {
+        permissions::ALL
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+impl Serialize for Permissions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.names().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Permissions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        Self::from_names(&names)
+            .map_err(|bad| serde::de::Error::custom(format!("unknown permission {bad}")))
+    }
+}
+
+/// A view: system (shared by every account) or custom (one account's, id starting with `_`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    /// `VIEW_ID`.
+    pub id: String,
+    /// System or custom.
+    pub is_system: bool,
+    /// Display name.
+    pub short_name: String,
+    /// Free text.
+    pub description: String,
+    /// The view whose metadata this one shows.
+    pub metadata_view: String,
+    /// OBP's public flag (stored and shown; grants no anonymous access here).
+    pub is_public: bool,
+    /// `which_alias_to_use`: "", "public" or "private".
+    pub alias: String,
+    /// OBP's `hide_metadata_if_alias_used`.
+    pub hide_metadata_if_alias_used: bool,
+    /// The boolean permissions.
+    pub permissions: Permissions,
+    /// System views a holder may grant.
+    pub can_grant_access_to_views: Vec<String>,
+    /// System views a holder may revoke.
+    pub can_revoke_access_to_views: Vec<String>,
+}
+
+static SYSTEM_VIEWS: LazyLock<Vec<View>> = LazyLock::new(|| {
+    use permissions::{ADMIN, COMMON, MANAGE_CUSTOM_VIEWS};
+    let all_system: Vec<String> = SYSTEM_VIEW_IDS.iter().map(|s| (*s).to_owned()).collect();
+    SYSTEM_VIEW_IDS
+        .iter()
+        .map(|&id| {
+            let (perms, lists) = match id {
+                "owner" => (Permissions::of(&[COMMON, ADMIN, MANAGE_CUSTOM_VIEWS]), true),
+                "standard" => (Permissions::of(&[COMMON, ADMIN]), true),
+                _ => (Permissions::of(&[COMMON]), false),
+            };
+            let list = if lists {
+                all_system.clone()
+            } else {
+                Vec::new()
+            };
+            View {
+                id: id.to_owned(),
+                is_system: true,
+                short_name: capitalise(id),
+                description: id.to_owned(),
+                metadata_view: id.to_owned(),
+                is_public: false,
+                alias: String::new(),
+                hide_metadata_if_alias_used: false,
+                permissions: perms,
+                can_grant_access_to_views: list.clone(),
+                can_revoke_access_to_views: list,
+            }
+        })
+        .collect()
+});
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The system view `id`, if there is one.
+pub fn system_view(id: &str) -> Option<&'static View> {
+    SYSTEM_VIEWS.iter().find(|v| v.id == id)
+}
+
+/// Whether `id` is a well-formed `BANK_ID`, `ACCOUNT_ID` or `VIEW_ID`: 1 to 128 of
+/// `A-Z a-z 0-9 . _ -`.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// Whether `id` names a custom view (OBP: custom view ids start with `_`).
+pub fn is_custom_id(id: &str) -> bool {
+    id.starts_with('_')
+}
+
+impl View {
+    /// May a holder of this view grant `target`?
+    pub fn may_grant(&self, target: &View) -> bool {
+        self.may_grant_id(&target.id, target.is_system)
+    }
+
+    /// May a holder of this view revoke `target`?
+    pub fn may_revoke(&self, target: &View) -> bool {
+        self.may_revoke_id(&target.id, target.is_system)
+    }
+
+    /// May a holder grant the view `id` (a system view when `is_system`)? Only the id and the
+    /// kind matter, so this can be asked before the target is looked up, as OBP does.
+    pub fn may_grant_id(&self, id: &str, is_system: bool) -> bool {
+        if is_system {
+            self.can_grant_access_to_views.iter().any(|v| v == id)
+        } else {
+            self.permissions.has("can_grant_access_to_custom_views")
+        }
+    }
+
+    /// May a holder revoke the view `id` (a system view when `is_system`)?
+    pub fn may_revoke_id(&self, id: &str, is_system: bool) -> bool {
+        if is_system {
+            self.can_revoke_access_to_views.iter().any(|v| v == id)
+        } else {
+            self.permissions.has("can_revoke_access_to_custom_views")
+        }
+    }
+
+    /// OBP's `ViewJsonV300`, with every `can_*` flag, plus the grant and revoke lists.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), self.id.clone().into());
+        m.insert("short_name".into(), self.short_name.clone().into());
+        m.insert("description".into(), self.description.clone().into());
+        m.insert("metadata_view".into(), self.metadata_view.clone().into());
+        m.insert("is_public".into(), self.is_public.into());
+        m.insert("is_system".into(), self.is_system.into());
+        m.insert("is_firehose".into(), false.into());
+        m.insert("alias".into(), self.alias.clone().into());
+        m.insert(
+            "hide_metadata_if_alias_used".into(),
+            self.hide_metadata_if_alias_used.into(),
+        );
+        for name in permissions::ALL {
+            m.insert(name.into(), self.permissions.has(name).into());
+        }
+        m.insert(
+            "can_grant_access_to_views".into(),
+            self.can_grant_access_to_views.clone().into(),
+        );
+        m.insert(
+            "can_revoke_access_to_views".into(),
+            self.can_revoke_access_to_views.clone().into(),
+        );
+        Value::Object(m)
+    }
+}
+
+/// What a set of views allows together: the union of permissions and of the two lists.
+#[derive(Debug, Clone, Default)]
+pub struct Allowance {
+    /// Union of permissions.
+    pub permissions: Permissions,
+    /// Union of grantable system views.
+    pub grant: Vec<String>,
+    /// Union of revocable system views.
+    pub revoke: Vec<String>,
+}
+
+impl Allowance {
+    /// The combined allowance of `views`.
+    pub fn of<'a>(views: impl IntoIterator<Item = &'a View>) -> Self {
+        let mut a = Self::default();
+        for v in views {
+            a.permissions = a.permissions.union(v.permissions);
+            a.grant.extend(v.can_grant_access_to_views.iter().cloned());
+            a.revoke
+                .extend(v.can_revoke_access_to_views.iter().cloned());
+        }
+        a
+    }
+
+    /// Whether a view defined as `view` gives nothing beyond this allowance.
+    pub fn covers(&self, view: &View) -> bool {
+        view.permissions.is_subset_of(self.permissions)
+            && view
+                .can_grant_access_to_views
+                .iter()
+                .all(|v| self.grant.contains(v))
+            && view
+                .can_revoke_access_to_views
+                .iter()
+                .all(|v| self.revoke.contains(v))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -175,3 +175,78 @@ fn check_config_accepts_the_shipped_config() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn admin_account_create_works_on_a_stopped_gateway_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dauth.toml");
+    std::fs::write(
+        &config,
+        support::config_text(&dir.path().join("store"), "", ""),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let contract = "0x00000000000000000000000000000000000000d4";
+
+    let gw = support::binary::Binary::spawn(&config);
+    let r = support::get_with(
+        gw.addr,
+        "/obp/v5.1.0/users/current",
+        &[("DAuth", &support::token(contract, "ETHEREUM"))],
+    )
+    .await;
+    let user_id = r.json()["user_id"].as_str().unwrap().to_owned();
+    let create = [
+        "admin",
+        "--config",
+        cfg,
+        "account",
+        "create",
+        "--bank",
+        "b1",
+        "--account",
+        "a1",
+        "--holder",
+        &user_id,
+    ];
+    let (code, _, err) = run(&create);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("in use"), "{err}");
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    let (code, out, err) = run(&create);
+    assert_eq!(code, 0, "{err}");
+    let printed: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(printed["holder"], user_id.as_str());
+    let (code, _, err) = run(&create);
+    assert_eq!(code, 64);
+    assert!(err.contains("already exists"), "{err}");
+    let unknown = [
+        "admin",
+        "--config",
+        cfg,
+        "account",
+        "create",
+        "--bank",
+        "b1",
+        "--account",
+        "a2",
+        "--holder",
+        "nobody",
+    ];
+    let (code, _, err) = run(&unknown);
+    assert_eq!(code, 64);
+    assert!(err.contains("no user"), "{err}");
+
+    let gw = support::binary::Binary::spawn(&config);
+    let r = support::get_with(
+        gw.addr,
+        "/obp/v5.1.0/users/current",
+        &[("DAuth", &support::token(contract, "ETHEREUM"))],
+    )
+    .await;
+    assert_eq!(
+        r.json()["views"]["list"],
+        serde_json::json!([{"bank_id": "b1", "account_id": "a1", "view_id": "owner"}])
+    );
+}

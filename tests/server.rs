@@ -227,7 +227,7 @@ async fn shutdown_drains_in_flight_requests() {
     let in_flight =
         tokio::spawn(async move { send(addr, build("GET", "/backend/hold", &[], "")).await });
     up.wait_for_held().await;
-    let stopping = tokio::spawn(gw.stop());
+    let stopping = tokio::spawn(async move { drop(gw.stop().await) });
     // New connections are refused once the listener is closed; the held request still completes.
     up.release();
     let r = in_flight.await.unwrap();

@@ -76,7 +76,10 @@ impl Ctx<'_> {
     /// The DAuth grantee for a (username, provider) pair, normalised as the DAuth core does.
     fn dauth_grantee(&self, username: &str, provider: &str) -> Result<Grantee, Error> {
         let network = provider.strip_prefix("dauth.").unwrap_or(provider);
-        if !is_valid_network(network) {
+        let allowed = &self.state.config.dauth.networks;
+        if !is_valid_network(network)
+            || (!allowed.is_empty() && !allowed.iter().any(|n| n == network))
+        {
             return Err(Error::InvalidProvider);
         }
         let strict = self.state.config.dauth.strict_addresses;
@@ -131,6 +134,7 @@ struct CreateUserAccess {
 /// Which of the caller's views grants the first target, if the caller's views together may
 /// grant every target (OBP checks across all of the caller's views).
 fn grant_authority(held: &[View], targets: &[ViewRef], caller: &str) -> Result<String, Error> {
+    targets.iter().try_for_each(known_system_view)?;
     let may = |v: &View, t: &ViewRef| v.may_grant_id(&t.view_id, t.is_system);
     let all = targets.iter().all(|t| held.iter().any(|v| may(v, t)));
     match (
@@ -148,6 +152,7 @@ fn grant_authority(held: &[View], targets: &[ViewRef], caller: &str) -> Result<S
 }
 
 fn revoke_authority(held: &[View], target: &ViewRef, caller: &str) -> Result<String, Error> {
+    known_system_view(target)?;
     held.iter()
         .find(|v| v.may_revoke_id(&target.view_id, target.is_system))
         .map(|v| v.id.clone())
@@ -370,6 +375,10 @@ pub async fn through_source(
 /// OBP-20084..20087: may the source view grant (or revoke) the target?
 fn check_source(source: &View, target: &str, granting: bool) -> Result<(), Error> {
     let custom = is_custom_id(target);
+    known_system_view(&ViewRef {
+        view_id: target.to_owned(),
+        is_system: !custom,
+    })?;
     let allowed = if granting {
         source.may_grant_id(target, !custom)
     } else {
@@ -397,6 +406,15 @@ fn check_source(source: &View, target: &str, granting: bool) -> Result<(), Error
             target,
         },
     })
+}
+
+/// System view ids are public, so an unknown one is reported before permissions are weighed
+/// (OBP-30252); custom view ids are the account's business and are looked up only after.
+fn known_system_view(target: &ViewRef) -> Result<(), Error> {
+    if target.is_system && system_view(&target.view_id).is_none() {
+        return Err(Error::SystemViewNotFound(target.view_id.clone()));
+    }
+    Ok(())
 }
 
 fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {

@@ -173,14 +173,16 @@ impl Gateway {
         }
     }
 
-    /// Stops the gateway and waits for it to finish draining.
-    pub async fn stop(mut self) {
+    /// Stops the gateway and waits for it to finish draining. Returns the temporary directory
+    /// holding its store (if it made one), so the caller can inspect the store after shutdown.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
             task.await.unwrap();
         }
+        self._dir.take()
     }
 
     /// `GET path` with one `DAuth` header.

@@ -8,6 +8,7 @@
 //! of writes into a handful of fsyncs.
 
 use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
@@ -15,14 +16,15 @@ type Waiter = oneshot::Sender<Result<(), sled::Error>>;
 
 /// Sends flush requests to the flushing thread.
 pub(super) struct Flusher {
-    tx: mpsc::Sender<Waiter>,
+    tx: Option<mpsc::Sender<Waiter>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Flusher {
     /// Starts the flushing thread for `db`; it ends when the `Flusher` is dropped.
     pub(super) fn start(db: sled::Db) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Waiter>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("store-flush".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
@@ -34,14 +36,32 @@ impl Flusher {
                     }
                 }
             })?;
-        Ok(Self { tx })
+        Ok(Self {
+            tx: Some(tx),
+            thread: Some(thread),
+        })
     }
 
     /// Resolves once everything written before the call is on disk.
     pub(super) async fn flush(&self) -> Result<(), sled::Error> {
         let (done, wait) = oneshot::channel();
         let stopped = || sled::Error::ReportableBug("store flush thread stopped".into());
-        self.tx.send(done).map_err(|_| stopped())?;
+        self.tx
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(done)
+            .map_err(|_| stopped())?;
         wait.await.map_err(|_| stopped())?
+    }
+}
+
+impl Drop for Flusher {
+    /// Stops the thread and waits for it, so its handle on the database is released with the
+    /// store's: a store dropped at shutdown can be reopened at once.
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }

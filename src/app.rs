@@ -12,8 +12,10 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::auth::DauthVerifier;
+use crate::auth::{Authenticator, BearerVerifier, DauthVerifier};
 use crate::config::Config;
+use crate::identity::Issuer;
+use crate::identity::mail::Mailer;
 use crate::proxy::Routes;
 use crate::store::{Store, StoreError};
 
@@ -21,24 +23,35 @@ use crate::store::{Store, StoreError};
 pub struct State {
     /// The checked configuration.
     pub config: Config,
-    /// The DAuth verifier, keys parsed.
-    pub dauth: DauthVerifier,
+    /// DAuth and bearer verification, keys parsed.
+    pub auth: Authenticator,
     /// The user store.
     pub store: Store,
     /// Forwarding routes and their upstream clients.
     pub routes: Routes,
+    /// This gateway's token issuer, when `[issuer]` is configured.
+    pub issuer: Option<Issuer>,
+    /// Outgoing mail.
+    pub mailer: Mailer,
 }
 
 impl State {
     /// Builds the shared state on an already opened store.
     pub fn new(config: Config, store: Store) -> Result<Self, StartError> {
-        let dauth = DauthVerifier::new(config.dauth.clone());
+        let auth = Authenticator {
+            dauth: DauthVerifier::new(config.dauth.clone()),
+            bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
+        };
         let routes = Routes::new(&config.routes).map_err(StartError::UpstreamTls)?;
+        let issuer = config.issuer.clone().map(Issuer::new);
+        let mailer = Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?;
         Ok(Self {
             config,
-            dauth,
+            auth,
             store,
             routes,
+            issuer,
+            mailer,
         })
     }
 }
@@ -55,6 +68,9 @@ pub enum StartError {
         #[source]
         source: StoreError,
     },
+    /// The SMTP transport could not be set up.
+    #[error("mail: {0}")]
+    Mail(#[source] crate::identity::mail::MailError),
     /// The TLS configuration for upstream connections could not be built.
     #[error("upstream TLS: {0}")]
     UpstreamTls(#[source] rustls::Error),

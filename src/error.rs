@@ -49,6 +49,21 @@ impl fmt::Display for TokenDefect {
     }
 }
 
+/// Why a bearer token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerDefect {
+    /// Malformed, bad signature, disallowed algorithm, missing claim, wrong `token_use`.
+    Invalid,
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` is in the future.
+    NotYetValid,
+    /// `iss` names no trusted issuer.
+    Issuer,
+    /// `aud` is not the issuer's configured audience.
+    Audience,
+}
+
 /// Which address claim an address error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddressClaim {
@@ -259,6 +274,60 @@ pub enum Error {
     /// The caller's authorising view was revoked while the request ran.
     #[error("caller's access changed during the request")]
     AccessChanged,
+    /// A bearer token was refused.
+    #[error("bearer token refused: {0:?}")]
+    InvalidBearer(BearerDefect),
+    /// Both a `DAuth` and an `Authorization: Bearer` header.
+    #[error("two kinds of credentials")]
+    AmbiguousCredentials,
+    /// Login for an email or username nobody has.
+    #[error("user not found")]
+    LoginUnknownUser,
+    /// Login with the wrong password.
+    #[error("wrong password")]
+    LoginWrongPassword,
+    /// Login to a locked account; the number is seconds until it unlocks.
+    #[error("account locked")]
+    AccountLocked(u64),
+    /// Login before the email is confirmed.
+    #[error("email not confirmed")]
+    EmailNotConfirmed,
+    /// Register or sync with an email or username another user has.
+    #[error("email or username taken")]
+    UserExists,
+    /// Not an email address.
+    #[error("invalid email")]
+    InvalidEmail,
+    /// The password does not meet the policy.
+    #[error("weak password")]
+    WeakPassword,
+    /// A confirmation or reset code that is unknown, used or expired.
+    #[error("invalid code")]
+    InvalidCode,
+    /// A refresh token that is invalid, expired or reused.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// The caller is not an administrator (nor the internal system).
+    #[error("admin required")]
+    AdminRequired,
+    /// An attribute key or value out of bounds.
+    #[error("invalid attribute")]
+    InvalidAttribute,
+    /// No attribute with this key.
+    #[error("attribute not found")]
+    AttributeNotFound,
+    /// A seed-002 login names a client that is not configured, or the wrong secret.
+    #[error("invalid login client")]
+    InvalidLoginClient,
+    /// An endpoint for password users called by another kind of principal.
+    #[error("password users only")]
+    PasswordUsersOnly,
+    /// Mail could not be sent.
+    #[error("mail unavailable")]
+    MailUnavailable,
+    /// A fault inside the gateway (a crypto library failing); never caused by input.
+    #[error("internal: {0}")]
+    Internal(&'static str),
 }
 
 /// The public side of an error: status, stable code and message.
@@ -307,6 +376,7 @@ impl Error {
                 format!("Current ViewId({views}) and current UserId({user_id})")
             }
             Self::MissingPermission(p) => format!(" Required permission({p})"),
+            Self::AccountLocked(secs) => format!(" It unlocks in {secs} seconds."),
             Self::SourceCannotGrant {
                 source_view,
                 target,
@@ -550,6 +620,100 @@ impl Error {
                 S::FORBIDDEN,
                 "DAUTH-3001",
                 "No view of the current user on this account has can_create_custom_view.",
+            ),
+            Self::InvalidBearer(BearerDefect::Invalid) => (
+                S::UNAUTHORIZED,
+                "DAUTH-2101",
+                "The bearer token is invalid.",
+            ),
+            Self::InvalidBearer(BearerDefect::Expired) => (
+                S::UNAUTHORIZED,
+                "DAUTH-2102",
+                "The bearer token has expired.",
+            ),
+            Self::InvalidBearer(BearerDefect::NotYetValid) => (
+                S::UNAUTHORIZED,
+                "DAUTH-2103",
+                "The bearer token is not valid yet.",
+            ),
+            Self::InvalidBearer(BearerDefect::Issuer) => (
+                S::UNAUTHORIZED,
+                "DAUTH-2104",
+                "The bearer token's issuer is not trusted.",
+            ),
+            Self::InvalidBearer(BearerDefect::Audience) => (
+                S::UNAUTHORIZED,
+                "DAUTH-2105",
+                "The bearer token is not meant for this gateway (aud).",
+            ),
+            Self::AmbiguousCredentials => (
+                S::BAD_REQUEST,
+                "DAUTH-2011",
+                "Send either a DAuth header or an Authorization: Bearer header, not both.",
+            ),
+            Self::LoginUnknownUser => (S::UNAUTHORIZED, "DAUTH-4001", "User not found."),
+            Self::LoginWrongPassword => (
+                S::UNAUTHORIZED,
+                "DAUTH-4002",
+                "Invalid email, username or password.",
+            ),
+            Self::AccountLocked(_) => (
+                S::UNAUTHORIZED,
+                "OBP-20013",
+                "The account has been locked, please contact an administrator!",
+            ),
+            Self::EmailNotConfirmed => (
+                S::FORBIDDEN,
+                "DAUTH-4003",
+                "The email address is not confirmed yet.",
+            ),
+            Self::UserExists => (
+                S::CONFLICT,
+                "DAUTH-4004",
+                "A user with this email or username already exists.",
+            ),
+            Self::InvalidEmail => (S::BAD_REQUEST, "DAUTH-4005", "Invalid email address."),
+            Self::WeakPassword => (
+                S::BAD_REQUEST,
+                "DAUTH-4006",
+                "The password must be 8 to 1024 characters.",
+            ),
+            Self::InvalidCode => (
+                S::BAD_REQUEST,
+                "DAUTH-4007",
+                "The code is invalid, used or expired.",
+            ),
+            Self::InvalidRefreshToken => (
+                S::UNAUTHORIZED,
+                "DAUTH-4008",
+                "The refresh token is invalid, expired or already used.",
+            ),
+            Self::AdminRequired => (
+                S::FORBIDDEN,
+                "DAUTH-4009",
+                "Administrator permission is required.",
+            ),
+            Self::InvalidAttribute => (
+                S::BAD_REQUEST,
+                "DAUTH-4010",
+                "Attribute keys are 1 to 128 of A-Z a-z 0-9 . _ - and values at most 4096 bytes; at most 100 attributes.",
+            ),
+            Self::AttributeNotFound => (S::NOT_FOUND, "DAUTH-4011", "No attribute with this key."),
+            Self::InvalidLoginClient => (
+                S::UNAUTHORIZED,
+                "DAUTH-4012",
+                "Unknown clientId or wrong clientSecret.",
+            ),
+            Self::PasswordUsersOnly => (
+                S::FORBIDDEN,
+                "DAUTH-4013",
+                "This endpoint is for password users.",
+            ),
+            Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "DAUTH-5000", "Internal error."),
+            Self::MailUnavailable => (
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5033",
+                "Mail could not be sent; retry shortly.",
             ),
             Self::AccessChanged => (
                 S::CONFLICT,

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod identity;
 pub mod net;
 pub mod pipeline;
 pub mod proxy;

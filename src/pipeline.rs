@@ -18,7 +18,7 @@ use tracing::{info, warn};
 
 use crate::api::{self, Body, Endpoint};
 use crate::app::State;
-use crate::auth::{self, Principal};
+use crate::auth::Principal;
 use crate::config::{AuthMode, RouteConfig};
 use crate::error::Error;
 use crate::net::client_ip;
@@ -104,9 +104,25 @@ async fn handle_inner(
             ))
         }
         Target::Embedded(endpoint) => {
+            if req.method() == http::Method::OPTIONS && endpoint.allow().contains("OPTIONS") {
+                return Ok(api::options(&endpoint));
+            }
             endpoint.check_method(req.method())?;
-            let who = required(authenticate(state, &req, conn, trace).await?)?;
-            api::serve(state, endpoint, req, &who).await
+            let who = match endpoint.auth() {
+                AuthMode::None => None,
+                AuthMode::Optional => authenticate(state, &req, conn, trace).await?,
+                AuthMode::Required => {
+                    Some(required(authenticate(state, &req, conn, trace).await?)?)
+                }
+            };
+            api::serve(
+                state,
+                endpoint,
+                req,
+                who.as_ref(),
+                conn.peer.ip().to_canonical(),
+            )
+            .await
         }
         Target::Forward(route) => {
             let who = match route.auth {
@@ -156,7 +172,9 @@ async fn authenticate(
         req.headers(),
         &state.config.server.trusted_proxies,
     );
-    let who = auth::authenticate(&state.dauth, &state.store, req.headers(), ip, unix_now())
+    let who = state
+        .auth
+        .authenticate(&state.store, req.headers(), ip, unix_now())
         .await
         .inspect_err(|_| trace.auth = "rejected")?;
     if let Some(p) = &who {

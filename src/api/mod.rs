@@ -6,7 +6,10 @@
 
 pub mod access;
 pub mod accounts;
+pub mod identity;
+pub mod identity_paths;
 pub mod obp_paths;
+pub mod profile;
 pub mod users;
 
 use bytes::Bytes;
@@ -15,9 +18,13 @@ use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
 use hyper::body::Incoming;
 use serde::Serialize;
 
+use std::net::IpAddr;
+
 use crate::app::State;
 use crate::auth::Principal;
+use crate::config::AuthMode;
 use crate::error::Error;
+use identity_paths::IdentityOp;
 use obp_paths::AccountPath;
 
 /// Any boxed error a body may fail with.
@@ -34,6 +41,8 @@ pub enum Endpoint {
     CurrentUser,
     /// `/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/...`.
     Account(AccountPath),
+    /// The user service under `/api/`, and `/.well-known/jwks.json`.
+    Identity(IdentityOp),
 }
 
 impl Endpoint {
@@ -43,6 +52,8 @@ impl Endpoint {
         match self {
             Self::Health => "/health",
             Self::CurrentUser | Self::Account(_) => "/obp/",
+            Self::Identity(IdentityOp::Jwks) => "/.well-known/",
+            Self::Identity(_) => "/api/",
         }
     }
 
@@ -51,6 +62,18 @@ impl Endpoint {
         match self {
             Self::Health | Self::CurrentUser => "GET, HEAD",
             Self::Account(p) => p.op.allow(),
+            Self::Identity(op) => op.allow(),
+        }
+    }
+
+    /// Whether the endpoint authenticates its caller, and must find one.
+    pub fn auth(&self) -> AuthMode {
+        match self {
+            Self::Health => AuthMode::None,
+            Self::CurrentUser | Self::Account(_) => AuthMode::Required,
+            Self::Identity(op) if op.needs_user() => AuthMode::Required,
+            Self::Identity(IdentityOp::Sync) => AuthMode::Optional,
+            Self::Identity(_) => AuthMode::None,
         }
     }
 
@@ -70,6 +93,9 @@ pub fn endpoint_for(path: &str) -> Option<Endpoint> {
     match path {
         "/health" => Some(Endpoint::Health),
         _ if users::is_current_user_path(path) => Some(Endpoint::CurrentUser),
+        _ if path.starts_with("/api/") || path.starts_with("/.well-known/") => {
+            identity_paths::parse(path).map(Endpoint::Identity)
+        }
         _ => obp_paths::parse(path).map(Endpoint::Account),
     }
 }
@@ -91,22 +117,68 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson { expected })
 }
 
-/// Answers an authenticated request for an embedded endpoint.
+/// Answers a request for an embedded endpoint; `who` is present whenever [`Endpoint::auth`]
+/// is `Required`.
 pub async fn serve(
     state: &State,
     endpoint: Endpoint,
     req: Request<Incoming>,
-    who: &Principal,
+    who: Option<&Principal>,
+    peer: IpAddr,
 ) -> Result<Response<Body>, Error> {
+    let who_required = || who.ok_or(Error::MissingCredentials);
+    let (parts, body) = req.into_parts();
+    let method = &parts.method;
     match endpoint {
         Endpoint::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
-        Endpoint::CurrentUser => users::current_user(&state.store, who),
+        Endpoint::CurrentUser => users::current_user(&state.store, who_required()?),
         Endpoint::Account(path) => {
-            let method = req.method().clone();
-            let body = req.into_body();
-            accounts::serve(state, path, &method, body, who).await
+            accounts::serve(state, path, method, body, who_required()?).await
         }
+        Endpoint::Identity(op) => match op {
+            IdentityOp::Register => identity::register(state, body).await,
+            IdentityOp::Confirm => identity::confirm(state, body).await,
+            IdentityOp::Login => identity::login(state, body).await,
+            IdentityOp::Refresh => identity::refresh(state, body).await,
+            IdentityOp::ResetRequest => identity::reset_request(state, body).await,
+            IdentityOp::ResetConfirm => identity::reset_confirm(state, body).await,
+            IdentityOp::Jwks => identity::jwks(state),
+            IdentityOp::Health => Ok(text(StatusCode::OK, "all good")),
+            IdentityOp::Me if method == Method::PATCH => {
+                profile::update_names(state, who_required()?, body).await
+            }
+            IdentityOp::Me => profile::current(state, who_required()?),
+            IdentityOp::Profile => profile::profile(state, who_required()?),
+            IdentityOp::Attributes if method == Method::PUT => {
+                profile::set_attribute(state, who_required()?, body).await
+            }
+            IdentityOp::Attributes => profile::list_attributes(state, who_required()?),
+            IdentityOp::Attribute(key) => {
+                profile::delete_attribute(state, who_required()?, key).await
+            }
+            IdentityOp::Sync => profile::sync(state, &parts.headers, peer, who, body).await,
+        },
     }
+}
+
+/// A plain-text response.
+pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+/// The answer to `OPTIONS`: the allowed methods, as text and in `Allow` (seed 001).
+pub fn options(endpoint: &Endpoint) -> Response<Body> {
+    let allow = endpoint.allow();
+    let mut resp = text(StatusCode::OK, allow);
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    resp
 }
 
 /// A JSON response with `status`.
@@ -132,9 +204,13 @@ pub fn error_response(err: &Error) -> Response<Body> {
     let mut resp = json(status, &body);
     let headers = resp.headers_mut();
     if status == StatusCode::UNAUTHORIZED {
+        let challenge = match err {
+            Error::InvalidBearer(_) => r#"Bearer realm="dauth-proxy", error="invalid_token""#,
+            _ => r#"DAuth realm="dauth-proxy", Bearer realm="dauth-proxy""#,
+        };
         headers.insert(
             header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"DAuth realm="dauth-proxy""#),
+            HeaderValue::from_static(challenge),
         );
     }
     if let Error::MethodNotAllowed { allow } = err {

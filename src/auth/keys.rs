@@ -149,6 +149,93 @@ pub fn load_signing_key(path: &Path) -> Result<EncodingKey, KeyError> {
     Ok(key)
 }
 
+/// An RSA private key for signing tokens, with its public half for verifying them and
+/// publishing them as a JWK.
+#[derive(Clone)]
+pub struct SigningKey {
+    /// For `jsonwebtoken::encode`.
+    pub encoding: EncodingKey,
+    n: Vec<u8>,
+    e: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("bits", &(self.n.len() * 8))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// The public half, for verification.
+    pub fn decoding_key(&self) -> DecodingKey {
+        DecodingKey::from_rsa_raw_components(&self.n, &self.e)
+    }
+
+    /// The public half as an RFC 7517 JWK for RS256 with `kid`.
+    pub fn jwk(&self, kid: &str) -> serde_json::Value {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        serde_json::json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": b64.encode(&self.n), "e": b64.encode(&self.e)})
+    }
+}
+
+/// Loads an RSA private key with its public half (see [`SigningKey`]).
+pub fn load_signing_key_pair(path: &Path) -> Result<SigningKey, KeyError> {
+    let encoding = load_signing_key(path)?;
+    let pair = KeyPair::from_der(encoding.as_bytes()).map_err(|_| KeyError::NotRsa {
+        path: path.to_owned(),
+    })?;
+    let public = pair.public_key();
+    Ok(SigningKey {
+        n: public.modulus().big_endian_without_leading_zero().to_vec(),
+        e: public.exponent().big_endian_without_leading_zero().to_vec(),
+        encoding,
+    })
+}
+
+/// Loads the RSA keys of a JWKS file (`{"keys": [...]}`); any other key type is refused.
+pub fn load_jwks(path: &Path) -> Result<Vec<VerifyKey>, KeyError> {
+    let text = read(path)?;
+    let set: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(&text).map_err(|_| KeyError::NotPem {
+            path: path.to_owned(),
+        })?;
+    let not_rsa = || KeyError::NotRsa {
+        path: path.to_owned(),
+    };
+    if set.keys.is_empty() {
+        return Err(not_rsa());
+    }
+    set.keys
+        .iter()
+        .map(|jwk| {
+            let jsonwebtoken::jwk::AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
+                return Err(not_rsa());
+            };
+            use base64::Engine;
+            let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&rsa.n)
+                .map_err(|_| not_rsa())?;
+            let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
+            if bits < MIN_RSA_BITS {
+                return Err(KeyError::TooSmall {
+                    path: path.to_owned(),
+                    bits,
+                });
+            }
+            let decoding = DecodingKey::from_jwk(jwk).map_err(|_| not_rsa())?;
+            Ok(VerifyKey {
+                kid: jwk.common.key_id.clone(),
+                source: path.to_owned(),
+                bits,
+                decoding,
+            })
+        })
+        .collect()
+}
+
 /// A freshly generated RSA key pair, PEM encoded.
 pub struct GeneratedPair {
     /// PKCS#8 `PRIVATE KEY`.

@@ -1,10 +1,12 @@
 //! Who is calling: from request headers to a [`Principal`].
 //!
 //! This module turns credentials into an identity; it does not decide what the identity may
-//! do (the API and proxy layers do). Today the credential is a `DAuth` header; the header name
-//! is matched case-insensitively, as HTTP requires.
+//! do (the API and proxy layers do). Credentials are a `DAuth` header (a smart contract) or an
+//! `Authorization: Bearer` token (a person or a service); header names are matched
+//! case-insensitively, as HTTP requires. Sending both is refused as ambiguous.
 
 pub mod address;
+pub mod bearer;
 pub mod dauth;
 pub mod keys;
 pub mod mint;
@@ -13,10 +15,12 @@ pub mod replay;
 use std::net::IpAddr;
 
 use http::HeaderMap;
+use http::header::AUTHORIZATION;
 
-use crate::error::{Error, TokenDefect};
-use crate::store::{Store, User};
+use crate::error::{BearerDefect, Error, TokenDefect};
+use crate::store::{Store, User, UserKind};
 
+pub use bearer::{BearerClaims, BearerVerifier};
 pub use dauth::{DauthClaims, DauthVerifier};
 
 /// How a principal authenticated.
@@ -24,6 +28,8 @@ pub use dauth::{DauthClaims, DauthVerifier};
 pub enum AuthMethod {
     /// A `DAuth` header.
     Dauth,
+    /// An `Authorization: Bearer` token.
+    Bearer,
 }
 
 impl AuthMethod {
@@ -31,6 +37,7 @@ impl AuthMethod {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Dauth => "dauth",
+            Self::Bearer => "bearer",
         }
     }
 }
@@ -38,7 +45,7 @@ impl AuthMethod {
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// The stored user.
+    /// The user (for external bearer tokens, described from the token and not stored).
     pub user: User,
     /// How they authenticated.
     pub method: AuthMethod,
@@ -46,48 +53,129 @@ pub struct Principal {
     pub consumer_key: Option<String>,
     /// The DAuth `msg_sender`, when the token carried one.
     pub msg_sender: Option<String>,
+    /// The verified bearer claims, for bearer callers.
+    pub bearer: Option<BearerClaims>,
 }
 
 /// The `DAuth` header's name (matched case-insensitively: header maps store names lowercased).
 pub const DAUTH_HEADER: &str = "dauth";
 
-/// Authenticates a request from its headers and caller IP.
-///
-/// `Ok(None)` means no credentials were presented (or DAuth is disabled and only a `DAuth`
-/// header was), and the caller decides whether that is acceptable.
-pub async fn authenticate(
-    verifier: &DauthVerifier,
-    store: &Store,
-    headers: &HeaderMap,
-    client_ip: IpAddr,
-    now: i64,
-) -> Result<Option<Principal>, Error> {
-    let mut values = headers.get_all(DAUTH_HEADER).iter();
+/// Everything authentication needs, built once.
+pub struct Authenticator {
+    /// DAuth tokens.
+    pub dauth: DauthVerifier,
+    /// Bearer tokens.
+    pub bearer: BearerVerifier,
+}
+
+impl Authenticator {
+    /// Authenticates a request from its headers and caller IP.
+    ///
+    /// `Ok(None)` means no credentials were presented (or DAuth is disabled and only a `DAuth`
+    /// header was, or `Authorization` uses another scheme), and the caller decides whether that
+    /// is acceptable.
+    pub async fn authenticate(
+        &self,
+        store: &Store,
+        headers: &HeaderMap,
+        client_ip: IpAddr,
+        now: i64,
+    ) -> Result<Option<Principal>, Error> {
+        let bearer = bearer_token(headers)?;
+        let has_dauth = headers.contains_key(DAUTH_HEADER) && self.dauth.policy().enabled;
+        match (has_dauth, bearer) {
+            (true, Some(_)) => Err(Error::AmbiguousCredentials),
+            (true, None) => {
+                self.authenticate_dauth(store, headers, client_ip, now)
+                    .await
+            }
+            (false, Some(token)) => self.authenticate_bearer(store, token).map(Some),
+            (false, None) => Ok(None),
+        }
+    }
+
+    async fn authenticate_dauth(
+        &self,
+        store: &Store,
+        headers: &HeaderMap,
+        client_ip: IpAddr,
+        now: i64,
+    ) -> Result<Option<Principal>, Error> {
+        let mut values = headers.get_all(DAUTH_HEADER).iter();
+        let Some(first) = values.next() else {
+            return Ok(None);
+        };
+        if !self.dauth.policy().allowed_hosts.contains(client_ip) {
+            return Err(Error::IpNotAllowed);
+        }
+        let token = first
+            .to_str()
+            .map_err(|_| Error::InvalidToken(TokenDefect::Malformed))?
+            .trim();
+        if values.next().is_some() || token.is_empty() || token.contains(',') {
+            return Err(Error::AmbiguousDauthHeader);
+        }
+        let claims = self.dauth.verify(token, now)?;
+        let user = store
+            .get_or_create_dauth_user(&claims.network, &claims.contract)
+            .await?;
+        Ok(Some(Principal {
+            user,
+            method: AuthMethod::Dauth,
+            consumer_key: Some(claims.consumer_key),
+            msg_sender: claims.msg_sender,
+            bearer: None,
+        }))
+    }
+
+    fn authenticate_bearer(&self, store: &Store, token: &str) -> Result<Principal, Error> {
+        let claims = self.bearer.verify(token)?;
+        let sub = claims.str("sub").unwrap_or_default().to_owned();
+        let user = if claims.own && claims.token_use() == Some(crate::identity::USE_ACCESS) {
+            store
+                .user_by_id(&sub)?
+                .ok_or(Error::InvalidBearer(BearerDefect::Invalid))?
+        } else {
+            let username = ["preferred_username", "email", "client_id"]
+                .iter()
+                .find_map(|c| claims.str(c))
+                .unwrap_or(&sub)
+                .to_owned();
+            User {
+                user_id: sub,
+                kind: UserKind::External,
+                provider: claims.issuer.clone(),
+                username,
+                created_at: 0,
+            }
+        };
+        Ok(Principal {
+            user,
+            method: AuthMethod::Bearer,
+            consumer_key: None,
+            msg_sender: None,
+            bearer: Some(claims),
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer` header, if there is one. Another scheme is not ours
+/// to judge (`None`); two `Authorization` headers are refused.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Error> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(first) = values.next() else {
         return Ok(None);
     };
-    let policy = verifier.policy();
-    if !policy.enabled {
+    let invalid = || Error::InvalidBearer(BearerDefect::Invalid);
+    let text = first.to_str().map_err(|_| invalid())?;
+    let Some((scheme, token)) = text.trim().split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
         return Ok(None);
     }
-    if !policy.allowed_hosts.contains(client_ip) {
-        return Err(Error::IpNotAllowed);
+    if values.next().is_some() {
+        return Err(invalid());
     }
-    let token = first
-        .to_str()
-        .map_err(|_| Error::InvalidToken(TokenDefect::Malformed))?
-        .trim();
-    if values.next().is_some() || token.is_empty() || token.contains(',') {
-        return Err(Error::AmbiguousDauthHeader);
-    }
-    let claims = verifier.verify(token, now)?;
-    let user = store
-        .get_or_create_dauth_user(&claims.network, &claims.contract)
-        .await?;
-    Ok(Some(Principal {
-        user,
-        method: AuthMethod::Dauth,
-        consumer_key: Some(claims.consumer_key),
-        msg_sender: claims.msg_sender,
-    }))
+    Ok(Some(token.trim()))
 }

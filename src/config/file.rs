@@ -15,6 +15,131 @@ pub(super) struct RawConfig {
     pub(super) log: RawLog,
     pub(super) obp: RawObp,
     pub(super) routes: Vec<RawRoute>,
+    pub(super) issuer: Option<RawIssuer>,
+    pub(super) accounts: RawAccounts,
+    pub(super) internal: RawInternal,
+    pub(super) bearer: RawBearer,
+    pub(super) mail: Option<RawMail>,
+}
+
+/// `[issuer]`: the gateway's own token issuer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIssuer {
+    pub(super) url: String,
+    pub(super) private_key: String,
+    pub(super) kid: String,
+    #[serde(default = "default_audience")]
+    pub(super) audience: String,
+    #[serde(default = "default_access_ttl")]
+    pub(super) access_ttl_secs: u64,
+    #[serde(default = "default_refresh_ttl")]
+    pub(super) refresh_ttl_secs: u64,
+}
+
+fn default_audience() -> String {
+    "dauth-proxy".into()
+}
+
+fn default_access_ttl() -> u64 {
+    900
+}
+
+fn default_refresh_ttl() -> u64 {
+    30 * 24 * 3600
+}
+
+/// `[accounts]`: password users.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawAccounts {
+    pub(super) auto_confirm: bool,
+    pub(super) admin_emails: Vec<String>,
+    pub(super) max_failed_logins: u32,
+    pub(super) lockout_secs: u64,
+    pub(super) code_ttl_secs: u64,
+    pub(super) login_clients: Vec<RawLoginClient>,
+}
+
+impl Default for RawAccounts {
+    fn default() -> Self {
+        Self {
+            auto_confirm: true,
+            admin_emails: Vec::new(),
+            max_failed_logins: 5,
+            lockout_secs: 900,
+            code_ttl_secs: 900,
+            login_clients: Vec::new(),
+        }
+    }
+}
+
+/// `[[accounts.login_clients]]`: the `clientId`/`clientSecret` pairs a seed-002 login may name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLoginClient {
+    pub(super) client_id: String,
+    pub(super) client_secret: String,
+}
+
+/// `[internal]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawInternal {
+    pub(super) networks: Vec<String>,
+}
+
+/// `[bearer]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawBearer {
+    pub(super) leeway_secs: u64,
+    pub(super) issuers: Vec<RawBearerIssuer>,
+}
+
+impl Default for RawBearer {
+    fn default() -> Self {
+        Self {
+            leeway_secs: 30,
+            issuers: Vec::new(),
+        }
+    }
+}
+
+/// `[[bearer.issuers]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBearerIssuer {
+    pub(super) issuer: String,
+    pub(super) audience: String,
+    #[serde(default)]
+    pub(super) public_keys: Vec<RawKey>,
+    #[serde(default)]
+    pub(super) jwks_file: Option<String>,
+}
+
+/// `[mail]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMail {
+    pub(super) smtp_host: String,
+    #[serde(default = "default_smtp_port")]
+    pub(super) smtp_port: u16,
+    pub(super) from: String,
+    #[serde(default)]
+    pub(super) username: Option<String>,
+    #[serde(default)]
+    pub(super) password: Option<String>,
+    #[serde(default = "default_true")]
+    pub(super) starttls: bool,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// `[obp]`

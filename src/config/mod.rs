@@ -6,7 +6,10 @@
 //! key. Relative paths in the file are relative to the working directory.
 
 mod file;
+mod identity;
 mod routes;
+
+pub use identity::{AccountsConfig, BearerConfig, ExternalIssuer, IssuerConfig, MailConfig};
 
 pub use routes::{AuthMode, RouteConfig, Upstream, ViewCheck};
 
@@ -39,6 +42,16 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     /// `[obp]`
     pub obp: ObpConfig,
+    /// `[issuer]`, when the gateway issues tokens (password users, service clients).
+    pub issuer: Option<IssuerConfig>,
+    /// `[accounts]`
+    pub accounts: AccountsConfig,
+    /// `[internal] networks`: peers allowed to use `x-user-ctx`.
+    pub internal_networks: CidrList,
+    /// `[bearer]`
+    pub bearer: BearerConfig,
+    /// `[mail]`; without it mails go to the log.
+    pub mail: Option<MailConfig>,
 }
 
 /// `[obp]`: the embedded account-access endpoints.
@@ -212,6 +225,12 @@ impl Config {
         };
         let dauth = dauth(raw.dauth).map_err(|(k, p)| fail(&k, p))?;
         let routes = routes::routes(raw.routes).map_err(|(k, p)| fail(&k, p))?;
+        let issuer = identity::issuer(raw.issuer).map_err(|(k, p)| fail(&k, p))?;
+        let accounts = identity::accounts(raw.accounts).map_err(|(k, p)| fail(&k, p))?;
+        let internal_networks =
+            identity::internal(&raw.internal.networks).map_err(|(k, p)| fail(&k, p))?;
+        let bearer = identity::bearer(raw.bearer, issuer.as_ref()).map_err(|(k, p)| fail(&k, p))?;
+        let mail = identity::mail(raw.mail).map_err(|(k, p)| fail(&k, p))?;
         let s = &raw.server;
         let tls = match (&s.tls_cert, &s.tls_key) {
             (Some(cert), Some(key)) => Some(
@@ -269,6 +288,11 @@ impl Config {
             obp: ObpConfig {
                 max_access_rows: raw.obp.max_access_rows,
             },
+            issuer,
+            accounts,
+            internal_networks,
+            bearer,
+            mail,
         })
     }
 }

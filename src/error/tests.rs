@@ -118,6 +118,48 @@ fn every_condition_keeps_its_status_and_code() {
         (Error::CannotCreateView, 403, "DAUTH-3001"),
         (Error::ViewExceedsCreator, 403, "DAUTH-3003"),
         (Error::AccessChanged, 409, "DAUTH-3005"),
+        (
+            Error::InvalidBearer(BearerDefect::Invalid),
+            401,
+            "DAUTH-2101",
+        ),
+        (
+            Error::InvalidBearer(BearerDefect::Expired),
+            401,
+            "DAUTH-2102",
+        ),
+        (
+            Error::InvalidBearer(BearerDefect::NotYetValid),
+            401,
+            "DAUTH-2103",
+        ),
+        (
+            Error::InvalidBearer(BearerDefect::Issuer),
+            401,
+            "DAUTH-2104",
+        ),
+        (
+            Error::InvalidBearer(BearerDefect::Audience),
+            401,
+            "DAUTH-2105",
+        ),
+        (Error::AmbiguousCredentials, 400, "DAUTH-2011"),
+        (Error::LoginUnknownUser, 401, "DAUTH-4001"),
+        (Error::LoginWrongPassword, 401, "DAUTH-4002"),
+        (Error::AccountLocked(5), 401, "OBP-20013"),
+        (Error::EmailNotConfirmed, 403, "DAUTH-4003"),
+        (Error::UserExists, 409, "DAUTH-4004"),
+        (Error::InvalidEmail, 400, "DAUTH-4005"),
+        (Error::WeakPassword, 400, "DAUTH-4006"),
+        (Error::InvalidCode, 400, "DAUTH-4007"),
+        (Error::InvalidRefreshToken, 401, "DAUTH-4008"),
+        (Error::AdminRequired, 403, "DAUTH-4009"),
+        (Error::InvalidAttribute, 400, "DAUTH-4010"),
+        (Error::AttributeNotFound, 404, "DAUTH-4011"),
+        (Error::InvalidLoginClient, 401, "DAUTH-4012"),
+        (Error::PasswordUsersOnly, 403, "DAUTH-4013"),
+        (Error::MailUnavailable, 503, "DAUTH-5033"),
+        (Error::Internal("x"), 500, "DAUTH-5000"),
     ];
     for (err, status, code) in table {
         assert_eq!(err.status().as_u16(), status, "{err:?}");

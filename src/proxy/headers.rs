@@ -125,6 +125,17 @@ pub fn prepare_request_headers(
     remove_identity_headers(headers);
     if !ctx.forward_token {
         headers.remove(crate::auth::DAUTH_HEADER);
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .get(..7)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("bearer "))
+            });
+        if bearer {
+            headers.remove(header::AUTHORIZATION);
+        }
     }
     if !ctx.preserve_host {
         headers.remove(header::HOST);

@@ -19,14 +19,89 @@ use serde::{Deserialize, Serialize};
 pub enum UserKind {
     /// A smart contract authenticated by a DAuth token.
     Dauth,
+    /// A person with an email and a password (or synced from a third-party system).
+    Local,
+    /// The subject of an external issuer's bearer token; described per request, never stored.
+    External,
 }
 
 impl UserKind {
     fn tag(self) -> u8 {
         match self {
             Self::Dauth => b'd',
+            Self::Local => b'l',
+            Self::External => b'x',
         }
     }
+}
+
+/// A one-time code (confirmation or password reset), kept as a SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCode {
+    /// Hex SHA-256 of the code.
+    pub digest: String,
+    /// Unix seconds after which the code is void.
+    pub expires_at: i64,
+}
+
+/// Everything about a password user beyond the [`User`] record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Login email, lowercase.
+    pub email: String,
+    /// Optional login name (third-party sync).
+    pub username: Option<String>,
+    /// argon2id PHC string, or an imported bcrypt hash.
+    pub password_hash: Option<String>,
+    /// Whether the email is confirmed.
+    pub confirmed: bool,
+    /// First name.
+    pub firstname: Option<String>,
+    /// Last name.
+    pub lastname: Option<String>,
+    /// Preferred language.
+    pub language: String,
+    /// Free key/value attributes.
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// Failed logins since the last success.
+    pub failed_logins: u32,
+    /// Locked until this Unix second, if locked.
+    pub locked_until: Option<i64>,
+    /// Pending confirmation code.
+    pub confirm_code: Option<StoredCode>,
+    /// Pending password-reset code.
+    pub reset_code: Option<StoredCode>,
+    /// Third-party fields kept as given (phone number, avatar, birthday, gender, roles...).
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Who created the user (`__system` for a sync).
+    pub created_by: Option<String>,
+    /// Who last updated it.
+    pub updated_by: Option<String>,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// Why a password-user write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Another user has this email.
+    #[error("email taken")]
+    EmailTaken,
+    /// Another user has this username.
+    #[error("username taken")]
+    UsernameTaken,
+    /// No such user, or no such code.
+    #[error("not found")]
+    NotFound,
+    /// A refresh token family was used with a token it already rotated past.
+    #[error("refresh token reused")]
+    RefreshReused,
+    /// A condition the caller's update function refused.
+    #[error("refused: {0}")]
+    Refused(&'static str),
 }
 
 /// A user as stored.

@@ -12,6 +12,7 @@
 
 pub mod binary;
 pub mod client;
+pub mod smtp;
 pub mod upstream;
 
 use std::net::SocketAddr;

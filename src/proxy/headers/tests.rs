@@ -37,6 +37,7 @@ fn principal() -> Principal {
         method: AuthMethod::Dauth,
         consumer_key: Some("ck".into()),
         msg_sender: None,
+        bearer: None,
     }
 }
 
@@ -167,4 +168,24 @@ fn dauth_token_and_host_are_dropped_unless_asked_for() {
     prepare_request_headers(&mut h, &keep, None);
     assert_eq!(h.get("dauth").unwrap(), "token");
     assert_eq!(h.get("host").unwrap(), "api.example");
+}
+
+#[test]
+fn bearer_tokens_are_dropped_but_other_authorization_schemes_pass() {
+    let mut h = map(&[("authorization", "Bearer abc")]);
+    prepare_request_headers(&mut h, &ctx(false), None);
+    assert!(h.get("authorization").is_none());
+    let mut h = map(&[("authorization", "Basic dXNlcjpwdw==")]);
+    prepare_request_headers(&mut h, &ctx(false), None);
+    assert_eq!(h.get("authorization").unwrap(), "Basic dXNlcjpwdw==");
+    let mut h = map(&[("authorization", "bearer abc")]);
+    prepare_request_headers(
+        &mut h,
+        &ForwardContext {
+            forward_token: true,
+            ..ctx(false)
+        },
+        None,
+    );
+    assert_eq!(h.get("authorization").unwrap(), "bearer abc");
 }

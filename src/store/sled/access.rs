@@ -15,7 +15,8 @@ use sled::transaction::{
 };
 
 use super::{
-    Inner, Refusal, Store, decode_user, encode, new_dauth_user, now_unix, txn_error, user_in_txn,
+    Inner, Refusal, Store, decode_user, encode, key, new_dauth_user, now_unix, parts, txn_error,
+    user_in_txn,
 };
 use crate::store::{
     AccessError, AccessRow, Account, Authority, Grantee, StoreError, User, UserKind, identity_key,
@@ -26,29 +27,6 @@ type TxnResult<T> = ConflictableTransactionResult<T, Refusal<AccessError>>;
 
 fn refuse<T>(e: AccessError) -> TxnResult<T> {
     Err(ConflictableTransactionError::Abort(Refusal::Domain(e)))
-}
-
-/// An unambiguous key: a tag byte, then each part as a big-endian u16 length and its bytes.
-fn key(tag: u8, parts: &[&str]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 2).sum::<usize>());
-    k.push(tag);
-    for p in parts {
-        k.extend_from_slice(&u16::try_from(p.len()).unwrap_or(u16::MAX).to_be_bytes());
-        k.extend_from_slice(p.as_bytes());
-    }
-    k
-}
-
-/// The parts of a key made by [`key`] (without its tag).
-fn parts(mut raw: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    while raw.len() >= 2 {
-        let len = usize::from(u16::from_be_bytes([raw[0], raw[1]]));
-        let end = (2 + len).min(raw.len());
-        out.push(String::from_utf8_lossy(&raw[2..end]).into_owned());
-        raw = &raw[end..];
-    }
-    out
 }
 
 fn counter(tree: &TransactionalTree, k: &[u8]) -> TxnResult<u64> {

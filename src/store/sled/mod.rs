@@ -4,7 +4,8 @@
 //! Trees:
 //! - `users`: `user_id` -> JSON [`User`];
 //! - `identities`: [`identity_key`] -> `user_id`;
-//! - `accounts`, `views`, `access`: see [`access`].
+//! - `accounts`, `views`, `access`: see [`access`];
+//! - `profiles`, `codes`, `refresh`: see [`local`].
 //!
 //! Every write that touches several rows is one transaction, then a flush before returning, so
 //! what a response reveals is on disk before the client sees it. A reader that finds a record
@@ -14,6 +15,7 @@
 
 mod access;
 mod flush;
+mod local;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,6 +53,9 @@ struct Inner {
     accounts: sled::Tree,
     views: sled::Tree,
     access: sled::Tree,
+    profiles: sled::Tree,
+    codes: sled::Tree,
+    refresh: sled::Tree,
     flusher: flush::Flusher,
     /// Writes committed but maybe not yet flushed.
     pending: AtomicUsize,
@@ -81,6 +86,9 @@ impl Store {
             accounts: db.open_tree("accounts")?,
             views: db.open_tree("views")?,
             access: db.open_tree("access")?,
+            profiles: db.open_tree("profiles")?,
+            codes: db.open_tree("codes")?,
+            refresh: db.open_tree("refresh")?,
             flusher: flush::Flusher::start(db.clone()).map_err(StoreError::Io)?,
             db,
             pending: AtomicUsize::new(0),
@@ -236,6 +244,29 @@ fn txn_error<E: From<StoreError>>(e: TransactionError<Refusal<E>>) -> E {
         TransactionError::Abort(Refusal::Store(e)) => E::from(e),
         TransactionError::Abort(Refusal::Domain(e)) => e,
     }
+}
+
+/// An unambiguous key: a tag byte, then each part as a big-endian u16 length and its bytes.
+pub(super) fn key(tag: u8, parts: &[&str]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 2).sum::<usize>());
+    k.push(tag);
+    for p in parts {
+        k.extend_from_slice(&u16::try_from(p.len()).unwrap_or(u16::MAX).to_be_bytes());
+        k.extend_from_slice(p.as_bytes());
+    }
+    k
+}
+
+/// The parts of a key made by [`key`] (without its tag).
+pub(super) fn parts(mut raw: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    while raw.len() >= 2 {
+        let len = usize::from(u16::from_be_bytes([raw[0], raw[1]]));
+        let end = (2 + len).min(raw.len());
+        out.push(String::from_utf8_lossy(&raw[2..end]).into_owned());
+        raw = &raw[end..];
+    }
+    out
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {

@@ -1,0 +1,351 @@
+//! The user service's profile side: current user, profile, name, attributes (seed 001), and the
+//! third-party sync `PUT /api/users` (seed 002).
+//!
+//! `PUT /api/users` is for administrators (a bearer token of a user in
+//! `accounts.admin_emails`) or for internal services: the header
+//! `x-user-ctx: base64({"id":"__system","user":"__system"})` counts only when the TCP peer is in
+//! `[internal] networks`. From anywhere else the header is ignored, and the proxy strips it
+//! before forwarding.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use http::{HeaderMap, Response, StatusCode};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::identity::{
+    hash_error, is_admin, issuer, local_error, normalize_email, success, user_json,
+};
+use super::{Body, read_json};
+use crate::app::State;
+use crate::auth::Principal;
+use crate::error::Error;
+use crate::identity::passwords;
+use crate::store::{LocalError, Profile, User, UserKind};
+use crate::views::is_valid_id;
+
+/// Most attributes a user may have.
+const MAX_ATTRIBUTES: usize = 100;
+/// Longest attribute value.
+const MAX_ATTRIBUTE_VALUE: usize = 4096;
+
+/// The caller's stored user and profile; only password users have one.
+fn me(state: &State, who: &Principal) -> Result<(User, Profile), Error> {
+    issuer(state)?;
+    if who.user.kind != UserKind::Local {
+        return Err(Error::PasswordUsersOnly);
+    }
+    let profile = state
+        .store
+        .profile(&who.user.user_id)?
+        .ok_or(Error::PasswordUsersOnly)?;
+    Ok((who.user.clone(), profile))
+}
+
+/// `GET /api/users/me`: the user, without attributes.
+pub fn current(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
+    let (user, p) = me(state, who)?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "user": user_json(&user, &p, state, false) }),
+    ))
+}
+
+/// `GET /api/users/me/profile`: the user with attributes.
+pub fn profile(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
+    let (user, p) = me(state, who)?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "user": user_json(&user, &p, state, true) }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct Names {
+    firstname: Option<String>,
+    lastname: Option<String>,
+}
+
+/// `PATCH /api/users/me`: sets both names; an absent one becomes null, as the seed says.
+pub async fn update_names(
+    state: &State,
+    who: &Principal,
+    body: Incoming,
+) -> Result<Response<Body>, Error> {
+    let (user, _) = me(state, who)?;
+    let req: Names = read_json(body, "UpdateNameJson").await?;
+    if [&req.firstname, &req.lastname].iter().any(|n| {
+        n.as_ref()
+            .is_some_and(|n| n.len() > 255 || n.chars().any(char::is_control))
+    }) {
+        return Err(Error::InvalidJson {
+            expected: "UpdateNameJson",
+        });
+    }
+    let p = state
+        .store
+        .update_profile(&user.user_id, true, move |p| {
+            p.firstname = req.firstname.clone();
+            p.lastname = req.lastname.clone();
+            Ok(())
+        })
+        .await
+        .map_err(local_error)?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "user": user_json(&user, &p, state, true) }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SetAttribute {
+    attribute_key: String,
+    attribute_text: String,
+}
+
+/// `PUT /api/users/me/attributes`: creates or replaces one attribute.
+pub async fn set_attribute(
+    state: &State,
+    who: &Principal,
+    body: Incoming,
+) -> Result<Response<Body>, Error> {
+    let (user, _) = me(state, who)?;
+    let req: SetAttribute = read_json(body, "AttributeJson").await?;
+    if !is_valid_id(&req.attribute_key) || req.attribute_text.len() > MAX_ATTRIBUTE_VALUE {
+        return Err(Error::InvalidAttribute);
+    }
+    let p = state
+        .store
+        .update_profile(&user.user_id, true, move |p| {
+            if !p.attributes.contains_key(&req.attribute_key)
+                && p.attributes.len() >= MAX_ATTRIBUTES
+            {
+                return Err(LocalError::Refused("too many attributes"));
+            }
+            p.attributes
+                .insert(req.attribute_key.clone(), req.attribute_text.clone());
+            Ok(())
+        })
+        .await
+        .map_err(|e| match e {
+            LocalError::Refused(_) => Error::InvalidAttribute,
+            other => local_error(other),
+        })?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "user": user_json(&user, &p, state, true) }),
+    ))
+}
+
+/// `GET /api/users/me/attributes`: the attributes object itself.
+pub fn list_attributes(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
+    let (_, p) = me(state, who)?;
+    Ok(super::json(StatusCode::OK, &p.attributes))
+}
+
+/// `DELETE /api/users/me/attributes/{key}`
+pub async fn delete_attribute(
+    state: &State,
+    who: &Principal,
+    key: String,
+) -> Result<Response<Body>, Error> {
+    let (user, _) = me(state, who)?;
+    let p = state
+        .store
+        .update_profile(&user.user_id, true, move |p| {
+            p.attributes
+                .remove(&key)
+                .map(drop)
+                .ok_or(LocalError::Refused("no such attribute"))
+        })
+        .await
+        .map_err(|e| match e {
+            LocalError::Refused(_) => Error::AttributeNotFound,
+            other => local_error(other),
+        })?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "user": user_json(&user, &p, state, true) }),
+    ))
+}
+
+/// Whether the request carries the internal system context from an internal peer.
+fn internal_system(state: &State, headers: &HeaderMap, peer: IpAddr) -> bool {
+    use base64::Engine;
+    if !state.config.internal_networks.contains(peer) {
+        return false;
+    }
+    let Some(raw) = headers.get("x-user-ctx").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .ok();
+    let ctx: Option<Value> = decoded.and_then(|d| serde_json::from_slice(&d).ok());
+    ctx.is_some_and(|c| c["id"] == "__system" && c["user"] == "__system")
+}
+
+/// Seed 002's sync body.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SyncUser {
+    email: String,
+    username: Option<String>,
+    password: Option<String>,
+    /// An imported hash (bcrypt `$2a$`/`$2b$`/`$2y$` or argon2 PHC) instead of a password.
+    password_hash: Option<String>,
+    email_verified: Option<bool>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    locale: Option<String>,
+    #[serde(flatten)]
+    extra: BTreeMap<String, Value>,
+}
+
+/// Third-party fields kept as given.
+const EXTRA_FIELDS: [&str; 5] = ["phoneNumber", "avatar", "birthday", "gender", "roles"];
+
+/// `PUT /api/users`: upserts a user by email, storing only a hash of the password.
+pub async fn sync(
+    state: &State,
+    headers: &HeaderMap,
+    peer: IpAddr,
+    who: Option<&Principal>,
+    body: Incoming,
+) -> Result<Response<Body>, Error> {
+    issuer(state)?;
+    let actor = if internal_system(state, headers, peer) {
+        "__system".to_owned()
+    } else {
+        let who = who.ok_or(Error::MissingCredentials)?;
+        let admin = who.user.kind == UserKind::Local
+            && state
+                .store
+                .profile(&who.user.user_id)?
+                .is_some_and(|p| is_admin(state, &p));
+        if !admin {
+            return Err(Error::AdminRequired);
+        }
+        who.user.user_id.clone()
+    };
+    let req: SyncUser = read_json(body, "SyncUserJson").await?;
+    let email = normalize_email(&req.email)?;
+    if req.username.as_ref().is_some_and(|u| !is_valid_id(u)) {
+        return Err(Error::InvalidJson {
+            expected: "SyncUserJson",
+        });
+    }
+    let hash = match (req.password, req.password_hash) {
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidJson {
+                expected: "SyncUserJson",
+            });
+        }
+        (Some(pw), None) if !passwords::acceptable(&pw) => return Err(Error::WeakPassword),
+        (Some(pw), None) => Some(passwords::hash(pw).await.map_err(hash_error)?),
+        (None, Some(h)) if passwords::importable(&h) => Some(h),
+        (None, Some(_)) => {
+            return Err(Error::InvalidJson {
+                expected: "SyncUserJson",
+            });
+        }
+        (None, None) => None,
+    };
+    let extra: BTreeMap<String, Value> = req
+        .extra
+        .into_iter()
+        .filter(|(k, _)| EXTRA_FIELDS.contains(&k.as_str()))
+        .collect();
+    let existing = state.store.local_user_by_login(&email)?;
+    let apply = move |p: &mut Profile| {
+        p.email = email.clone();
+        if req.username.is_some() {
+            p.username = req.username.clone();
+        }
+        if let Some(h) = &hash {
+            p.password_hash = Some(h.clone());
+        }
+        if let Some(v) = req.email_verified {
+            p.confirmed = v;
+        }
+        if req.first_name.is_some() {
+            p.firstname = req.first_name.clone();
+        }
+        if req.last_name.is_some() {
+            p.lastname = req.last_name.clone();
+        }
+        if let Some(l) = &req.locale {
+            p.language = l.clone();
+        }
+        p.extra.extend(extra.clone());
+        p.updated_by = Some(actor.clone());
+        Ok(())
+    };
+    let (user, profile) = match existing {
+        Some((user, _)) => {
+            let p = state
+                .store
+                .update_profile(&user.user_id, true, apply)
+                .await
+                .map_err(local_error)?;
+            (user, p)
+        }
+        None => {
+            let mut p = Profile {
+                language: "en".into(),
+                ..Profile::default()
+            };
+            apply(&mut p).map_err(local_error)?;
+            let by = p.updated_by.take();
+            state
+                .store
+                .create_local_user(p, by)
+                .await
+                .map_err(local_error)?
+        }
+    };
+    Ok(super::json(StatusCode::OK, &synced_json(&user, &profile)))
+}
+
+/// Seed 002's user shape. The password hash is never returned.
+fn synced_json(user: &User, p: &Profile) -> Value {
+    let time = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .and_then(|d| {
+                d.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+    };
+    let extra = |k: &str| p.extra.get(k).cloned().unwrap_or(Value::Null);
+    let locked = p
+        .locked_until
+        .is_some_and(|u| u > crate::pipeline::unix_now());
+    json!({
+        "emailVerified": p.confirmed,
+        "username": p.username,
+        "email": p.email,
+        "id": user.user_id,
+        "_guid": format!("user_{}", user.user_id.replace('-', "")),
+        "createdBy": p.created_by,
+        "createdAt": time(user.created_at),
+        "updatedAt": time(p.updated_at),
+        "deletedAt": null,
+        "updatedBy": p.updated_by,
+        "deletedBy": null,
+        "firstName": p.firstname,
+        "lastName": p.lastname,
+        "locale": p.language,
+        "roles": extra("roles"),
+        "phoneNumber": extra("phoneNumber"),
+        "avatar": extra("avatar"),
+        "birthday": extra("birthday"),
+        "gender": extra("gender"),
+        "lockedAt": Value::Null,
+        "isActive": true,
+        "isLocked": locked,
+    })
+}

@@ -1,0 +1,235 @@
+//! `[issuer]`, `[accounts]`, `[internal]`, `[bearer]` and `[mail]`: the identity service's
+//! configuration, checked (keys parsed) once.
+
+use std::path::Path;
+
+use super::file::{RawAccounts, RawBearer, RawIssuer, RawKey, RawMail};
+use super::{KeyProblem, Problem};
+use crate::auth::keys::{SigningKey, VerifyKey, load_jwks, load_signing_key_pair, load_verify_key};
+use crate::net::CidrList;
+
+/// `[issuer]`: tokens this gateway issues.
+#[derive(Debug, Clone)]
+pub struct IssuerConfig {
+    /// `iss` of issued tokens, and the base of the token endpoint.
+    pub url: String,
+    /// The signing key, parsed.
+    pub key: SigningKey,
+    /// `kid` of issued tokens, published in the JWKS.
+    pub kid: String,
+    /// `aud` of issued tokens.
+    pub audience: String,
+    /// Access token lifetime.
+    pub access_ttl_secs: u64,
+    /// Refresh token lifetime.
+    pub refresh_ttl_secs: u64,
+}
+
+/// `[accounts]`: password users.
+#[derive(Debug, Clone)]
+pub struct AccountsConfig {
+    /// Register confirms at once; otherwise a confirmation code is mailed.
+    pub auto_confirm: bool,
+    /// Users (by email, lowercase) allowed to call admin endpoints.
+    pub admin_emails: Vec<String>,
+    /// Failed logins in a row before the account locks.
+    pub max_failed_logins: u32,
+    /// How long a lock lasts.
+    pub lockout_secs: u64,
+    /// Lifetime of confirmation and reset codes.
+    pub code_ttl_secs: u64,
+    /// (`clientId`, `clientSecret`) pairs a seed-002 login must name, when any are set.
+    pub login_clients: Vec<(String, String)>,
+}
+
+/// An external issuer whose bearer tokens are accepted.
+#[derive(Debug, Clone)]
+pub struct ExternalIssuer {
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// Its keys.
+    pub keys: Vec<VerifyKey>,
+}
+
+/// `[bearer]`
+#[derive(Debug, Clone)]
+pub struct BearerConfig {
+    /// Leeway for `exp` and `nbf`.
+    pub leeway_secs: u64,
+    /// Trusted external issuers.
+    pub issuers: Vec<ExternalIssuer>,
+}
+
+/// `[mail]`: SMTP for confirmation and reset mails.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// Server host.
+    pub smtp_host: String,
+    /// Server port.
+    pub smtp_port: u16,
+    /// Sender mailbox.
+    pub from: String,
+    /// Credentials, when the server wants them.
+    pub credentials: Option<(String, String)>,
+    /// Use STARTTLS.
+    pub starttls: bool,
+}
+
+pub(super) fn issuer(raw: Option<RawIssuer>) -> Result<Option<IssuerConfig>, KeyProblem> {
+    let Some(raw) = raw else { return Ok(None) };
+    let invalid = |k: &str, why| (format!("issuer.{k}"), Problem::Invalid(why));
+    let url: http::Uri = raw
+        .url
+        .parse()
+        .map_err(|_| invalid("url", "must be an http:// or https:// URL"))?;
+    if !matches!(url.scheme_str(), Some("http" | "https")) || url.authority().is_none() {
+        return Err(invalid("url", "must be an http:// or https:// URL"));
+    }
+    if raw.kid.trim().is_empty() {
+        return Err(invalid("kid", "must not be empty"));
+    }
+    if raw.access_ttl_secs == 0 || raw.refresh_ttl_secs == 0 {
+        return Err(invalid(
+            "access_ttl_secs",
+            "token lifetimes must be at least 1 second",
+        ));
+    }
+    let key = load_signing_key_pair(Path::new(&raw.private_key))
+        .map_err(|e| ("issuer.private_key".into(), Problem::Key(e)))?;
+    Ok(Some(IssuerConfig {
+        url: raw.url.trim_end_matches('/').to_owned(),
+        key,
+        kid: raw.kid,
+        audience: raw.audience,
+        access_ttl_secs: raw.access_ttl_secs,
+        refresh_ttl_secs: raw.refresh_ttl_secs,
+    }))
+}
+
+pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
+    if let Some(i) = raw.admin_emails.iter().position(|e| !e.contains('@')) {
+        return Err((
+            format!("accounts.admin_emails[{i}]"),
+            Problem::Invalid("not an email address"),
+        ));
+    }
+    if raw.max_failed_logins == 0 {
+        return Err((
+            "accounts.max_failed_logins".into(),
+            Problem::Invalid("must be at least 1"),
+        ));
+    }
+    if raw.code_ttl_secs == 0 {
+        return Err((
+            "accounts.code_ttl_secs".into(),
+            Problem::Invalid("must be at least 1"),
+        ));
+    }
+    Ok(AccountsConfig {
+        auto_confirm: raw.auto_confirm,
+        admin_emails: raw
+            .admin_emails
+            .iter()
+            .map(|e| e.trim().to_lowercase())
+            .collect(),
+        max_failed_logins: raw.max_failed_logins,
+        lockout_secs: raw.lockout_secs,
+        code_ttl_secs: raw.code_ttl_secs,
+        login_clients: raw
+            .login_clients
+            .into_iter()
+            .map(|c| (c.client_id, c.client_secret))
+            .collect(),
+    })
+}
+
+pub(super) fn internal(networks: &[String]) -> Result<CidrList, KeyProblem> {
+    CidrList::parse(networks)
+        .map_err(|(i, e)| (format!("internal.networks[{i}]"), Problem::Cidr(e)))
+}
+
+pub(super) fn bearer(
+    raw: RawBearer,
+    own: Option<&IssuerConfig>,
+) -> Result<BearerConfig, KeyProblem> {
+    let mut issuers = Vec::with_capacity(raw.issuers.len());
+    for (i, r) in raw.issuers.into_iter().enumerate() {
+        let key = |k: &str| format!("bearer.issuers[{i}].{k}");
+        if r.issuer.trim().is_empty() || r.audience.trim().is_empty() {
+            return Err((
+                key("issuer"),
+                Problem::Invalid("issuer and audience must not be empty"),
+            ));
+        }
+        if own.is_some_and(|o| o.url == r.issuer.trim_end_matches('/')) {
+            return Err((
+                key("issuer"),
+                Problem::Invalid(
+                    "this is the gateway's own issuer; it needs no [[bearer.issuers]] entry",
+                ),
+            ));
+        }
+        let keys = match (r.public_keys.is_empty(), &r.jwks_file) {
+            (false, None) => r
+                .public_keys
+                .into_iter()
+                .enumerate()
+                .map(|(j, k)| {
+                    let (path, kid) = match k {
+                        RawKey::Path(p) => (p, None),
+                        RawKey::WithKid { path, kid } => (path, kid),
+                    };
+                    load_verify_key(Path::new(&path), kid)
+                        .map_err(|e| (key(&format!("public_keys[{j}]")), Problem::Key(e)))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            (true, Some(file)) => {
+                load_jwks(Path::new(file)).map_err(|e| (key("jwks_file"), Problem::Key(e)))?
+            }
+            _ => {
+                return Err((
+                    key("public_keys"),
+                    Problem::Invalid("set exactly one of public_keys and jwks_file"),
+                ));
+            }
+        };
+        issuers.push(ExternalIssuer {
+            issuer: r.issuer,
+            audience: r.audience,
+            keys,
+        });
+    }
+    Ok(BearerConfig {
+        leeway_secs: raw.leeway_secs,
+        issuers,
+    })
+}
+
+pub(super) fn mail(raw: Option<RawMail>) -> Result<Option<MailConfig>, KeyProblem> {
+    let Some(raw) = raw else { return Ok(None) };
+    if raw.from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err((
+            "mail.from".into(),
+            Problem::Invalid("not a mailbox such as \"Gateway <noreply@example.com>\""),
+        ));
+    }
+    let credentials = match (raw.username, raw.password) {
+        (Some(u), Some(p)) => Some((u, p)),
+        (None, None) => None,
+        _ => {
+            return Err((
+                "mail.password".into(),
+                Problem::Invalid("username and password go together"),
+            ));
+        }
+    };
+    Ok(Some(MailConfig {
+        smtp_host: raw.smtp_host,
+        smtp_port: raw.smtp_port,
+        from: raw.from,
+        credentials,
+        starttls: raw.starttls,
+    }))
+}

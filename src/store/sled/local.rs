@@ -1,0 +1,331 @@
+//! Password users: profiles, login names, one-time codes and refresh-token families.
+//!
+//! Trees and keys:
+//! - `identities`: (Local, "email", email) and (Local, "username", name) -> user id;
+//! - `profiles`: user id -> JSON [`Profile`];
+//! - `codes`: `c`(digest) -> user id, the confirmation-code index;
+//! - `refresh`: `F`(family) -> JSON [`Family`]; `u`(user, family) -> empty, to revoke a user's
+//!   families at once.
+//!
+//! A refresh family is one login: every refresh rotates its current token id, and presenting a
+//! token the family already rotated past ends the family (RFC 6819 5.2.2.3 reuse detection).
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use super::{Inner, Refusal, Store, decode_user, encode, key, now_unix, parts, txn_error};
+use crate::store::{LocalError, Profile, StoreError, User, UserKind, identity_key};
+
+/// One login's refresh-token chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Family {
+    user_id: String,
+    jti: String,
+    expires_at: i64,
+}
+
+fn email_key(email: &str) -> Vec<u8> {
+    identity_key(UserKind::Local, "email", &email.to_lowercase())
+}
+
+fn username_key(name: &str) -> Vec<u8> {
+    identity_key(UserKind::Local, "username", name)
+}
+
+fn abort<T>(e: LocalError) -> Result<T, ConflictableTransactionError<Refusal<LocalError>>> {
+    Err(ConflictableTransactionError::Abort(Refusal::Domain(e)))
+}
+
+fn decode_profile(raw: &[u8]) -> Result<Profile, StoreError> {
+    serde_json::from_slice(raw).map_err(|source| StoreError::Corrupt {
+        what: "profile",
+        source,
+    })
+}
+
+fn store_abort(e: StoreError) -> ConflictableTransactionError<Refusal<LocalError>> {
+    ConflictableTransactionError::Abort(Refusal::Store(e))
+}
+
+/// Inside a transaction: points `new` login names at `user_id` and drops the `old` ones.
+fn index_names(
+    ids: &TransactionalTree,
+    user_id: &str,
+    old: Option<&Profile>,
+    new: &Profile,
+) -> Result<(), ConflictableTransactionError<Refusal<LocalError>>> {
+    let mine = |k: &[u8]| -> Result<bool, ConflictableTransactionError<Refusal<LocalError>>> {
+        Ok(ids.get(k)?.is_none_or(|v| v.as_ref() == user_id.as_bytes()))
+    };
+    let (ek, uk) = (
+        email_key(&new.email),
+        new.username.as_deref().map(username_key),
+    );
+    if !mine(&ek)? {
+        return abort(LocalError::EmailTaken);
+    }
+    if let Some(uk) = &uk
+        && !mine(uk)?
+    {
+        return abort(LocalError::UsernameTaken);
+    }
+    if let Some(old) = old {
+        if old.email != new.email {
+            ids.remove(email_key(&old.email))?;
+        }
+        if let Some(name) = old
+            .username
+            .as_deref()
+            .filter(|n| new.username.as_deref() != Some(n))
+        {
+            ids.remove(username_key(name))?;
+        }
+    }
+    ids.insert(ek, user_id.as_bytes())?;
+    if let Some(uk) = uk {
+        ids.insert(uk, user_id.as_bytes())?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Creates a password user from `profile` (its email and username must be free). A pending
+    /// confirmation code is indexed in the same transaction.
+    pub async fn create_local_user(
+        &self,
+        profile: Profile,
+        created_by: Option<String>,
+    ) -> Result<(User, Profile), LocalError> {
+        let user = User {
+            user_id: uuid::Uuid::new_v4().to_string(),
+            kind: UserKind::Local,
+            provider: "local".into(),
+            username: profile.email.clone(),
+            created_at: now_unix(),
+        };
+        let profile = Profile {
+            created_by,
+            updated_at: user.created_at,
+            ..profile
+        };
+        let (user_raw, profile_raw) = (encode(&user)?, encode(&profile)?);
+        self.write(move |inner: &Inner| {
+            (
+                &inner.identities,
+                &inner.users,
+                &inner.profiles,
+                &inner.codes,
+            )
+                .transaction(|(ids, users, profiles, codes)| {
+                    index_names(ids, &user.user_id, None, &profile)?;
+                    users.insert(user.user_id.as_bytes(), user_raw.as_slice())?;
+                    profiles.insert(user.user_id.as_bytes(), profile_raw.as_slice())?;
+                    if let Some(code) = &profile.confirm_code {
+                        codes.insert(key(b'c', &[&code.digest]), user.user_id.as_bytes())?;
+                    }
+                    Ok(())
+                })
+                .map_err(txn_error)?;
+            Ok((user, profile))
+        })
+        .await
+    }
+
+    /// The password user whose email, or else username, is `login`.
+    pub fn local_user_by_login(&self, login: &str) -> Result<Option<(User, Profile)>, StoreError> {
+        let id = match self.inner.identities.get(email_key(login))? {
+            Some(id) => Some(id),
+            None => self.inner.identities.get(username_key(login))?,
+        };
+        let Some(id) = id else { return Ok(None) };
+        let user = self
+            .inner
+            .users
+            .get(&id)?
+            .map(|raw| decode_user(&raw))
+            .transpose()?;
+        let profile = self
+            .inner
+            .profiles
+            .get(&id)?
+            .map(|raw| decode_profile(&raw))
+            .transpose()?;
+        Ok(user.zip(profile))
+    }
+
+    /// A user's profile.
+    pub fn profile(&self, user_id: &str) -> Result<Option<Profile>, StoreError> {
+        self.inner
+            .profiles
+            .get(user_id.as_bytes())?
+            .map(|raw| decode_profile(&raw))
+            .transpose()
+    }
+
+    /// Applies `change` to a profile atomically (re-run if a concurrent write interferes) and
+    /// returns the result. Login names are re-indexed if they changed. `durable` flushes before
+    /// returning; counters that may be lost in a crash (failed logins) skip it.
+    pub async fn update_profile<F>(
+        &self,
+        user_id: &str,
+        durable: bool,
+        change: F,
+    ) -> Result<Profile, LocalError>
+    where
+        F: Fn(&mut Profile) -> Result<(), LocalError> + Send + 'static,
+    {
+        let user_id = user_id.to_owned();
+        let op = move |inner: &Inner| -> Result<Profile, LocalError> {
+            (&inner.profiles, &inner.identities)
+                .transaction(|(profiles, ids)| {
+                    let Some(raw) = profiles.get(user_id.as_bytes())? else {
+                        return abort(LocalError::NotFound);
+                    };
+                    let old = decode_profile(&raw).map_err(store_abort)?;
+                    let mut new = old.clone();
+                    if let Err(e) = change(&mut new) {
+                        return abort(e);
+                    }
+                    new.updated_at = now_unix();
+                    if new.email != old.email || new.username != old.username {
+                        index_names(ids, &user_id, Some(&old), &new)?;
+                    }
+                    profiles.insert(user_id.as_bytes(), encode(&new).map_err(store_abort)?)?;
+                    Ok(new)
+                })
+                .map_err(txn_error)
+        };
+        if durable {
+            self.write(op).await
+        } else {
+            op(&self.inner)
+        }
+    }
+
+    /// Confirms the user whose pending confirmation code has this digest, if not expired.
+    pub async fn confirm(&self, digest: &str) -> Result<(User, Profile), LocalError> {
+        let code_key = key(b'c', &[digest]);
+        let user_id = self
+            .inner
+            .codes
+            .get(&code_key)
+            .map_err(StoreError::from)?
+            .ok_or(LocalError::NotFound)?;
+        let user_id = String::from_utf8_lossy(&user_id).into_owned();
+        let wanted = digest.to_owned();
+        let profile = self
+            .update_profile(&user_id, true, move |p| match &p.confirm_code {
+                Some(c) if c.digest == wanted && c.expires_at > now_unix() => {
+                    p.confirmed = true;
+                    p.confirm_code = None;
+                    Ok(())
+                }
+                _ => Err(LocalError::NotFound),
+            })
+            .await?;
+        self.inner
+            .codes
+            .remove(code_key)
+            .map_err(StoreError::from)?;
+        let user = self.user_by_id(&user_id)?.ok_or(LocalError::NotFound)?;
+        Ok((user, profile))
+    }
+
+    /// Starts a refresh family for a login; returns its id.
+    pub async fn start_refresh_family(
+        &self,
+        user_id: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<String, LocalError> {
+        let family = uuid::Uuid::new_v4().to_string();
+        let record = encode(&Family {
+            user_id: user_id.to_owned(),
+            jti: jti.to_owned(),
+            expires_at,
+        })?;
+        let (user_id, fam) = (user_id.to_owned(), family.clone());
+        self.write(move |inner: &Inner| {
+            inner
+                .refresh
+                .insert(key(b'F', &[&fam]), record)
+                .map_err(StoreError::from)?;
+            inner
+                .refresh
+                .insert(key(b'u', &[&user_id, &fam]), Vec::new())
+                .map_err(StoreError::from)?;
+            Ok::<_, LocalError>(())
+        })
+        .await?;
+        Ok(family)
+    }
+
+    /// Rotates a family from `jti` to `next`; returns the user id. A `jti` the family already
+    /// rotated past ends the family ([`LocalError::RefreshReused`]).
+    pub async fn rotate_refresh(
+        &self,
+        family: &str,
+        jti: &str,
+        next: &str,
+        expires_at: i64,
+    ) -> Result<String, LocalError> {
+        let (family, jti, next) = (family.to_owned(), jti.to_owned(), next.to_owned());
+        self.write(move |inner: &Inner| {
+            let fk = key(b'F', &[&family]);
+            let outcome = inner
+                .refresh
+                .transaction(|t| {
+                    let Some(raw) = t.get(&fk)? else {
+                        return abort(LocalError::NotFound);
+                    };
+                    let mut fam: Family = serde_json::from_slice(&raw).map_err(|source| {
+                        store_abort(StoreError::Corrupt {
+                            what: "refresh family",
+                            source,
+                        })
+                    })?;
+                    if fam.jti != jti || fam.expires_at <= now_unix() {
+                        t.remove(fk.as_slice())?;
+                        t.remove(key(b'u', &[&fam.user_id, &family]))?;
+                        return Ok(Err(fam.user_id));
+                    }
+                    fam.jti = next.clone();
+                    fam.expires_at = expires_at;
+                    t.insert(fk.as_slice(), encode(&fam).map_err(store_abort)?)?;
+                    Ok(Ok(fam.user_id))
+                })
+                .map_err(txn_error)?;
+            outcome.map_err(|_| LocalError::RefreshReused)
+        })
+        .await
+    }
+
+    /// Ends every refresh family of a user (password reset, lock).
+    pub async fn revoke_refresh_families(&self, user_id: &str) -> Result<(), LocalError> {
+        let prefix = key(b'u', &[user_id]);
+        let keys: Vec<sled::IVec> = self
+            .inner
+            .refresh
+            .scan_prefix(&prefix)
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)?;
+        self.write(move |inner: &Inner| {
+            for k in keys {
+                if let Some(fam) = parts(&k[1..]).pop() {
+                    inner
+                        .refresh
+                        .remove(key(b'F', &[&fam]))
+                        .map_err(StoreError::from)?;
+                }
+                inner.refresh.remove(k).map_err(StoreError::from)?;
+            }
+            Ok::<_, LocalError>(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,60 @@
+//! DAuth token verification, `DauthVerifier::verify`.
+//!
+//! - `verify/cold`: one valid RS256 token (development key pair), replay protection off, so
+//!   the same token can be verified again and again. Every call does the whole work (base64,
+//!   JSON, RSA signature, time claims, EIP-55 address normalisation): there is no verified-token
+//!   cache yet. A `verify/cached` bench belongs next to it once there is one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dauth_proxy::Config;
+use dauth_proxy::auth::DauthVerifier;
+use dauth_proxy::auth::keys::load_signing_key;
+use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
+use dauth_proxy::pipeline::unix_now;
+
+const CONTRACT: &str = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045";
+
+fn dev_key(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("keys/dev")
+        .join(name)
+}
+
+/// A verifier trusting the development key, replay protection off, tokens valid for a day.
+fn verifier() -> DauthVerifier {
+    let toml = format!(
+        "[dauth]\npublic_keys = [{:?}]\nreplay_protection = false\nmax_token_age_secs = 86400\n",
+        dev_key("dauth_public.pem").display().to_string()
+    );
+    let config = Config::from_toml(&toml, Path::new("bench.toml")).unwrap();
+    DauthVerifier::new(config.dauth)
+}
+
+fn token() -> String {
+    let key = load_signing_key(&dev_key("dauth_private.pem")).unwrap();
+    let mut spec = DauthTokenSpec::new(CONTRACT, "ETHEREUM", "bench-consumer");
+    spec.ttl_secs = 86_400;
+    mint_dauth(&key, &spec, time::OffsetDateTime::now_utc()).unwrap()
+}
+
+fn bench_verify(c: &mut Criterion) {
+    let verifier = verifier();
+    let token = token();
+    let now = unix_now();
+    // Fail loudly rather than time an error path.
+    let claims = verifier.verify(&token, now).unwrap();
+    assert_eq!(claims.contract, CONTRACT);
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("cold", |b| {
+        b.iter(|| verifier.verify(black_box(&token), now).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_verify);
+criterion_main!(benches);

@@ -66,6 +66,7 @@ fn principal() -> Principal {
         method: AuthMethod::Dauth,
         consumer_key: Some("bench-consumer".into()),
         msg_sender: Some("0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045".into()),
+        bearer: None,
     }
 }
 
@@ -79,6 +80,7 @@ fn bench_headers(c: &mut Criterion) {
         forward_token: false,
         preserve_host: false,
         host: Some("api.example.com"),
+        view: None,
     };
     // Check once that the spoofed headers go, so the bench times the real filter.
     let mut check = headers.clone();

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::auth::{Authenticator, BearerVerifier, DauthVerifier};
+use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::identity::Issuer;
 use crate::identity::mail::Mailer;
@@ -38,9 +39,19 @@ pub struct State {
 impl State {
     /// Builds the shared state on an already opened store.
     pub fn new(config: Config, store: Store) -> Result<Self, StartError> {
+        let stored = store
+            .stored_clients()
+            .map_err(|source| StartError::Store {
+                path: config.store.path.clone(),
+                source,
+            })?
+            .iter()
+            .map(|c| c.parse().map_err(StartError::StoredClient))
+            .collect::<Result<Vec<_>, _>>()?;
         let auth = Authenticator {
             dauth: DauthVerifier::new(config.dauth.clone()),
             bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
+            clients: ClientRegistry::new(&config.clients, stored),
         };
         let routes = Routes::new(&config.routes).map_err(StartError::UpstreamTls)?;
         let issuer = config.issuer.clone().map(Issuer::new);
@@ -68,6 +79,9 @@ pub enum StartError {
         #[source]
         source: StoreError,
     },
+    /// A client stored with `admin client add` has key material that no longer parses.
+    #[error("{0}")]
+    StoredClient(#[source] crate::auth::keys::KeyError),
     /// The SMTP transport could not be set up.
     #[error("mail: {0}")]
     Mail(#[source] crate::identity::mail::MailError),

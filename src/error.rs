@@ -325,6 +325,21 @@ pub enum Error {
     /// Mail could not be sent.
     #[error("mail unavailable")]
     MailUnavailable,
+    /// A users-API call without a client-credentials token.
+    #[error("client token required")]
+    ClientTokenRequired,
+    /// A client token without the call's scope.
+    #[error("scope {0} missing")]
+    InsufficientScope(&'static str),
+    /// No such user for this client.
+    #[error("client user not found")]
+    ClientUserNotFound,
+    /// The `clientUserId` is taken for this client.
+    #[error("clientUserId taken")]
+    ClientUserIdTaken,
+    /// `limit` or `offset` out of range.
+    #[error("invalid paging")]
+    InvalidPaging,
     /// A fault inside the gateway (a crypto library failing); never caused by input.
     #[error("internal: {0}")]
     Internal(&'static str),
@@ -377,6 +392,7 @@ impl Error {
             }
             Self::MissingPermission(p) => format!(" Required permission({p})"),
             Self::AccountLocked(secs) => format!(" It unlocks in {secs} seconds."),
+            Self::InsufficientScope(scope) => format!(" Required scope({scope})"),
             Self::SourceCannotGrant {
                 source_view,
                 target,
@@ -708,6 +724,27 @@ impl Error {
                 S::FORBIDDEN,
                 "DAUTH-4013",
                 "This endpoint is for password users.",
+            ),
+            Self::ClientTokenRequired => (
+                S::FORBIDDEN,
+                "DAUTH-4101",
+                "A client-credentials token from POST /oidc/token is required.",
+            ),
+            Self::InsufficientScope(_) => (
+                S::FORBIDDEN,
+                "DAUTH-4102",
+                "The token lacks the scope this call needs.",
+            ),
+            Self::ClientUserNotFound => (S::NOT_FOUND, "DAUTH-4104", "User not found."),
+            Self::ClientUserIdTaken => (
+                S::CONFLICT,
+                "DAUTH-4105",
+                "This clientUserId is already used by another user of the client.",
+            ),
+            Self::InvalidPaging => (
+                S::BAD_REQUEST,
+                "DAUTH-4106",
+                "limit is 1 to 1000 and offset a non-negative integer.",
             ),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "DAUTH-5000", "Internal error."),
             Self::MailUnavailable => (

@@ -6,9 +6,11 @@
 
 pub mod access;
 pub mod accounts;
+pub mod client_users;
 pub mod identity;
 pub mod identity_paths;
 pub mod obp_paths;
+pub mod oidc;
 pub mod profile;
 pub mod users;
 
@@ -43,6 +45,14 @@ pub enum Endpoint {
     Account(AccountPath),
     /// The user service under `/api/`, and `/.well-known/jwks.json`.
     Identity(IdentityOp),
+    /// `POST /oidc/token`.
+    Token,
+    /// `GET /.well-known/openid-configuration`.
+    Discovery,
+    /// `GET|POST /users`: a client's users.
+    ClientUsers,
+    /// `GET|DELETE /users/{userId}`.
+    ClientUser(String),
 }
 
 impl Endpoint {
@@ -52,8 +62,10 @@ impl Endpoint {
         match self {
             Self::Health => "/health",
             Self::CurrentUser | Self::Account(_) => "/obp/",
-            Self::Identity(IdentityOp::Jwks) => "/.well-known/",
+            Self::Identity(IdentityOp::Jwks) | Self::Discovery => "/.well-known/",
             Self::Identity(_) => "/api/",
+            Self::Token => "/oidc/",
+            Self::ClientUsers | Self::ClientUser(_) => "/users",
         }
     }
 
@@ -63,6 +75,10 @@ impl Endpoint {
             Self::Health | Self::CurrentUser => "GET, HEAD",
             Self::Account(p) => p.op.allow(),
             Self::Identity(op) => op.allow(),
+            Self::Token => "POST, OPTIONS",
+            Self::Discovery => "GET, HEAD, OPTIONS",
+            Self::ClientUsers => "GET, HEAD, POST",
+            Self::ClientUser(_) => "GET, HEAD, DELETE",
         }
     }
 
@@ -73,7 +89,8 @@ impl Endpoint {
             Self::CurrentUser | Self::Account(_) => AuthMode::Required,
             Self::Identity(op) if op.needs_user() => AuthMode::Required,
             Self::Identity(IdentityOp::Sync) => AuthMode::Optional,
-            Self::Identity(_) => AuthMode::None,
+            Self::Identity(_) | Self::Token | Self::Discovery => AuthMode::None,
+            Self::ClientUsers | Self::ClientUser(_) => AuthMode::Required,
         }
     }
 
@@ -92,6 +109,13 @@ impl Endpoint {
 pub fn endpoint_for(path: &str) -> Option<Endpoint> {
     match path {
         "/health" => Some(Endpoint::Health),
+        "/oidc/token" => Some(Endpoint::Token),
+        "/.well-known/openid-configuration" => Some(Endpoint::Discovery),
+        "/users" => Some(Endpoint::ClientUsers),
+        _ if path.starts_with("/users/") => {
+            let id = &path["/users/".len()..];
+            (!id.is_empty() && !id.contains('/')).then(|| Endpoint::ClientUser(id.to_owned()))
+        }
         _ if users::is_current_user_path(path) => Some(Endpoint::CurrentUser),
         _ if path.starts_with("/api/") || path.starts_with("/.well-known/") => {
             identity_paths::parse(path).map(Endpoint::Identity)
@@ -109,12 +133,20 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     body: Incoming,
     expected: &'static str,
 ) -> Result<T, Error> {
-    let bytes = match Limited::new(body, MAX_JSON_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(Error::BodyTooLarge),
-        Err(_) => return Err(Error::InvalidJson { expected }),
-    };
+    let bytes = read_body(body).await.map_err(|e| match e {
+        Error::BodyTooLarge => e,
+        _ => Error::InvalidJson { expected },
+    })?;
     serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson { expected })
+}
+
+/// Reads a body of at most [`MAX_JSON_BODY`] bytes.
+pub async fn read_body(body: Incoming) -> Result<Bytes, Error> {
+    match Limited::new(body, MAX_JSON_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::BodyTooLarge),
+        Err(_) => Err(Error::InvalidJson { expected: "a body" }),
+    }
 }
 
 /// Answers a request for an embedded endpoint; `who` is present whenever [`Endpoint::auth`]
@@ -158,6 +190,16 @@ pub async fn serve(
             }
             IdentityOp::Sync => profile::sync(state, &parts.headers, peer, who, body).await,
         },
+        Endpoint::Token => oidc::token(state, &parts.headers, body).await,
+        Endpoint::Discovery => oidc::discovery(state),
+        Endpoint::ClientUsers if method == Method::POST => {
+            client_users::create(state, who_required()?, body).await
+        }
+        Endpoint::ClientUsers => client_users::list(state, who_required()?, parts.uri.query()),
+        Endpoint::ClientUser(id) if method == Method::DELETE => {
+            client_users::delete(state, who_required()?, &id).await
+        }
+        Endpoint::ClientUser(id) => client_users::get(state, who_required()?, &id),
     }
 }
 
@@ -212,6 +254,13 @@ pub fn error_response(err: &Error) -> Response<Body> {
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static(challenge),
         );
+    }
+    if let Error::InsufficientScope(scope) = err
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            r#"Bearer realm="dauth-proxy", error="insufficient_scope", scope="{scope}""#
+        ))
+    {
+        headers.insert(header::WWW_AUTHENTICATE, v);
     }
     if let Error::MethodNotAllowed { allow } = err {
         headers.insert(header::ALLOW, HeaderValue::from_static(allow));

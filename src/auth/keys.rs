@@ -91,8 +91,16 @@ pub enum KeyError {
 
 /// Loads an RSA public key (SPKI, PKCS#1 or X.509 certificate PEM) for verification.
 pub fn load_verify_key(path: &Path, kid: Option<String>) -> Result<VerifyKey, KeyError> {
-    let text = read(path)?;
-    let block = first_pem(path, &text)?;
+    verify_key_from_pem(&read(path)?, path, kid)
+}
+
+/// Parses PEM `text` as [`load_verify_key`] does; `path` names its origin in errors.
+pub fn verify_key_from_pem(
+    text: &str,
+    path: &Path,
+    kid: Option<String>,
+) -> Result<VerifyKey, KeyError> {
+    let block = first_pem(path, text)?;
     let tag = block.tag();
     if !matches!(tag, "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE") {
         return Err(KeyError::WrongKind {
@@ -197,9 +205,13 @@ pub fn load_signing_key_pair(path: &Path) -> Result<SigningKey, KeyError> {
 
 /// Loads the RSA keys of a JWKS file (`{"keys": [...]}`); any other key type is refused.
 pub fn load_jwks(path: &Path) -> Result<Vec<VerifyKey>, KeyError> {
-    let text = read(path)?;
+    jwks_from_json(&read(path)?, path)
+}
+
+/// Parses JWKS `text` as [`load_jwks`] does; `path` names its origin in errors.
+pub fn jwks_from_json(text: &str, path: &Path) -> Result<Vec<VerifyKey>, KeyError> {
     let set: jsonwebtoken::jwk::JwkSet =
-        serde_json::from_str(&text).map_err(|_| KeyError::NotPem {
+        serde_json::from_str(text).map_err(|_| KeyError::NotPem {
             path: path.to_owned(),
         })?;
     let not_rsa = || KeyError::NotRsa {

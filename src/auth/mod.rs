@@ -66,6 +66,8 @@ pub struct Authenticator {
     pub dauth: DauthVerifier,
     /// Bearer tokens.
     pub bearer: BearerVerifier,
+    /// Service clients (for client tokens, and the token endpoint).
+    pub clients: crate::clients::ClientRegistry,
 }
 
 impl Authenticator {
@@ -135,6 +137,8 @@ impl Authenticator {
             store
                 .user_by_id(&sub)?
                 .ok_or(Error::InvalidBearer(BearerDefect::Invalid))?
+        } else if claims.own {
+            self.client_subject(store, &claims, sub)?
         } else {
             let username = ["preferred_username", "email", "client_id"]
                 .iter()
@@ -155,6 +159,39 @@ impl Authenticator {
             consumer_key: None,
             msg_sender: None,
             bearer: Some(claims),
+        })
+    }
+
+    /// Who a client-credentials token speaks for: the client itself, or one of its users (who
+    /// must still exist and not be deleted). A client removed from the registry is refused.
+    fn client_subject(
+        &self,
+        store: &Store,
+        claims: &BearerClaims,
+        sub: String,
+    ) -> Result<User, Error> {
+        let invalid = || Error::InvalidBearer(BearerDefect::Invalid);
+        let client_id = claims.str("client_id").ok_or_else(invalid)?;
+        let client = self.clients.get(client_id).ok_or_else(invalid)?;
+        if sub == client.client_id {
+            return Ok(User {
+                user_id: sub,
+                kind: UserKind::External,
+                provider: claims.issuer.clone(),
+                username: client.client_id.clone(),
+                created_at: 0,
+            });
+        }
+        let user = store
+            .client_user(client_id, &sub)?
+            .filter(|u| u.deleted_at.is_none())
+            .ok_or_else(invalid)?;
+        Ok(User {
+            username: user.client_user_id.unwrap_or_else(|| sub.clone()),
+            user_id: sub,
+            kind: UserKind::External,
+            provider: client.client_id.clone(),
+            created_at: 0,
         })
     }
 }

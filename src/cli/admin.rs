@@ -7,7 +7,8 @@ use clap::Subcommand;
 
 use super::{Failure, runtime};
 use crate::Config;
-use crate::store::{AccessError, Store};
+use crate::clients::{StoredClient, is_scope_token, is_valid_client_id};
+use crate::store::{AccessError, ClientStoreError, Store};
 use crate::views::is_valid_id;
 
 /// `admin` subcommands.
@@ -17,6 +18,39 @@ pub(super) enum AdminCommand {
     Account {
         #[command(subcommand)]
         command: AccountCommand,
+    },
+    /// Service clients that get tokens with a private_key_jwt.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+/// `admin client` subcommands.
+#[derive(Subcommand)]
+pub(super) enum ClientCommand {
+    /// Register a client: its id, name, scopes and public keys (PEM files) or a JWKS file.
+    Add {
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        name: String,
+        /// A scope it may ask for (repeat for several), e.g. user:create.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// A PEM public key file (repeat for several).
+        #[arg(long = "public-key")]
+        public_keys: Vec<std::path::PathBuf>,
+        /// A JWKS file instead of PEM keys.
+        #[arg(long)]
+        jwks_file: Option<std::path::PathBuf>,
+    },
+    /// List stored clients (configured `[[clients]]` are in the configuration file).
+    List,
+    /// Remove a stored client.
+    Remove {
+        #[arg(long)]
+        client_id: String,
     },
 }
 
@@ -39,6 +73,7 @@ pub(super) enum AccountCommand {
 
 pub(super) fn run(config: &Config, command: AdminCommand) -> Result<(), Failure> {
     match command {
+        AdminCommand::Client { command } => client(config, command),
         AdminCommand::Account {
             command:
                 AccountCommand::Create {
@@ -71,6 +106,92 @@ pub(super) fn run(config: &Config, command: AdminCommand) -> Result<(), Failure>
             Ok(())
         }
     }
+}
+
+fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
+    let store = open(config)?;
+    let rt = runtime().map_err(Failure::Runtime)?;
+    match command {
+        ClientCommand::Add {
+            client_id,
+            name,
+            scopes,
+            public_keys,
+            jwks_file,
+        } => {
+            if !is_valid_client_id(&client_id) {
+                return Err(Failure::Usage(
+                    "--client-id is 1 to 128 of A-Z a-z 0-9 . _ - :".into(),
+                ));
+            }
+            if config.clients.iter().any(|c| c.client_id == client_id) {
+                return Err(Failure::Usage(format!(
+                    "client {client_id} is configured in {}",
+                    config.source.display()
+                )));
+            }
+            if let Some(bad) = scopes.iter().find(|s| !is_scope_token(s)) {
+                return Err(Failure::Usage(format!(
+                    "--scope {bad}: not an RFC 6749 scope token"
+                )));
+            }
+            let read = |p: &std::path::Path| {
+                std::fs::read_to_string(p)
+                    .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", p.display())))
+            };
+            let stored = StoredClient {
+                client_id: client_id.clone(),
+                name,
+                scopes,
+                public_keys_pem: public_keys
+                    .iter()
+                    .map(|p| read(p))
+                    .collect::<Result<_, _>>()?,
+                jwks: jwks_file.as_deref().map(read).transpose()?,
+                created_at: crate::pipeline::unix_now(),
+            };
+            if stored.public_keys_pem.is_empty() == stored.jwks.is_none() {
+                return Err(Failure::Usage(
+                    "give --public-key (one or more) or --jwks-file".into(),
+                ));
+            }
+            stored.parse().map_err(|e| Failure::Usage(e.to_string()))?;
+            rt.block_on(store.add_client(stored)).map_err(|e| match e {
+                ClientStoreError::Exists => {
+                    Failure::Usage(format!("client {client_id} already exists"))
+                }
+                other => Failure::Runtime(other.to_string()),
+            })?;
+            println!(
+                "{}",
+                serde_json::json!({"client_id": client_id, "added": true})
+            );
+        }
+        ClientCommand::List => {
+            let clients = store
+                .stored_clients()
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            for c in clients {
+                println!(
+                    "{}",
+                    serde_json::json!({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at})
+                );
+            }
+        }
+        ClientCommand::Remove { client_id } => {
+            let removed = rt
+                .block_on(store.remove_client(&client_id))
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            if !removed {
+                return Err(Failure::Usage(format!("no stored client {client_id}")));
+            }
+            println!(
+                "{}",
+                serde_json::json!({"client_id": client_id, "removed": true})
+            );
+        }
+    }
+    Ok(())
 }
 
 fn open(config: &Config) -> Result<Store, Failure> {

@@ -20,6 +20,21 @@ pub(super) struct RawConfig {
     pub(super) internal: RawInternal,
     pub(super) bearer: RawBearer,
     pub(super) mail: Option<RawMail>,
+    pub(super) clients: Vec<RawClient>,
+}
+
+/// `[[clients]]`: a service that gets client-credentials tokens with a `private_key_jwt`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawClient {
+    pub(super) client_id: String,
+    pub(super) name: String,
+    #[serde(default)]
+    pub(super) public_keys: Vec<RawKey>,
+    #[serde(default)]
+    pub(super) jwks_file: Option<String>,
+    #[serde(default)]
+    pub(super) scopes: Vec<String>,
 }
 
 /// `[issuer]`: the gateway's own token issuer.

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use super::file::{RawAccounts, RawBearer, RawIssuer, RawKey, RawMail};
+use super::file::{RawAccounts, RawBearer, RawClient, RawIssuer, RawKey, RawMail};
 use super::{KeyProblem, Problem};
 use crate::auth::keys::{SigningKey, VerifyKey, load_jwks, load_signing_key_pair, load_verify_key};
+use crate::clients::{ClientDef, is_scope_token, is_valid_client_id};
 use crate::net::CidrList;
 
 /// `[issuer]`: tokens this gateway issues.
@@ -232,4 +233,60 @@ pub(super) fn mail(raw: Option<RawMail>) -> Result<Option<MailConfig>, KeyProble
         credentials,
         starttls: raw.starttls,
     }))
+}
+
+pub(super) fn clients(raw: Vec<RawClient>) -> Result<Vec<ClientDef>, KeyProblem> {
+    let mut out: Vec<ClientDef> = Vec::with_capacity(raw.len());
+    for (i, c) in raw.into_iter().enumerate() {
+        let key = |k: &str| format!("clients[{i}].{k}");
+        if !is_valid_client_id(&c.client_id) {
+            return Err((
+                key("client_id"),
+                Problem::Invalid("1 to 128 of A-Z a-z 0-9 . _ - :"),
+            ));
+        }
+        if out.iter().any(|o| o.client_id == c.client_id) {
+            return Err((
+                key("client_id"),
+                Problem::Invalid("another client has this id"),
+            ));
+        }
+        if let Some(j) = c.scopes.iter().position(|s| !is_scope_token(s)) {
+            return Err((
+                key(&format!("scopes[{j}]")),
+                Problem::Invalid("not an RFC 6749 scope token"),
+            ));
+        }
+        let keys = match (c.public_keys.is_empty(), &c.jwks_file) {
+            (false, None) => c
+                .public_keys
+                .into_iter()
+                .enumerate()
+                .map(|(j, k)| {
+                    let (path, kid) = match k {
+                        RawKey::Path(p) => (p, None),
+                        RawKey::WithKid { path, kid } => (path, kid),
+                    };
+                    load_verify_key(Path::new(&path), kid)
+                        .map_err(|e| (key(&format!("public_keys[{j}]")), Problem::Key(e)))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            (true, Some(file)) => {
+                load_jwks(Path::new(file)).map_err(|e| (key("jwks_file"), Problem::Key(e)))?
+            }
+            _ => {
+                return Err((
+                    key("public_keys"),
+                    Problem::Invalid("set exactly one of public_keys and jwks_file"),
+                ));
+            }
+        };
+        out.push(ClientDef {
+            client_id: c.client_id,
+            name: c.name,
+            scopes: c.scopes,
+            keys,
+        });
+    }
+    Ok(out)
 }

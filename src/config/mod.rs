@@ -52,6 +52,8 @@ pub struct Config {
     pub bearer: BearerConfig,
     /// `[mail]`; without it mails go to the log.
     pub mail: Option<MailConfig>,
+    /// `[[clients]]`, keys parsed.
+    pub clients: Vec<crate::clients::ClientDef>,
 }
 
 /// `[obp]`: the embedded account-access endpoints.
@@ -231,6 +233,7 @@ impl Config {
             identity::internal(&raw.internal.networks).map_err(|(k, p)| fail(&k, p))?;
         let bearer = identity::bearer(raw.bearer, issuer.as_ref()).map_err(|(k, p)| fail(&k, p))?;
         let mail = identity::mail(raw.mail).map_err(|(k, p)| fail(&k, p))?;
+        let clients = identity::clients(raw.clients).map_err(|(k, p)| fail(&k, p))?;
         let s = &raw.server;
         let tls = match (&s.tls_cert, &s.tls_key) {
             (Some(cert), Some(key)) => Some(
@@ -293,6 +296,7 @@ impl Config {
             internal_networks,
             bearer,
             mail,
+            clients,
         })
     }
 }

@@ -160,6 +160,11 @@ fn every_condition_keeps_its_status_and_code() {
         (Error::PasswordUsersOnly, 403, "DAUTH-4013"),
         (Error::MailUnavailable, 503, "DAUTH-5033"),
         (Error::Internal("x"), 500, "DAUTH-5000"),
+        (Error::ClientTokenRequired, 403, "DAUTH-4101"),
+        (Error::InsufficientScope("user:read"), 403, "DAUTH-4102"),
+        (Error::ClientUserNotFound, 404, "DAUTH-4104"),
+        (Error::ClientUserIdTaken, 409, "DAUTH-4105"),
+        (Error::InvalidPaging, 400, "DAUTH-4106"),
     ];
     for (err, status, code) in table {
         assert_eq!(err.status().as_u16(), status, "{err:?}");

@@ -9,7 +9,7 @@
 
 mod sled;
 
-pub use self::sled::{BackendError, Store};
+pub use self::sled::{BackendError, ClientStoreError, Store};
 
 use serde::{Deserialize, Serialize};
 

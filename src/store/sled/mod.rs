@@ -5,7 +5,8 @@
 //! - `users`: `user_id` -> JSON [`User`];
 //! - `identities`: [`identity_key`] -> `user_id`;
 //! - `accounts`, `views`, `access`: see [`access`];
-//! - `profiles`, `codes`, `refresh`: see [`local`].
+//! - `profiles`, `codes`, `refresh`: see [`local`];
+//! - `clients`, `client_users`, `assertions`: see [`clients`].
 //!
 //! Every write that touches several rows is one transaction, then a flush before returning, so
 //! what a response reveals is on disk before the client sees it. A reader that finds a record
@@ -14,8 +15,11 @@
 //! up cannot cancel a flush half-way.
 
 mod access;
+mod clients;
 mod flush;
 mod local;
+
+pub use clients::ClientStoreError;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -56,6 +60,10 @@ struct Inner {
     profiles: sled::Tree,
     codes: sled::Tree,
     refresh: sled::Tree,
+    clients: sled::Tree,
+    client_users: sled::Tree,
+    assertions: sled::Tree,
+    assertion_uses: AtomicUsize,
     flusher: flush::Flusher,
     /// Writes committed but maybe not yet flushed.
     pending: AtomicUsize,
@@ -89,6 +97,10 @@ impl Store {
             profiles: db.open_tree("profiles")?,
             codes: db.open_tree("codes")?,
             refresh: db.open_tree("refresh")?,
+            clients: db.open_tree("clients")?,
+            client_users: db.open_tree("client_users")?,
+            assertions: db.open_tree("assertions")?,
+            assertion_uses: AtomicUsize::new(0),
             flusher: flush::Flusher::start(db.clone()).map_err(StoreError::Io)?,
             db,
             pending: AtomicUsize::new(0),

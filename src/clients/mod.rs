@@ -1,0 +1,153 @@
+//! Service clients (seed 000): registered services that authenticate with a `private_key_jwt`
+//! client assertion (RFC 7523) and get client-credentials tokens with scopes.
+//!
+//! Clients come from `[[clients]]` in the configuration and from the store
+//! (`dauth-proxy admin client add`); both are parsed once, at start-up, into a
+//! [`ClientRegistry`]. A client listed in both is taken from the configuration.
+
+pub mod assertion;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::keys::{KeyError, VerifyKey, jwks_from_json, verify_key_from_pem};
+
+/// The scopes the users API knows.
+pub const USER_SCOPES: [&str; 3] = ["user:create", "user:read", "user:delete"];
+
+/// A registered client, keys parsed.
+#[derive(Debug, Clone)]
+pub struct ClientDef {
+    /// `client_id`: the assertion's `iss` and `sub`.
+    pub client_id: String,
+    /// Display name (`clientName` in the users API).
+    pub name: String,
+    /// Scopes it may ask for.
+    pub scopes: Vec<String>,
+    /// Keys its assertions are signed with.
+    pub keys: Vec<VerifyKey>,
+}
+
+/// A client as stored by `admin client add`: key material as text, parsed at start-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// PEM public keys.
+    pub public_keys_pem: Vec<String>,
+    /// Or a JWKS document.
+    pub jwks: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl StoredClient {
+    /// Parses the stored key material.
+    pub fn parse(&self) -> Result<ClientDef, KeyError> {
+        let origin = format!("stored client {}", self.client_id);
+        let origin = Path::new(&origin);
+        let keys = match &self.jwks {
+            Some(jwks) => jwks_from_json(jwks, origin)?,
+            None => self
+                .public_keys_pem
+                .iter()
+                .map(|pem| verify_key_from_pem(pem, origin, None))
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(ClientDef {
+            client_id: self.client_id.clone(),
+            name: self.name.clone(),
+            scopes: self.scopes.clone(),
+            keys,
+        })
+    }
+}
+
+/// A user a client manages (seed 000's user shape, camelCase as the API shows it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientUser {
+    /// Random UUID.
+    pub user_id: String,
+    /// The client's own id for the user, unique per client.
+    pub client_user_id: Option<String>,
+    /// The managing client.
+    pub client_id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// Scopes of the token that created the user.
+    pub scopes: Vec<String>,
+    /// Always `client`.
+    pub managed_by: String,
+    /// When a token was last issued for the user (RFC 3339).
+    pub last_accessed: Option<String>,
+    /// Set by `DELETE /users/{userId}`; a deleted user gets no more tokens.
+    pub deleted_at: Option<String>,
+    /// Always `api`.
+    pub user_type: String,
+    /// The client's name.
+    pub client_name: String,
+    /// Connections (none are made by this gateway).
+    pub connection_ids: Vec<String>,
+}
+
+/// Now, as RFC 3339.
+pub fn rfc3339_now() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Whether `id` is a usable client id: 1 to 128 of `A-Z a-z 0-9 . _ - :`.
+pub fn is_valid_client_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b))
+}
+
+/// Whether `s` is an RFC 6749 scope token (printable ASCII without space, `"` or `\`).
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+}
+
+/// Every client the gateway knows, by id.
+#[derive(Debug, Default)]
+pub struct ClientRegistry {
+    clients: HashMap<String, ClientDef>,
+}
+
+impl ClientRegistry {
+    /// The registry of configured clients plus stored ones (configuration wins on a clash).
+    pub fn new(configured: &[ClientDef], stored: Vec<ClientDef>) -> Self {
+        let mut clients: HashMap<String, ClientDef> = stored
+            .into_iter()
+            .map(|c| (c.client_id.clone(), c))
+            .collect();
+        for c in configured {
+            if clients.insert(c.client_id.clone(), c.clone()).is_some() {
+                tracing::warn!(client_id = %c.client_id, "client is both configured and stored; using the configured one");
+            }
+        }
+        Self { clients }
+    }
+
+    /// The client `id`.
+    pub fn get(&self, id: &str) -> Option<&ClientDef> {
+        self.clients.get(id)
+    }
+}

@@ -17,6 +17,7 @@ use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::identity::Issuer;
 use crate::identity::mail::Mailer;
+use crate::limits::Limits;
 use crate::proxy::Routes;
 use crate::store::{Store, StoreError};
 
@@ -34,6 +35,8 @@ pub struct State {
     pub issuer: Option<Issuer>,
     /// Outgoing mail.
     pub mailer: Mailer,
+    /// Rate limits and the verification bound.
+    pub limits: Limits,
 }
 
 impl State {
@@ -56,6 +59,7 @@ impl State {
         let routes = Routes::new(&config.routes).map_err(StartError::UpstreamTls)?;
         let issuer = config.issuer.clone().map(Issuer::new);
         let mailer = Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?;
+        let limits = Limits::new(&config.limits);
         Ok(Self {
             config,
             auth,
@@ -63,6 +67,7 @@ impl State {
             routes,
             issuer,
             mailer,
+            limits,
         })
     }
 }
@@ -147,7 +152,18 @@ impl App {
     /// `server.shutdown_grace_secs`) and flushes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
         let Self { state, listener } = self;
+        let tidy = {
+            let state = Arc::clone(&state);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Limits::TIDY_EVERY);
+                loop {
+                    every.tick().await;
+                    state.limits.tidy();
+                }
+            })
+        };
         crate::server::serve(listener, Arc::clone(&state), shutdown).await;
+        tidy.abort();
         state.store.flush().await
     }
 }

@@ -325,6 +325,12 @@ pub enum Error {
     /// Mail could not be sent.
     #[error("mail unavailable")]
     MailUnavailable,
+    /// Over a rate limit; the number is seconds until a retry can succeed.
+    #[error("rate limited")]
+    TooManyRequests(u64),
+    /// `limits.max_verifications_in_flight` verifications are already waiting or running.
+    #[error("verifier busy")]
+    VerifierBusy,
     /// A users-API call without a client-credentials token.
     #[error("client token required")]
     ClientTokenRequired,
@@ -724,6 +730,12 @@ impl Error {
                 S::FORBIDDEN,
                 "DAUTH-4013",
                 "This endpoint is for password users.",
+            ),
+            Self::TooManyRequests(_) => (S::TOO_MANY_REQUESTS, "OBP-10018", "Too Many Requests."),
+            Self::VerifierBusy => (
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5034",
+                "Too many token verifications in flight; retry shortly.",
             ),
             Self::ClientTokenRequired => (
                 S::FORBIDDEN,

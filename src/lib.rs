@@ -16,6 +16,7 @@ pub mod clients;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod limits;
 pub mod net;
 pub mod pipeline;
 pub mod proxy;

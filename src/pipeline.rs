@@ -87,6 +87,14 @@ async fn handle_inner(
     if head_size(&req) > state.config.server.max_header_bytes {
         return Err(Error::HeadersTooLarge);
     }
+    let ip = client_ip(
+        conn.peer.ip(),
+        req.headers(),
+        &state.config.server.trusted_proxies,
+    );
+    if path != "/health" {
+        state.limits.check_ip(ip)?;
+    }
     let target = match (state.routes.find(path), api::endpoint_for(path)) {
         (Some(route), Some(e)) if route.prefix.len() >= e.namespace().len() => {
             Target::Forward(route)
@@ -110,10 +118,8 @@ async fn handle_inner(
             endpoint.check_method(req.method())?;
             let who = match endpoint.auth() {
                 AuthMode::None => None,
-                AuthMode::Optional => authenticate(state, &req, conn, trace).await?,
-                AuthMode::Required => {
-                    Some(required(authenticate(state, &req, conn, trace).await?)?)
-                }
+                AuthMode::Optional => authenticate(state, &req, ip, trace).await?,
+                AuthMode::Required => Some(required(authenticate(state, &req, ip, trace).await?)?),
             };
             api::serve(
                 state,
@@ -127,10 +133,8 @@ async fn handle_inner(
         Target::Forward(route) => {
             let who = match route.auth {
                 AuthMode::None => None,
-                AuthMode::Optional => authenticate(state, &req, conn, trace).await?,
-                AuthMode::Required => {
-                    Some(required(authenticate(state, &req, conn, trace).await?)?)
-                }
+                AuthMode::Optional => authenticate(state, &req, ip, trace).await?,
+                AuthMode::Required => Some(required(authenticate(state, &req, ip, trace).await?)?),
             };
             let view = match (&route.view_check, &who) {
                 (Some(check), Some(who)) => Some(api::access::view_for_route(
@@ -164,17 +168,12 @@ async fn handle_inner(
 async fn authenticate(
     state: &State,
     req: &Request<Incoming>,
-    conn: ConnInfo,
+    ip: std::net::IpAddr,
     trace: &mut Trace,
 ) -> Result<Option<Principal>, Error> {
-    let ip = client_ip(
-        conn.peer.ip(),
-        req.headers(),
-        &state.config.server.trusted_proxies,
-    );
     let who = state
         .auth
-        .authenticate(&state.store, req.headers(), ip, unix_now())
+        .authenticate(&state.store, &state.limits, req.headers(), ip, unix_now())
         .await
         .inspect_err(|_| trace.auth = "rejected")?;
     if let Some(p) = &who {

@@ -265,6 +265,11 @@ pub fn error_response(err: &Error) -> Response<Body> {
     if let Error::MethodNotAllowed { allow } = err {
         headers.insert(header::ALLOW, HeaderValue::from_static(allow));
     }
+    if let Error::TooManyRequests(secs) = err
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        headers.insert(header::RETRY_AFTER, v);
+    }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }

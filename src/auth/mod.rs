@@ -18,6 +18,7 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 use crate::error::{BearerDefect, Error, TokenDefect};
+use crate::limits::Limits;
 use crate::store::{Store, User, UserKind};
 
 pub use bearer::{BearerClaims, BearerVerifier};
@@ -79,6 +80,7 @@ impl Authenticator {
     pub async fn authenticate(
         &self,
         store: &Store,
+        limits: &Limits,
         headers: &HeaderMap,
         client_ip: IpAddr,
         now: i64,
@@ -88,10 +90,15 @@ impl Authenticator {
         match (has_dauth, bearer) {
             (true, Some(_)) => Err(Error::AmbiguousCredentials),
             (true, None) => {
-                self.authenticate_dauth(store, headers, client_ip, now)
+                self.authenticate_dauth(store, limits, headers, client_ip, now)
                     .await
             }
-            (false, Some(token)) => self.authenticate_bearer(store, token).map(Some),
+            (false, Some(token)) => {
+                let slot = limits.verify_slot().await?;
+                let principal = self.authenticate_bearer(store, token);
+                drop(slot);
+                principal.map(Some)
+            }
             (false, None) => Ok(None),
         }
     }
@@ -99,6 +106,7 @@ impl Authenticator {
     async fn authenticate_dauth(
         &self,
         store: &Store,
+        limits: &Limits,
         headers: &HeaderMap,
         client_ip: IpAddr,
         now: i64,
@@ -117,7 +125,11 @@ impl Authenticator {
         if values.next().is_some() || token.is_empty() || token.contains(',') {
             return Err(Error::AmbiguousDauthHeader);
         }
-        let claims = self.dauth.verify(token, now)?;
+        let slot = limits.verify_slot().await?;
+        let claims = self.dauth.verify(token, now);
+        drop(slot);
+        let claims = claims?;
+        limits.check_consumer(&claims.consumer_key)?;
         let user = store
             .get_or_create_dauth_user(&claims.network, &claims.contract)
             .await?;

@@ -21,6 +21,30 @@ pub(super) struct RawConfig {
     pub(super) bearer: RawBearer,
     pub(super) mail: Option<RawMail>,
     pub(super) clients: Vec<RawClient>,
+    pub(super) limits: RawLimits,
+}
+
+/// `[limits]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawLimits {
+    pub(super) per_ip_rps: u32,
+    pub(super) per_ip_burst: Option<u32>,
+    pub(super) per_consumer_rps: u32,
+    pub(super) per_consumer_burst: Option<u32>,
+    pub(super) max_verifications_in_flight: usize,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        Self {
+            per_ip_rps: 1000,
+            per_ip_burst: None,
+            per_consumer_rps: 500,
+            per_consumer_burst: None,
+            max_verifications_in_flight: 1024,
+        }
+    }
 }
 
 /// `[[clients]]`: a service that gets client-credentials tokens with a `private_key_jwt`.

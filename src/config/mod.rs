@@ -54,6 +54,23 @@ pub struct Config {
     pub mail: Option<MailConfig>,
     /// `[[clients]]`, keys parsed.
     pub clients: Vec<crate::clients::ClientDef>,
+    /// `[limits]`
+    pub limits: LimitsConfig,
+}
+
+/// `[limits]`: rates (0 turns a limit off) and the verification bound.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    /// Requests per second per caller IP.
+    pub per_ip_rps: u32,
+    /// Burst per caller IP (default: twice the rate).
+    pub per_ip_burst: u32,
+    /// Verified DAuth requests per second per `consumer_key`.
+    pub per_consumer_rps: u32,
+    /// Burst per `consumer_key` (default: twice the rate).
+    pub per_consumer_burst: u32,
+    /// DAuth verifications waiting or running at once; beyond it, 503.
+    pub max_verifications_in_flight: usize,
 }
 
 /// `[obp]`: the embedded account-access endpoints.
@@ -234,6 +251,22 @@ impl Config {
         let bearer = identity::bearer(raw.bearer, issuer.as_ref()).map_err(|(k, p)| fail(&k, p))?;
         let mail = identity::mail(raw.mail).map_err(|(k, p)| fail(&k, p))?;
         let clients = identity::clients(raw.clients).map_err(|(k, p)| fail(&k, p))?;
+        let l = &raw.limits;
+        if l.max_verifications_in_flight == 0 {
+            return Err(fail(
+                "limits.max_verifications_in_flight",
+                Problem::Invalid("must be at least 1"),
+            ));
+        }
+        let limits = LimitsConfig {
+            per_ip_rps: l.per_ip_rps,
+            per_ip_burst: l.per_ip_burst.unwrap_or(l.per_ip_rps.saturating_mul(2)),
+            per_consumer_rps: l.per_consumer_rps,
+            per_consumer_burst: l
+                .per_consumer_burst
+                .unwrap_or(l.per_consumer_rps.saturating_mul(2)),
+            max_verifications_in_flight: l.max_verifications_in_flight,
+        };
         let s = &raw.server;
         let tls = match (&s.tls_cert, &s.tls_key) {
             (Some(cert), Some(key)) => Some(
@@ -297,6 +330,7 @@ impl Config {
             bearer,
             mail,
             clients,
+            limits,
         })
     }
 }

@@ -165,6 +165,8 @@ fn every_condition_keeps_its_status_and_code() {
         (Error::ClientUserNotFound, 404, "DAUTH-4104"),
         (Error::ClientUserIdTaken, 409, "DAUTH-4105"),
         (Error::InvalidPaging, 400, "DAUTH-4106"),
+        (Error::TooManyRequests(3), 429, "OBP-10018"),
+        (Error::VerifierBusy, 503, "DAUTH-5034"),
     ];
     for (err, status, code) in table {
         assert_eq!(err.status().as_u16(), status, "{err:?}");

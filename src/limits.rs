@@ -1,0 +1,174 @@
+//! Load limits: request rates per caller IP and per DAuth `consumer_key` (GCRA, `governor`),
+//! and a bound on DAuth verifications in flight.
+//!
+//! Over a rate limit a request answers 429 (`OBP-10018`, as OBP does) with `Retry-After`. The
+//! verification bound exists because an RSA verify is the one expensive thing a stranger can make
+//! the gateway do: a flood of forged tokens queues for the verifier, and beyond
+//! `limits.max_verifications_in_flight` further ones are turned away at once (503) instead of
+//! piling up. Tokens already verified (the cache) never enter that queue.
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::config::LimitsConfig;
+use crate::error::Error;
+
+/// One keyed limiter, or none when its rate is 0.
+struct Keyed<K: Hash + Eq + Clone> {
+    limiter: Option<DefaultKeyedRateLimiter<K>>,
+}
+
+impl<K: Hash + Eq + Clone> Keyed<K> {
+    fn new(rps: u32, burst: u32) -> Self {
+        let limiter = NonZeroU32::new(rps).map(|r| {
+            let burst = NonZeroU32::new(burst.max(rps)).unwrap_or(r);
+            DefaultKeyedRateLimiter::keyed(Quota::per_second(r).allow_burst(burst))
+        });
+        Self { limiter }
+    }
+
+    fn check(&self, key: &K) -> Result<(), Error> {
+        let Some(l) = &self.limiter else {
+            return Ok(());
+        };
+        l.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            Error::TooManyRequests(wait.as_secs().max(1))
+        })
+    }
+
+    fn tidy(&self) {
+        if let Some(l) = &self.limiter {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}
+
+/// Every limit, built once from `[limits]`.
+pub struct Limits {
+    per_ip: Keyed<IpAddr>,
+    per_consumer: Keyed<String>,
+    verifier: Semaphore,
+    in_flight: AtomicUsize,
+    max_in_flight: usize,
+}
+
+/// A place in the verifier: held while a token is verified.
+pub struct VerifySlot<'a> {
+    _permit: SemaphorePermit<'a>,
+    in_flight: &'a AtomicUsize,
+}
+
+impl Drop for VerifySlot<'_> {
+    fn drop(&mut self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Limits {
+    /// The limits of a configuration.
+    pub fn new(c: &LimitsConfig) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            per_ip: Keyed::new(c.per_ip_rps, c.per_ip_burst),
+            per_consumer: Keyed::new(c.per_consumer_rps, c.per_consumer_burst),
+            verifier: Semaphore::new(cores),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: c.max_verifications_in_flight,
+        }
+    }
+
+    /// Counts a request from `ip`; 429 over the per-IP rate.
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), Error> {
+        self.per_ip.check(&ip.to_canonical())
+    }
+
+    /// Counts a verified DAuth request of `consumer_key`; 429 over the per-consumer rate.
+    pub fn check_consumer(&self, consumer_key: &str) -> Result<(), Error> {
+        if self.per_consumer.limiter.is_none() {
+            return Ok(());
+        }
+        self.per_consumer.check(&consumer_key.to_owned())
+    }
+
+    /// Waits for a place in the verifier, or refuses at once (503) when
+    /// `max_verifications_in_flight` are already waiting or verifying.
+    pub async fn verify_slot(&self) -> Result<VerifySlot<'_>, Error> {
+        if self.in_flight.fetch_add(1, Ordering::Relaxed) >= self.max_in_flight {
+            self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::VerifierBusy);
+        }
+        match self.verifier.acquire().await {
+            Ok(permit) => Ok(VerifySlot {
+                _permit: permit,
+                in_flight: &self.in_flight,
+            }),
+            Err(_) => {
+                self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                Err(Error::VerifierBusy)
+            }
+        }
+    }
+
+    /// Forgets idle keys, so the limiters' memory follows the active callers.
+    pub fn tidy(&self) {
+        self.per_ip.tidy();
+        self.per_consumer.tidy();
+    }
+
+    /// How often [`Limits::tidy`] should run.
+    pub const TIDY_EVERY: Duration = Duration::from_secs(60);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(ip: u32, consumer: u32, in_flight: usize) -> LimitsConfig {
+        LimitsConfig {
+            per_ip_rps: ip,
+            per_ip_burst: ip,
+            per_consumer_rps: consumer,
+            per_consumer_burst: consumer,
+            max_verifications_in_flight: in_flight,
+        }
+    }
+
+    #[test]
+    fn per_ip_limit_refuses_after_the_burst_and_says_when_to_retry() {
+        let l = Limits::new(&config(2, 0, 10));
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        l.check_ip(ip).unwrap();
+        l.check_ip(ip).unwrap();
+        assert!(matches!(l.check_ip(ip), Err(Error::TooManyRequests(s)) if s >= 1));
+        l.check_ip("10.0.0.2".parse().unwrap()).unwrap();
+        // The mapped form is the same caller.
+        assert!(l.check_ip("::ffff:10.0.0.1".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn zero_disables_a_limit() {
+        let l = Limits::new(&config(0, 0, 10));
+        for _ in 0..1000 {
+            l.check_ip("10.0.0.1".parse().unwrap()).unwrap();
+            l.check_consumer("ck").unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn verifier_turns_away_beyond_its_bound() {
+        let l = Limits::new(&config(0, 0, 1));
+        let held = l.verify_slot().await.unwrap();
+        assert!(matches!(l.verify_slot().await, Err(Error::VerifierBusy)));
+        drop(held);
+        assert!(l.verify_slot().await.is_ok());
+    }
+}

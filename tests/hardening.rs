@@ -133,7 +133,8 @@ async fn unusable_store_stops_serve_at_start_with_a_clear_message() {
 async fn bad_input_never_answers_500() {
     let gw = Gateway::start("", "").await;
     let long_token = "e".repeat(20_000);
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, String)> = vec![
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
         (
             "GET",
             "/obp/v5.1.0/users/current",

@@ -161,6 +161,29 @@ impl Store {
         self.inner.users.len()
     }
 
+    /// Every stored user (for audits and tests; reads the whole tree).
+    pub fn all_users(&self) -> Result<Vec<User>, StoreError> {
+        self.inner
+            .users
+            .iter()
+            .values()
+            .map(|raw| decode_user(&raw?))
+            .collect()
+    }
+
+    /// The user id the identity index holds for a DAuth (network, address), without creating.
+    pub fn dauth_user_id(
+        &self,
+        network: &str,
+        address: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let id = self
+            .inner
+            .identities
+            .get(identity_key(UserKind::Dauth, network, address))?;
+        Ok(id.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
     /// Flushes everything written so far to disk.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.inner.flusher.flush().await?;

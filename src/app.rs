@@ -55,6 +55,7 @@ impl State {
             dauth: DauthVerifier::new(config.dauth.clone()),
             bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
             clients: ClientRegistry::new(&config.clients, stored),
+            dauth_cache: crate::cache::BoundedCache::new(config.cache.tokens),
         };
         let routes = Routes::new(&config.routes).map_err(StartError::UpstreamTls)?;
         let issuer = config.issuer.clone().map(Issuer::new);
@@ -121,7 +122,8 @@ impl App {
         if let Err(e) = std::fs::create_dir_all(&path) {
             return Err(store_err(StoreError::Io(e)));
         }
-        let store = Store::open(&path, config.store.cache_bytes).map_err(store_err)?;
+        let store = Store::open_with(&path, config.store.cache_bytes, config.cache.users)
+            .map_err(store_err)?;
         store.check_writable().await.map_err(store_err)?;
         Self::bind_with_store(config, store).await
     }

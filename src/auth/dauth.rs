@@ -44,6 +44,9 @@ pub struct DauthClaims {
     pub msg_sender: Option<String>,
     /// `request_id`, when present.
     pub request_id: Option<String>,
+    /// Unix second after which the token is no longer acceptable (expiry or staleness), or
+    /// `None` when nothing bounds it.
+    pub fresh_until: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -117,7 +120,7 @@ impl DauthVerifier {
         {
             return Err(Error::InvalidToken(TokenDefect::BadClaims));
         }
-        check_times(&raw, now, p.max_token_age_secs, p.clock_skew_secs)?;
+        let fresh_until = check_times(&raw, now, p.max_token_age_secs, p.clock_skew_secs)?;
         if !is_valid_network(&raw.network_name)
             || (!p.networks.is_empty() && !p.networks.contains(&raw.network_name))
         {
@@ -141,6 +144,7 @@ impl DauthVerifier {
             consumer_key: raw.consumer_key,
             msg_sender,
             request_id: raw.request_id,
+            fresh_until,
         })
     }
 
@@ -194,7 +198,8 @@ fn classify(kind: &jsonwebtoken::errors::ErrorKind) -> TokenDefect {
     }
 }
 
-fn check_times(raw: &RawClaims, now: i64, max_age: u64, skew: u64) -> Result<(), Error> {
+/// Checks `exp`, `nbf` and freshness; returns the second the token stops being acceptable.
+fn check_times(raw: &RawClaims, now: i64, max_age: u64, skew: u64) -> Result<Option<i64>, Error> {
     let skew = i64::try_from(skew).unwrap_or(i64::MAX);
     if raw.exp.is_some_and(|exp| now >= exp.saturating_add(skew)) {
         return Err(Error::TokenExpired);
@@ -206,14 +211,16 @@ fn check_times(raw: &RawClaims, now: i64, max_age: u64, skew: u64) -> Result<(),
         Some(ts) => Some(parse_rfc3339(ts).ok_or(Error::InvalidToken(TokenDefect::BadClaims))?),
         None => None,
     };
+    let expires = raw.exp.map(|exp| exp.saturating_add(skew));
     if max_age == 0 {
-        return Ok(());
+        return Ok(expires);
     }
     let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
     let stamps = [timestamp, raw.iat];
     if stamps.iter().all(Option::is_none) {
         return Err(Error::TokenUndated);
     }
+    let mut until = expires;
     for t in stamps.into_iter().flatten() {
         if t > now.saturating_add(skew) {
             return Err(Error::TokenFromFuture);
@@ -221,8 +228,10 @@ fn check_times(raw: &RawClaims, now: i64, max_age: u64, skew: u64) -> Result<(),
         if now.saturating_sub(t) > max_age {
             return Err(Error::TokenStale);
         }
+        let stale_at = t.saturating_add(max_age).saturating_add(1);
+        until = Some(until.map_or(stale_at, |u| u.min(stale_at)));
     }
-    Ok(())
+    Ok(until)
 }
 
 fn parse_rfc3339(s: &str) -> Option<i64> {

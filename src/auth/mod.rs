@@ -17,6 +17,9 @@ use std::net::IpAddr;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
+use std::sync::Arc;
+
+use crate::cache::BoundedCache;
 use crate::error::{BearerDefect, Error, TokenDefect};
 use crate::limits::Limits;
 use crate::store::{Store, User, UserKind};
@@ -69,6 +72,31 @@ pub struct Authenticator {
     pub bearer: BearerVerifier,
     /// Service clients (for client tokens, and the token endpoint).
     pub clients: crate::clients::ClientRegistry,
+    /// DAuth tokens already verified, until they stop being acceptable.
+    pub dauth_cache: BoundedCache<Arc<VerifiedDauth>>,
+}
+
+/// How long a verified DAuth token that nothing else bounds (no `exp`, freshness off) is kept
+/// before it is verified again.
+const UNBOUNDED_TOKEN_CACHE_SECS: i64 = 300;
+
+/// A DAuth token's verified claims and its user, as the cache keeps them.
+#[derive(Debug)]
+pub struct VerifiedDauth {
+    claims: DauthClaims,
+    user: User,
+}
+
+impl VerifiedDauth {
+    fn principal(&self) -> Principal {
+        Principal {
+            user: self.user.clone(),
+            method: AuthMethod::Dauth,
+            consumer_key: Some(self.claims.consumer_key.clone()),
+            msg_sender: self.claims.msg_sender.clone(),
+            bearer: None,
+        }
+    }
 }
 
 impl Authenticator {
@@ -125,6 +153,15 @@ impl Authenticator {
         if values.next().is_some() || token.is_empty() || token.contains(',') {
             return Err(Error::AmbiguousDauthHeader);
         }
+        let key = crate::cache::digest(&[token.as_bytes()]);
+        if let Some(hit) = self.dauth_cache.get(key, now) {
+            // With replay protection every use after the first is a replay; no RSA needed.
+            if self.dauth.policy().replay_protection {
+                return Err(Error::TokenReplayed);
+            }
+            limits.check_consumer(&hit.claims.consumer_key)?;
+            return Ok(Some(hit.principal()));
+        }
         let slot = limits.verify_slot().await?;
         let claims = self.dauth.verify(token, now);
         drop(slot);
@@ -133,13 +170,12 @@ impl Authenticator {
         let user = store
             .get_or_create_dauth_user(&claims.network, &claims.contract)
             .await?;
-        Ok(Some(Principal {
-            user,
-            method: AuthMethod::Dauth,
-            consumer_key: Some(claims.consumer_key),
-            msg_sender: claims.msg_sender,
-            bearer: None,
-        }))
+        let until = claims
+            .fresh_until
+            .unwrap_or(now.saturating_add(UNBOUNDED_TOKEN_CACHE_SECS));
+        let verified = Arc::new(VerifiedDauth { claims, user });
+        self.dauth_cache.insert(key, Arc::clone(&verified), until);
+        Ok(Some(verified.principal()))
     }
 
     fn authenticate_bearer(&self, store: &Store, token: &str) -> Result<Principal, Error> {

@@ -22,6 +22,24 @@ pub(super) struct RawConfig {
     pub(super) mail: Option<RawMail>,
     pub(super) clients: Vec<RawClient>,
     pub(super) limits: RawLimits,
+    pub(super) cache: RawCache,
+}
+
+/// `[cache]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawCache {
+    pub(super) tokens: usize,
+    pub(super) users: usize,
+}
+
+impl Default for RawCache {
+    fn default() -> Self {
+        Self {
+            tokens: 100_000,
+            users: 100_000,
+        }
+    }
 }
 
 /// `[limits]`

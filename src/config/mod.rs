@@ -56,6 +56,17 @@ pub struct Config {
     pub clients: Vec<crate::clients::ClientDef>,
     /// `[limits]`
     pub limits: LimitsConfig,
+    /// `[cache]`
+    pub cache: CacheConfig,
+}
+
+/// `[cache]`: in-memory caches (0 turns one off).
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// Verified DAuth tokens kept (by digest), each until it stops being acceptable.
+    pub tokens: usize,
+    /// DAuth users kept in memory, so hot callers skip the store.
+    pub users: usize,
 }
 
 /// `[limits]`: rates (0 turns a limit off) and the verification bound.
@@ -331,6 +342,10 @@ impl Config {
             mail,
             clients,
             limits,
+            cache: CacheConfig {
+                tokens: raw.cache.tokens,
+                users: raw.cache.users,
+            },
         })
     }
 }

@@ -67,27 +67,33 @@ struct Inner {
     flusher: flush::Flusher,
     /// Writes committed but maybe not yet flushed.
     pending: AtomicUsize,
+    /// DAuth users answered from memory; only records already on disk are put here.
+    hot: crate::cache::BoundedCache<User>,
 }
 
 impl Store {
-    /// Opens (creating if missing) the store at `path`.
-    ///
-    /// `cache_bytes` bounds sled's page cache.
+    /// Opens (creating if missing) the store at `path`, keeping up to 100,000 hot users in
+    /// memory. `cache_bytes` bounds sled's page cache.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        Self::open_with(path, cache_bytes, 100_000)
+    }
+
+    /// Like [`Store::open`], with the number of hot users kept in memory (0: none).
+    pub fn open_with(path: &Path, cache_bytes: u64, hot_users: usize) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
             .flush_every_ms(Some(500))
             .open()?;
-        Self::from_db(db)
+        Self::from_db(db, hot_users)
     }
 
     /// A store in a temporary directory, deleted on drop. For tests and benchmarks.
     pub fn temporary() -> Result<Self, StoreError> {
-        Self::from_db(sled::Config::new().temporary(true).open()?)
+        Self::from_db(sled::Config::new().temporary(true).open()?, 100_000)
     }
 
-    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+    fn from_db(db: sled::Db, hot_users: usize) -> Result<Self, StoreError> {
         let inner = Inner {
             users: db.open_tree("users")?,
             identities: db.open_tree("identities")?,
@@ -104,6 +110,7 @@ impl Store {
             flusher: flush::Flusher::start(db.clone()).map_err(StoreError::Io)?,
             db,
             pending: AtomicUsize::new(0),
+            hot: crate::cache::BoundedCache::new(hot_users),
         };
         Ok(Self {
             inner: Arc::new(inner),
@@ -127,24 +134,33 @@ impl Store {
         address: &str,
     ) -> Result<User, StoreError> {
         let key = identity_key(UserKind::Dauth, network, address);
+        let hot_key = crate::cache::digest(&[&key]);
+        if let Some(user) = self.inner.hot.get(hot_key, 0) {
+            return Ok(user);
+        }
         if let Some(user) = self.lookup(&key)? {
             self.await_pending_writes().await?;
+            self.inner.hot.insert(hot_key, user.clone(), i64::MAX);
             return Ok(user);
         }
         let fresh = new_dauth_user(network, address);
         let encoded = encode(&fresh)?;
-        self.write(move |inner| {
-            let found = (&inner.identities, &inner.users)
-                .transaction(|(ids, users)| {
-                    user_in_txn::<StoreError>(ids, users, &key, &fresh.user_id, &encoded)
-                })
-                .map_err(txn_error)?;
-            match found {
-                None => Ok(fresh),
-                Some(existing) => decode_user(&existing),
-            }
-        })
-        .await
+        let user = self
+            .write(move |inner| {
+                let found = (&inner.identities, &inner.users)
+                    .transaction(|(ids, users)| {
+                        user_in_txn::<StoreError>(ids, users, &key, &fresh.user_id, &encoded)
+                    })
+                    .map_err(txn_error)?;
+                match found {
+                    None => Ok(fresh),
+                    Some(existing) => decode_user(&existing),
+                }
+            })
+            .await?;
+        // On disk now: safe to answer from memory from here on.
+        self.inner.hot.insert(hot_key, user.clone(), i64::MAX);
+        Ok(user)
     }
 
     /// Looks a user up by id.

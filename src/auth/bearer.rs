@@ -7,11 +7,10 @@
 //! gateway's issuer must also be access tokens (`token_use`), so a refresh token is no bearer.
 
 use jsonwebtoken::dangerous::insecure_decode_claims;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
 use serde_json::Value;
 
-use super::dauth::RSA_ALGORITHMS;
+use super::jws::Jws;
+use super::keys::VerifyKey;
 use crate::config::{BearerConfig, IssuerConfig};
 use crate::error::{BearerDefect, Error};
 use crate::identity::{USE_ACCESS, USE_CLIENT};
@@ -22,7 +21,7 @@ const MAX_TOKEN_BYTES: usize = 16 * 1024;
 struct TrustedIssuer {
     issuer: String,
     audience: String,
-    keys: Vec<(Option<String>, DecodingKey)>,
+    keys: Vec<VerifyKey>,
     own: bool,
 }
 
@@ -52,7 +51,7 @@ impl BearerClaims {
 /// Verifies bearer tokens for every trusted issuer.
 pub struct BearerVerifier {
     issuers: Vec<TrustedIssuer>,
-    leeway: u64,
+    leeway: i64,
 }
 
 impl BearerVerifier {
@@ -62,26 +61,20 @@ impl BearerVerifier {
             .map(|o| TrustedIssuer {
                 issuer: o.url.clone(),
                 audience: o.audience.clone(),
-                keys: vec![(Some(o.kid.clone()), o.key.decoding_key())],
+                keys: o.key.verify_key(&o.kid).into_iter().collect(),
                 own: true,
             })
             .into_iter()
             .collect();
-        issuers.extend(config.issuers.iter().map(|e| {
-            TrustedIssuer {
-                issuer: e.issuer.clone(),
-                audience: e.audience.clone(),
-                keys: e
-                    .keys
-                    .iter()
-                    .map(|k| (k.kid.clone(), k.decoding.clone()))
-                    .collect(),
-                own: false,
-            }
+        issuers.extend(config.issuers.iter().map(|e| TrustedIssuer {
+            issuer: e.issuer.clone(),
+            audience: e.audience.clone(),
+            keys: e.keys.clone(),
+            own: false,
         }));
         Self {
             issuers,
-            leeway: config.leeway_secs,
+            leeway: i64::try_from(config.leeway_secs).unwrap_or(i64::MAX),
         }
     }
 
@@ -91,10 +84,7 @@ impl BearerVerifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(invalid());
         }
-        let header = decode_header(token).map_err(|_| invalid())?;
-        if !RSA_ALGORITHMS.contains(&header.alg) {
-            return Err(invalid());
-        }
+        let jws = Jws::parse(token).map_err(|_| invalid())?;
         let unverified: Value = insecure_decode_claims(token).map_err(|_| invalid())?;
         let iss = unverified
             .get("iss")
@@ -105,45 +95,58 @@ impl BearerVerifier {
             .iter()
             .find(|i| i.issuer == iss)
             .ok_or(Error::InvalidBearer(BearerDefect::Issuer))?;
-        let mut v = Validation::new(header.alg);
-        v.algorithms = RSA_ALGORITHMS.to_vec();
-        v.set_issuer(&[&trusted.issuer]);
-        v.set_audience(&[&trusted.audience]);
-        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        v.validate_nbf = true;
-        v.leeway = self.leeway;
-        let keys = trusted
-            .keys
-            .iter()
-            .filter(|(kid, _)| header.kid.is_none() || kid.is_none() || *kid == header.kid);
-        let mut last = BearerDefect::Invalid;
-        for (_, key) in keys {
-            match decode::<Value>(token, key, &v) {
-                Ok(data) => {
-                    let claims = BearerClaims {
-                        claims: data.claims,
-                        issuer: trusted.issuer.clone(),
-                        own: trusted.own,
-                    };
-                    if trusted.own && !matches!(claims.token_use(), Some(USE_ACCESS | USE_CLIENT)) {
-                        return Err(invalid());
-                    }
-                    return Ok(claims);
-                }
-                Err(e) => {
-                    last = match e.kind() {
-                        ErrorKind::ExpiredSignature => BearerDefect::Expired,
-                        ErrorKind::ImmatureSignature => BearerDefect::NotYetValid,
-                        ErrorKind::InvalidAudience => BearerDefect::Audience,
-                        ErrorKind::InvalidIssuer => BearerDefect::Issuer,
-                        _ => BearerDefect::Invalid,
-                    };
-                    if last != BearerDefect::Invalid {
-                        break;
-                    }
-                }
-            }
+        if !jws
+            .candidates(&trusted.keys, true)
+            .any(|k| jws.verified_by(k))
+        {
+            return Err(invalid());
         }
-        Err(Error::InvalidBearer(last))
+        let claims: Value = jws.claims().map_err(|_| invalid())?;
+        check_claims(
+            &claims,
+            &trusted.audience,
+            crate::pipeline::unix_now(),
+            self.leeway,
+        )?;
+        let claims = BearerClaims {
+            claims,
+            issuer: trusted.issuer.clone(),
+            own: trusted.own,
+        };
+        if trusted.own && !matches!(claims.token_use(), Some(USE_ACCESS | USE_CLIENT)) {
+            return Err(invalid());
+        }
+        Ok(claims)
     }
+}
+
+/// `exp` (required), `nbf`, `aud` (a string or a list holding `audience`) and `sub` (required).
+fn check_claims(c: &Value, audience: &str, now: i64, leeway: i64) -> Result<(), Error> {
+    let defect = |d| Err(Error::InvalidBearer(d));
+    let time = |name: &str| {
+        c.get(name)
+            .and_then(Value::as_f64)
+            .map(|t| t.floor() as i64)
+    };
+    let Some(exp) = time("exp") else {
+        return defect(BearerDefect::Invalid);
+    };
+    if now >= exp.saturating_add(leeway) {
+        return defect(BearerDefect::Expired);
+    }
+    if time("nbf").is_some_and(|nbf| now.saturating_add(leeway) < nbf) {
+        return defect(BearerDefect::NotYetValid);
+    }
+    let aud_ok = match c.get("aud") {
+        Some(Value::String(a)) => a == audience,
+        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(audience)),
+        _ => false,
+    };
+    if !aud_ok {
+        return defect(BearerDefect::Audience);
+    }
+    if !c.get("sub").is_some_and(Value::is_string) {
+        return defect(BearerDefect::Invalid);
+    }
+    Ok(())
 }

@@ -8,10 +8,12 @@
 //! Signing keys (for `dauth-proxy token` and the issuer) are PKCS#8 or PKCS#1 private keys.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKey};
 use aws_lc_rs::signature::KeyPair as _;
+use aws_lc_rs::signature::ParsedPublicKey;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 
 /// The smallest RSA modulus accepted, in bits.
@@ -26,7 +28,28 @@ pub struct VerifyKey {
     pub source: PathBuf,
     /// Modulus size in bits.
     pub bits: usize,
-    pub(crate) decoding: DecodingKey,
+    /// The key parsed for each of [`super::dauth::RSA_ALGORITHMS`], in that order: verification
+    /// never parses key material again.
+    pub(crate) parsed: Arc<Vec<ParsedPublicKey>>,
+}
+
+/// Parses the public key (`n`, `e`) once per RSA algorithm.
+fn parse_for_every_algorithm(n: &[u8], e: &[u8]) -> Option<Arc<Vec<ParsedPublicKey>>> {
+    use aws_lc_rs::signature as s;
+    let params: [&'static s::RsaParameters; 6] = [
+        &s::RSA_PKCS1_2048_8192_SHA256,
+        &s::RSA_PKCS1_2048_8192_SHA384,
+        &s::RSA_PKCS1_2048_8192_SHA512,
+        &s::RSA_PSS_2048_8192_SHA256,
+        &s::RSA_PSS_2048_8192_SHA384,
+        &s::RSA_PSS_2048_8192_SHA512,
+    ];
+    let components = s::RsaPublicKeyComponents { n, e };
+    params
+        .iter()
+        .map(|p| components.to_parsed_public_key(p).ok())
+        .collect::<Option<Vec<_>>>()
+        .map(Arc::new)
 }
 
 impl std::fmt::Debug for VerifyKey {
@@ -123,11 +146,14 @@ pub fn verify_key_from_pem(
             bits,
         });
     }
+    let n = parsed.modulus().big_endian_without_leading_zero().to_vec();
+    let e = parsed.exponent().big_endian_without_leading_zero().to_vec();
+    let parsed = parse_for_every_algorithm(&n, &e).ok_or_else(not_rsa)?;
     Ok(VerifyKey {
         kid,
         source: path.to_owned(),
         bits,
-        decoding,
+        parsed,
     })
 }
 
@@ -179,6 +205,17 @@ impl SigningKey {
     /// The public half, for verification.
     pub fn decoding_key(&self) -> DecodingKey {
         DecodingKey::from_rsa_raw_components(&self.n, &self.e)
+    }
+
+    /// The public half as a verification key with `kid` (`None` only if aws-lc refuses the
+    /// components, which a key it generated or parsed cannot cause).
+    pub fn verify_key(&self, kid: &str) -> Option<VerifyKey> {
+        Some(VerifyKey {
+            kid: Some(kid.to_owned()),
+            source: PathBuf::from("[issuer]"),
+            bits: self.n.len() * 8,
+            parsed: parse_for_every_algorithm(&self.n, &self.e)?,
+        })
     }
 
     /// The public half as an RFC 7517 JWK for RS256 with `kid`.
@@ -237,12 +274,15 @@ pub fn jwks_from_json(text: &str, path: &Path) -> Result<Vec<VerifyKey>, KeyErro
                     bits,
                 });
             }
-            let decoding = DecodingKey::from_jwk(jwk).map_err(|_| not_rsa())?;
+            let e = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&rsa.e)
+                .map_err(|_| not_rsa())?;
+            let parsed = parse_for_every_algorithm(&n, &e).ok_or_else(not_rsa)?;
             Ok(VerifyKey {
                 kid: jwk.common.key_id.clone(),
                 source: path.to_owned(),
                 bits,
-                decoding,
+                parsed,
             })
         })
         .collect()

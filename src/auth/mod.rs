@@ -8,6 +8,7 @@
 pub mod address;
 pub mod bearer;
 pub mod dauth;
+pub mod jws;
 pub mod keys;
 pub mod mint;
 pub mod replay;

@@ -8,11 +8,12 @@
 //! expired, `exp` too far ahead, no `jti`, a replayed `jti`) is `invalid_grant`.
 
 use jsonwebtoken::dangerous::insecure_decode_claims;
-use jsonwebtoken::{Validation, decode, decode_header};
+use jsonwebtoken::decode_header;
 use serde_json::Value;
 
 use super::{ClientDef, ClientRegistry};
 use crate::auth::dauth::RSA_ALGORITHMS;
+use crate::auth::jws::Jws;
 
 /// Most an assertion's `exp` may lie ahead of now.
 pub const MAX_ASSERTION_LIFETIME: i64 = 300;
@@ -101,21 +102,19 @@ pub fn verify<'r>(
         .and_then(Value::as_str)
         .ok_or(bad_client("client_assertion has no iss"))?;
     let client = registry.get(iss).ok_or(bad_client("unknown client"))?;
-    let mut v = Validation::new(header.alg);
-    v.algorithms = RSA_ALGORITHMS.to_vec();
-    v.required_spec_claims.clear();
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.validate_aud = false;
-    let claims = client
-        .keys
-        .iter()
-        .filter(|k| header.kid.is_none() || k.kid.is_none() || k.kid == header.kid)
-        .find_map(|k| decode::<Value>(assertion, &k.decoding, &v).ok())
-        .ok_or(bad_client(
+    let jws = Jws::parse(assertion)
+        .map_err(|_| bad_client("client_assertion is not an RS/PS-signed JWT"))?;
+    if !jws
+        .candidates(&client.keys, true)
+        .any(|k| jws.verified_by(k))
+    {
+        return Err(bad_client(
             "client_assertion signature does not verify with the client's keys",
-        ))?
-        .claims;
+        ));
+    }
+    let claims: Value = jws
+        .claims()
+        .map_err(|_| bad_client("client_assertion claims are not JSON"))?;
     let exp = check_claims(&claims, &client.client_id, audience, now, leeway)?;
     let jti = claims["jti"].as_str().unwrap_or_default().to_owned();
     Ok(Assertion { client, jti, exp })

@@ -1,0 +1,136 @@
+//! Compact JWS verification against keys parsed at start-up.
+//!
+//! `jsonwebtoken::decode` re-parses the RSA key on every call (its aws-lc verifier builds an
+//! `UnparsedPublicKey` each time); here each configured key is parsed once per algorithm
+//! ([`VerifyKey`]), the signature is checked with it, and only then is the payload decoded.
+//! The header is read with `jsonwebtoken::decode_header`; tokens are minted with
+//! `jsonwebtoken::encode`. Only RS256/384/512 and PS256/384/512 are ever verified.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, Header, decode_header};
+use serde::de::DeserializeOwned;
+
+use super::dauth::RSA_ALGORITHMS;
+use super::keys::VerifyKey;
+
+/// Why a token was refused before its claims were looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwsError {
+    /// Not three base64url parts, or a header that does not parse.
+    Malformed,
+    /// An algorithm outside the RSA family.
+    Algorithm,
+    /// A payload that is not base64url JSON of the expected shape.
+    Payload,
+}
+
+/// A parsed, not yet verified, compact JWS.
+pub struct Jws<'a> {
+    /// The protected header.
+    pub header: Header,
+    alg_index: usize,
+    signing_input: &'a [u8],
+    payload: &'a str,
+    signature: Vec<u8>,
+}
+
+impl<'a> Jws<'a> {
+    /// Splits and decodes `token`; refuses non-RSA algorithms.
+    pub fn parse(token: &'a str) -> Result<Self, JwsError> {
+        let (signing_input, signature) = token.rsplit_once('.').ok_or(JwsError::Malformed)?;
+        let (_, payload) = signing_input.split_once('.').ok_or(JwsError::Malformed)?;
+        if payload.contains('.') {
+            return Err(JwsError::Malformed);
+        }
+        let header = decode_header(token).map_err(|_| JwsError::Malformed)?;
+        let alg_index = RSA_ALGORITHMS
+            .iter()
+            .position(|a| *a == header.alg)
+            .ok_or(JwsError::Algorithm)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| JwsError::Malformed)?;
+        Ok(Self {
+            header,
+            alg_index,
+            signing_input: signing_input.as_bytes(),
+            payload,
+            signature,
+        })
+    }
+
+    /// The header's algorithm.
+    pub fn alg(&self) -> Algorithm {
+        self.header.alg
+    }
+
+    /// Whether `key` verifies the signature.
+    pub fn verified_by(&self, key: &VerifyKey) -> bool {
+        key.parsed
+            .get(self.alg_index)
+            .is_some_and(|k| k.verify_sig(self.signing_input, &self.signature).is_ok())
+    }
+
+    /// Keys worth trying: every key when the header names no `kid`; otherwise the keys with
+    /// that `kid`, and also keys configured without one when `unkeyed_too` (a PEM file has no
+    /// `kid`, while the tokens of most issuers carry one).
+    pub fn candidates<'k>(
+        &self,
+        keys: &'k [VerifyKey],
+        unkeyed_too: bool,
+    ) -> impl Iterator<Item = &'k VerifyKey> + use<'k, '_> {
+        keys.iter().filter(move |k| {
+            self.header.kid.is_none()
+                || k.kid == self.header.kid
+                || (unkeyed_too && k.kid.is_none())
+        })
+    }
+
+    /// The payload decoded as `T` (call only after verifying).
+    pub fn claims<T: DeserializeOwned>(&self) -> Result<T, JwsError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(self.payload)
+            .map_err(|_| JwsError::Payload)?;
+        serde_json::from_slice(&bytes).map_err(|_| JwsError::Payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{EncodingKey, encode};
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::auth::keys::{generate_rsa, load_verify_key};
+
+    #[test]
+    fn verifies_every_rsa_algorithm_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = generate_rsa(2048).unwrap();
+        std::fs::write(dir.path().join("k.pem"), &pair.public_pem).unwrap();
+        let key = load_verify_key(&dir.path().join("k.pem"), None).unwrap();
+        let signing = EncodingKey::from_rsa_pem(pair.private_pem.as_bytes()).unwrap();
+        for alg in RSA_ALGORITHMS {
+            let token = encode(&Header::new(alg), &json!({"a": 1}), &signing).unwrap();
+            let jws = Jws::parse(&token).unwrap();
+            assert!(jws.verified_by(&key), "{alg:?}");
+            assert_eq!(jws.claims::<Value>().unwrap()["a"], 1);
+            let mut tampered = token.clone();
+            tampered.insert(token.find('.').unwrap() + 3, 'x');
+            assert!(
+                Jws::parse(&tampered).map_or(true, |j| !j.verified_by(&key)),
+                "{alg:?}"
+            );
+        }
+        let hs = encode(
+            &Header::new(Algorithm::HS256),
+            &json!({}),
+            &EncodingKey::from_secret(b"k"),
+        )
+        .unwrap();
+        assert_eq!(Jws::parse(&hs).err(), Some(JwsError::Algorithm));
+        assert_eq!(Jws::parse("a.b").err(), Some(JwsError::Malformed));
+        assert_eq!(Jws::parse("a.b.c.d").err(), Some(JwsError::Malformed));
+    }
+}

@@ -56,6 +56,7 @@ impl State {
             bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
             clients: ClientRegistry::new(&config.clients, stored),
             dauth_cache: crate::cache::BoundedCache::new(config.cache.tokens),
+            bearer_cache: crate::cache::BoundedCache::new(config.cache.tokens),
         };
         let routes = Routes::new(&config.routes).map_err(StartError::UpstreamTls)?;
         let issuer = config.issuer.clone().map(Issuer::new);

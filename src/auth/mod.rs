@@ -59,7 +59,7 @@ pub struct Principal {
     /// The DAuth `msg_sender`, when the token carried one.
     pub msg_sender: Option<String>,
     /// The verified bearer claims, for bearer callers.
-    pub bearer: Option<BearerClaims>,
+    pub bearer: Option<Arc<BearerClaims>>,
 }
 
 /// The `DAuth` header's name (matched case-insensitively: header maps store names lowercased).
@@ -75,6 +75,8 @@ pub struct Authenticator {
     pub clients: crate::clients::ClientRegistry,
     /// DAuth tokens already verified, until they stop being acceptable.
     pub dauth_cache: BoundedCache<Arc<VerifiedDauth>>,
+    /// Bearer tokens already verified, until their `exp`.
+    pub bearer_cache: BoundedCache<Arc<BearerClaims>>,
 }
 
 /// How long a verified DAuth token that nothing else bounds (no `exp`, freshness off) is kept
@@ -123,10 +125,24 @@ impl Authenticator {
                     .await
             }
             (false, Some(token)) => {
-                let slot = limits.verify_slot().await?;
-                let principal = self.authenticate_bearer(store, token);
-                drop(slot);
-                principal.map(Some)
+                let key = crate::cache::digest(&[b"bearer", token.as_bytes()]);
+                let claims = match self.bearer_cache.get(key, now) {
+                    Some(hit) => hit,
+                    None => {
+                        let slot = limits.verify_slot().await?;
+                        let claims = self.bearer.verify(token);
+                        drop(slot);
+                        let claims = Arc::new(claims?);
+                        let until = claims
+                            .claims
+                            .get("exp")
+                            .and_then(serde_json::Value::as_i64)
+                            .unwrap_or(now);
+                        self.bearer_cache.insert(key, Arc::clone(&claims), until);
+                        claims
+                    }
+                };
+                self.bearer_principal(store, &claims).map(Some)
             }
             (false, None) => Ok(None),
         }
@@ -179,8 +195,14 @@ impl Authenticator {
         Ok(Some(verified.principal()))
     }
 
-    fn authenticate_bearer(&self, store: &Store, token: &str) -> Result<Principal, Error> {
-        let claims = self.bearer.verify(token)?;
+    /// The principal of verified bearer claims. Looked up on every request, even for cached
+    /// tokens, so a deleted client user or a removed client stops at once.
+    fn bearer_principal(
+        &self,
+        store: &Store,
+        claims: &Arc<BearerClaims>,
+    ) -> Result<Principal, Error> {
+        let claims = Arc::clone(claims);
         let sub = claims.str("sub").unwrap_or_default().to_owned();
         let user = if claims.own && claims.token_use() == Some(crate::identity::USE_ACCESS) {
             store

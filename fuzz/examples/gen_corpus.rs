@@ -1,0 +1,484 @@
+//! Writes the seed corpus: `fuzz/corpus/<target>/seed-*`.
+//!
+//! Run from anywhere: `cargo run --manifest-path fuzz/Cargo.toml --example gen_corpus`.
+//! Output is deterministic (tokens are RS256/RS512 signed with the checked-in development key
+//! and dated `NOW`), so re-running it changes nothing unless the seeds below change. Old
+//! `seed-*` files are removed first; files libFuzzer adds (hash names) are left alone.
+//! Each seed is also checked here against the library, so a seed that no longer means what
+//! its name says fails the generator.
+
+use std::fs;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use arbitrary::{Arbitrary, Unstructured};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dauth_proxy::Config;
+use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
+use dauth_proxy_fuzz::filter::{check_anonymous, check_principal, filter};
+use dauth_proxy_fuzz::inputs::{ClientIpInput, FilterContext, FilterInput, principal};
+use dauth_proxy_fuzz::{DEV_KID, NOW, NOW_RFC3339, fixture, repo_root};
+use http::{HeaderMap, HeaderValue};
+use jsonwebtoken::Algorithm;
+use serde_json::{Value, json};
+
+const CONTRACT: &str = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045";
+const SENDER: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+
+fn main() {
+    let corpus = repo_root().join("fuzz").join("corpus");
+    dauth_header(&target_dir(&corpus, "dauth_header"));
+    claims(&target_dir(&corpus, "claims"));
+    config(&target_dir(&corpus, "config"));
+    client_ip(&target_dir(&corpus, "client_ip"));
+    header_filter(&target_dir(&corpus, "header_filter"));
+    println!("seed corpus written to {}", corpus.display());
+}
+
+/// Creates `corpus/<target>` and removes its old seeds.
+fn target_dir(corpus: &Path, target: &str) -> PathBuf {
+    let dir = corpus.join(target);
+    fs::create_dir_all(&dir).unwrap();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("seed-"))
+        {
+            fs::remove_file(path).unwrap();
+        }
+    }
+    dir
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
+    fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+}
+
+// === dauth_header ===
+
+fn dev_token(request_id: &str, kid: Option<&str>, alg: Algorithm) -> String {
+    let spec = DauthTokenSpec {
+        contract: CONTRACT.to_lowercase(),
+        network: "ETHEREUM".into(),
+        consumer_key: "seed-consumer".into(),
+        msg_sender: Some(SENDER.into()),
+        request_id: Some(request_id.into()),
+        ttl_secs: 300,
+        kid: kid.map(str::to_owned),
+        alg,
+    };
+    let now = time::OffsetDateTime::from_unix_timestamp(NOW).unwrap();
+    mint_dauth(&dauth_proxy_fuzz::dev_signer(), &spec, now).unwrap()
+}
+
+/// `token` with its JOSE header replaced by `header` (signature kept, so now wrong).
+fn with_header(token: &str, header: &Value) -> String {
+    let rest = token.split_once('.').unwrap().1;
+    format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()))
+}
+
+fn decide(value: &str) -> Result<bool, String> {
+    let mut headers = HeaderMap::new();
+    for line in value.split('\n') {
+        headers.append("dauth", HeaderValue::from_str(line).unwrap());
+    }
+    let fx = fixture();
+    fx.authenticate(&headers)
+        .map(|who| who.is_some())
+        .map_err(|e| e.code().to_owned())
+}
+
+fn dauth_header(dir: &Path) {
+    let plain = dev_token("seed-header-1", None, Algorithm::RS256);
+    let kid = dev_token("seed-header-2", Some(DEV_KID), Algorithm::RS512);
+    assert_eq!(decide(&plain), Ok(true), "dev-key token must be accepted");
+    assert_eq!(
+        decide(&kid),
+        Ok(true),
+        "dev-key token with kid must be accepted"
+    );
+    let unknown_kid = dev_token("seed-header-3", Some("nobody"), Algorithm::RS256);
+    let none = with_header(&plain, &json!({"alg": "none", "typ": "JWT"}));
+    let hs256 = with_header(&plain, &json!({"alg": "HS256", "typ": "JWT"}));
+    let two = format!("{plain}\n{kid}");
+    let comma = format!("{plain},{kid}");
+    let mut tampered = plain.clone().into_bytes();
+    let mid = plain.find('.').unwrap() + 5;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for (name, value, code) in [
+        ("unknown-kid", &unknown_kid, "OBP-20071"),
+        ("alg-none", &none, "OBP-20071"),
+        ("alg-hs256", &hs256, "OBP-20071"),
+        ("two-headers", &two, "OBP-20072"),
+        ("comma-joined", &comma, "OBP-20072"),
+        ("tampered-payload", &tampered, "OBP-20071"),
+    ] {
+        assert_eq!(decide(value), Err(code.to_owned()), "{name}");
+        write(dir, &format!("token-{name}"), value);
+    }
+    write(dir, "token-dev-rs256", &plain);
+    write(dir, "token-dev-rs512-kid", &kid);
+    write(dir, "not-a-jws", "eyJhbGciOiJSUzI1NiJ9.e30");
+    write(
+        dir,
+        "claims.json",
+        valid_claims("seed-header-json").to_string(),
+    );
+}
+
+// === claims ===
+
+fn valid_claims(request_id: &str) -> Value {
+    json!({
+        "smart_contract_address": CONTRACT.to_lowercase(),
+        "network_name": "ETHEREUM",
+        "consumer_key": "seed-consumer",
+        "msg_sender": SENDER,
+        "timestamp": NOW_RFC3339,
+        "iat": NOW,
+        "exp": NOW + 300,
+        "request_id": request_id,
+    })
+}
+
+fn with(mut claims: Value, key: &str, value: Value) -> Value {
+    claims[key] = value;
+    claims
+}
+
+fn without(mut claims: Value, key: &str) -> Value {
+    claims.as_object_mut().unwrap().remove(key);
+    claims
+}
+
+fn claims(dir: &Path) {
+    let base = || valid_claims("seed-claims");
+    let upper = format!("0x{}", CONTRACT[2..].to_uppercase());
+    let bad_checksum = CONTRACT.replace("dA6", "Da6");
+    let obp_example = "0xe123425E7734CE288F8367e1Bb143E90bb3F051224";
+    let seeds = [
+        ("valid", base(), Ok(())),
+        (
+            "checksummed",
+            with(base(), "smart_contract_address", json!(CONTRACT)),
+            Ok(()),
+        ),
+        (
+            "uppercase",
+            with(base(), "smart_contract_address", json!(upper)),
+            Ok(()),
+        ),
+        (
+            "minimal",
+            json!({"smart_contract_address": CONTRACT, "network_name": "eip155:1",
+            "consumer_key": "k", "iat": NOW, "request_id": "r"}),
+            Ok(()),
+        ),
+        (
+            "float-times",
+            with(
+                with(base(), "iat", json!(1.8e9)),
+                "exp",
+                json!(1.8e9 + 299.5),
+            ),
+            Ok(()),
+        ),
+        (
+            "bad-checksum",
+            with(base(), "smart_contract_address", json!(bad_checksum)),
+            Err("DAUTH-2009"),
+        ),
+        (
+            "obp-glossary-address",
+            with(base(), "smart_contract_address", json!(obp_example)),
+            Err("DAUTH-2008"),
+        ),
+        (
+            "expired",
+            with(base(), "exp", json!(NOW - 61)),
+            Err("DAUTH-2001"),
+        ),
+        (
+            "not-yet-valid",
+            with(base(), "nbf", json!(NOW + 61)),
+            Err("DAUTH-2002"),
+        ),
+        (
+            "stale-timestamp",
+            with(base(), "timestamp", json!("2027-01-15T07:50:00Z")),
+            Err("DAUTH-2003"),
+        ),
+        (
+            "future-iat",
+            with(base(), "iat", json!(NOW + 3600)),
+            Err("DAUTH-2004"),
+        ),
+        (
+            "undated",
+            without(without(base(), "iat"), "timestamp"),
+            Err("DAUTH-2005"),
+        ),
+        (
+            "no-request-id",
+            without(base(), "request_id"),
+            Err("DAUTH-2006"),
+        ),
+        (
+            "bad-network",
+            with(base(), "network_name", json!("ETH EREUM")),
+            Err("DAUTH-2010"),
+        ),
+        (
+            "network-number",
+            with(base(), "network_name", json!(1)),
+            Err("OBP-20071"),
+        ),
+        (
+            "no-consumer-key",
+            without(base(), "consumer_key"),
+            Err("OBP-20071"),
+        ),
+        (
+            "bad-timestamp",
+            with(base(), "timestamp", json!("yesterday")),
+            Err("OBP-20071"),
+        ),
+    ];
+    let fx = fixture();
+    for (name, mut claims, expected) in seeds {
+        // One request id per seed, or the replay window refuses all but the first.
+        if claims.get("request_id").is_some() {
+            claims["request_id"] = json!(format!("seed-{name}"));
+        }
+        let token = fx.sign(claims.as_object().unwrap());
+        let got = fx
+            .auth
+            .dauth
+            .verify(&token, NOW)
+            .map(|_| ())
+            .map_err(|e| e.code());
+        assert_eq!(got, expected, "claims seed {name}");
+        write(
+            dir,
+            &format!("{name}.json"),
+            serde_json::to_vec_pretty(&claims).unwrap(),
+        );
+    }
+}
+
+// === config ===
+
+fn config(dir: &Path) {
+    dauth_proxy_fuzz::config::enter_repo_root();
+    let shipped = fs::read_to_string("config/dauth.toml").unwrap();
+    let readme = fs::read_to_string("README.md").unwrap();
+    let documented = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap()
+        .to_owned();
+    let dev_key = r#"public_keys = ["keys/dev/dauth_public.pem"]"#;
+    let seeds = [
+        ("shipped.toml", shipped.clone(), None),
+        (
+            "empty.toml",
+            String::new(),
+            Some("fuzz.toml: dauth.public_keys: "),
+        ),
+        (
+            "readme.toml",
+            documented.clone(),
+            Some("fuzz.toml: dauth.public_keys: "),
+        ),
+        (
+            "readme-with-key.toml",
+            documented.replace("public_keys = []", dev_key),
+            None,
+        ),
+        (
+            "kid-and-proxies.toml",
+            shipped
+                .replace(
+                    dev_key,
+                    r#"public_keys = [{ path = "keys/dev/dauth_public.pem", kid = "dev" }]"#,
+                )
+                .replace(
+                    "trusted_proxies = []",
+                    r#"trusted_proxies = ["10.0.0.0/8", "::ffff:192.168.0.0/112"]"#,
+                )
+                .replace("networks = []", r#"networks = ["ETHEREUM", "eip155:1"]"#),
+            None,
+        ),
+        (
+            "routes.toml",
+            format!(
+                "{shipped}\n[[routes]]\nprefix = \"/\"\nupstream = \"http://127.0.0.1:9000/base/\"\n\
+                 auth = \"optional\"\nstrip_prefix = true\n\n[[routes]]\nprefix = \"/obp/\"\n\
+                 upstream = \"https://backend.example:8443\"\nauth = \"none\"\n\
+                 forward_token = true\npreserve_host = true\nmax_body_bytes = 1024\n"
+            ),
+            None,
+        ),
+        (
+            "bad-cidr.toml",
+            shipped.replace(
+                r#"allowed_hosts = ["127.0.0.1/32", "::1/128"]"#,
+                r#"allowed_hosts = ["127.0.0.1/32", "10.0.0.300/8"]"#,
+            ),
+            Some("fuzz.toml: dauth.allowed_hosts[1]: "),
+        ),
+        (
+            "replay-without-age.toml",
+            shipped.replace("max_token_age_secs = 300", "max_token_age_secs = 0"),
+            Some("fuzz.toml: dauth.replay_protection: "),
+        ),
+        (
+            "unknown-key.toml",
+            shipped.replace("[log]", "[log]\ncolour = true"),
+            Some("fuzz.toml: log.colour: "),
+        ),
+        (
+            "private-key-as-public.toml",
+            shipped.replace("dauth_public.pem", "dauth_private.pem"),
+            Some("fuzz.toml: dauth.public_keys[0]: "),
+        ),
+        (
+            "tls-half.toml",
+            shipped.replace(
+                "shutdown_grace_secs = 30",
+                "shutdown_grace_secs = 30\ntls_cert = \"tls/cert.pem\"",
+            ),
+            Some("fuzz.toml: server.tls_key: "),
+        ),
+    ];
+    for (name, text, expected) in seeds {
+        let got = Config::from_toml(&text, Path::new("fuzz.toml"));
+        match (expected, got) {
+            (None, Ok(_)) => {}
+            (Some(prefix), Err(e)) => assert!(e.to_string().starts_with(prefix), "{name}: {e}"),
+            (expected, got) => panic!("config seed {name}: expected {expected:?}, got {got:?}"),
+        }
+        write(dir, name, text);
+    }
+}
+
+// === client_ip ===
+
+fn client_ip(dir: &Path) {
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    let seeds: [(&str, IpAddr, &str, &[&str], &str); 8] = [
+        (
+            "untrusted-peer",
+            ip("203.0.113.9"),
+            "",
+            &["127.0.0.1"],
+            "203.0.113.9",
+        ),
+        (
+            "trusted-chain",
+            ip("10.0.0.1"),
+            "",
+            &["6.6.6.6, 1.2.3.4, 10.0.0.9"],
+            "1.2.3.4",
+        ),
+        (
+            "forged-left",
+            ip("10.0.0.1"),
+            "",
+            &["127.0.0.1", "203.0.113.7"],
+            "203.0.113.7",
+        ),
+        (
+            "all-trusted",
+            ip("10.0.0.1"),
+            "",
+            &["10.1.1.1, 10.2.2.2"],
+            "10.1.1.1",
+        ),
+        (
+            "garbage-hop",
+            ip("10.0.0.1"),
+            "",
+            &["1.1.1.1, garbage, 10.2.2.2"],
+            "10.2.2.2",
+        ),
+        (
+            "ports-v6",
+            ip("::1"),
+            "",
+            &["[2001:db8::1]:443, 1.2.3.4:5678"],
+            "1.2.3.4",
+        ),
+        (
+            "mapped-list",
+            ip("192.168.1.1"),
+            "::ffff:192.168.0.0/112, 2001:db8::/32",
+            &["2001:db8::5, 198.51.100.2"],
+            "198.51.100.2",
+        ),
+        ("no-header", ip("10.0.0.1"), "10.0.0.0/8", &[], "10.0.0.1"),
+    ];
+    for (name, peer, trusted, xff, caller) in seeds {
+        let bytes = ClientIpInput::encode(peer, trusted, xff);
+        let input = ClientIpInput::decode(&bytes).unwrap();
+        let got = dauth_proxy::net::client_ip(input.peer, &input.headers, &input.trusted);
+        assert_eq!(got, ip(caller), "client_ip seed {name}");
+        write(dir, name, bytes);
+    }
+}
+
+// === header_filter ===
+
+fn header_filter(dir: &Path) {
+    let ctx = |peer: &str, trusted: bool| FilterContext {
+        peer: match peer.parse::<IpAddr>().unwrap() {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+            IpAddr::V6(v6) => v6.octets(),
+        },
+        peer_as_v4: true,
+        peer_trusted: trusted,
+        tls: false,
+        forward_token: false,
+        preserve_host: false,
+        host_from_header: true,
+    };
+    let spoof = "Host: api.example\nX-DAuth-User-Id: admin\nx_dauth_user_id: admin\n\
+                 X-User-Ctx: root\nx_user_ctx_role: admin\nX_DAUTH-USERNAME: 0xabc\n\
+                 DAuth: token\nAccept: */*\n";
+    let hop = "Host: api.example\nConnection: keep-alive, X-Secret, x-forwarded-for, Upgrade\n\
+               Keep-Alive: timeout=5\nX-Secret: 1\nTE: trailers\nTrailer: X-Sum\n\
+               Transfer-Encoding: chunked\nUpgrade: h2c\nProxy-Authorization: Basic x\n\
+               Proxy-Connection: keep-alive\n";
+    let forwarded = "Host: api.example\nX-Forwarded-For: 6.6.6.6, 1.2.3.4\n\
+                     X-Forwarded-Proto: https\nX-Forwarded-Host: evil.example\n\
+                     Forwarded: for=6.6.6.6\nX-Real-IP: 6.6.6.6\n";
+    let mut tls_token = ctx("2001:db8::7", false);
+    tls_token.tls = true;
+    tls_token.forward_token = true;
+    tls_token.preserve_host = true;
+    let seeds = [
+        ("spoofed-identity", ctx("203.0.113.9", false), spoof),
+        ("hop-by-hop", ctx("203.0.113.9", false), hop),
+        ("forwarded-untrusted", ctx("203.0.113.9", false), forwarded),
+        ("forwarded-trusted", ctx("10.0.0.1", true), forwarded),
+        ("tls-forward-token", tls_token, spoof),
+    ];
+    let who = principal();
+    for (name, ctx, lines) in seeds {
+        let mut bytes = ctx.encode();
+        bytes.extend_from_slice(lines.as_bytes());
+        let input = FilterInput::arbitrary_take_rest(Unstructured::new(&bytes)).unwrap();
+        assert_eq!(
+            input.headers.len(),
+            lines.lines().count(),
+            "{name}: every line is a header"
+        );
+        check_anonymous(&input, &filter(&input, None));
+        check_principal(&input, &filter(&input, Some(&who)), &who);
+        write(dir, name, bytes);
+    }
+}

@@ -15,8 +15,8 @@ mod activity;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::pin::Pin;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,16 +110,30 @@ impl Connection {
                     _ = self.stop.changed() => None,
                 };
                 let Some(h2) = h2 else { return };
-                self.serve(TrackedIo::new(stream, Arc::clone(&activity)), activity, false, h2).await;
+                self.serve(
+                    TrackedIo::new(stream, Arc::clone(&activity)),
+                    activity,
+                    false,
+                    h2,
+                )
+                .await;
             }
-            Some(acceptor) => match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
-                Ok(Ok(tls_stream)) => {
-                    let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                    self.serve(TrackedIo::new(tls_stream, Arc::clone(&activity)), activity, true, h2).await;
+            Some(acceptor) => {
+                match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls_stream)) => {
+                        let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                        self.serve(
+                            TrackedIo::new(tls_stream, Arc::clone(&activity)),
+                            activity,
+                            true,
+                            h2,
+                        )
+                        .await;
+                    }
+                    Ok(Err(e)) => debug!(peer = %self.peer, error = %e, "TLS handshake failed"),
+                    Err(_) => debug!(peer = %self.peer, "TLS handshake timed out"),
                 }
-                Ok(Err(e)) => debug!(peer = %self.peer, error = %e, "TLS handshake failed"),
-                Err(_) => debug!(peer = %self.peer, "TLS handshake timed out"),
-            },
+            }
         }
     }
 
@@ -129,7 +143,10 @@ impl Connection {
     {
         let limits = &self.state.config.server;
         let (header_timeout, idle_timeout) = (limits.header_read_timeout, limits.idle_timeout);
-        let info = ConnInfo { peer: self.peer, tls };
+        let info = ConnInfo {
+            peer: self.peer,
+            tls,
+        };
         let state = Arc::clone(&self.state);
         let tracker = Arc::clone(&activity);
         let service = service_fn(move |req| {
@@ -147,7 +164,8 @@ impl Connection {
             conn.graceful_shutdown();
         }
         loop {
-            let wake = tokio::time::Instant::from_std(activity.next_check(header_timeout, idle_timeout));
+            let wake =
+                tokio::time::Instant::from_std(activity.next_check(header_timeout, idle_timeout));
             tokio::select! {
                 res = &mut conn => {
                     if let Err(e) = res {
@@ -183,7 +201,10 @@ async fn sniff_h2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut buf = [0u8; 4];
     loop {
-        let n = tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await.ok()?.ok()?;
+        let n = tokio::time::timeout_at(deadline, stream.peek(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
         if n == 0 {
             return None;
         }
@@ -217,7 +238,10 @@ where
 {
     fn new(limits: &ServerConfig, io: I, service: S, h2: bool) -> Self {
         // Our own limit answers with a JSON 431; hyper's larger one is the hard stop.
-        let hard_limit = limits.max_header_bytes.saturating_mul(2).saturating_add(16 * 1024);
+        let hard_limit = limits
+            .max_header_bytes
+            .saturating_mul(2)
+            .saturating_add(16 * 1024);
         if h2 {
             let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
             b.timer(TokioTimer::new())
@@ -226,7 +250,9 @@ where
             Self::H2(Box::pin(b.serve_connection(io, service)))
         } else {
             let mut b = hyper::server::conn::http1::Builder::new();
-            b.timer(TokioTimer::new()).header_read_timeout(None).max_buf_size(hard_limit.max(8192));
+            b.timer(TokioTimer::new())
+                .header_read_timeout(None)
+                .max_buf_size(hard_limit.max(8192));
             Self::H1(Box::pin(b.serve_connection(io, service)))
         }
     }
@@ -251,7 +277,10 @@ where
 {
     type Output = hyper::Result<()>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
         match self.get_mut() {
             Self::H1(c) => c.as_mut().poll(cx),
             Self::H2(c) => c.as_mut().poll(cx),

@@ -8,7 +8,8 @@
 //!   (oauth2-proxy GHSA-vjrc-mh2v-45x6 was `X_Forwarded_User` slipping past such a strip);
 //! - hop-by-hop headers (RFC 9110 7.6.1), and any header the `Connection` header names, go;
 //! - `X-Forwarded-For` is rebuilt: the client's chain survives only from a trusted proxy, then
-//!   the peer is appended; `X-Forwarded-Proto`/`-Host` are set; `Forwarded` and `X-Real-IP`
+//!   the peer is appended; `X-Forwarded-Proto`/`-Host` are set to one value each (a trusted
+//!   proxy's last one, if well formed, else the gateway's own); `Forwarded` and `X-Real-IP`
 //!   from an untrusted peer are dropped (traefik#12657);
 //! - then, and only then, the gateway's own identity headers are added.
 
@@ -171,18 +172,42 @@ fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
     if let Ok(v) = HeaderValue::from_str(&chain) {
         headers.insert(X_FORWARDED_FOR, v);
     }
-    if !(ctx.peer_trusted && headers.contains_key(&X_FORWARDED_PROTO)) {
-        headers.insert(
-            X_FORWARDED_PROTO,
-            HeaderValue::from_static(if ctx.tls { "https" } else { "http" }),
-        );
+    let proto = ctx
+        .peer_trusted
+        .then(|| last_forwarded(headers, &X_FORWARDED_PROTO))
+        .flatten()
+        .and_then(|p| match p.to_ascii_lowercase().as_str() {
+            "https" => Some("https"),
+            "http" => Some("http"),
+            _ => None,
+        })
+        .unwrap_or(if ctx.tls { "https" } else { "http" });
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
+    let host = ctx
+        .peer_trusted
+        .then(|| last_forwarded(headers, &X_FORWARDED_HOST))
+        .flatten()
+        .or(ctx.host)
+        .and_then(|h| HeaderValue::from_str(h).ok());
+    headers.remove(&X_FORWARDED_HOST);
+    if let Some(host) = host {
+        headers.insert(X_FORWARDED_HOST, host);
     }
-    if !(ctx.peer_trusted && headers.contains_key(&X_FORWARDED_HOST)) {
-        headers.remove(&X_FORWARDED_HOST);
-        if let Some(host) = ctx.host.and_then(|h| HeaderValue::from_str(h).ok()) {
-            headers.insert(X_FORWARDED_HOST, host);
-        }
-    }
+}
+
+/// The value the nearest proxy wrote: the last element of the comma-separated list over
+/// every `name` line, if it is a non-empty token (no spaces, quotes or controls).
+///
+/// A trusted proxy that appends rather than replaces leaves the client's claim in front of
+/// its own (`https, http`); the backend gets one value, the one the proxy vouches for.
+fn last_forwarded<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
+    let line = headers.get_all(name).iter().next_back()?.to_str().ok()?;
+    let last = line.rsplit(',').next()?.trim();
+    let token = !last.is_empty()
+        && last
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b',' | b';'));
+    token.then_some(last)
 }
 
 /// Adds the gateway's identity headers for `who`.

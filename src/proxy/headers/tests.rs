@@ -189,3 +189,28 @@ fn bearer_tokens_are_dropped_but_other_authorization_schemes_pass() {
     );
     assert_eq!(h.get("authorization").unwrap(), "bearer abc");
 }
+
+#[test]
+fn trusted_forwarded_proto_and_host_collapse_to_the_nearest_proxys_value() {
+    let mut h = map(&[
+        ("x-forwarded-proto", "http"),
+        ("x-forwarded-proto", "gopher, HTTPS"),
+        ("x-forwarded-host", "evil.example, api.example"),
+    ]);
+    prepare_request_headers(&mut h, &ctx(true), None);
+    let proto: Vec<_> = h.get_all("x-forwarded-proto").iter().collect();
+    assert_eq!(proto, ["https"]);
+    let host: Vec<_> = h.get_all("x-forwarded-host").iter().collect();
+    assert_eq!(host, ["api.example"]);
+}
+
+#[test]
+fn malformed_trusted_forwarded_values_fall_back_to_the_gateways_own() {
+    let mut h = map(&[
+        ("x-forwarded-proto", "https, gopher"),
+        ("x-forwarded-host", "a.example, "),
+    ]);
+    prepare_request_headers(&mut h, &ctx(true), None);
+    assert_eq!(h.get("x-forwarded-proto").unwrap(), "http");
+    assert_eq!(h.get("x-forwarded-host").unwrap(), "api.example");
+}

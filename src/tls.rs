@@ -12,6 +12,8 @@ use rustls::crypto::aws_lc_rs;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::config::read_small_file;
+
 /// Why TLS material was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -39,10 +41,13 @@ pub enum TlsError {
 /// The listener's TLS configuration from a PEM certificate chain and private key.
 pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let certs = read_certs(cert)?;
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
+    let key_fail = |detail: String| TlsError::Key {
         path: key.to_owned(),
-        detail: e.to_string(),
-    })?;
+        detail,
+    };
+    let key_pem = read_small_file(key).map_err(|e| key_fail(e.to_string()))?;
+    let key_der =
+        PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| key_fail(e.to_string()))?;
     let mut config =
         rustls::ServerConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
             .with_safe_default_protocol_versions()
@@ -60,8 +65,8 @@ pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError>
         path: path.to_owned(),
         detail,
     };
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| fail(e.to_string()))?
+    let pem = read_small_file(path).map_err(|e| fail(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| fail(e.to_string()))?;
     if certs.is_empty() {

@@ -146,6 +146,16 @@ fn check_config_names_the_file_and_key() {
             "dauth.public_keys[0]",
         ),
         ("[dauth]\nbogus = 1\n", "dauth.bogus"),
+        // Devices and directories are refused at once, not read forever.
+        (
+            "[dauth]\npublic_keys = [\"/dev/zero\"]\n",
+            "dauth.public_keys[0]",
+        ),
+        ("[dauth]\npublic_keys = [\"/\"]\n", "dauth.public_keys[0]"),
+        (
+            "[dauth]\nenabled = false\n[server]\ntls_cert = \"/dev/zero\"\ntls_key = \"/dev/zero\"\n",
+            "server.tls_cert",
+        ),
     ];
     for (text, key) in cases {
         let path = dir.path().join("bad.toml");

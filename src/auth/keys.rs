@@ -351,7 +351,7 @@ pub fn write_pair(
 }
 
 fn read(path: &Path) -> Result<String, KeyError> {
-    std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+    crate::config::read_small_file(path).map_err(|source| KeyError::Read {
         path: path.to_owned(),
         source,
     })

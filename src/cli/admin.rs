@@ -136,7 +136,7 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
                 )));
             }
             let read = |p: &std::path::Path| {
-                std::fs::read_to_string(p)
+                crate::config::read_small_file(p)
                     .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", p.display())))
             };
             let stored = StoredClient {

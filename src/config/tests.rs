@@ -101,6 +101,19 @@ fn key_files_are_checked_at_load() {
 }
 
 #[test]
+fn only_small_regular_files_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.pem");
+    std::fs::write(&big, vec![b'A'; (MAX_FILE_BYTES + 1) as usize]).unwrap();
+    let e = read_small_file(&big).unwrap_err();
+    assert!(e.to_string().contains("larger than"), "{e}");
+    let e = read_small_file(Path::new("/dev/zero")).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    let e = read_small_file(dir.path()).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+}
+
+#[test]
 fn disabled_dauth_needs_no_keys() {
     let c = parse("[dauth]\nenabled = false").unwrap();
     assert!(!c.dauth.enabled);

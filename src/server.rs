@@ -8,10 +8,14 @@
 //! - `server.idle_timeout_secs`: no request in flight and no bytes moving, and the connection is
 //!   closed gracefully.
 //!
+//! An HTTP/1 connection that has been quiet for a moment is *parked*: it holds its socket but
+//! no HTTP buffers until the client's next byte ([`h1`]).
+//!
 //! On shutdown every connection is asked to finish its in-flight requests and close, and the
 //! server waits for that up to `server.shutdown_grace_secs`.
 
 mod activity;
+mod h1;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -20,7 +24,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::service::service_fn;
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
@@ -28,10 +33,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
+use crate::api::Body;
 use crate::app::State;
 use crate::config::ServerConfig;
 use crate::pipeline::{ConnInfo, handle};
-use activity::{Activity, TrackedIo, Verdict};
+use activity::{Activity, Clocks, TrackedIo, Verdict};
 
 /// Serves `listener` until `shutdown` resolves, then drains (see the module docs).
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
@@ -103,69 +109,111 @@ impl Connection {
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::new());
         let header_timeout = self.state.config.server.header_read_timeout;
-        match tls {
+        // Only `served` is held across the last await: a task's size is that of its largest
+        // state, and every connection pays for it while it waits.
+        let served = match tls {
             None => {
                 let h2 = tokio::select! {
                     sniffed = sniff_h2(&stream, header_timeout) => sniffed,
                     _ = self.stop.changed() => None,
                 };
                 let Some(h2) = h2 else { return };
-                self.serve(
-                    TrackedIo::new(stream, Arc::clone(&activity)),
-                    activity,
-                    false,
-                    h2,
-                )
-                .await;
+                let io = TrackedIo::new(stream, Arc::clone(&activity));
+                self.serve(io, activity, false, h2)
             }
             Some(acceptor) => {
-                match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                let handshake = Box::pin(acceptor.accept(stream));
+                match tokio::time::timeout(header_timeout, handshake).await {
                     Ok(Ok(tls_stream)) => {
                         let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                        self.serve(
-                            TrackedIo::new(tls_stream, Arc::clone(&activity)),
-                            activity,
-                            true,
-                            h2,
-                        )
-                        .await;
+                        let io = TrackedIo::new(tls_stream, Arc::clone(&activity));
+                        self.serve(io, activity, true, h2)
                     }
-                    Ok(Err(e)) => debug!(peer = %self.peer, error = %e, "TLS handshake failed"),
-                    Err(_) => debug!(peer = %self.peer, "TLS handshake timed out"),
+                    Ok(Err(e)) => {
+                        return debug!(peer = %self.peer, error = %e, "TLS handshake failed");
+                    }
+                    Err(_) => return debug!(peer = %self.peer, "TLS handshake timed out"),
                 }
             }
-        }
+        };
+        served.await;
     }
 
-    async fn serve<I>(mut self, io: TrackedIo<I>, activity: Arc<Activity>, tls: bool, h2: bool)
+    /// The connection's life after the handshake, boxed at its own size.
+    fn serve<I>(
+        self,
+        io: TrackedIo<I>,
+        activity: Arc<Activity>,
+        tls: bool,
+        h2: bool,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send>>
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        if h2 {
+            Box::pin(self.serve_h2(io, activity, tls))
+        } else {
+            Box::pin(h1::serve(self, io, activity, tls))
+        }
+    }
+
+    /// The clocks a connection is held to; `park` only for HTTP/1.
+    fn clocks(&self, park: Option<Duration>) -> Clocks {
         let limits = &self.state.config.server;
-        let (header_timeout, idle_timeout) = (limits.header_read_timeout, limits.idle_timeout);
-        let info = ConnInfo {
-            peer: self.peer,
-            tls,
-        };
-        let state = Arc::clone(&self.state);
-        let tracker = Arc::clone(&activity);
-        let service = service_fn(move |req| {
-            let state = Arc::clone(&state);
-            let busy = tracker.begin();
-            async move {
-                let resp = handle(&state, req, info).await;
-                drop(busy);
-                Ok::<_, Infallible>(resp)
-            }
-        });
-        let mut conn = Served::new(limits, TokioIo::new(io), service, h2);
+        Clocks {
+            header: limits.header_read_timeout,
+            idle: limits.idle_timeout,
+            park,
+        }
+    }
+
+    /// The service hyper calls for each request on this connection.
+    fn service(&self, activity: &Arc<Activity>, tls: bool) -> Gateway {
+        Gateway {
+            state: Arc::clone(&self.state),
+            activity: Arc::clone(activity),
+            info: ConnInfo {
+                peer: self.peer,
+                tls,
+            },
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn h2_connection<I>(
+        &self,
+        io: TrackedIo<I>,
+        activity: &Arc<Activity>,
+        tls: bool,
+    ) -> Pin<
+        Box<hyper::server::conn::http2::Connection<TokioIo<TrackedIo<I>>, Gateway, TokioExecutor>>,
+    >
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        b.timer(TokioTimer::new())
+            .max_header_list_size(
+                u32::try_from(hard_header_limit(&self.state.config.server)).unwrap_or(u32::MAX),
+            )
+            .max_concurrent_streams(256);
+        Box::pin(b.serve_connection(TokioIo::new(io), self.service(activity, tls)))
+    }
+
+    async fn serve_h2<I>(mut self, io: TrackedIo<I>, activity: Arc<Activity>, tls: bool)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let clocks = self.clocks(None);
+        // Built outside the async state: the builder is large and would otherwise be held, in
+        // every connection's task, for the connection's whole life.
+        let mut conn = self.h2_connection(io, &activity, tls);
         let mut stopping = *self.stop.borrow();
         if stopping {
-            conn.graceful_shutdown();
+            conn.as_mut().graceful_shutdown();
         }
         loop {
-            let wake =
-                tokio::time::Instant::from_std(activity.next_check(header_timeout, idle_timeout));
+            let wake = tokio::time::Instant::from_std(activity.next_check(clocks));
             tokio::select! {
                 res = &mut conn => {
                     if let Err(e) = res {
@@ -175,13 +223,13 @@ impl Connection {
                 }
                 _ = self.stop.changed(), if !stopping => {
                     stopping = true;
-                    conn.graceful_shutdown();
+                    conn.as_mut().graceful_shutdown();
                 }
-                () = tokio::time::sleep_until(wake), if !stopping => match activity.verdict(header_timeout, idle_timeout) {
-                    Verdict::Active => {}
+                () = tokio::time::sleep_until(wake), if !stopping => match activity.verdict(clocks) {
+                    Verdict::Active | Verdict::Park => {}
                     Verdict::Idle => {
                         stopping = true;
-                        conn.graceful_shutdown();
+                        conn.as_mut().graceful_shutdown();
                     }
                     Verdict::SlowHead => {
                         debug!(peer = %self.peer, "request head not received in time; closing");
@@ -191,6 +239,42 @@ impl Connection {
             }
         }
     }
+}
+
+/// What a request's handling returns to hyper.
+type Handled = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+/// The per-connection service: the pipeline, with the request counted as in flight.
+#[derive(Clone)]
+struct Gateway {
+    state: Arc<State>,
+    activity: Arc<Activity>,
+    info: ConnInfo,
+}
+
+impl hyper::service::Service<Request<Incoming>> for Gateway {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Handled;
+
+    fn call(&self, req: Request<Incoming>) -> Handled {
+        let state = Arc::clone(&self.state);
+        let busy = self.activity.begin();
+        let info = self.info;
+        Box::pin(async move {
+            let resp = handle(&state, req, info).await;
+            drop(busy);
+            Ok(resp)
+        })
+    }
+}
+
+/// hyper's own header limit: ours answers with a JSON 431; this larger one is the hard stop.
+fn hard_header_limit(limits: &ServerConfig) -> usize {
+    limits
+        .max_header_bytes
+        .saturating_mul(2)
+        .saturating_add(16 * 1024)
 }
 
 /// Whether a plaintext client speaks HTTP/2 with prior knowledge (h2c): its first bytes are the
@@ -213,77 +297,5 @@ async fn sniff_h2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
         }
         // A partial "PRI ": the rest is on its way.
         tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// One served connection, HTTP/1.1 or HTTP/2, boxed so an idle connection's task holds only the
-/// protocol it speaks (hyper-util's `auto` connection carries room for both).
-enum Served<I, S>
-where
-    S: hyper::service::HttpService<hyper::body::Incoming>,
-{
-    H1(Pin<Box<hyper::server::conn::http1::Connection<I, S>>>),
-    H2(Pin<Box<hyper::server::conn::http2::Connection<I, S, TokioExecutor>>>),
-}
-
-impl<I, S, B> Served<I, S>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B> + Send,
-    S::Future: Send + 'static,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    fn new(limits: &ServerConfig, io: I, service: S, h2: bool) -> Self {
-        // Our own limit answers with a JSON 431; hyper's larger one is the hard stop.
-        let hard_limit = limits
-            .max_header_bytes
-            .saturating_mul(2)
-            .saturating_add(16 * 1024);
-        if h2 {
-            let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-            b.timer(TokioTimer::new())
-                .max_header_list_size(u32::try_from(hard_limit).unwrap_or(u32::MAX))
-                .max_concurrent_streams(256);
-            Self::H2(Box::pin(b.serve_connection(io, service)))
-        } else {
-            let mut b = hyper::server::conn::http1::Builder::new();
-            b.timer(TokioTimer::new())
-                .header_read_timeout(None)
-                .max_buf_size(hard_limit.max(8192));
-            Self::H1(Box::pin(b.serve_connection(io, service)))
-        }
-    }
-
-    fn graceful_shutdown(&mut self) {
-        match self {
-            Self::H1(c) => c.as_mut().graceful_shutdown(),
-            Self::H2(c) => c.as_mut().graceful_shutdown(),
-        }
-    }
-}
-
-impl<I, S, B> Future for Served<I, S>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B> + Send,
-    S::Future: Send + 'static,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Output = hyper::Result<()>;
-
-    fn poll(
-        self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        match self.get_mut() {
-            Self::H1(c) => c.as_mut().poll(cx),
-            Self::H2(c) => c.as_mut().poll(cx),
-        }
     }
 }

@@ -105,6 +105,10 @@ async fn tls_terminates_with_http1_and_h2_by_alpn() {
     let resp = sender.send_request(req).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(up.last().headers.get("x-forwarded-proto").unwrap(), "https");
+    // Quiet long enough to be parked (server/h1.rs), the TLS connection still serves.
+    tokio::time::sleep(QUIET).await;
+    let req = build("GET", "/health", &[], "");
+    assert_eq!(sender.send_request(req).await.unwrap().status(), 200);
 
     // HTTP/2
     let tcp = TcpStream::connect(gw.addr).await.unwrap();
@@ -162,6 +166,84 @@ async fn https_upstream_is_verified_against_the_configured_ca() {
     assert_eq!(up.seen().len(), 1);
 }
 
+/// Longer than a keep-alive connection stays quiet before the gateway parks it (100 ms).
+const QUIET: Duration = Duration::from_millis(300);
+
+/// Reads one HTTP/1.1 response with a `content-length` body; returns its status line.
+async fn read_response(tcp: &mut TcpStream, pending: &mut Vec<u8>) -> String {
+    loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .expect("content-length");
+            if pending.len() >= end + 4 + length {
+                pending.drain(..end + 4 + length);
+                return head.lines().next().unwrap().to_owned();
+            }
+        }
+        let mut buf = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
+            .await
+            .expect("a response in time")
+            .unwrap();
+        assert!(n > 0, "the gateway closed the connection");
+        pending.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[tokio::test]
+async fn quiet_keep_alive_connections_are_parked_and_keep_serving() {
+    let gw = Gateway::start("", "").await;
+    let mut tcp = TcpStream::connect(gw.addr).await.unwrap();
+    let mut pending = Vec::new();
+    let get = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    tcp.write_all(get).await.unwrap();
+    assert_eq!(
+        read_response(&mut tcp, &mut pending).await,
+        "HTTP/1.1 200 OK"
+    );
+
+    // Parked, then woken by two pipelined requests in one write: both are answered.
+    tokio::time::sleep(QUIET).await;
+    tcp.write_all(&[&get[..], &get[..]].concat()).await.unwrap();
+    assert_eq!(
+        read_response(&mut tcp, &mut pending).await,
+        "HTTP/1.1 200 OK"
+    );
+    assert_eq!(
+        read_response(&mut tcp, &mut pending).await,
+        "HTTP/1.1 200 OK"
+    );
+
+    // Parked again, then woken by a head that arrives in pieces, its first byte alone.
+    tokio::time::sleep(QUIET).await;
+    tcp.write_all(&get[..1]).await.unwrap();
+    tcp.flush().await.unwrap();
+    tcp.write_all(&get[1..]).await.unwrap();
+    assert_eq!(
+        read_response(&mut tcp, &mut pending).await,
+        "HTTP/1.1 200 OK"
+    );
+
+    // A POST with a body, after another quiet spell.
+    tokio::time::sleep(QUIET).await;
+    tcp.write_all(b"POST /nowhere HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\n\r\nhello")
+        .await
+        .unwrap();
+    assert!(
+        read_response(&mut tcp, &mut pending)
+            .await
+            .starts_with("HTTP/1.1 404")
+    );
+    assert!(pending.is_empty(), "unexpected bytes: {pending:?}");
+}
+
 /// Reads until the server closes the connection; returns what it sent.
 async fn read_until_closed(tcp: &mut TcpStream) -> String {
     let mut out = Vec::new();
@@ -182,6 +264,22 @@ async fn slow_request_heads_are_cut_off_and_the_gateway_stays_up() {
     let said = read_until_closed(&mut slow).await;
     assert!(!said.contains("200"), "{said}");
     assert_eq!(support::get(gw.addr, "/health").await.status, 200);
+
+    // The same after a request and a quiet spell (the connection was parked in between).
+    let mut slow = TcpStream::connect(gw.addr).await.unwrap();
+    let mut pending = Vec::new();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        read_response(&mut slow, &mut pending).await,
+        "HTTP/1.1 200 OK"
+    );
+    tokio::time::sleep(QUIET).await;
+    slow.write_all(b"GET /health HTTP/1.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    assert_eq!(read_until_closed(&mut slow).await, "");
 }
 
 #[tokio::test]

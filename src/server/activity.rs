@@ -30,6 +30,20 @@ pub(super) enum Verdict {
     Idle,
     /// A request head has been arriving for longer than the header timeout: drop it.
     SlowHead,
+    /// Nothing in flight and nothing moved for a short while: an HTTP/1 connection can hand
+    /// its buffers back and wait for the next request with none (see `server/h1.rs`).
+    Park,
+}
+
+/// The three clocks a served connection is held to.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Clocks {
+    /// From a request head's first byte to its end.
+    pub(super) header: Duration,
+    /// No request in flight and no bytes moving: close.
+    pub(super) idle: Duration,
+    /// Same, for this long: park (`None`: never).
+    pub(super) park: Option<Duration>,
 }
 
 impl Activity {
@@ -73,21 +87,29 @@ impl Activity {
     /// When the timers should next be looked at. A head can start at any moment without the
     /// watchdog hearing of it, so the wait is never longer than the header timeout: a slow head
     /// is cut off between one and two header timeouts after its first byte.
-    pub(super) fn next_check(&self, header: Duration, idle: Duration) -> Instant {
+    pub(super) fn next_check(&self, clocks: Clocks) -> Instant {
         let ms = Duration::from_millis;
-        let soonest = Instant::now() + header;
+        let soonest = Instant::now() + clocks.header;
         if self.in_flight.load(Ordering::Relaxed) > 0 {
             return soonest;
         }
         let due = match self.head_started.load(Ordering::Relaxed) {
-            0 => self.epoch + ms(self.last.load(Ordering::Relaxed)) + idle,
-            started => self.epoch + ms(started) + header,
+            0 => {
+                let quiet = clocks.park.map_or(clocks.idle, |p| p.min(clocks.idle));
+                self.epoch + ms(self.last.load(Ordering::Relaxed)) + quiet
+            }
+            started => self.epoch + ms(started) + clocks.header,
         };
         due.min(soonest)
     }
 
+    /// When a parked connection (nothing in flight, no head started) reaches its idle timeout.
+    pub(super) fn idle_due(&self, idle: Duration) -> Instant {
+        self.epoch + Duration::from_millis(self.last.load(Ordering::Relaxed)) + idle
+    }
+
     /// Whether the connection has outstayed a timeout.
-    pub(super) fn verdict(&self, header: Duration, idle: Duration) -> Verdict {
+    pub(super) fn verdict(&self, clocks: Clocks) -> Verdict {
         if self.in_flight.load(Ordering::Relaxed) > 0 {
             return Verdict::Active;
         }
@@ -95,10 +117,12 @@ impl Activity {
         let over = |since: u64, limit: Duration| {
             now.saturating_sub(since) >= u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)
         };
+        let last = self.last.load(Ordering::Relaxed);
         match self.head_started.load(Ordering::Relaxed) {
-            0 if over(self.last.load(Ordering::Relaxed), idle) => Verdict::Idle,
+            0 if over(last, clocks.idle) => Verdict::Idle,
+            0 if clocks.park.is_some_and(|p| over(last, p)) => Verdict::Park,
             0 => Verdict::Active,
-            started if over(started, header) => Verdict::SlowHead,
+            started if over(started, clocks.header) => Verdict::SlowHead,
             _ => Verdict::Active,
         }
     }
@@ -184,26 +208,29 @@ mod tests {
     use super::*;
 
     const H: Duration = Duration::from_millis(0);
+    const LONG: Duration = Duration::from_secs(60);
+
+    fn clocks(header: Duration, idle: Duration) -> Clocks {
+        Clocks {
+            header,
+            idle,
+            park: None,
+        }
+    }
 
     #[test]
     fn fresh_connection_waits_for_idle_not_head() {
         let a = Arc::new(Activity::new());
-        assert_eq!(a.verdict(Duration::from_secs(60), H), Verdict::Idle);
-        assert_eq!(
-            a.verdict(Duration::from_secs(60), Duration::from_secs(60)),
-            Verdict::Active
-        );
+        assert_eq!(a.verdict(clocks(LONG, H)), Verdict::Idle);
+        assert_eq!(a.verdict(clocks(LONG, LONG)), Verdict::Active);
     }
 
     #[test]
     fn a_started_head_is_held_to_the_header_timeout() {
         let a = Arc::new(Activity::new());
         a.on_read();
-        assert_eq!(a.verdict(H, Duration::from_secs(60)), Verdict::SlowHead);
-        assert_eq!(
-            a.verdict(Duration::from_secs(60), Duration::from_secs(60)),
-            Verdict::Active
-        );
+        assert_eq!(a.verdict(clocks(H, LONG)), Verdict::SlowHead);
+        assert_eq!(a.verdict(clocks(LONG, LONG)), Verdict::Active);
     }
 
     #[test]
@@ -212,10 +239,29 @@ mod tests {
         a.on_read();
         let busy = a.begin();
         a.on_read();
-        assert_eq!(a.verdict(H, H), Verdict::Active);
+        assert_eq!(a.verdict(clocks(H, H)), Verdict::Active);
         drop(busy);
         // After the request, the next head has not started: only idle applies.
-        assert_eq!(a.verdict(H, Duration::from_secs(60)), Verdict::Active);
-        assert_eq!(a.verdict(H, H), Verdict::Idle);
+        assert_eq!(a.verdict(clocks(H, LONG)), Verdict::Active);
+        assert_eq!(a.verdict(clocks(H, H)), Verdict::Idle);
+    }
+
+    #[test]
+    fn a_quiet_connection_parks_before_it_idles_out() {
+        let a = Arc::new(Activity::new());
+        let long = Duration::from_secs(60);
+        let park = |p| Clocks {
+            header: long,
+            idle: long,
+            park: Some(p),
+        };
+        assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Park);
+        assert_eq!(a.verdict(park(long)), Verdict::Active);
+        // Never while a request is in flight or a head is arriving.
+        let busy = a.begin();
+        assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Active);
+        drop(busy);
+        a.on_read();
+        assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Active);
     }
 }

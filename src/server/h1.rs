@@ -1,0 +1,246 @@
+//! HTTP/1.1 connections that hold no HTTP buffers while they wait.
+//!
+//! hyper gives every HTTP/1 connection an 8 KiB read buffer and an 8 KiB write buffer for its
+//! whole life, so 10,000 idle keep-alive clients would hold about 200 MB. Here a connection
+//! that has had nothing in flight and moved no bytes for [`PARK_AFTER`] is *parked*: hyper is
+//! asked to stop (`graceful_shutdown` ends an idle HTTP/1 connection at once, between two
+//! requests), without shutting the socket down (`poll_without_shutdown`); its buffers are
+//! dropped, and the task waits for the client's next byte holding only the socket. That byte,
+//! and anything hyper had read ahead, is replayed to a fresh hyper connection ([`Rewind`]).
+//!
+//! Under load a connection is never quiet for that long, so nothing changes there. A parked
+//! connection is held to the same rules as a served one: the idle timeout closes it, the
+//! header-read clock starts with its first new byte, and shutdown closes it at once.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tracing::debug;
+
+use super::activity::{Activity, TrackedIo, Verdict};
+use super::{Connection, hard_header_limit};
+
+/// How long a connection is quiet before it is parked.
+pub(super) const PARK_AFTER: Duration = Duration::from_millis(100);
+
+/// Longest wait for a closing connection's last bytes (a TLS `close_notify`) to be sent.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// Serves HTTP/1.1 on `io` until the client leaves, a timeout or shutdown closes it.
+pub(super) async fn serve<I>(
+    mut c: Connection,
+    io: TrackedIo<I>,
+    activity: Arc<Activity>,
+    tls: bool,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut io = Rewind::new(io, Bytes::new());
+    loop {
+        let Some((inner, ahead)) = serve_until_parked(&mut c, io, &activity, tls).await else {
+            return;
+        };
+        io = if ahead.is_empty() {
+            match park(&mut c, inner, &activity).await {
+                Some(io) => io,
+                None => return,
+            }
+        } else {
+            // The client already sent more: no point in waiting for it.
+            Rewind::new(inner, ahead)
+        };
+    }
+}
+
+/// Runs hyper on `io`. `Some` with the socket and any bytes read ahead when the connection
+/// was parked; `None` when it is over.
+async fn serve_until_parked<I>(
+    c: &mut Connection,
+    io: Rewind<TrackedIo<I>>,
+    activity: &Arc<Activity>,
+    tls: bool,
+) -> Option<(TrackedIo<I>, Bytes)>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut conn = {
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(None)
+            .max_buf_size(hard_header_limit(&c.state.config.server).max(8192));
+        Box::new(builder.serve_connection(TokioIo::new(io), c.service(activity, tls)))
+    };
+    let mut stopping = *c.stop.borrow();
+    let mut parking = false;
+    if stopping {
+        Pin::new(&mut *conn).graceful_shutdown();
+    }
+    loop {
+        // Once parking is asked for, only the idle timeout is left to watch.
+        let clocks = c.clocks((!parking).then_some(PARK_AFTER));
+        let wake = tokio::time::Instant::from_std(activity.next_check(clocks));
+        tokio::select! {
+            res = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => {
+                let parts = conn.into_parts();
+                let (inner, mut ahead) = parts.io.into_inner().into_parts();
+                if let Err(e) = res {
+                    debug!(peer = %c.peer, error = %e, "connection ended with an error");
+                    return None;
+                }
+                if !parking || stopping {
+                    close(inner).await;
+                    return None;
+                }
+                if !parts.read_buf.is_empty() {
+                    ahead = [ahead, parts.read_buf].concat().into();
+                }
+                return Some((inner, ahead));
+            }
+            _ = c.stop.changed(), if !stopping => {
+                stopping = true;
+                Pin::new(&mut *conn).graceful_shutdown();
+            }
+            () = tokio::time::sleep_until(wake), if !stopping => match activity.verdict(clocks) {
+                Verdict::Active => {}
+                Verdict::Park => {
+                    parking = true;
+                    Pin::new(&mut *conn).graceful_shutdown();
+                }
+                Verdict::Idle => {
+                    stopping = true;
+                    Pin::new(&mut *conn).graceful_shutdown();
+                }
+                Verdict::SlowHead => {
+                    debug!(peer = %c.peer, "request head not received in time; closing");
+                    return None;
+                }
+            },
+        }
+    }
+}
+
+/// Waits, holding only the socket, for the client's next byte. `None` when the client closed,
+/// the idle timeout passed or the server is shutting down.
+async fn park<I>(
+    c: &mut Connection,
+    mut io: TrackedIo<I>,
+    activity: &Activity,
+) -> Option<Rewind<TrackedIo<I>>>
+where
+    I: AsyncRead + AsyncWrite + Unpin,
+{
+    if io.flush().await.is_err() || *c.stop.borrow() {
+        close(io).await;
+        return None;
+    }
+    let idle_due = tokio::time::Instant::from_std(activity.idle_due(c.clocks(None).idle));
+    let mut first = [0u8; 1];
+    tokio::select! {
+        read = io.read(&mut first) => match read {
+            Ok(1) => Some(Rewind::new(io, Bytes::copy_from_slice(&first))),
+            // End of stream or a reset: the client is gone.
+            _ => None,
+        },
+        _ = c.stop.changed() => {
+            close(io).await;
+            None
+        }
+        () = tokio::time::sleep_until(idle_due) => {
+            close(io).await;
+            None
+        }
+    }
+}
+
+/// Shuts the write side down (a TLS `close_notify`, a TCP FIN), waiting at most [`CLOSE_WAIT`].
+async fn close<I: AsyncWrite + Unpin>(mut io: I) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, io.shutdown()).await;
+}
+
+/// An I/O stream that first replays bytes already read from it.
+pub(super) struct Rewind<I> {
+    ahead: Bytes,
+    inner: I,
+}
+
+impl<I> Rewind<I> {
+    fn new(inner: I, ahead: Bytes) -> Self {
+        Self { ahead, inner }
+    }
+
+    /// The stream, and the bytes not yet replayed.
+    fn into_parts(self) -> (I, Bytes) {
+        (self.inner, self.ahead)
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Rewind<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.ahead.is_empty() {
+            return Pin::new(&mut self.inner).poll_read(cx, buf);
+        }
+        let n = self.ahead.len().min(buf.remaining());
+        buf.put_slice(&self.ahead[..n]);
+        self.ahead.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Rewind<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rewind_replays_its_bytes_then_reads_the_stream() {
+        let (mut client, server) = tokio::io::duplex(64);
+        client.write_all(b" world").await.unwrap();
+        drop(client);
+        let mut r = Rewind::new(server, Bytes::from_static(b"hello"));
+        let mut small = [0u8; 3];
+        r.read_exact(&mut small).await.unwrap();
+        assert_eq!(&small, b"hel");
+        let mut rest = String::new();
+        r.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "lo world");
+    }
+}

@@ -310,7 +310,8 @@ fn config(dir: &Path) {
                     "trusted_proxies = []",
                     r#"trusted_proxies = ["10.0.0.0/8", "::ffff:192.168.0.0/112"]"#,
                 )
-                .replace("networks = []", r#"networks = ["ETHEREUM", "eip155:1"]"#),
+                // The first `networks = []` is `[dauth]`'s (`[internal]` has one too).
+                .replacen("networks = []", r#"networks = ["ETHEREUM", "eip155:1"]"#, 1),
             None,
         ),
         (

@@ -5,6 +5,9 @@
 //! `keys/dev/dauth_private.pem` pass the signature check), a user store and a current-thread
 //! tokio runtime. The targets only decode their input and call the library's public API; the
 //! properties they assert live here so that every target states them the same way.
+//! `json_bodies` is the exception: its fixture, in [`gateway`], runs the real gateway on a
+//! loopback port and talks HTTP to it, since the embedded handlers only read bodies that hyper
+//! built.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -25,6 +28,7 @@ use serde_json::{Map, Value};
 
 pub mod config;
 pub mod filter;
+pub mod gateway;
 pub mod inputs;
 
 /// The clock every target runs at: 2027-01-15T08:00:00Z. Seeds are dated at this instant.

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dauth_proxy::Config;
 use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
 use dauth_proxy_fuzz::filter::{check_anonymous, check_principal, filter};
+use dauth_proxy_fuzz::gateway::{self, ENDPOINTS, check_reply, endpoint_index};
 use dauth_proxy_fuzz::inputs::{ClientIpInput, FilterContext, FilterInput, principal};
 use dauth_proxy_fuzz::{DEV_KID, NOW, NOW_RFC3339, fixture, repo_root};
 use http::{HeaderMap, HeaderValue};
@@ -33,6 +34,7 @@ fn main() {
     config(&target_dir(&corpus, "config"));
     client_ip(&target_dir(&corpus, "client_ip"));
     header_filter(&target_dir(&corpus, "header_filter"));
+    json_bodies(&target_dir(&corpus, "json_bodies"));
     println!("seed corpus written to {}", corpus.display());
 }
 
@@ -310,7 +312,8 @@ fn config(dir: &Path) {
                     "trusted_proxies = []",
                     r#"trusted_proxies = ["10.0.0.0/8", "::ffff:192.168.0.0/112"]"#,
                 )
-                .replace("networks = []", r#"networks = ["ETHEREUM", "eip155:1"]"#),
+                // The first `networks = []` is `[dauth]`'s (`[internal]` has one too).
+                .replacen("networks = []", r#"networks = ["ETHEREUM", "eip155:1"]"#, 1),
             None,
         ),
         (
@@ -481,4 +484,283 @@ fn header_filter(dir: &Path) {
         check_principal(&input, &filter(&input, Some(&who)), &who);
         write(dir, name, bytes);
     }
+}
+
+// === json_bodies ===
+
+fn json_bodies(dir: &Path) {
+    const CONTRACT_C: &str = "0x00000000000000000000000000000000000000c3";
+    let user = gateway::USER_EMAIL;
+    let password = gateway::PASSWORD;
+    // An importable bcrypt hash (cost 4): `$2b$`, 60 characters.
+    let bcrypt = "$2b$04$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0";
+    let grant_other = |view: &str, system: bool| {
+        json!({"user_id": "$OTHER", "view": {"view_id": view, "is_system": system}}).to_string()
+    };
+    // (seed name, endpoint, body, status, code of an error). In this order against one fresh
+    // gateway: the grants find the custom view created before them, the revokes what was
+    // granted.
+    let seeds: Vec<(&str, &str, String, u16, Option<&str>)> = vec![
+        (
+            "register",
+            "register",
+            json!({"email": "seed.register@example.com", "password": "seed password",
+                   "firstname": "Seed", "lastname": "Register", "language": "en"})
+            .to_string(),
+            201,
+            None,
+        ),
+        (
+            "register-taken",
+            "register",
+            json!({"email": user, "password": password}).to_string(),
+            409,
+            Some("DAUTH-4004"),
+        ),
+        (
+            "confirm",
+            "confirm",
+            json!({"code": "not-a-code"}).to_string(),
+            400,
+            Some("DAUTH-4007"),
+        ),
+        (
+            "login",
+            "login",
+            json!({"email": user, "password": password}).to_string(),
+            200,
+            None,
+        ),
+        (
+            "login-seed-002",
+            "login",
+            json!({"type": "password", "clientId": "client-app-id", "clientSecret": "secret",
+                   "withPassword": {"emailOrUsername": user, "password": password}})
+            .to_string(),
+            200,
+            None,
+        ),
+        (
+            "refresh",
+            "refresh",
+            json!({"refreshToken": "$REFRESH"}).to_string(),
+            200,
+            None,
+        ),
+        (
+            "reset-request",
+            "reset-request",
+            json!({"email": user}).to_string(),
+            200,
+            None,
+        ),
+        (
+            "reset-confirm",
+            "reset-confirm",
+            json!({"email": user, "code": "not-the-code", "password": "new password 1"})
+                .to_string(),
+            400,
+            Some("DAUTH-4007"),
+        ),
+        (
+            "names",
+            "names",
+            json!({"firstname": "Fuzz", "lastname": "User"}).to_string(),
+            200,
+            None,
+        ),
+        (
+            "attributes",
+            "attributes",
+            json!({"attributeKey": "key_one", "attributeText": "one"}).to_string(),
+            200,
+            None,
+        ),
+        (
+            "sync",
+            "sync",
+            json!({"username": "cersei.lannister", "email": "cersei-lannister@gmail.com",
+                   "passwordHash": bcrypt, "emailVerified": true, "firstName": "Cersei",
+                   "lastName": "Lannister", "locale": "en", "phoneNumber": "+1 555 0100",
+                   "roles": ["user"]})
+            .to_string(),
+            200,
+            None,
+        ),
+        (
+            "create-account",
+            "create-account",
+            json!({"label": "Checking"}).to_string(),
+            201,
+            None,
+        ),
+        (
+            "create-view",
+            "create-view",
+            json!({"name": "_family", "description": "Family", "metadata_view": "",
+                   "is_public": false, "which_alias_to_use": "private",
+                   "hide_metadata_if_alias_used": false,
+                   "allowed_actions": ["can_see_transaction_amount"],
+                   "can_grant_access_to_views": ["auditor"],
+                   "can_revoke_access_to_views": ["auditor"]})
+            .to_string(),
+            201,
+            None,
+        ),
+        (
+            "user-account-access",
+            "user-account-access",
+            json!({"username": CONTRACT_C, "provider": "dauth.ETHEREUM",
+                   "views": [{"view_id": "auditor", "is_system": true}]})
+            .to_string(),
+            201,
+            None,
+        ),
+        ("grant", "grant", grant_other("accountant", true), 201, None),
+        (
+            "grant-custom",
+            "grant",
+            grant_other("_family", false),
+            201,
+            None,
+        ),
+        (
+            "revoke",
+            "revoke",
+            grant_other("accountant", true),
+            201,
+            None,
+        ),
+        (
+            "revoke-last-owner",
+            "revoke",
+            json!({"user_id": "$CALLER", "view": {"view_id": "owner", "is_system": true}})
+                .to_string(),
+            400,
+            Some("OBP-30064"),
+        ),
+        (
+            "replace-views",
+            "replace-views",
+            json!({"views": ["owner", "auditor", "_family"]}).to_string(),
+            201,
+            None,
+        ),
+        (
+            "replace-views-unknown",
+            "replace-views",
+            json!({"views": ["owner", "nope"]}).to_string(),
+            400,
+            Some("OBP-30252"),
+        ),
+        (
+            "v510-user-account-access",
+            "v510-user-account-access",
+            json!({"username": CONTRACT_C, "provider": "ETHEREUM", "view_id": "accountant"})
+                .to_string(),
+            201,
+            None,
+        ),
+        (
+            "v510-grant",
+            "v510-grant",
+            json!({"user_id": "$OTHER", "view_id": "standard"}).to_string(),
+            201,
+            None,
+        ),
+        (
+            "v510-revoke",
+            "v510-revoke",
+            json!({"user_id": "$OTHER", "view_id": "standard"}).to_string(),
+            201,
+            None,
+        ),
+        (
+            "client-users",
+            "client-users",
+            json!({"clientUserId": "seed-user"}).to_string(),
+            201,
+            None,
+        ),
+        (
+            "client-users-empty",
+            "client-users",
+            String::new(),
+            201,
+            None,
+        ),
+        // Not JSON, or not the expected shape.
+        (
+            "truncated",
+            "register",
+            r#"{"email":"a@example.com","pass"#.into(),
+            400,
+            Some("OBP-10001"),
+        ),
+        (
+            "wrong-types",
+            "login",
+            r#"{"email":1,"password":["x"]}"#.into(),
+            400,
+            Some("OBP-10001"),
+        ),
+        ("null", "names", "null".into(), 400, Some("OBP-10001")),
+        ("array", "grant", "[]".into(), 400, Some("OBP-10001")),
+        (
+            "deep",
+            "attributes",
+            "[".repeat(200),
+            400,
+            Some("OBP-10001"),
+        ),
+        (
+            "lone-surrogate",
+            "create-account",
+            r#"{"label":"\ud800"}"#.into(),
+            400,
+            Some("OBP-10001"),
+        ),
+        (
+            "trailing",
+            "v510-grant",
+            r#"{"user_id":"$OTHER","view_id":"auditor"} x"#.into(),
+            400,
+            Some("OBP-10001"),
+        ),
+    ];
+    let gw = gateway::fixture();
+    for (name, endpoint, body, status, code) in seeds {
+        let index = endpoint_index(endpoint).unwrap();
+        let mut bytes = vec![u8::try_from(index).unwrap()];
+        bytes.extend_from_slice(body.as_bytes());
+        let (target, rest) = gateway::decode(&bytes).unwrap();
+        assert_eq!(target.name, ENDPOINTS[index].name);
+        let (sent, reply) = gw.send(target, rest);
+        check_reply(target, &sent, &reply);
+        assert_eq!(
+            reply.status,
+            status,
+            "json_bodies seed {name}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        if let Some(code) = code {
+            assert!(
+                reply.message().starts_with(&format!("{code}: ")),
+                "json_bodies seed {name}: {}",
+                reply.message()
+            );
+        }
+        write(dir, name, bytes);
+    }
+    // A body with invalid UTF-8 in a string, which `json!` cannot write.
+    let mut bytes = vec![u8::try_from(endpoint_index("sync").unwrap()).unwrap()];
+    bytes.extend_from_slice(b"{\"email\":\"\xff@example.com\"}");
+    let (target, rest) = gateway::decode(&bytes).unwrap();
+    let (sent, reply) = gw.send(target, rest);
+    check_reply(target, &sent, &reply);
+    assert!(
+        reply.message().starts_with("OBP-10001: "),
+        "json_bodies seed not-utf8"
+    );
+    write(dir, "not-utf8", bytes);
 }

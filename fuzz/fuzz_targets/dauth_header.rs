@@ -1,4 +1,4 @@
-//! Raw `DAuth` header bytes -> the full DAuth decision (`auth::authenticate`).
+//! Raw `DAuth` header bytes -> the full DAuth decision (`Authenticator::authenticate`).
 //!
 //! Each line of the input is one `DAuth` header value (so two lines test the "more than one
 //! header" rule). Random bytes rarely get past the signature check, so the input is also read

@@ -5,10 +5,13 @@
 //! `keys/dev/dauth_private.pem` pass the signature check), a user store and a current-thread
 //! tokio runtime. The targets only decode their input and call the library's public API; the
 //! properties they assert live here so that every target states them the same way.
+//! `json_bodies` is the exception: its fixture, in [`gateway`], runs the real gateway on a
+//! loopback port and talks HTTP to it, since the embedded handlers only read bodies that hyper
+//! built.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, OnceLock};
+use std::sync::{LazyLock, Mutex, Once, PoisonError};
 
 use dauth_proxy::Error;
 use dauth_proxy::auth::keys::{generate_rsa, load_signing_key, load_verify_key};
@@ -25,6 +28,7 @@ use serde_json::{Map, Value};
 
 pub mod config;
 pub mod filter;
+pub mod gateway;
 pub mod inputs;
 
 /// The clock every target runs at: 2027-01-15T08:00:00Z. Seeds are dated at this instant.
@@ -135,35 +139,46 @@ fn build_fixture() -> Fixture {
 /// Not `Store::temporary()`: sled deletes that directory (in `/dev/shm`) only when the `Db` is
 /// dropped, and a static never is, so every fuzzing run would leave one behind.
 fn temporary_store() -> Store {
+    Store::open(&temporary_dir(), 16 << 20).expect("store in a temporary directory")
+}
+
+/// A fresh directory `$TMPDIR/dauth-proxy-fuzz-store.*` for a store, removed when the process
+/// exits normally (see [`remove_at_exit`]).
+pub fn temporary_dir() -> PathBuf {
     let dir = tempfile::Builder::new()
         .prefix("dauth-proxy-fuzz-store.")
         .tempdir()
         .expect("temporary directory")
         .keep();
-    let store = Store::open(&dir, 16 << 20).expect("store in a temporary directory");
-    remove_at_exit(dir);
-    store
+    remove_at_exit(dir.clone());
+    dir
 }
 
 /// Removes `dir` from an `atexit` handler: libFuzzer ends a run with `exit()`, which runs it
 /// (a crash ends with `_exit()`, which leaves the directory for inspection).
-fn remove_at_exit(dir: PathBuf) {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
+pub fn remove_at_exit(dir: PathBuf) {
+    static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    static REGISTER: Once = Once::new();
     extern "C" fn cleanup() {
-        if let Some(dir) = DIR.get() {
+        let dirs = DIRS.lock().unwrap_or_else(PoisonError::into_inner);
+        for dir in dirs.iter() {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
     unsafe extern "C" {
         fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
     }
-    if DIR.set(dir).is_ok() {
+    DIRS.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(dir);
+    REGISTER.call_once(|| {
         // SAFETY: `cleanup` is an `extern "C"` function taking nothing, as `atexit` requires;
-        // it only reads a static that is set before registration and touches no thread-locals.
+        // it only reads a static that is initialised before registration and touches no
+        // thread-locals.
         unsafe {
             atexit(cleanup);
         }
-    }
+    });
 }
 
 /// `keys/dev/` of the checkout.

@@ -575,6 +575,20 @@ async fn imported_bcrypt_hashes_verify() {
         .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
+    // A hash too dear to check (cost 31: about a day per login) is refused at import.
+    let dear = format!("$2b$31${}", &hash[7..]);
+    let body = json!({"email": "dear@example.com", "passwordHash": dear});
+    send(
+        gw.addr,
+        build(
+            "PUT",
+            "/api/users",
+            &[("x-user-ctx", &ctx)],
+            body.to_string(),
+        ),
+    )
+    .await
+    .assert_error(400, "OBP-10001");
 }
 
 #[tokio::test]

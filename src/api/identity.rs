@@ -419,23 +419,33 @@ pub async fn reset_confirm(state: &State, body: Incoming) -> Result<Response<Bod
     if !passwords::acceptable(&req.password) {
         return Err(Error::WeakPassword);
     }
-    let (user, _) = state
+    let (user, current) = state
         .store
         .local_user_by_login(&email)?
         .ok_or(Error::InvalidCode)?;
-    let hash = passwords::hash(req.password).await.map_err(hash_error)?;
     let digest = codes::digest(req.code.trim());
+    let code_matches = move |p: &Profile| {
+        p.reset_code
+            .as_ref()
+            .is_some_and(|c| codes::same_secret(&c.digest, &digest) && c.expires_at > unix_now())
+    };
+    // Checked before the (deliberately slow) hash, so a wrong code costs no hashing; checked
+    // again in the update, which is what makes the code single-use.
+    if !code_matches(&current) {
+        return Err(Error::InvalidCode);
+    }
+    let hash = passwords::hash(req.password).await.map_err(hash_error)?;
     let profile = state
         .store
-        .update_profile(&user.user_id, true, move |p| match &p.reset_code {
-            Some(c) if codes::same_secret(&c.digest, &digest) && c.expires_at > unix_now() => {
-                p.reset_code = None;
-                p.password_hash = Some(hash.clone());
-                p.failed_logins = 0;
-                p.locked_until = None;
-                Ok(())
+        .update_profile(&user.user_id, true, move |p| {
+            if !code_matches(p) {
+                return Err(LocalError::NotFound);
             }
-            _ => Err(LocalError::NotFound),
+            p.reset_code = None;
+            p.password_hash = Some(hash.clone());
+            p.failed_logins = 0;
+            p.locked_until = None;
+            Ok(())
         })
         .await
         .map_err(local_error)?;

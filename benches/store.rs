@@ -1,19 +1,24 @@
 //! User get-or-create on a store of one million users, `Store::get_or_create_dauth_user`.
 //!
 //! - `store/existing_random_1m`: an existing user picked at random among the million (target:
-//!   under 20 µs median). The store is opened with the gateway's default page cache (32 MiB;
-//!   `BENCH_STORE_CACHE_MB` to change it), so most lookups miss sled's cache as they would in
-//!   production with that setting.
-//! - `store/existing_same_user`: the same existing user every time (all in cache): the floor.
+//!   under 20 µs median), with the store's hot-user cache off, so every lookup reads sled. The
+//!   store is opened with the gateway's default page cache (256 MiB; `BENCH_STORE_CACHE_MB` to
+//!   change it), which holds a part of the store (about 730 MB on disk), as in production.
+//! - `store/existing_random_1m_hot`: the same draw with the hot-user cache as shipped
+//!   (100,000 users), cycling through every one of the million in a random order: a uniform
+//!   load over far more users than the cache holds, so most lookups still go to sled.
+//! - `store/existing_same_user`: the same existing user every time, from the hot-user cache:
+//!   the floor.
 //!
 //! The store is populated once, through the store API (so every user is created, and flushed,
 //! as the gateway would), in `target/bench-data/users-1m` (override with `BENCH_STORE_DIR`), and
 //! reused by later runs; population takes a while and reports how long. An interrupted
 //! population resumes where it stopped. Addresses are pseudo-random (not sequential), EIP-55.
 //!
-//! Only a few creations are kept in flight (`BENCH_STORE_TASKS`, default 4): sled 0.34.7's
-//! `flush_async`, which every creation awaits, deadlocks when about seven or more run at once
-//! (sled issue 1308). A watchdog stops the population with a message if it makes no progress.
+//! `BENCH_STORE_TASKS` creations (default 4) are kept in flight; they share the store's group
+//! commits. A watchdog stops the population with a message if it makes no progress (it was
+//! written when the store awaited sled's `flush_async`, which deadlocks under concurrency,
+//! sled issue 1308; `src/store/sled/flush.rs` no longer uses it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -29,12 +34,12 @@ use dauth_proxy::store::Store;
 
 /// Users in the store.
 const USERS: u64 = 1_000_000;
-/// sled's page cache: the gateway's default `store.cache_mb` (32), or `BENCH_STORE_CACHE_MB`.
+/// sled's page cache: the gateway's default `store.cache_mb` (256), or `BENCH_STORE_CACHE_MB`.
 fn cache_bytes() -> u64 {
     let mb: u64 = std::env::var("BENCH_STORE_CACHE_MB")
         .ok()
         .and_then(|m| m.parse().ok())
-        .unwrap_or(32);
+        .unwrap_or(256);
     mb * 1024 * 1024
 }
 const NETWORK: &str = "ETHEREUM";
@@ -63,12 +68,13 @@ fn store_dir() -> PathBuf {
     )
 }
 
-/// Opens the million-user store, creating the missing users first.
-fn populated_store(rt: &tokio::runtime::Runtime) -> Store {
+/// Opens the million-user store with `hot_users` kept in memory, creating the missing users
+/// first.
+fn populated_store(rt: &tokio::runtime::Runtime, hot_users: usize) -> Store {
     let dir = store_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let marker = dir.join("POPULATED");
-    let store = Store::open(&dir.join("db"), cache_bytes()).unwrap();
+    let store = Store::open_with(&dir.join("db"), cache_bytes(), hot_users).unwrap();
     if let Ok(note) = std::fs::read_to_string(&marker) {
         eprintln!("store: reusing {} ({})", dir.display(), note.trim());
         return store;
@@ -138,8 +144,8 @@ fn watchdog(progress: Arc<AtomicU64>) {
             let now = progress.load(Ordering::Relaxed);
             if now == last {
                 eprintln!(
-                    "store: no user created in 60 s (stuck at {now}): sled's flush_async \
-                     deadlock? Lower BENCH_STORE_TASKS and run again; population resumes."
+                    "store: no user created in 60 s (stuck at {now}): the store's flusher \
+                     is stuck? Lower BENCH_STORE_TASKS and run again; population resumes."
                 );
                 std::process::exit(2);
             }
@@ -153,7 +159,8 @@ fn bench_store(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let store = populated_store(&rt);
+    // Opened twice, one after the other (sled allows one handle per directory).
+    let store = populated_store(&rt, 0);
     // Users to look up: a fixed pseudo-random sample of the million, addresses made up front.
     let sample: Vec<String> = (0..65_536u64)
         .map(|k| address(splitmix64(k ^ 0xDEAD_BEEF) % USERS))
@@ -175,6 +182,25 @@ fn bench_store(c: &mut Criterion) {
     group.bench_function("existing_random_1m", |b| {
         b.iter(|| {
             let a = &sample[next % sample.len()];
+            next += 1;
+            rt.block_on(store.get_or_create_dauth_user(NETWORK, black_box(a)))
+                .unwrap()
+        })
+    });
+    drop(store);
+
+    let store = populated_store(&rt, 100_000);
+    // Every user once, in a pseudo-random order (a permutation of 0..USERS: the multiplier is
+    // odd, so it is a bijection modulo 2^20, and indices beyond the million are skipped).
+    let everyone: Vec<String> = (0..1u64 << 20)
+        .map(|k| k.wrapping_mul(0x9E37_79B9_7F4A_7C15 | 1) & ((1 << 20) - 1))
+        .filter(|&i| i < USERS)
+        .map(address)
+        .collect();
+    let mut next = 0usize;
+    group.bench_function("existing_random_1m_hot", |b| {
+        b.iter(|| {
+            let a = &everyone[next % everyone.len()];
             next += 1;
             rt.block_on(store.get_or_create_dauth_user(NETWORK, black_box(a)))
                 .unwrap()

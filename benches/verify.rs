@@ -1,9 +1,11 @@
-//! DAuth token verification, `DauthVerifier::verify`.
+//! DAuth token verification, cold and cached.
 //!
-//! - `verify/cold`: one valid RS256 token (development key pair), replay protection off, so
-//!   the same token can be verified again and again. Every call does the whole work (base64,
-//!   JSON, RSA signature, time claims, EIP-55 address normalisation): there is no verified-token
-//!   cache yet. A `verify/cached` bench belongs next to it once there is one.
+//! - `verify/cold`: `DauthVerifier::verify` of one valid RS256 token (development key pair),
+//!   replay protection off, so the same token can be verified again and again. Every call does
+//!   the whole work: base64, JSON, RSA signature, time claims, EIP-55 address normalisation.
+//! - `verify/cached`: `Authenticator::authenticate` for a request carrying that token once it
+//!   has been verified: the header checks, the allowlist, the SHA-256 cache key and the cache
+//!   hit that returns the principal (no RSA, no store). What a reused token costs per request.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,10 +14,16 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dauth_proxy::Config;
-use dauth_proxy::auth::DauthVerifier;
 use dauth_proxy::auth::keys::load_signing_key;
 use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
+use dauth_proxy::auth::{Authenticator, BearerVerifier, DauthVerifier};
+use dauth_proxy::cache::BoundedCache;
+use dauth_proxy::clients::ClientRegistry;
+use dauth_proxy::config::{BearerConfig, LimitsConfig};
+use dauth_proxy::limits::Limits;
 use dauth_proxy::pipeline::unix_now;
+use dauth_proxy::store::Store;
+use http::{HeaderMap, HeaderValue};
 
 const CONTRACT: &str = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045";
 
@@ -52,6 +60,43 @@ fn bench_verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
     group.bench_function("cold", |b| {
         b.iter(|| verifier.verify(black_box(&token), now).unwrap())
+    });
+
+    let auth = Authenticator {
+        dauth: verifier,
+        bearer: BearerVerifier::new(
+            None,
+            &BearerConfig {
+                leeway_secs: 30,
+                issuers: Vec::new(),
+            },
+        ),
+        clients: ClientRegistry::default(),
+        dauth_cache: BoundedCache::new(100_000),
+        bearer_cache: BoundedCache::new(0),
+    };
+    let limits = Limits::new(&LimitsConfig {
+        per_ip_rps: 0,
+        per_ip_burst: 0,
+        per_consumer_rps: 0,
+        per_consumer_burst: 0,
+        max_verifications_in_flight: 1024,
+    });
+    let store = Store::temporary().unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert("dauth", HeaderValue::from_str(&token).unwrap());
+    let ip = std::net::Ipv4Addr::LOCALHOST.into();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let first = runtime.block_on(auth.authenticate(&store, &limits, &headers, ip, now));
+    assert_eq!(first.unwrap().unwrap().user.username, CONTRACT);
+    group.bench_function("cached", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(auth.authenticate(&store, &limits, black_box(&headers), ip, now))
+                .unwrap()
+        })
     });
     group.finish();
 }

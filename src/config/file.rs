@@ -293,7 +293,7 @@ impl Default for RawStore {
     fn default() -> Self {
         Self {
             path: "data/dauth-store".into(),
-            cache_mb: 32,
+            cache_mb: 256,
         }
     }
 }

@@ -16,10 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use dauth_proxy::Config;
 use dauth_proxy::auth::keys::load_signing_key;
 use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
-use dauth_proxy::auth::{Authenticator, BearerVerifier, DauthVerifier};
-use dauth_proxy::cache::BoundedCache;
-use dauth_proxy::clients::ClientRegistry;
-use dauth_proxy::config::{BearerConfig, LimitsConfig};
+use dauth_proxy::auth::{Authenticator, DauthVerifier};
 use dauth_proxy::limits::Limits;
 use dauth_proxy::pipeline::unix_now;
 use dauth_proxy::store::Store;
@@ -62,26 +59,8 @@ fn bench_verify(c: &mut Criterion) {
         b.iter(|| verifier.verify(black_box(&token), now).unwrap())
     });
 
-    let auth = Authenticator {
-        dauth: verifier,
-        bearer: BearerVerifier::new(
-            None,
-            &BearerConfig {
-                leeway_secs: 30,
-                issuers: Vec::new(),
-            },
-        ),
-        clients: ClientRegistry::default(),
-        dauth_cache: BoundedCache::new(100_000),
-        bearer_cache: BoundedCache::new(0),
-    };
-    let limits = Limits::new(&LimitsConfig {
-        per_ip_rps: 0,
-        per_ip_burst: 0,
-        per_consumer_rps: 0,
-        per_consumer_burst: 0,
-        max_verifications_in_flight: 1024,
-    });
+    let auth = Authenticator::dauth_only(verifier, 100_000);
+    let limits = Limits::unlimited();
     let store = Store::temporary().unwrap();
     let mut headers = HeaderMap::new();
     headers.insert("dauth", HeaderValue::from_str(&token).unwrap());

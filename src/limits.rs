@@ -74,6 +74,17 @@ impl Drop for VerifySlot<'_> {
 }
 
 impl Limits {
+    /// No rate limits; the shipped bound of 1,024 verifications in flight.
+    pub fn unlimited() -> Self {
+        Self::new(&LimitsConfig {
+            per_ip_rps: 0,
+            per_ip_burst: 0,
+            per_consumer_rps: 0,
+            per_consumer_burst: 0,
+            max_verifications_in_flight: 1024,
+        })
+    }
+
     /// The limits of a configuration.
     pub fn new(c: &LimitsConfig) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);

@@ -15,10 +15,8 @@ use std::sync::{LazyLock, Mutex, Once, PoisonError};
 
 use dauth_proxy::Error;
 use dauth_proxy::auth::keys::{generate_rsa, load_signing_key, load_verify_key};
-use dauth_proxy::auth::{Authenticator, BearerVerifier, DauthVerifier, Principal};
-use dauth_proxy::cache::BoundedCache;
-use dauth_proxy::clients::ClientRegistry;
-use dauth_proxy::config::{BearerConfig, DauthConfig, LimitsConfig};
+use dauth_proxy::auth::{Authenticator, DauthVerifier, Principal};
+use dauth_proxy::config::DauthConfig;
 use dauth_proxy::limits::Limits;
 use dauth_proxy::net::CidrList;
 use dauth_proxy::store::Store;
@@ -108,26 +106,8 @@ fn build_fixture() -> Fixture {
         .expect("tokio runtime");
     Fixture {
         signer,
-        auth: Authenticator {
-            dauth: DauthVerifier::new(policy),
-            bearer: BearerVerifier::new(
-                None,
-                &BearerConfig {
-                    leeway_secs: 30,
-                    issuers: Vec::new(),
-                },
-            ),
-            clients: ClientRegistry::default(),
-            dauth_cache: BoundedCache::new(0),
-            bearer_cache: BoundedCache::new(0),
-        },
-        limits: Limits::new(&LimitsConfig {
-            per_ip_rps: 0,
-            per_ip_burst: 0,
-            per_consumer_rps: 0,
-            per_consumer_burst: 0,
-            max_verifications_in_flight: 1024,
-        }),
+        auth: Authenticator::dauth_only(DauthVerifier::new(policy), 0),
+        limits: Limits::unlimited(),
         lenient: DauthVerifier::new(lenient),
         store: temporary_store(),
         runtime,

@@ -103,6 +103,23 @@ impl VerifiedDauth {
 }
 
 impl Authenticator {
+    /// DAuth only: no bearer issuers, no clients, verified tokens cached up to `cache_tokens`
+    /// (0: every request is verified). For benchmarks and fuzzing; the gateway builds its own
+    /// from the configuration.
+    pub fn dauth_only(dauth: DauthVerifier, cache_tokens: usize) -> Self {
+        let no_issuers = crate::config::BearerConfig {
+            leeway_secs: 30,
+            issuers: Vec::new(),
+        };
+        Self {
+            dauth,
+            bearer: BearerVerifier::new(None, &no_issuers),
+            clients: crate::clients::ClientRegistry::default(),
+            dauth_cache: BoundedCache::new(cache_tokens),
+            bearer_cache: BoundedCache::new(0),
+        }
+    }
+
     /// Authenticates a request from its headers and caller IP.
     ///
     /// `Ok(None)` means no credentials were presented (or DAuth is disabled and only a `DAuth`

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Timestamps are milliseconds since `epoch`; 0 in `head_started` means "no head pending".
@@ -138,15 +139,36 @@ impl Drop for Busy {
     }
 }
 
-/// An I/O stream that reports reads and writes to an [`Activity`].
+/// An I/O stream that reports reads and writes to an [`Activity`], and first replays any bytes
+/// given back to it with [`TrackedIo::unread`] (they were counted when first read).
 pub(super) struct TrackedIo<I> {
     inner: I,
     activity: Arc<Activity>,
+    unread: Bytes,
 }
 
 impl<I> TrackedIo<I> {
     pub(super) fn new(inner: I, activity: Arc<Activity>) -> Self {
-        Self { inner, activity }
+        Self {
+            inner,
+            activity,
+            unread: Bytes::new(),
+        }
+    }
+
+    /// Gives `bytes`, read from this stream earlier, back to it: the next reads return them
+    /// before anything still unread.
+    pub(super) fn unread(&mut self, bytes: Bytes) {
+        self.unread = if self.unread.is_empty() {
+            bytes
+        } else {
+            [bytes, std::mem::take(&mut self.unread)].concat().into()
+        };
+    }
+
+    /// Whether bytes given back are waiting to be read.
+    pub(super) fn has_unread(&self) -> bool {
+        !self.unread.is_empty()
     }
 }
 
@@ -156,6 +178,12 @@ impl<I: AsyncRead + Unpin> AsyncRead for TrackedIo<I> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        if !self.unread.is_empty() {
+            let n = self.unread.len().min(buf.remaining());
+            buf.put_slice(&self.unread[..n]);
+            self.unread.advance(n);
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let res = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
@@ -263,5 +291,25 @@ mod tests {
         drop(busy);
         a.on_read();
         assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Active);
+    }
+
+    #[tokio::test]
+    async fn unread_bytes_come_back_first_in_stream_order() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client, server) = tokio::io::duplex(64);
+        client.write_all(b" world").await.unwrap();
+        drop(client);
+        let mut io = TrackedIo::new(server, Arc::new(Activity::new()));
+        io.unread(Bytes::from_static(b"lo"));
+        // Given back later, read earlier: it goes in front.
+        io.unread(Bytes::from_static(b"hel"));
+        assert!(io.has_unread());
+        let mut small = [0u8; 2];
+        io.read_exact(&mut small).await.unwrap();
+        assert_eq!(&small, b"he");
+        let mut rest = String::new();
+        io.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "llo world");
+        assert!(!io.has_unread());
     }
 }

@@ -6,7 +6,8 @@
 //! asked to stop (`graceful_shutdown` ends an idle HTTP/1 connection at once, between two
 //! requests), without shutting the socket down (`poll_without_shutdown`); its buffers are
 //! dropped, and the task waits for the client's next byte holding only the socket. That byte,
-//! and anything hyper had read ahead, is replayed to a fresh hyper connection ([`Rewind`]).
+//! and anything hyper had read ahead, is given back to the stream ([`TrackedIo::unread`]) for a
+//! fresh hyper connection to read.
 //!
 //! Under load a connection is never quiet for that long, so nothing changes there. A parked
 //! connection is held to the same rules as a served one: the idle timeout closes it, the
@@ -14,12 +15,11 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::debug;
 
 use super::activity::{Activity, TrackedIo, Verdict};
@@ -40,31 +40,31 @@ pub(super) async fn serve<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut io = Rewind::new(io, Bytes::new());
+    let mut io = io;
     loop {
-        let Some((inner, ahead)) = serve_until_parked(&mut c, io, &activity, tls).await else {
+        let Some(parked) = serve_until_parked(&mut c, io, &activity, tls).await else {
             return;
         };
-        io = if ahead.is_empty() {
-            match park(&mut c, inner, &activity).await {
+        io = if parked.has_unread() {
+            // The client already sent more: no point in waiting for it.
+            parked
+        } else {
+            match park(&mut c, parked, &activity).await {
                 Some(io) => io,
                 None => return,
             }
-        } else {
-            // The client already sent more: no point in waiting for it.
-            Rewind::new(inner, ahead)
         };
     }
 }
 
-/// Runs hyper on `io`. `Some` with the socket and any bytes read ahead when the connection
-/// was parked; `None` when it is over.
+/// Runs hyper on `io`. `Some` with the stream (holding any bytes hyper read ahead) when the
+/// connection was parked; `None` when it is over.
 async fn serve_until_parked<I>(
     c: &mut Connection,
-    io: Rewind<TrackedIo<I>>,
+    io: TrackedIo<I>,
     activity: &Arc<Activity>,
     tls: bool,
-) -> Option<(TrackedIo<I>, Bytes)>
+) -> Option<TrackedIo<I>>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -88,19 +88,17 @@ where
         tokio::select! {
             res = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => {
                 let parts = conn.into_parts();
-                let (inner, mut ahead) = parts.io.into_inner().into_parts();
+                let mut io = parts.io.into_inner();
                 if let Err(e) = res {
                     debug!(peer = %c.peer, error = %e, "connection ended with an error");
                     return None;
                 }
                 if !parking || stopping {
-                    close(inner).await;
+                    close(io).await;
                     return None;
                 }
-                if !parts.read_buf.is_empty() {
-                    ahead = [ahead, parts.read_buf].concat().into();
-                }
-                return Some((inner, ahead));
+                io.unread(parts.read_buf);
+                return Some(io);
             }
             _ = c.stop.changed(), if !stopping => {
                 stopping = true;
@@ -131,7 +129,7 @@ async fn park<I>(
     c: &mut Connection,
     mut io: TrackedIo<I>,
     activity: &Activity,
-) -> Option<Rewind<TrackedIo<I>>>
+) -> Option<TrackedIo<I>>
 where
     I: AsyncRead + AsyncWrite + Unpin,
 {
@@ -143,7 +141,10 @@ where
     let mut first = [0u8; 1];
     tokio::select! {
         read = io.read(&mut first) => match read {
-            Ok(1) => Some(Rewind::new(io, Bytes::copy_from_slice(&first))),
+            Ok(1) => {
+                io.unread(Bytes::copy_from_slice(&first));
+                Some(io)
+            }
             // End of stream or a reset: the client is gone.
             _ => None,
         },
@@ -161,86 +162,4 @@ where
 /// Shuts the write side down (a TLS `close_notify`, a TCP FIN), waiting at most [`CLOSE_WAIT`].
 async fn close<I: AsyncWrite + Unpin>(mut io: I) {
     let _ = tokio::time::timeout(CLOSE_WAIT, io.shutdown()).await;
-}
-
-/// An I/O stream that first replays bytes already read from it.
-pub(super) struct Rewind<I> {
-    ahead: Bytes,
-    inner: I,
-}
-
-impl<I> Rewind<I> {
-    fn new(inner: I, ahead: Bytes) -> Self {
-        Self { ahead, inner }
-    }
-
-    /// The stream, and the bytes not yet replayed.
-    fn into_parts(self) -> (I, Bytes) {
-        (self.inner, self.ahead)
-    }
-}
-
-impl<I: AsyncRead + Unpin> AsyncRead for Rewind<I> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        if self.ahead.is_empty() {
-            return Pin::new(&mut self.inner).poll_read(cx, buf);
-        }
-        let n = self.ahead.len().min(buf.remaining());
-        buf.put_slice(&self.ahead[..n]);
-        self.ahead.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl<I: AsyncWrite + Unpin> AsyncWrite for Rewind<I> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, data)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn rewind_replays_its_bytes_then_reads_the_stream() {
-        let (mut client, server) = tokio::io::duplex(64);
-        client.write_all(b" world").await.unwrap();
-        drop(client);
-        let mut r = Rewind::new(server, Bytes::from_static(b"hello"));
-        let mut small = [0u8; 3];
-        r.read_exact(&mut small).await.unwrap();
-        assert_eq!(&small, b"hel");
-        let mut rest = String::new();
-        r.read_to_string(&mut rest).await.unwrap();
-        assert_eq!(rest, "lo world");
-    }
 }

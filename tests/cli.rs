@@ -127,9 +127,18 @@ fn keygen_writes_a_usable_pair_and_will_not_overwrite() {
 
     let before = std::fs::read(&private).unwrap();
     let (code, _, err) = run(&["keygen", "--out", out]);
-    assert_ne!(code, 0);
+    assert_eq!(code, 64, "{err}");
     assert!(err.contains("--force"), "{err}");
     assert_eq!(std::fs::read(&private).unwrap(), before);
+
+    // Bad arguments are usage errors (64), as the README says, whoever spots them.
+    let (code, _, err) = run(&["keygen", "--out", out, "--name", "small", "--bits", "1024"]);
+    assert_eq!(code, 64, "{err}");
+    let (code, _, err) = run(&["keygen", "--no-such-flag"]);
+    assert_eq!(code, 64, "{err}");
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("keygen"), "{out}");
 }
 
 #[test]

@@ -332,7 +332,10 @@ pub fn write_pair(
             ));
         }
     }
-    let pair = generate_rsa(bits).map_err(std::io::Error::other)?;
+    let pair = generate_rsa(bits).map_err(|e| match e {
+        KeyError::UnsupportedSize(_) => std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+        _ => std::io::Error::other(e),
+    })?;
     std::fs::create_dir_all(dir)?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -66,7 +66,18 @@ enum Failure {
 
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; a bad argument is a usage error.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(64)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let outcome = match cli.command {
         Command::Serve { config } => load(&config).and_then(|c| serve(c).map_err(Failure::Runtime)),
         Command::CheckConfig { config } => {
@@ -84,7 +95,13 @@ pub fn main() -> ExitCode {
             .map(|(private, public)| {
                 println!("wrote {} and {}", private.display(), public.display())
             })
-            .map_err(|e| Failure::Runtime(e.to_string())),
+            .map_err(|e| match e.kind() {
+                // An existing file without --force, an unsupported --bits: the caller's to fix.
+                std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::InvalidInput => {
+                    Failure::Usage(e.to_string())
+                }
+                _ => Failure::Runtime(e.to_string()),
+            }),
         Command::Admin { config, command } => load(&config).and_then(|c| admin::run(&c, command)),
     };
     match outcome {

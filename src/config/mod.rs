@@ -265,6 +265,12 @@ impl Config {
         if raw.store.path.trim().is_empty() {
             return Err(fail("store.path", Problem::Invalid("must not be empty")));
         }
+        if tracing_subscriber::EnvFilter::try_new(&raw.log.level).is_err() {
+            return Err(fail(
+                "log.level",
+                Problem::Invalid("not a tracing filter such as \"info\" or \"dauth_proxy=debug\""),
+            ));
+        }
         let log = LogConfig {
             level: raw.log.level.clone(),
             format: match raw.log.format.as_str() {

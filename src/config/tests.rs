@@ -76,6 +76,10 @@ fn bad_values_name_their_key() {
     );
     assert_eq!(err_key("[dauth]\nenabled = \"yes\""), "dauth.enabled");
     assert_eq!(err_key("[log]\nformat = \"xml\""), "log.format");
+    assert_eq!(
+        err_key("[log]\nlevel = \"dauth_proxy=verbose\""),
+        "log.level"
+    );
 }
 
 #[test]

@@ -5,9 +5,8 @@ use std::path::Path;
 
 use super::file::{RawAccounts, RawBearer, RawClient, RawIssuer, RawKey, RawMail};
 use super::{KeyProblem, Problem};
-use crate::auth::keys::{SigningKey, VerifyKey, load_jwks, load_signing_key_pair, load_verify_key};
+use crate::auth::keys::{SigningKey, VerifyKey, load_jwks, load_signing_key_pair};
 use crate::clients::{ClientDef, is_scope_token, is_valid_client_id};
-use crate::net::CidrList;
 
 /// `[issuer]`: tokens this gateway issues.
 #[derive(Debug, Clone)]
@@ -146,9 +145,23 @@ pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
     })
 }
 
-pub(super) fn internal(networks: &[String]) -> Result<CidrList, KeyProblem> {
-    CidrList::parse(networks)
-        .map_err(|(i, e)| (format!("internal.networks[{i}]"), Problem::Cidr(e)))
+/// The keys of an issuer or client at `prefix` (`bearer.issuers[0].`): `public_keys` PEM files
+/// or a `jwks_file`, exactly one of them.
+fn keys_or_jwks(
+    prefix: &str,
+    public_keys: Vec<RawKey>,
+    jwks_file: Option<&str>,
+) -> Result<Vec<VerifyKey>, KeyProblem> {
+    match (public_keys.is_empty(), jwks_file) {
+        (false, None) => super::verify_keys(&format!("{prefix}public_keys"), public_keys),
+        (true, Some(file)) => {
+            load_jwks(Path::new(file)).map_err(|e| (format!("{prefix}jwks_file"), Problem::Key(e)))
+        }
+        _ => Err((
+            format!("{prefix}public_keys"),
+            Problem::Invalid("set exactly one of public_keys and jwks_file"),
+        )),
+    }
 }
 
 pub(super) fn bearer(
@@ -172,30 +185,7 @@ pub(super) fn bearer(
                 ),
             ));
         }
-        let keys = match (r.public_keys.is_empty(), &r.jwks_file) {
-            (false, None) => r
-                .public_keys
-                .into_iter()
-                .enumerate()
-                .map(|(j, k)| {
-                    let (path, kid) = match k {
-                        RawKey::Path(p) => (p, None),
-                        RawKey::WithKid { path, kid } => (path, kid),
-                    };
-                    load_verify_key(Path::new(&path), kid)
-                        .map_err(|e| (key(&format!("public_keys[{j}]")), Problem::Key(e)))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            (true, Some(file)) => {
-                load_jwks(Path::new(file)).map_err(|e| (key("jwks_file"), Problem::Key(e)))?
-            }
-            _ => {
-                return Err((
-                    key("public_keys"),
-                    Problem::Invalid("set exactly one of public_keys and jwks_file"),
-                ));
-            }
-        };
+        let keys = keys_or_jwks(&key(""), r.public_keys, r.jwks_file.as_deref())?;
         issuers.push(ExternalIssuer {
             issuer: r.issuer,
             audience: r.audience,
@@ -257,30 +247,7 @@ pub(super) fn clients(raw: Vec<RawClient>) -> Result<Vec<ClientDef>, KeyProblem>
                 Problem::Invalid("not an RFC 6749 scope token"),
             ));
         }
-        let keys = match (c.public_keys.is_empty(), &c.jwks_file) {
-            (false, None) => c
-                .public_keys
-                .into_iter()
-                .enumerate()
-                .map(|(j, k)| {
-                    let (path, kid) = match k {
-                        RawKey::Path(p) => (p, None),
-                        RawKey::WithKid { path, kid } => (path, kid),
-                    };
-                    load_verify_key(Path::new(&path), kid)
-                        .map_err(|e| (key(&format!("public_keys[{j}]")), Problem::Key(e)))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            (true, Some(file)) => {
-                load_jwks(Path::new(file)).map_err(|e| (key("jwks_file"), Problem::Key(e)))?
-            }
-            _ => {
-                return Err((
-                    key("public_keys"),
-                    Problem::Invalid("set exactly one of public_keys and jwks_file"),
-                ));
-            }
-        };
+        let keys = keys_or_jwks(&key(""), c.public_keys, c.jwks_file.as_deref())?;
         out.push(ClientDef {
             client_id: c.client_id,
             name: c.name,

@@ -289,7 +289,7 @@ impl Config {
         let issuer = identity::issuer(raw.issuer).map_err(|(k, p)| fail(&k, p))?;
         let accounts = identity::accounts(raw.accounts).map_err(|(k, p)| fail(&k, p))?;
         let internal_networks =
-            identity::internal(&raw.internal.networks).map_err(|(k, p)| fail(&k, p))?;
+            cidrs("internal.networks", &raw.internal.networks).map_err(|(k, p)| fail(&k, p))?;
         let bearer = identity::bearer(raw.bearer, issuer.as_ref()).map_err(|(k, p)| fail(&k, p))?;
         let mail = identity::mail(raw.mail).map_err(|(k, p)| fail(&k, p))?;
         let clients = identity::clients(raw.clients).map_err(|(k, p)| fail(&k, p))?;
@@ -392,6 +392,21 @@ fn parse(text: &str) -> Result<RawConfig, (String, toml::de::Error)> {
     })
 }
 
+/// Loads the PEM public keys listed under `key`; an error names the entry (`key[i]`).
+fn verify_keys(key: &str, raw: Vec<RawKey>) -> Result<Vec<VerifyKey>, KeyProblem> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let (path, kid) = match k {
+                RawKey::Path(path) => (path, None),
+                RawKey::WithKid { path, kid } => (path, kid),
+            };
+            load_verify_key(Path::new(&path), kid)
+                .map_err(|e| (format!("{key}[{i}]"), Problem::Key(e)))
+        })
+        .collect()
+}
+
 fn cidrs(key: &str, entries: &[String]) -> Result<CidrList, KeyProblem> {
     CidrList::parse(entries).map_err(|(i, e)| (format!("{key}[{i}]"), Problem::Cidr(e)))
 }
@@ -405,19 +420,7 @@ fn dauth(raw: RawDauth) -> Result<DauthConfig, KeyProblem> {
             "at least one key is required while dauth.enabled = true",
         ));
     }
-    let keys = raw
-        .public_keys
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let (path, kid) = match k {
-                RawKey::Path(path) => (path, None),
-                RawKey::WithKid { path, kid } => (path, kid),
-            };
-            load_verify_key(Path::new(&path), kid)
-                .map_err(|e| (format!("dauth.public_keys[{i}]"), Problem::Key(e)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let keys = verify_keys("dauth.public_keys", raw.public_keys)?;
     if let Some(bad) = raw
         .networks
         .iter()

@@ -215,3 +215,32 @@ fn server_limits_must_be_positive() {
         "server.max_header_bytes"
     );
 }
+
+#[test]
+fn issuer_and_client_keys_are_named_by_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keyfile(dir.path());
+    let off = "[dauth]\nenabled = false\n";
+    let issuer = |keys: &str| {
+        format!("{off}[[bearer.issuers]]\nissuer = \"https://idp\"\naudience = \"a\"\n{keys}")
+    };
+    let client = |keys: &str| {
+        format!("{off}[[clients]]\nclient_id = \"c\"\nname = \"C\"\nscopes = []\n{keys}")
+    };
+    let missing = "public_keys = [\"/nonexistent/k.pem\"]";
+    let both = format!("public_keys = [{k:?}]\njwks_file = \"j.json\"");
+    assert!(parse(&issuer(&format!("public_keys = [{k:?}]"))).is_ok());
+    assert_eq!(
+        err_key(&issuer(missing)),
+        "bearer.issuers[0].public_keys[0]"
+    );
+    assert_eq!(err_key(&issuer(&both)), "bearer.issuers[0].public_keys");
+    assert_eq!(
+        err_key(&issuer("jwks_file = \"/nonexistent/j.json\"")),
+        "bearer.issuers[0].jwks_file"
+    );
+    assert!(parse(&client(&format!("public_keys = [{k:?}]"))).is_ok());
+    assert_eq!(err_key(&client(missing)), "clients[0].public_keys[0]");
+    assert_eq!(err_key(&client(&both)), "clients[0].public_keys");
+    assert_eq!(err_key(&client("")), "clients[0].public_keys");
+}

@@ -90,11 +90,13 @@ pub(super) fn issuer(raw: Option<RawIssuer>) -> Result<Option<IssuerConfig>, Key
     if raw.kid.trim().is_empty() {
         return Err(invalid("kid", "must not be empty"));
     }
-    if raw.access_ttl_secs == 0 || raw.refresh_ttl_secs == 0 {
-        return Err(invalid(
-            "access_ttl_secs",
-            "token lifetimes must be at least 1 second",
-        ));
+    for (name, ttl) in [
+        ("access_ttl_secs", raw.access_ttl_secs),
+        ("refresh_ttl_secs", raw.refresh_ttl_secs),
+    ] {
+        if ttl == 0 {
+            return Err(invalid(name, "token lifetimes must be at least 1 second"));
+        }
     }
     let key = load_signing_key_pair(Path::new(&raw.private_key))
         .map_err(|e| ("issuer.private_key".into(), Problem::Key(e)))?;

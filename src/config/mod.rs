@@ -312,8 +312,13 @@ impl Config {
         let s = &raw.server;
         let tls = match (&s.tls_cert, &s.tls_key) {
             (Some(cert), Some(key)) => Some(
-                crate::tls::server_config(Path::new(cert), Path::new(key))
-                    .map_err(|e| fail("server.tls_cert", Problem::Tls(e)))?,
+                crate::tls::server_config(Path::new(cert), Path::new(key)).map_err(|e| {
+                    let key = match e {
+                        crate::tls::TlsError::Key { .. } => "server.tls_key",
+                        _ => "server.tls_cert",
+                    };
+                    fail(key, Problem::Tls(e))
+                })?,
             ),
             (None, None) => None,
             _ => {

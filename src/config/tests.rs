@@ -198,6 +198,36 @@ fn tls_files_are_checked_together() {
         ),
         "server.tls_cert"
     );
+    // A readable certificate with an unreadable key names the key.
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("c.pem");
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    assert_eq!(
+        err_key(&format!(
+            "[dauth]\nenabled = false\n[server]\ntls_cert = {:?}\ntls_key = \"/nonexistent/k.pem\"",
+            cert.display().to_string()
+        )),
+        "server.tls_key"
+    );
+}
+
+#[test]
+fn each_token_lifetime_is_named() {
+    let issuer = |ttl: &str| {
+        format!(
+            "[dauth]\nenabled = false\n[issuer]\nurl = \"http://127.0.0.1:8080\"\nprivate_key = \"keys/dev/issuer_private.pem\"\nkid = \"k\"\n{ttl}"
+        )
+    };
+    assert!(parse(&issuer("")).is_ok());
+    assert_eq!(
+        err_key(&issuer("access_ttl_secs = 0")),
+        "issuer.access_ttl_secs"
+    );
+    assert_eq!(
+        err_key(&issuer("refresh_ttl_secs = 0")),
+        "issuer.refresh_ttl_secs"
+    );
 }
 
 #[test]

@@ -160,7 +160,7 @@ pub fn npm_tool(relative: &str) -> PathBuf {
         && let Some(spec) = locked_spec(&dir, relative)
     {
         eprintln!("test support: npm skipped {spec}; installing it explicitly");
-        let out = npm(&dir, &["install", "--no-save", &spec]);
+        let out = npm(&dir, &["install", "--no-save", "--omit=dev", &spec]);
         outcome = format!(
             "{outcome}\nnpm install --no-save {spec}: {}",
             describe(&out)

@@ -12,6 +12,11 @@
 
 pub mod binary;
 pub mod client;
+pub mod contracts;
+pub mod evm;
+pub mod install;
+pub mod postgres;
+pub mod redis;
 pub mod smtp;
 pub mod upstream;
 

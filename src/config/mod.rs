@@ -458,7 +458,11 @@ fn dauth(raw: RawDauth) -> Result<DauthConfig, KeyProblem> {
         enabled: raw.enabled,
         keys,
         allowed_hosts,
-        networks: raw.networks,
+        networks: raw
+            .networks
+            .iter()
+            .map(|n| crate::auth::address::canonical_network(n))
+            .collect(),
         max_token_age_secs: raw.max_token_age_secs,
         clock_skew_secs: raw.clock_skew_secs,
         replay_protection: raw.replay_protection,

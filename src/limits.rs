@@ -55,6 +55,7 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
 /// Every limit, built once from `[limits]`.
 pub struct Limits {
     per_ip: Keyed<IpAddr>,
+    ipv6_prefix_len: u8,
     per_consumer: Keyed<String>,
     verifier: Semaphore,
     in_flight: AtomicUsize,
@@ -82,6 +83,7 @@ impl Limits {
             per_consumer_rps: 0,
             per_consumer_burst: 0,
             max_verifications_in_flight: 1024,
+            ipv6_prefix_len: 64,
         })
     }
 
@@ -90,6 +92,7 @@ impl Limits {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             per_ip: Keyed::new(c.per_ip_rps, c.per_ip_burst),
+            ipv6_prefix_len: c.ipv6_prefix_len.min(128),
             per_consumer: Keyed::new(c.per_consumer_rps, c.per_consumer_burst),
             verifier: Semaphore::new(cores),
             in_flight: AtomicUsize::new(0),
@@ -99,7 +102,19 @@ impl Limits {
 
     /// Counts a request from `ip`; 429 over the per-IP rate.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Error> {
-        self.per_ip.check(&ip.to_canonical())
+        self.per_ip.check(&self.caller_key(ip))
+    }
+
+    /// The key a caller's address is counted under: an IPv4 address (also IPv4-mapped) as it
+    /// is, an IPv6 address truncated to `limits.ipv6_prefix_len` bits. One host commonly holds
+    /// a whole /64 and can pick any address in it, so counting full IPv6 addresses would give
+    /// it 2^64 fresh limits.
+    pub fn caller_key(&self, ip: IpAddr) -> IpAddr {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => ipnet::Ipv6Net::new(v6, self.ipv6_prefix_len)
+                .map_or(IpAddr::V6(v6), |net| IpAddr::V6(net.network())),
+            v4 => v4,
+        }
     }
 
     /// Counts a verified DAuth request of `consumer_key`; 429 over the per-consumer rate.
@@ -150,7 +165,40 @@ mod tests {
             per_consumer_rps: consumer,
             per_consumer_burst: consumer,
             max_verifications_in_flight: in_flight,
+            ipv6_prefix_len: 64,
         }
+    }
+
+    #[test]
+    fn ipv6_callers_are_counted_by_their_prefix() {
+        let l = Limits::new(&config(2, 0, 10));
+        // Two addresses of one /64 are one caller: rotating the interface id buys nothing.
+        l.check_ip("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        l.check_ip("2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap())
+            .unwrap();
+        assert!(matches!(
+            l.check_ip("2001:db8:1:2:dead:beef::7".parse().unwrap()),
+            Err(Error::TooManyRequests(_))
+        ));
+        // The neighbouring /64 is another caller.
+        l.check_ip("2001:db8:1:3::1".parse().unwrap()).unwrap();
+        // IPv4 (and IPv4-mapped) callers are still counted per address.
+        l.check_ip("10.0.0.1".parse().unwrap()).unwrap();
+        l.check_ip("10.0.0.2".parse().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn the_ipv6_prefix_is_configurable() {
+        let mut c = config(1, 0, 10);
+        c.ipv6_prefix_len = 48;
+        let l = Limits::new(&c);
+        l.check_ip("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        assert!(l.check_ip("2001:db8:1:ffff::1".parse().unwrap()).is_err());
+        l.check_ip("2001:db8:2::1".parse().unwrap()).unwrap();
+        c.ipv6_prefix_len = 128;
+        let l = Limits::new(&c);
+        l.check_ip("2001:db8::1".parse().unwrap()).unwrap();
+        l.check_ip("2001:db8::2".parse().unwrap()).unwrap();
     }
 
     #[test]

@@ -129,6 +129,20 @@ async fn user_account_access_creates_the_dauth_user_the_core_would() {
         views_of(&gw, B).await,
         vec!["gh.29.uk/acc-1/accountant", "gh.29.uk/acc-1/auditor"]
     );
+    // Network names are case-insensitive here as in the DAuth core: still the same user.
+    for provider in ["dauth.ethereum", "DAUTH.Ethereum", "ethereum"] {
+        let body = json!({"username": B, "provider": provider, "views": [{"view_id": "standard", "is_system": true}]});
+        let r = call(&gw, "POST", &format!("{V4}/user-account-access"), A, body).await;
+        assert_eq!(r.status, 201, "{provider}: {:?}", r.body);
+    }
+    assert_eq!(
+        views_of(&gw, B).await,
+        vec![
+            "gh.29.uk/acc-1/accountant",
+            "gh.29.uk/acc-1/auditor",
+            "gh.29.uk/acc-1/standard"
+        ]
+    );
 }
 
 #[tokio::test]

@@ -46,6 +46,38 @@ async fn address_case_does_not_make_a_second_user() {
     assert_ne!(a["user_id"], other_network["user_id"]);
 }
 
+#[tokio::test]
+async fn network_name_case_does_not_make_a_second_user() {
+    let gw = Gateway::start("", "").await;
+    let a = gw.current_user(&token(CONTRACT, "ETHEREUM")).await.json();
+    for spelling in ["ethereum", "Ethereum", "eThErEuM"] {
+        let b = gw.current_user(&token(CONTRACT, spelling)).await.json();
+        assert_eq!(a["user_id"], b["user_id"], "{spelling}");
+        // The canonical form is what the user record (and so every backend) sees.
+        assert_eq!(b["provider"], "ETHEREUM", "{spelling}");
+    }
+    let testnet = gw
+        .current_user(&token(CONTRACT, "airnode.testnet.ethereum"))
+        .await
+        .json();
+    assert_ne!(a["user_id"], testnet["user_id"]);
+    assert_eq!(testnet["provider"], "AIRNODE.TESTNET.ETHEREUM");
+}
+
+#[tokio::test]
+async fn configured_networks_match_in_any_case() {
+    let gw = Gateway::start("networks = [\"ethereum\", \"Goerli\"]", "").await;
+    for (network, status) in [
+        ("ETHEREUM", 200),
+        ("ethereum", 200),
+        ("GOERLI", 200),
+        ("SEPOLIA", 401),
+    ] {
+        let r = gw.current_user(&token(CONTRACT, network)).await;
+        assert_eq!(r.status, status, "{network}: {:?}", r.body);
+    }
+}
+
 fn write_config(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("dauth.toml");
     std::fs::write(&path, config_text(&dir.join("store"), "", "")).unwrap();

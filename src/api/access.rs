@@ -16,7 +16,7 @@ use super::obp_paths::SourceAction;
 use super::{Body, read_json};
 use crate::app::State;
 use crate::auth::Principal;
-use crate::auth::address::{is_valid_network, normalize_address};
+use crate::auth::address::{canonical_network, is_valid_network, normalize_address};
 use crate::error::{AddressClaim, Error};
 use crate::store::{AccessError, Authority, Grantee};
 use crate::views::{View, is_custom_id, is_valid_id, system_view};
@@ -75,20 +75,22 @@ impl Ctx<'_> {
 
     /// The DAuth grantee for a (username, provider) pair, normalised as the DAuth core does.
     fn dauth_grantee(&self, username: &str, provider: &str) -> Result<Grantee, Error> {
-        let network = provider.strip_prefix("dauth.").unwrap_or(provider);
+        let network = match provider.get(..6) {
+            Some(tag) if tag.eq_ignore_ascii_case("dauth.") => &provider[6..],
+            _ => provider,
+        };
+        if !is_valid_network(network) {
+            return Err(Error::InvalidProvider);
+        }
+        let network = canonical_network(network);
         let allowed = &self.state.config.dauth.networks;
-        if !is_valid_network(network)
-            || (!allowed.is_empty() && !allowed.iter().any(|n| n == network))
-        {
+        if !allowed.is_empty() && !allowed.contains(&network) {
             return Err(Error::InvalidProvider);
         }
         let strict = self.state.config.dauth.strict_addresses;
         let address = normalize_address(username, strict, AddressClaim::Contract)
             .map_err(|_| Error::InvalidUsername)?;
-        Ok(Grantee::Dauth {
-            network: network.to_owned(),
-            address,
-        })
+        Ok(Grantee::Dauth { network, address })
     }
 }
 

@@ -50,6 +50,13 @@ pub fn is_valid_network(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b))
 }
 
+/// The one spelling of a network name: ASCII upper case (`ethereum`, `Ethereum` and
+/// `ETHEREUM` are one network, so one contract is one user). Every network name is folded
+/// to this form where it enters: token claims, grant requests, configuration.
+pub fn canonical_network(name: &str) -> String {
+    name.to_ascii_uppercase()
+}
+
 /// True for a non-empty string of at most `max` bytes without control characters.
 pub fn is_sane(s: &str, max: usize) -> bool {
     !s.trim().is_empty() && s.len() <= max && !s.chars().any(char::is_control)
@@ -121,5 +128,10 @@ mod tests {
         assert!(!is_valid_network(""));
         assert!(!is_valid_network("ETH EREUM"));
         assert!(!is_valid_network(&"N".repeat(65)));
+        assert_eq!(
+            canonical_network("airnode.Testnet.eth-1"),
+            "AIRNODE.TESTNET.ETH-1"
+        );
+        assert_eq!(canonical_network("eip155:1"), "EIP155:1");
     }
 }

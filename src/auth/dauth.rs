@@ -12,7 +12,7 @@
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Deserializer};
 
-use super::address::{MAX_OPAQUE, is_sane, is_valid_network, normalize_address};
+use super::address::{MAX_OPAQUE, canonical_network, is_sane, is_valid_network, normalize_address};
 use super::jws::{Jws, JwsError};
 use super::replay::ReplayGuard;
 use crate::config::DauthConfig;
@@ -109,9 +109,11 @@ impl DauthVerifier {
             return Err(Error::InvalidToken(TokenDefect::BadClaims));
         }
         let fresh_until = check_times(&raw, now, p.max_token_age_secs, p.clock_skew_secs)?;
-        if !is_valid_network(&raw.network_name)
-            || (!p.networks.is_empty() && !p.networks.contains(&raw.network_name))
-        {
+        if !is_valid_network(&raw.network_name) {
+            return Err(Error::NetworkNotAllowed);
+        }
+        let network = canonical_network(&raw.network_name);
+        if !p.networks.is_empty() && !p.networks.contains(&network) {
             return Err(Error::NetworkNotAllowed);
         }
         let strict = p.strict_addresses;
@@ -128,7 +130,7 @@ impl DauthVerifier {
         }
         Ok(DauthClaims {
             contract,
-            network: raw.network_name,
+            network,
             consumer_key: raw.consumer_key,
             msg_sender,
             request_id: raw.request_id,

@@ -51,6 +51,7 @@ pub(super) struct RawLimits {
     pub(super) per_consumer_rps: u32,
     pub(super) per_consumer_burst: Option<u32>,
     pub(super) max_verifications_in_flight: usize,
+    pub(super) ipv6_prefix_len: u8,
 }
 
 impl Default for RawLimits {
@@ -61,6 +62,7 @@ impl Default for RawLimits {
             per_consumer_rps: 500,
             per_consumer_burst: None,
             max_verifications_in_flight: 1024,
+            ipv6_prefix_len: 64,
         }
     }
 }

@@ -107,6 +107,8 @@ pub struct LimitsConfig {
     pub per_consumer_burst: u32,
     /// DAuth verifications waiting or running at once; beyond it, 503.
     pub max_verifications_in_flight: usize,
+    /// IPv6 callers are rate-limited by this prefix of their address (IPv4 by the address).
+    pub ipv6_prefix_len: u8,
 }
 
 /// `[obp]`: the embedded account-access endpoints.
@@ -300,6 +302,12 @@ impl Config {
                 Problem::Invalid("must be at least 1"),
             ));
         }
+        if !(1..=128).contains(&l.ipv6_prefix_len) {
+            return Err(fail(
+                "limits.ipv6_prefix_len",
+                Problem::Invalid("must be 1 to 128"),
+            ));
+        }
         let limits = LimitsConfig {
             per_ip_rps: l.per_ip_rps,
             per_ip_burst: l.per_ip_burst.unwrap_or(l.per_ip_rps.saturating_mul(2)),
@@ -308,6 +316,7 @@ impl Config {
                 .per_consumer_burst
                 .unwrap_or(l.per_consumer_rps.saturating_mul(2)),
             max_verifications_in_flight: l.max_verifications_in_flight,
+            ipv6_prefix_len: l.ipv6_prefix_len,
         };
         let s = &raw.server;
         let tls = match (&s.tls_cert, &s.tls_key) {
@@ -449,7 +458,11 @@ fn dauth(raw: RawDauth) -> Result<DauthConfig, KeyProblem> {
         enabled: raw.enabled,
         keys,
         allowed_hosts,
-        networks: raw.networks,
+        networks: raw
+            .networks
+            .iter()
+            .map(|n| crate::auth::address::canonical_network(n))
+            .collect(),
         max_token_age_secs: raw.max_token_age_secs,
         clock_skew_secs: raw.clock_skew_secs,
         replay_protection: raw.replay_protection,

@@ -75,6 +75,14 @@ fn bad_values_name_their_key() {
         "dauth.networks[0]"
     );
     assert_eq!(err_key("[dauth]\nenabled = \"yes\""), "dauth.enabled");
+    for len in ["0", "129"] {
+        assert_eq!(
+            err_key(&format!(
+                "[dauth]\nenabled = false\n[limits]\nipv6_prefix_len = {len}"
+            )),
+            "limits.ipv6_prefix_len"
+        );
+    }
     assert_eq!(err_key("[log]\nformat = \"xml\""), "log.format");
     assert_eq!(
         err_key("[log]\nlevel = \"dauth_proxy=verbose\""),

@@ -26,7 +26,7 @@ pub enum UserKind {
 }
 
 impl UserKind {
-    fn tag(self) -> u8 {
+    pub(crate) fn tag(self) -> u8 {
         match self {
             Self::Dauth => b'd',
             Self::Local => b'l',
@@ -229,7 +229,7 @@ pub enum AccessError {
 
 /// The index key of a (kind, provider, username) triple: unambiguous for any strings,
 /// because the provider is length-prefixed.
-fn identity_key(kind: UserKind, provider: &str, username: &str) -> Vec<u8> {
+pub(crate) fn identity_key(kind: UserKind, provider: &str, username: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + 4 + provider.len() + username.len());
     key.push(kind.tag());
     key.extend_from_slice(&(provider.len() as u32).to_be_bytes());

@@ -61,3 +61,53 @@ async fn concurrent_first_requests_create_one_user() {
     assert_eq!(ids.len(), 1);
     assert_eq!(store.user_count(), 1);
 }
+
+#[tokio::test]
+async fn opening_a_store_folds_network_names_into_their_canonical_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let (older, newer) = {
+        // A store written before network names were canonical: the key holds them as given.
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let older = store
+            .get_or_create_dauth_user("ethereum", "0xabc")
+            .await
+            .unwrap();
+        let newer = store
+            .get_or_create_dauth_user("Ethereum", "0xabc")
+            .await
+            .unwrap();
+        let only = store
+            .get_or_create_dauth_user("goerli", "0xdef")
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+        assert_eq!(only.provider, "goerli");
+        (older, newer)
+    };
+    let store = Store::open(dir.path(), 1 << 20).unwrap();
+    let folded = store
+        .get_or_create_dauth_user("ETHEREUM", "0xabc")
+        .await
+        .unwrap();
+    // One of the two keeps the identity (the earlier-created; these two may share a second);
+    // the other stays readable by id.
+    assert!(
+        [&older.user_id, &newer.user_id].contains(&&folded.user_id),
+        "{folded:?}"
+    );
+    assert_eq!(folded.provider, "ETHEREUM");
+    for id in [&older.user_id, &newer.user_id] {
+        assert!(store.user_by_id(id).unwrap().is_some());
+    }
+    // No identity is left under the old spellings.
+    for spelling in ["ethereum", "Ethereum"] {
+        assert_eq!(store.dauth_user_id(spelling, "0xabc").unwrap(), None);
+    }
+    let goerli = store
+        .get_or_create_dauth_user("GOERLI", "0xdef")
+        .await
+        .unwrap();
+    assert_eq!(goerli.provider, "GOERLI");
+    assert_eq!(store.user_count(), 3);
+    assert_eq!(store.dauth_user_id("goerli", "0xdef").unwrap(), None);
+}

@@ -18,6 +18,7 @@ mod access;
 mod clients;
 mod flush;
 mod local;
+mod migrate;
 
 pub use clients::ClientStoreError;
 
@@ -112,6 +113,10 @@ impl Store {
             pending: AtomicUsize::new(0),
             hot: crate::cache::BoundedCache::new(hot_users),
         };
+        let folded = migrate::fold_network_names(&inner)?;
+        if folded > 0 {
+            tracing::info!(folded, "DAuth identities folded to canonical network names");
+        }
         Ok(Self {
             inner: Arc::new(inner),
         })

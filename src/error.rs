@@ -28,6 +28,9 @@ pub enum TokenDefect {
     BadSignature,
     /// A required claim is absent, empty or of the wrong type.
     BadClaims,
+    /// The header carries `crit` (RFC 7515 4.1.11) or `b64` (RFC 7797): an extension the
+    /// verifier does not implement.
+    CriticalHeader,
 }
 
 impl TokenDefect {
@@ -39,6 +42,7 @@ impl TokenDefect {
             Self::UnknownKey => "unknown_kid",
             Self::BadSignature => "bad_signature",
             Self::BadClaims => "bad_claims",
+            Self::CriticalHeader => "crit_header",
         }
     }
 }

@@ -87,6 +87,8 @@ async fn handle_inner(
     if head_size(&req) > state.config.server.max_header_bytes {
         return Err(Error::HeadersTooLarge);
     }
+    // Refused on every route, authenticated or not: a backend must not get a second credential.
+    crate::auth::authorization(req.headers())?;
     let ip = client_ip(
         conn.peer.ip(),
         req.headers(),

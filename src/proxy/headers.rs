@@ -16,13 +16,15 @@
 //! - `X-Forwarded-For` is rebuilt: the client's chain survives only from a trusted proxy, then
 //!   the peer is appended; `X-Forwarded-Proto`/`-Host` are set to one value each (a trusted
 //!   proxy's last one, if well formed, else the gateway's own);
+//! - the `DAuth` header and a bearer `Authorization` go, unless the route sets `forward_token`
+//!   and the gateway verified that credential: an unverified one never reaches a backend;
 //! - then, and only then, the gateway's own identity headers are added.
 
 use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::auth::Principal;
+use crate::auth::{AuthMethod, Authorization, Principal};
 
 /// Identity header: the user's id.
 pub const X_DAUTH_USER_ID: HeaderName = HeaderName::from_static("x-dauth-user-id");
@@ -180,7 +182,7 @@ pub struct ForwardContext<'a> {
     pub peer_trusted: bool,
     /// Whether the client connection is TLS.
     pub tls: bool,
-    /// Keep the `DAuth` header.
+    /// Keep the `DAuth` header or bearer `Authorization` that the gateway verified.
     pub forward_token: bool,
     /// Keep the client's `Host`.
     pub preserve_host: bool,
@@ -199,20 +201,7 @@ pub fn prepare_request_headers(
     remove_hop_by_hop(headers);
     remove_identity_headers(headers);
     remove_matching(headers, is_path_override_header);
-    if !ctx.forward_token {
-        headers.remove(crate::auth::DAUTH_HEADER);
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .get(..7)
-                    .is_some_and(|s| s.eq_ignore_ascii_case("bearer "))
-            });
-        if bearer {
-            headers.remove(header::AUTHORIZATION);
-        }
-    }
+    remove_unverified_credentials(headers, ctx.forward_token, who);
     if !ctx.preserve_host {
         headers.remove(header::HOST);
     }
@@ -222,6 +211,28 @@ pub fn prepare_request_headers(
         if let Some(view) = ctx.view.and_then(|v| HeaderValue::from_str(v).ok()) {
             headers.insert(X_DAUTH_VIEW_ID, view);
         }
+    }
+}
+
+/// Removes the `DAuth` header and a bearer `Authorization` (as [`crate::auth::authorization`]
+/// reads it, so the verifier and this filter agree on what a bearer credential is), unless the
+/// route forwards tokens and the gateway verified that very credential. Another scheme passes;
+/// an `Authorization` the parser refuses (which the pipeline answered 400) never does.
+fn remove_unverified_credentials(
+    headers: &mut HeaderMap,
+    forward_token: bool,
+    who: Option<&Principal>,
+) {
+    let verified = |m: AuthMethod| forward_token && who.is_some_and(|w| w.method == m);
+    if !verified(AuthMethod::Dauth) {
+        headers.remove(crate::auth::DAUTH_HEADER);
+    }
+    let other = matches!(
+        crate::auth::authorization(headers),
+        Ok(Authorization::Absent | Authorization::Other)
+    );
+    if !other && !verified(AuthMethod::Bearer) {
+        headers.remove(header::AUTHORIZATION);
     }
 }
 

@@ -159,35 +159,62 @@ fn dauth_token_and_host_are_dropped_unless_asked_for() {
     let mut h = map(&[("dauth", "token"), ("host", "api.example")]);
     prepare_request_headers(&mut h, &ctx(false), None);
     assert!(h.get("dauth").is_none() && h.get("host").is_none());
-    let mut h = map(&[("dauth", "token"), ("host", "api.example")]);
     let keep = ForwardContext {
         forward_token: true,
         preserve_host: true,
         ..ctx(false)
     };
-    prepare_request_headers(&mut h, &keep, None);
+    let mut h = map(&[("dauth", "token"), ("host", "api.example")]);
+    prepare_request_headers(&mut h, &keep, Some(&principal()));
     assert_eq!(h.get("dauth").unwrap(), "token");
     assert_eq!(h.get("host").unwrap(), "api.example");
+    // forward_token forwards a verified token only.
+    let mut h = map(&[("dauth", "token")]);
+    prepare_request_headers(&mut h, &keep, None);
+    assert!(h.get("dauth").is_none());
+}
+
+fn bearer_principal() -> Principal {
+    Principal {
+        method: AuthMethod::Bearer,
+        consumer_key: None,
+        ..principal()
+    }
 }
 
 #[test]
 fn bearer_tokens_are_dropped_but_other_authorization_schemes_pass() {
-    let mut h = map(&[("authorization", "Bearer abc")]);
-    prepare_request_headers(&mut h, &ctx(false), None);
-    assert!(h.get("authorization").is_none());
+    for value in [
+        "Bearer abc",
+        "bearer\tabc",
+        "bEaReR   abc",
+        "Bearer",
+        "BEARER \t abc",
+    ] {
+        let mut h = map(&[("authorization", value)]);
+        prepare_request_headers(&mut h, &ctx(false), None);
+        assert!(h.get("authorization").is_none(), "{value:?}");
+    }
     let mut h = map(&[("authorization", "Basic dXNlcjpwdw==")]);
     prepare_request_headers(&mut h, &ctx(false), None);
     assert_eq!(h.get("authorization").unwrap(), "Basic dXNlcjpwdw==");
+    let forward = ForwardContext {
+        forward_token: true,
+        ..ctx(false)
+    };
     let mut h = map(&[("authorization", "bearer abc")]);
-    prepare_request_headers(
-        &mut h,
-        &ForwardContext {
-            forward_token: true,
-            ..ctx(false)
-        },
-        None,
-    );
+    prepare_request_headers(&mut h, &forward, Some(&bearer_principal()));
     assert_eq!(h.get("authorization").unwrap(), "bearer abc");
+    // Not verified (no principal, or one that came from the DAuth header): dropped.
+    for who in [None, Some(principal())] {
+        let mut h = map(&[("authorization", "bearer abc")]);
+        prepare_request_headers(&mut h, &forward, who.as_ref());
+        assert!(h.get("authorization").is_none(), "{who:?}");
+    }
+    // Two lines never both pass (the pipeline refuses them before this).
+    let mut h = map(&[("authorization", "Basic a"), ("authorization", "Bearer b")]);
+    prepare_request_headers(&mut h, &ctx(false), None);
+    assert!(h.get("authorization").is_none());
 }
 
 #[test]

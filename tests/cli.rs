@@ -384,3 +384,43 @@ fn keys_a_few_bits_short_of_2048_are_refused_at_load_by_file_and_key() {
     let (_, out, _) = run(&["admin", "--config", c, "client", "list"]);
     assert!(!out.contains("short"), "{out}");
 }
+
+/// A stripped prefix that does not end in `/` is allowed but warned about, by `check-config`
+/// (stderr, exit 0) and by `serve` (in its log at start-up), naming the file and the key.
+#[test]
+fn a_stripped_prefix_without_a_trailing_slash_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strip.toml");
+    let routes = format!(
+        "{}{}",
+        support::route("/ok/", "http://127.0.0.1:9", "none", "strip_prefix = true"),
+        support::route(
+            "/svc",
+            "http://127.0.0.1:9/public",
+            "none",
+            "strip_prefix = true"
+        ),
+    );
+    std::fs::write(
+        &path,
+        support::config_text(&dir.path().join("store"), "", &routes),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["check-config", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok"), "{out}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("strip.toml") && warnings[0].contains("routes[1].prefix"),
+        "{err}"
+    );
+    let bin = support::binary::Binary::spawn(&path);
+    let logged: Vec<&String> = bin
+        .startup
+        .iter()
+        .filter(|l| l.contains("WARN") && l.contains("routes[1].prefix"))
+        .collect();
+    assert_eq!(logged.len(), 1, "{:?}", bin.startup);
+    assert!(logged[0].contains("strip.toml"), "{logged:?}");
+}

@@ -58,6 +58,11 @@ async fn percent_encoded_unreserved_characters_route_as_what_they_decode_to() {
         assert_eq!(r.status, 200, "{path}: {:?}", r.body);
         assert_eq!(private.last().uri, "/private/secret", "{path}");
     }
+    // HTTP/2 requests take the same path.
+    let r = client::send_h2(gw.addr, build("GET", "/%70rivate/secret", &[], "")).await;
+    r.assert_error(401, "OBP-20001");
+    let r = client::send_h2(gw.addr, build("GET", "/PRIVATE/secret", &[], "")).await;
+    r.assert_error(400, "DAUTH-1400");
     assert!(open.seen().is_empty(), "{:?}", open.seen());
     // The escapes that stay are forwarded in uppercase hex (RFC 3986 6.2.2.1), the query as it
     // came.

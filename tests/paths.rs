@@ -58,7 +58,13 @@ async fn percent_encoded_unreserved_characters_route_as_what_they_decode_to() {
         assert_eq!(r.status, 200, "{path}: {:?}", r.body);
         assert_eq!(private.last().uri, "/private/secret", "{path}");
     }
-    // HTTP/2 requests take the same path.
+    // So do absolute-form targets and HTTP/2 requests.
+    let (status, body) = raw_get(&gw, "http://x/%70rivate/secret", "").await;
+    assert_eq!(status, 401, "{body}");
+    assert_bad_path(
+        raw_get(&gw, "http://x/PRIVATE/secret", "").await,
+        "absolute",
+    );
     let r = client::send_h2(gw.addr, build("GET", "/%70rivate/secret", &[], "")).await;
     r.assert_error(401, "OBP-20001");
     let r = client::send_h2(gw.addr, build("GET", "/PRIVATE/secret", &[], "")).await;

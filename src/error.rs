@@ -28,6 +28,9 @@ pub enum TokenDefect {
     BadSignature,
     /// A required claim is absent, empty or of the wrong type.
     BadClaims,
+    /// The header carries `crit` (RFC 7515 4.1.11) or `b64` (RFC 7797): an extension the
+    /// verifier does not implement.
+    CriticalHeader,
 }
 
 impl TokenDefect {
@@ -39,6 +42,7 @@ impl TokenDefect {
             Self::UnknownKey => "unknown_kid",
             Self::BadSignature => "bad_signature",
             Self::BadClaims => "bad_claims",
+            Self::CriticalHeader => "crit_header",
         }
     }
 }
@@ -280,6 +284,9 @@ pub enum Error {
     /// Both a `DAuth` and an `Authorization: Bearer` header.
     #[error("two kinds of credentials")]
     AmbiguousCredentials,
+    /// More than one `Authorization` line, or one line with a second credential after a comma.
+    #[error("more than one Authorization credential")]
+    AmbiguousAuthorization,
     /// Login for an email or username nobody has.
     #[error("user not found")]
     LoginUnknownUser,
@@ -672,6 +679,11 @@ impl Error {
                 S::BAD_REQUEST,
                 "DAUTH-2011",
                 "Send either a DAuth header or an Authorization: Bearer header, not both.",
+            ),
+            Self::AmbiguousAuthorization => (
+                S::BAD_REQUEST,
+                "DAUTH-2012",
+                "Send at most one Authorization header, holding one credential.",
             ),
             Self::LoginUnknownUser => (S::UNAUTHORIZED, "DAUTH-4001", "User not found."),
             Self::LoginWrongPassword => (

@@ -19,6 +19,7 @@ pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod net;
+pub mod path;
 pub mod pipeline;
 pub mod proxy;
 pub mod server;

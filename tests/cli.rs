@@ -269,3 +269,158 @@ async fn admin_account_create_works_on_a_stopped_gateway_only() {
         serde_json::json!([{"bank_id": "b1", "account_id": "a1", "view_id": "owner"}])
     );
 }
+
+/// A key a few bits short of 2048 (its modulus still fills 256 bytes) is refused wherever a key
+/// is loaded, with the file and the key named (tests/fixtures/make-fixtures.sh made the keys).
+#[test]
+fn keys_a_few_bits_short_of_2048_are_refused_at_load_by_file_and_key() {
+    let fixture = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let (public, pkcs1, cert, jwks, private) = (
+        fixture("rsa2047_public.pem"),
+        fixture("rsa2047_public_pkcs1.pem"),
+        fixture("rsa2047_cert.pem"),
+        fixture("rsa2047_jwks.json"),
+        fixture("rsa2047_private.pem"),
+    );
+    let good = keys().dir.join("trusted_public.pem").display().to_string();
+    let off = "[dauth]\nenabled = false\n";
+    let cases = [
+        (
+            format!("[dauth]\npublic_keys = [{public:?}]\n"),
+            "dauth.public_keys[0]",
+            "rsa2047_public.pem",
+        ),
+        (
+            format!("[dauth]\npublic_keys = [{good:?}, {pkcs1:?}]\n"),
+            "dauth.public_keys[1]",
+            "rsa2047_public_pkcs1.pem",
+        ),
+        (
+            format!("[dauth]\npublic_keys = [{cert:?}]\n"),
+            "dauth.public_keys[0]",
+            "rsa2047_cert.pem",
+        ),
+        (
+            format!(
+                "{off}[issuer]\nurl = \"http://127.0.0.1:1\"\nprivate_key = {private:?}\nkid = \"k\"\n"
+            ),
+            "issuer.private_key",
+            "rsa2047_private.pem",
+        ),
+        (
+            format!(
+                "{off}[[bearer.issuers]]\nissuer = \"https://idp\"\naudience = \"a\"\npublic_keys = [{public:?}]\n"
+            ),
+            "bearer.issuers[0].public_keys[0]",
+            "rsa2047_public.pem",
+        ),
+        (
+            format!(
+                "{off}[[bearer.issuers]]\nissuer = \"https://idp\"\naudience = \"a\"\njwks_file = {jwks:?}\n"
+            ),
+            "bearer.issuers[0].jwks_file",
+            "rsa2047_jwks.json",
+        ),
+        (
+            format!(
+                "{off}[[clients]]\nclient_id = \"c\"\nname = \"C\"\nscopes = []\npublic_keys = [{public:?}]\n"
+            ),
+            "clients[0].public_keys[0]",
+            "rsa2047_public.pem",
+        ),
+        (
+            format!(
+                "{off}[[clients]]\nclient_id = \"c\"\nname = \"C\"\nscopes = []\njwks_file = {jwks:?}\n"
+            ),
+            "clients[0].jwks_file",
+            "rsa2047_jwks.json",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.toml");
+    for (text, key, file) in &cases {
+        std::fs::write(&path, text).unwrap();
+        let (code, _, err) = run(&["check-config", "--config", path.to_str().unwrap()]);
+        assert_eq!(code, 64, "{key}: {err}");
+        assert!(
+            err.contains("short.toml")
+                && err.contains(key)
+                && err.contains(file)
+                && err.contains("2047-bit"),
+            "{key}: {err}"
+        );
+    }
+
+    // `admin client add` refuses such a key before storing it, naming the file.
+    let store = dir.path().join("store");
+    std::fs::write(&path, support::config_text(&store, "", "")).unwrap();
+    let c = path.to_str().unwrap();
+    for (flag, file) in [("--public-key", &public), ("--jwks-file", &jwks)] {
+        let (code, _, err) = run(&[
+            "admin",
+            "--config",
+            c,
+            "client",
+            "add",
+            "--client-id",
+            "short",
+            "--name",
+            "S",
+            flag,
+            file,
+        ]);
+        assert_eq!(code, 64, "{flag}: {err}");
+        assert!(
+            err.contains(file.as_str()) && err.contains("2047-bit"),
+            "{flag}: {err}"
+        );
+    }
+    let (_, out, _) = run(&["admin", "--config", c, "client", "list"]);
+    assert!(!out.contains("short"), "{out}");
+}
+
+/// A stripped prefix that does not end in `/` is allowed but warned about, by `check-config`
+/// (stderr, exit 0) and by `serve` (in its log at start-up), naming the file and the key.
+#[test]
+fn a_stripped_prefix_without_a_trailing_slash_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strip.toml");
+    let routes = format!(
+        "{}{}",
+        support::route("/ok/", "http://127.0.0.1:9", "none", "strip_prefix = true"),
+        support::route(
+            "/svc",
+            "http://127.0.0.1:9/public",
+            "none",
+            "strip_prefix = true"
+        ),
+    );
+    std::fs::write(
+        &path,
+        support::config_text(&dir.path().join("store"), "", &routes),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["check-config", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok"), "{out}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("strip.toml") && warnings[0].contains("routes[1].prefix"),
+        "{err}"
+    );
+    let bin = support::binary::Binary::spawn(&path);
+    let logged: Vec<&String> = bin
+        .startup
+        .iter()
+        .filter(|l| l.contains("WARN") && l.contains("routes[1].prefix"))
+        .collect();
+    assert_eq!(logged.len(), 1, "{:?}", bin.startup);
+    assert!(logged[0].contains("strip.toml"), "{logged:?}");
+}

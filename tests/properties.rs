@@ -4,7 +4,8 @@
 //! - one user per (network, address), whatever the letter case of the address;
 //! - IPv4-mapped IPv6 peers match IPv4 networks exactly as the IPv4 address does;
 //! - no header that could pass for identity survives the request filter;
-//! - a signed token changed in any one byte is refused.
+//! - a signed token changed in any one byte is refused;
+//! - canonical paths are a fixed point of canonicalisation.
 //!
 //! Case counts are small so the file runs in a few seconds in a debug build; the fuzz targets
 //! in `fuzz/` explore the same ground for longer.
@@ -309,6 +310,57 @@ proptest! {
         if let Ok(mutated) = String::from_utf8(bytes) {
             let result = s.verifier.verify(&mutated, NOW);
             prop_assert!(result.is_err(), "byte {} set to {:#04x} was accepted", i, byte);
+        }
+    }
+}
+
+// === one canonical path ===
+
+/// Path-like text: segments of letters, dots, `;`, `%`, hex digits and a few escapes.
+fn path_like() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-zA-Z0-9._~;=-]{0,4}",
+        Just("%".to_owned()),
+        "%[0-9a-fA-F]{2}",
+        Just("%25".to_owned()),
+        Just("%2e".to_owned()),
+        Just("%c3%a9".to_owned()),
+        Just("\u{e9}".to_owned()),
+    ];
+    prop::collection::vec(prop::collection::vec(piece, 0..4), 1..5).prop_map(|segs| {
+        format!(
+            "/{}",
+            segs.iter()
+                .map(|s| s.concat())
+                .collect::<Vec<_>>()
+                .join("/")
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Canonicalising is idempotent, and a canonical path holds no escape of an unreserved
+    /// character, no lowercase hex and no dot segment; nothing panics.
+    #[test]
+    fn canonical_paths_are_a_fixed_point(path in path_like()) {
+        if let Ok(c) = dauth_proxy::path::canonical(&path) {
+            let again = dauth_proxy::path::canonical(&c);
+            prop_assert!(matches!(again, Ok(std::borrow::Cow::Borrowed(_))), "{path} -> {c} -> {again:?}");
+            let bytes = c.as_bytes();
+            for (i, _) in c.match_indices('%') {
+                let pair = &bytes[i + 1..i + 3];
+                prop_assert!(pair.iter().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b)), "{c}");
+                let v = u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap();
+                prop_assert!(!(v.is_ascii_alphanumeric() || b"-._~".contains(&v)), "{c}");
+            }
+            for seg in c.split('/') {
+                let name = seg.split(';').next().unwrap_or_default();
+                prop_assert!(name != "." && name != "..", "{c}");
+            }
+            let claims = dauth_proxy::path::Claims::new(["/", "/a/", "/A;b/"].into_iter(), &dauth_proxy::api::NAMESPACES);
+            let _ = claims.check(&c);
         }
     }
 }

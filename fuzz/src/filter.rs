@@ -1,7 +1,9 @@
 //! The `header_filter` target's call and properties.
 
-use dauth_proxy::auth::Principal;
-use dauth_proxy::proxy::headers::{ForwardContext, is_identity_header, prepare_request_headers};
+use dauth_proxy::auth::{AuthMethod, Authorization, Principal, authorization};
+use dauth_proxy::proxy::headers::{
+    ForwardContext, is_client_address_header, is_identity_header, prepare_request_headers,
+};
 use http::{HeaderMap, HeaderName};
 
 use crate::inputs::FilterInput;
@@ -62,7 +64,8 @@ fn connection_named(input: &FilterInput) -> Vec<HeaderName> {
 }
 
 /// What must hold whoever the caller is; `added` are the identity headers the gateway added.
-fn check_stripped(input: &FilterInput, out: &HeaderMap, added: &[&str]) {
+/// `bearer_ok`: the caller was verified by a bearer token and the route forwards tokens.
+fn check_stripped(input: &FilterInput, out: &HeaderMap, added: &[&str], bearer_ok: bool) {
     for name in out.keys().map(|n| n.as_str()) {
         if added.contains(&name) {
             continue;
@@ -85,6 +88,12 @@ fn check_stripped(input: &FilterInput, out: &HeaderMap, added: &[&str]) {
     }
     if !input.ctx.forward_token {
         assert!(!out.contains_key("dauth"), "DAuth header forwarded");
+    }
+    if !bearer_ok {
+        assert!(
+            !matches!(authorization(out), Ok(Authorization::Bearer(_)) | Err(_)),
+            "an unverified bearer credential was forwarded"
+        );
     }
     if !input.ctx.preserve_host {
         assert!(!out.contains_key("host"), "client Host forwarded");
@@ -158,12 +167,18 @@ fn check_forwarding(input: &FilterInput, out: &HeaderMap) {
         assert_eq!(xff, peer, "untrusted peer's X-Forwarded-For kept");
         assert!(!out.contains_key("forwarded"), "untrusted Forwarded kept");
         assert!(!out.contains_key("x-real-ip"), "untrusted X-Real-IP kept");
+        for name in out.keys().map(|n| n.as_str()) {
+            assert!(
+                GATEWAY_SET.contains(&name) || !is_client_address_header(name),
+                "untrusted {name} kept"
+            );
+        }
     }
 }
 
 /// Properties of an anonymous request's headers.
 pub fn check_anonymous(input: &FilterInput, out: &HeaderMap) {
-    check_stripped(input, out, &[]);
+    check_stripped(input, out, &[], false);
 }
 
 /// The identity headers `who` must produce, as (name, value).
@@ -188,7 +203,8 @@ fn identity_of(who: &Principal) -> Vec<(&'static str, &str)> {
 pub fn check_principal(input: &FilterInput, out: &HeaderMap, who: &Principal) {
     let expected = identity_of(who);
     let added: Vec<&str> = expected.iter().map(|(n, _)| *n).collect();
-    check_stripped(input, out, &added);
+    let bearer_ok = input.ctx.forward_token && who.method == AuthMethod::Bearer;
+    check_stripped(input, out, &added, bearer_ok);
     for (name, value) in expected {
         let values: Vec<_> = out.get_all(name).iter().collect();
         assert_eq!(values, [value], "{name} is not exactly the principal's");

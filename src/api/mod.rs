@@ -55,8 +55,19 @@ pub enum Endpoint {
     ClientUser(String),
 }
 
+/// Every [`Endpoint::namespace`]: the prefixes the embedded handlers claim, which
+/// [`crate::path::Claims`] compares in every reading of a path.
+pub const NAMESPACES: [&str; 6] = [
+    "/health",
+    "/obp/",
+    "/.well-known/",
+    "/api/",
+    "/oidc/",
+    "/users",
+];
+
 impl Endpoint {
-    /// The path namespace the endpoint lives in. A route whose prefix matches the path and is
+    /// The path namespace the endpoint lives in (one of [`NAMESPACES`]). A route whose prefix matches the path and is
     /// at least this long claims the path from the embedded handler.
     pub fn namespace(&self) -> &'static str {
         match self {
@@ -323,5 +334,24 @@ mod tests {
             Err(Error::MethodNotAllowed { .. })
         ));
         Endpoint::Health.check_method(&Method::HEAD).unwrap();
+    }
+
+    #[test]
+    fn every_namespace_is_listed() {
+        for path in [
+            "/health",
+            "/obp/v5.1.0/users/current",
+            "/obp/v4.0.0/banks/b/accounts/a/views",
+            "/api/auth/login",
+            "/.well-known/jwks.json",
+            "/.well-known/openid-configuration",
+            "/oidc/token",
+            "/users",
+            "/users/u-1",
+        ] {
+            let e = endpoint_for(path).unwrap_or_else(|| panic!("{path}"));
+            assert!(NAMESPACES.contains(&e.namespace()), "{path}");
+            assert!(path.starts_with(e.namespace()), "{path}");
+        }
     }
 }

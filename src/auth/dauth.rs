@@ -146,6 +146,7 @@ impl DauthVerifier {
         let jws = Jws::parse(token).map_err(|e| match e {
             JwsError::Malformed | JwsError::Payload => defect(TokenDefect::Malformed),
             JwsError::Algorithm => defect(TokenDefect::AlgorithmNotAllowed),
+            JwsError::Critical => defect(TokenDefect::CriticalHeader),
         })?;
         let mut candidates = jws.candidates(&self.policy.keys, false).peekable();
         if candidates.peek().is_none() {

@@ -4,7 +4,9 @@
 //! `UnparsedPublicKey` each time); here each configured key is parsed once per algorithm
 //! ([`VerifyKey`]), the signature is checked with it, and only then is the payload decoded.
 //! The header is read with `jsonwebtoken::decode_header`; tokens are minted with
-//! `jsonwebtoken::encode`. Only RS256/384/512 and PS256/384/512 are ever verified.
+//! `jsonwebtoken::encode`. Only RS256/384/512 and PS256/384/512 are ever verified, and a header
+//! that names an extension (`crit`, RFC 7515 4.1.11; `b64`, RFC 7797) is refused: none is
+//! implemented. DAuth tokens, bearer tokens and client assertions all pass through here.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,6 +25,8 @@ pub enum JwsError {
     Algorithm,
     /// A payload that is not base64url JSON of the expected shape.
     Payload,
+    /// A `crit` (or `b64`) header: an extension this verifier does not implement.
+    Critical,
 }
 
 /// A parsed, not yet verified, compact JWS.
@@ -44,6 +48,9 @@ impl<'a> Jws<'a> {
             return Err(JwsError::Malformed);
         }
         let header = decode_header(token).map_err(|_| JwsError::Malformed)?;
+        if names_an_extension(token) {
+            return Err(JwsError::Critical);
+        }
         let alg_index = RSA_ALGORITHMS
             .iter()
             .position(|a| *a == header.alg)
@@ -96,6 +103,24 @@ impl<'a> Jws<'a> {
     }
 }
 
+/// Whether the protected header has a `crit` member (RFC 7515 4.1.11: extensions the recipient
+/// must understand, or refuse the JWS) or a `b64` member (RFC 7797, which must be listed in
+/// `crit`). This verifier implements no extension, so either refuses the token, whatever the
+/// value (`"crit": null` and `"crit": []` included). `jsonwebtoken`'s `Header` reads `crit`
+/// but does not act on it, and drops a `null`, so the member is looked for in the JSON itself.
+fn names_an_extension(token: &str) -> bool {
+    let Some(head) = token.split('.').next() else {
+        return false;
+    };
+    URL_SAFE_NO_PAD
+        .decode(head)
+        .ok()
+        .and_then(|json| {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&json).ok()
+        })
+        .is_some_and(|h| h.contains_key("crit") || h.contains_key("b64"))
+}
+
 #[cfg(test)]
 mod tests {
     use jsonwebtoken::{EncodingKey, encode};
@@ -132,5 +157,49 @@ mod tests {
         assert_eq!(Jws::parse(&hs).err(), Some(JwsError::Algorithm));
         assert_eq!(Jws::parse("a.b").err(), Some(JwsError::Malformed));
         assert_eq!(Jws::parse("a.b.c.d").err(), Some(JwsError::Malformed));
+    }
+
+    /// A compact JWS with exactly this header JSON, signed RS256 by `pem`.
+    fn signed(header: &str, payload: &str, pem: &str) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).unwrap();
+        format!("{input}.{sig}")
+    }
+
+    /// RFC 7515 4.1.11: a `crit` header names extensions the recipient must understand, and
+    /// this verifier implements none (RFC 7797's `b64` included), so any `crit` is refused.
+    #[test]
+    fn crit_and_b64_headers_are_refused_before_the_signature_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = generate_rsa(2048).unwrap();
+        std::fs::write(dir.path().join("k.pem"), &pair.public_pem).unwrap();
+        let key = load_verify_key(&dir.path().join("k.pem"), None).unwrap();
+        let plain = signed(r#"{"alg":"RS256"}"#, r#"{"a":1}"#, &pair.private_pem);
+        assert!(Jws::parse(&plain).unwrap().verified_by(&key));
+        for header in [
+            r#"{"alg":"RS256","crit":["exp"]}"#,
+            r#"{"alg":"RS256","crit":["b64"],"b64":false}"#,
+            r#"{"alg":"RS256","crit":["b64"],"b64":true}"#,
+            r#"{"alg":"RS256","crit":["x-ext"],"x-ext":1}"#,
+            r#"{"alg":"RS256","crit":[]}"#,
+            r#"{"alg":"RS256","crit":null}"#,
+            r#"{"alg":"RS256","b64":false}"#,
+            r#"{"crit":["exp"],"alg":"RS256","typ":"JWT","kid":"k"}"#,
+        ] {
+            let token = signed(header, r#"{"a":1}"#, &pair.private_pem);
+            assert_eq!(
+                Jws::parse(&token).err(),
+                Some(JwsError::Critical),
+                "{header}"
+            );
+        }
+        // A header that is not a JSON object stays malformed.
+        let odd = signed(r#"{"alg":"RS256","crit":"b64"}"#, "{}", &pair.private_pem);
+        assert!(Jws::parse(&odd).is_err());
     }
 }

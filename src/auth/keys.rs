@@ -3,7 +3,8 @@
 //! Verification keys come from PEM files holding an SPKI public key (`PUBLIC KEY`), a PKCS#1
 //! public key (`RSA PUBLIC KEY`) or an X.509 certificate (`CERTIFICATE`; only its key is used,
 //! validity dates are not checked, as in OBP). Anything else, a private key included, is
-//! refused with a message naming the file. Keys under 2048 bits are refused.
+//! refused with a message naming the file. Keys under 2048 bits (counted in bits of the modulus,
+//! not in bytes) are refused.
 //!
 //! Signing keys (for `dauth-proxy token` and the issuer) are PKCS#8 or PKCS#1 private keys.
 
@@ -18,6 +19,60 @@ use jsonwebtoken::{DecodingKey, EncodingKey};
 
 /// The smallest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
+
+/// The size in bits of a big-endian modulus: the position of its highest set bit.
+///
+/// Counting whole bytes would call a 2041 to 2047-bit modulus (256 bytes) a 2048-bit one, and
+/// such a key would pass the size rule at load and then verify nothing (aws-lc refuses RSA
+/// keys under 2048 bits when verifying).
+fn modulus_bits(n: &[u8]) -> usize {
+    let n = &n[n.iter().take_while(|b| **b == 0).count()..];
+    n.first()
+        .map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize)
+}
+
+/// The modulus of a PKCS#1 `RSAPrivateKey` (RFC 8017 A.1.2: a DER SEQUENCE of INTEGERs,
+/// `version` then `modulus`).
+fn pkcs1_modulus(der: &[u8]) -> Option<&[u8]> {
+    /// One DER TLV with a definite length: (tag, contents, what follows).
+    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, rest) = b.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let count = usize::from(first & 0x7f);
+            if count == 0 || count > 4 || rest.len() < count {
+                return None;
+            }
+            let (len, rest) = rest.split_at(count);
+            (len.iter().fold(0, |n, b| (n << 8) | usize::from(*b)), rest)
+        };
+        (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+    }
+    let (0x30, body, _) = tlv(der)? else {
+        return None;
+    };
+    let (0x02, _, rest) = tlv(body)? else {
+        return None;
+    };
+    match tlv(rest)? {
+        (0x02, n, _) => Some(n),
+        _ => None,
+    }
+}
+
+/// Refuses a modulus under [`MIN_RSA_BITS`]; returns its size in bits.
+fn check_size(n: &[u8], path: &Path) -> Result<usize, KeyError> {
+    let bits = modulus_bits(n);
+    if bits < MIN_RSA_BITS {
+        return Err(KeyError::TooSmall {
+            path: path.to_owned(),
+            bits,
+        });
+    }
+    Ok(bits)
+}
 
 /// A key that verifies token signatures.
 #[derive(Clone)]
@@ -139,14 +194,8 @@ pub fn verify_key_from_pem(
     let decoding = DecodingKey::from_rsa_pem(encoded.as_bytes()).map_err(|_| not_rsa())?;
     let pkcs1_der = decoding.try_get_as_bytes().map_err(|_| not_rsa())?;
     let parsed = PublicKey::from_der(pkcs1_der).map_err(|_| not_rsa())?;
-    let bits = parsed.modulus_len() * 8;
-    if bits < MIN_RSA_BITS {
-        return Err(KeyError::TooSmall {
-            path: path.to_owned(),
-            bits,
-        });
-    }
     let n = parsed.modulus().big_endian_without_leading_zero().to_vec();
+    let bits = check_size(&n, path)?;
     let e = parsed.exponent().big_endian_without_leading_zero().to_vec();
     let parsed = parse_for_every_algorithm(&n, &e).ok_or_else(not_rsa)?;
     Ok(VerifyKey {
@@ -172,14 +221,9 @@ pub fn load_signing_key(path: &Path) -> Result<EncodingKey, KeyError> {
         path: path.to_owned(),
     };
     let key = EncodingKey::from_rsa_pem(pem::encode(&block).as_bytes()).map_err(|_| not_rsa())?;
-    let pair = KeyPair::from_der(key.as_bytes()).map_err(|_| not_rsa())?;
-    let bits = pair.public_modulus_len() * 8;
-    if bits < MIN_RSA_BITS {
-        return Err(KeyError::TooSmall {
-            path: path.to_owned(),
-            bits,
-        });
-    }
+    // Sized before aws-lc parses it: aws-lc refuses a key under 2048 bits without saying why.
+    check_size(pkcs1_modulus(key.as_bytes()).ok_or_else(not_rsa)?, path)?;
+    KeyPair::from_der(key.as_bytes()).map_err(|_| not_rsa())?;
     Ok(key)
 }
 
@@ -196,7 +240,7 @@ pub struct SigningKey {
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey")
-            .field("bits", &(self.n.len() * 8))
+            .field("bits", &modulus_bits(&self.n))
             .finish_non_exhaustive()
     }
 }
@@ -213,7 +257,7 @@ impl SigningKey {
         Some(VerifyKey {
             kid: Some(kid.to_owned()),
             source: PathBuf::from("[issuer]"),
-            bits: self.n.len() * 8,
+            bits: modulus_bits(&self.n),
             parsed: parse_for_every_algorithm(&self.n, &self.e)?,
         })
     }
@@ -267,13 +311,7 @@ pub fn jwks_from_json(text: &str, path: &Path) -> Result<Vec<VerifyKey>, KeyErro
             let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(&rsa.n)
                 .map_err(|_| not_rsa())?;
-            let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
-            if bits < MIN_RSA_BITS {
-                return Err(KeyError::TooSmall {
-                    path: path.to_owned(),
-                    bits,
-                });
-            }
+            let bits = check_size(&n, path)?;
             let e = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(&rsa.e)
                 .map_err(|_| not_rsa())?;
@@ -370,46 +408,4 @@ fn first_pem(path: &Path, text: &str) -> Result<pem::Pem, KeyError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    #[test]
-    fn generated_pair_round_trips_through_the_loaders() {
-        let dir = tempfile::tempdir().unwrap();
-        let pair = generate_rsa(2048).unwrap();
-        let public = write(dir.path(), "pub.pem", &pair.public_pem);
-        let private = write(dir.path(), "priv.pem", &pair.private_pem);
-        let key = load_verify_key(&public, None).unwrap();
-        assert_eq!(key.bits, 2048);
-        load_signing_key(&private).unwrap();
-    }
-
-    #[test]
-    fn private_key_is_refused_where_a_public_key_belongs() {
-        let dir = tempfile::tempdir().unwrap();
-        let pair = generate_rsa(2048).unwrap();
-        let private = write(dir.path(), "priv.pem", &pair.private_pem);
-        let err = load_verify_key(&private, None).unwrap_err();
-        assert!(matches!(err, KeyError::WrongKind { .. }), "{err}");
-        assert!(err.to_string().contains("priv.pem"));
-    }
-
-    #[test]
-    fn non_pem_and_missing_files_are_refused_by_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let junk = write(dir.path(), "junk.pem", "hello");
-        assert!(matches!(
-            load_verify_key(&junk, None),
-            Err(KeyError::NotPem { .. })
-        ));
-        let missing = dir.path().join("missing.pem");
-        let err = load_verify_key(&missing, None).unwrap_err();
-        assert!(err.to_string().contains("missing.pem"));
-    }
-}
+mod tests;

@@ -2,10 +2,12 @@
 //!
 //! This module turns credentials into an identity; it does not decide what the identity may
 //! do (the API and proxy layers do). Credentials are a `DAuth` header (a smart contract) or an
-//! `Authorization: Bearer` token (a person or a service); header names are matched
-//! case-insensitively, as HTTP requires. Sending both is refused as ambiguous.
+//! `Authorization: Bearer` token (a person or a service), read by [`authorization`], the one
+//! parser the header filter uses too; header names are matched case-insensitively, as HTTP
+//! requires. Sending both is refused as ambiguous.
 
 pub mod address;
+pub mod authorization;
 pub mod bearer;
 pub mod dauth;
 pub mod jws;
@@ -16,7 +18,6 @@ pub mod replay;
 use std::net::IpAddr;
 
 use http::HeaderMap;
-use http::header::AUTHORIZATION;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use crate::error::{BearerDefect, Error, TokenDefect};
 use crate::limits::Limits;
 use crate::store::{Store, User, UserKind};
 
+pub use authorization::{Authorization, authorization};
 pub use bearer::{BearerClaims, BearerVerifier};
 pub use dauth::{DauthClaims, DauthVerifier};
 
@@ -133,7 +135,10 @@ impl Authenticator {
         client_ip: IpAddr,
         now: i64,
     ) -> Result<Option<Principal>, Error> {
-        let bearer = bearer_token(headers)?;
+        let bearer = match authorization(headers)? {
+            Authorization::Bearer(token) => Some(token),
+            Authorization::Absent | Authorization::Other => None,
+        };
         let has_dauth = headers.contains_key(DAUTH_HEADER) && self.dauth.policy().enabled;
         match (has_dauth, bearer) {
             (true, Some(_)) => Err(Error::AmbiguousCredentials),
@@ -281,25 +286,4 @@ impl Authenticator {
             created_at: 0,
         })
     }
-}
-
-/// The token of an `Authorization: Bearer` header, if there is one. Another scheme is not ours
-/// to judge (`None`); two `Authorization` headers are refused.
-fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Error> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    let invalid = || Error::InvalidBearer(BearerDefect::Invalid);
-    let text = first.to_str().map_err(|_| invalid())?;
-    let Some((scheme, token)) = text.trim().split_once(' ') else {
-        return Ok(None);
-    };
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(None);
-    }
-    if values.next().is_some() {
-        return Err(invalid());
-    }
-    Ok(Some(token.trim()))
 }

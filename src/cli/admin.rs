@@ -139,6 +139,14 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
                 crate::config::read_small_file(p)
                     .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", p.display())))
             };
+            // Checked from the files first, so that a refusal names the file given.
+            let usage = |e: crate::auth::keys::KeyError| Failure::Usage(e.to_string());
+            for p in &public_keys {
+                crate::auth::keys::load_verify_key(p, None).map_err(usage)?;
+            }
+            if let Some(p) = &jwks_file {
+                crate::auth::keys::load_jwks(p).map_err(usage)?;
+            }
             let stored = StoredClient {
                 client_id: client_id.clone(),
                 name,

@@ -80,9 +80,12 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve { config } => load(&config).and_then(|c| serve(c).map_err(Failure::Runtime)),
-        Command::CheckConfig { config } => {
-            load(&config).map(|c| println!("{}: ok", c.source.display()))
-        }
+        Command::CheckConfig { config } => load(&config).map(|c| {
+            for (key, why) in c.warnings() {
+                eprintln!("warning: {}: {key}: {why}", c.source.display());
+            }
+            println!("{}: ok", c.source.display());
+        }),
         Command::Token(args) => auth::mint::run_token(&args)
             .map(|t| println!("{t}"))
             .map_err(|e| Failure::Usage(e.to_string())),
@@ -131,6 +134,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 fn serve(config: Config) -> Result<(), String> {
     runtime()?.block_on(async {
         telemetry::init(&config.log);
+        for (key, why) in config.warnings() {
+            tracing::warn!(file = %config.source.display(), key, "{why}");
+        }
         let app = App::bind(config)
             .await
             .map_err(|e| format!("cannot start: {e}"))?;

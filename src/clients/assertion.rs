@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{ClientDef, ClientRegistry};
 use crate::auth::dauth::RSA_ALGORITHMS;
-use crate::auth::jws::Jws;
+use crate::auth::jws::{Jws, JwsError};
 
 /// Most an assertion's `exp` may lie ahead of now.
 pub const MAX_ASSERTION_LIFETIME: i64 = 300;
@@ -102,8 +102,12 @@ pub fn verify<'r>(
         .and_then(Value::as_str)
         .ok_or(bad_client("client_assertion has no iss"))?;
     let client = registry.get(iss).ok_or(bad_client("unknown client"))?;
-    let jws = Jws::parse(assertion)
-        .map_err(|_| bad_client("client_assertion is not an RS/PS-signed JWT"))?;
+    let jws = Jws::parse(assertion).map_err(|e| match e {
+        JwsError::Critical => {
+            bad_client("client_assertion header carries crit, which is not supported")
+        }
+        _ => bad_client("client_assertion is not an RS/PS-signed JWT"),
+    })?;
     if !jws
         .candidates(&client.keys, true)
         .any(|k| jws.verified_by(k))

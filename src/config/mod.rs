@@ -238,6 +238,12 @@ pub enum Problem {
 }
 
 impl Config {
+    /// What is allowed but probably a mistake, as (key, why): `check-config` prints these and
+    /// `serve` logs them at start-up.
+    pub fn warnings(&self) -> Vec<(String, &'static str)> {
+        routes::warnings(&self.routes)
+    }
+
     /// Reads and checks the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = read_small_file(path).map_err(|e| ConfigError {

@@ -164,8 +164,18 @@ pub(super) fn routes(raw: Vec<RawRoute>) -> Result<Vec<RouteConfig>, KeyProblem>
         if !r.prefix.starts_with('/') {
             return Err(invalid("prefix", "must start with /"));
         }
+        if !is_canonical(&r.prefix) {
+            return Err(invalid("prefix", NOT_CANONICAL));
+        }
         if out.iter().any(|o| o.prefix == r.prefix) {
             return Err(invalid("prefix", "another route has the same prefix"));
+        }
+        let folded = |p: &str| crate::path::readings(p)[0].clone();
+        if out.iter().any(|o| folded(&o.prefix) == folded(&r.prefix)) {
+            return Err(invalid(
+                "prefix",
+                "another route's prefix differs from this one only in letter case",
+            ));
         }
         let upstream = upstream(&r.upstream).map_err(|why| invalid("upstream", why))?;
         let auth = match r.auth.as_str() {
@@ -215,9 +225,42 @@ fn upstream(text: &str) -> Result<Upstream, &'static str> {
     if uri.query().is_some() || authority.as_str().contains('@') {
         return Err(WHY);
     }
+    let base_path = uri.path().trim_end_matches('/').to_owned();
+    if !base_path.is_empty() && !is_canonical(&base_path) {
+        return Err(NOT_CANONICAL);
+    }
     Ok(Upstream {
         scheme,
         authority,
-        base_path: uri.path().trim_end_matches('/').to_owned(),
+        base_path,
     })
+}
+
+const NOT_CANONICAL: &str = "must be a canonical path: no dot or empty segments, no encoded / \\ ; \
+     or controls, A-Z a-z 0-9 - . _ ~ not percent-encoded, other escapes in uppercase hex";
+
+/// Whether `path` is already in the form requests are matched and forwarded in
+/// ([`crate::path::canonical`]).
+fn is_canonical(path: &str) -> bool {
+    matches!(
+        crate::path::canonical(path),
+        Ok(std::borrow::Cow::Borrowed(_))
+    )
+}
+
+/// (key, why) for each route that is allowed but probably a mistake.
+pub(super) fn warnings(routes: &[RouteConfig]) -> Vec<(String, &'static str)> {
+    routes
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.strip_prefix && !r.prefix.ends_with('/'))
+        .map(|(i, _)| {
+            (
+                format!("routes[{i}].prefix"),
+                "strip_prefix is set and the prefix does not end in /: it matches inside a \
+                 segment (/svc matches /svcx), and what is left after stripping may not start \
+                 a segment; end the prefix in /",
+            )
+        })
+        .collect()
 }

@@ -194,6 +194,73 @@ fn routes_are_checked_and_named() {
     );
 }
 
+/// A prefix or base path that is not canonical could never match (requests are matched on
+/// their canonical path) or would join into a path the upstream reads differently.
+#[test]
+fn route_prefixes_and_base_paths_must_be_canonical() {
+    let route = |prefix: &str, upstream: &str| {
+        format!(
+            "[dauth]\nenabled = false\n[[routes]]\nprefix = {prefix:?}\nupstream = {upstream:?}\n"
+        )
+    };
+    for prefix in [
+        "/%70rivate/",
+        "/a/../b/",
+        "/a//",
+        "/a%2fb/",
+        "/a%3b/",
+        "/a%2a/",
+        "/caf\u{e9}/",
+    ] {
+        assert_eq!(
+            err_key(&route(prefix, "http://u")),
+            "routes[0].prefix",
+            "{prefix}"
+        );
+    }
+    for upstream in [
+        "http://u/a/../b",
+        "http://u/%7euser",
+        "http://u/a//b",
+        "http://u/a%2fb",
+    ] {
+        assert_eq!(
+            err_key(&route("/a/", upstream)),
+            "routes[0].upstream",
+            "{upstream}"
+        );
+    }
+    for (prefix, upstream) in [
+        ("/", "http://u"),
+        ("/svc", "http://u/public/"),
+        ("/a%2A/", "http://u/%2A"),
+    ] {
+        parse(&route(prefix, upstream)).unwrap_or_else(|e| panic!("{prefix} {upstream}: {e}"));
+    }
+    // Two prefixes that differ only in letter case would make one of them unreachable.
+    let twice = format!(
+        "{}[[routes]]\nprefix = \"/API/\"\nupstream = \"http://v\"\n",
+        route("/api/", "http://u")
+    );
+    assert_eq!(err_key(&twice), "routes[1].prefix");
+}
+
+#[test]
+fn a_stripped_prefix_without_a_trailing_slash_is_warned_about() {
+    let route = |prefix: &str, strip: bool| {
+        format!(
+            "[dauth]\nenabled = false\n[[routes]]\nprefix = \"/ok/\"\nupstream = \"http://u\"\nstrip_prefix = true\n[[routes]]\nprefix = {prefix:?}\nupstream = \"http://u\"\nstrip_prefix = {strip}\n"
+        )
+    };
+    let c = parse(&route("/svc", true)).unwrap();
+    let warnings = c.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].0, "routes[1].prefix");
+    assert!(warnings[0].1.contains("strip_prefix"), "{warnings:?}");
+    assert!(parse(&route("/svc", false)).unwrap().warnings().is_empty());
+    assert!(parse(&route("/svc/", true)).unwrap().warnings().is_empty());
+}
+
 #[test]
 fn tls_files_are_checked_together() {
     assert_eq!(

@@ -144,6 +144,7 @@ fn every_condition_keeps_its_status_and_code() {
             "DAUTH-2105",
         ),
         (Error::AmbiguousCredentials, 400, "DAUTH-2011"),
+        (Error::AmbiguousAuthorization, 400, "DAUTH-2012"),
         (Error::LoginUnknownUser, 401, "DAUTH-4001"),
         (Error::LoginWrongPassword, 401, "DAUTH-4002"),
         (Error::AccountLocked(5), 401, "OBP-20013"),

@@ -7,17 +7,24 @@
 //!   case-insensitively with `_` read as `-`, starts with `x-dauth-` or `x-user-ctx`
 //!   (oauth2-proxy GHSA-vjrc-mh2v-45x6 was `X_Forwarded_User` slipping past such a strip);
 //! - hop-by-hop headers (RFC 9110 7.6.1), and any header the `Connection` header names, go;
+//! - headers that make a backend take its path from a header (`X-Original-URL`, ...) go, from
+//!   every peer: the gateway routed and checked the request line's path;
+//! - from an untrusted peer, every header that claims the client's address or the hops before
+//!   the gateway goes ([`is_client_address_header`]: `Forwarded`, `X-Real-IP`,
+//!   `True-Client-IP`, `CF-Connecting-IP`, every `X-Forwarded-*`, in any spelling;
+//!   traefik#12657);
 //! - `X-Forwarded-For` is rebuilt: the client's chain survives only from a trusted proxy, then
 //!   the peer is appended; `X-Forwarded-Proto`/`-Host` are set to one value each (a trusted
-//!   proxy's last one, if well formed, else the gateway's own); `Forwarded` and `X-Real-IP`
-//!   from an untrusted peer are dropped (traefik#12657);
+//!   proxy's last one, if well formed, else the gateway's own);
+//! - the `DAuth` header and a bearer `Authorization` go, unless the route sets `forward_token`
+//!   and the gateway verified that credential: an unverified one never reaches a backend;
 //! - then, and only then, the gateway's own identity headers are added.
 
 use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::auth::Principal;
+use crate::auth::{AuthMethod, Authorization, Principal};
 
 /// Identity header: the user's id.
 pub const X_DAUTH_USER_ID: HeaderName = HeaderName::from_static("x-dauth-user-id");
@@ -37,8 +44,6 @@ pub const X_DAUTH_AUTH_METHOD: HeaderName = HeaderName::from_static("x-dauth-aut
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
-const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 
 /// RFC 9110 7.6.1 hop-by-hop fields, plus the non-standard ones proxies still see.
 const HOP_BY_HOP: [&str; 9] = [
@@ -53,19 +58,97 @@ const HOP_BY_HOP: [&str; 9] = [
     "upgrade",
 ];
 
+/// A header name's byte as the matchers compare it: ASCII lowercase, `_` read as `-` (many
+/// backends and CGI-style frameworks fold both). Names are compared without allocating.
+fn fold(b: u8) -> u8 {
+    if b == b'_' {
+        b'-'
+    } else {
+        b.to_ascii_lowercase()
+    }
+}
+
+fn folded_eq(name: &[u8], lower: &str) -> bool {
+    name.len() == lower.len() && name.iter().zip(lower.bytes()).all(|(b, l)| fold(*b) == l)
+}
+
+fn starts_folded(name: &str, prefix: &str) -> bool {
+    name.get(..prefix.len())
+        .is_some_and(|head| folded_eq(head.as_bytes(), prefix))
+}
+
+fn ends_folded(name: &str, suffix: &str) -> bool {
+    name.len() >= suffix.len() && folded_eq(&name.as_bytes()[name.len() - suffix.len()..], suffix)
+}
+
 /// True for a header name a backend could mistake for identity the gateway vouches for.
 pub fn is_identity_header(name: &str) -> bool {
-    fn fold(b: u8) -> u8 {
-        if b == b'_' {
-            b'-'
-        } else {
-            b.to_ascii_lowercase()
-        }
+    starts_folded(name, "x-dauth-") || starts_folded(name, "x-user-ctx")
+}
+
+/// Names (folded) that carry a client's address or the hops before the gateway, as CDNs, load
+/// balancers and frameworks spell them (RFC 7239 `Forwarded` included).
+const CLIENT_ADDRESS_NAMES: [&str; 12] = [
+    "forwarded",
+    "forwarded-for",
+    "x-forwarded",
+    "x-forwarded-for-original",
+    "client-ip",
+    "remote-addr",
+    "x-originating-ip",
+    "x-azure-clientip",
+    "x-azure-socketip",
+    "x-envoy-external-address",
+    "front-end-https",
+    "x-url-scheme",
+];
+
+/// Endings (folded) that mark an address header: `X-Real-IP`, `True-Client-IP`,
+/// `CF-Connecting-IPv6`, `X-Remote-Addr`, `X-Original-Forwarded-For`, ...
+const CLIENT_ADDRESS_ENDINGS: [&str; 5] = ["-ip", "-ipv4", "-ipv6", "-addr", "-forwarded-for"];
+
+/// True for a header name that claims where the request came from: the client's address
+/// (`X-Real-IP`, `True-Client-IP`, `CF-Connecting-IP`, `X-Forwarded-For`, `Forwarded`, ...) or
+/// how it reached the first proxy (every `X-Forwarded-*`). Compared case-insensitively with `_`
+/// read as `-`. Only a trusted proxy may send these (traefik#12657, oauth2-proxy#1778).
+pub fn is_client_address_header(name: &str) -> bool {
+    starts_folded(name, "x-forwarded-")
+        || CLIENT_ADDRESS_NAMES
+            .iter()
+            .any(|n| folded_eq(name.as_bytes(), n))
+        || CLIENT_ADDRESS_ENDINGS.iter().any(|e| ends_folded(name, e))
+}
+
+/// Names (folded) by which a backend or framework takes the request's path from a header
+/// instead of the request line (Symfony and IIS `X-Original-URL`/`X-Rewrite-URL`, envoy
+/// CVE-2023-27487, oauth2-proxy GHSA-7x63-xv5r-3p2x).
+const PATH_OVERRIDE_NAMES: [&str; 6] = [
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-uri",
+    "x-envoy-original-path",
+    "x-forwarded-uri",
+    "x-forwarded-path",
+];
+
+/// True for a header that would make a backend serve a path other than the one the gateway
+/// routed and checked. Dropped from every peer, trusted or not.
+pub fn is_path_override_header(name: &str) -> bool {
+    PATH_OVERRIDE_NAMES
+        .iter()
+        .any(|n| folded_eq(name.as_bytes(), n))
+}
+
+/// Removes every header `matches` flags.
+fn remove_matching(headers: &mut HeaderMap, matches: fn(&str) -> bool) {
+    let names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| matches(n.as_str()))
+        .cloned()
+        .collect();
+    for name in names {
+        headers.remove(name);
     }
-    let starts = |prefix: &[u8]| {
-        name.len() >= prefix.len() && name.bytes().zip(prefix).all(|(b, &p)| fold(b) == p)
-    };
-    starts(b"x-dauth-") || starts(b"x-user-ctx")
 }
 
 /// Removes hop-by-hop headers, including every header named in `Connection`.
@@ -87,14 +170,7 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
 
 /// Removes every header [`is_identity_header`] flags.
 pub fn remove_identity_headers(headers: &mut HeaderMap) {
-    let spoofed: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| is_identity_header(n.as_str()))
-        .cloned()
-        .collect();
-    for name in spoofed {
-        headers.remove(name);
-    }
+    remove_matching(headers, is_identity_header);
 }
 
 /// What the request filter needs to know about the request it is preparing.
@@ -106,7 +182,7 @@ pub struct ForwardContext<'a> {
     pub peer_trusted: bool,
     /// Whether the client connection is TLS.
     pub tls: bool,
-    /// Keep the `DAuth` header.
+    /// Keep the `DAuth` header or bearer `Authorization` that the gateway verified.
     pub forward_token: bool,
     /// Keep the client's `Host`.
     pub preserve_host: bool,
@@ -124,20 +200,8 @@ pub fn prepare_request_headers(
 ) {
     remove_hop_by_hop(headers);
     remove_identity_headers(headers);
-    if !ctx.forward_token {
-        headers.remove(crate::auth::DAUTH_HEADER);
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .get(..7)
-                    .is_some_and(|s| s.eq_ignore_ascii_case("bearer "))
-            });
-        if bearer {
-            headers.remove(header::AUTHORIZATION);
-        }
-    }
+    remove_matching(headers, is_path_override_header);
+    remove_unverified_credentials(headers, ctx.forward_token, who);
     if !ctx.preserve_host {
         headers.remove(header::HOST);
     }
@@ -147,6 +211,28 @@ pub fn prepare_request_headers(
         if let Some(view) = ctx.view.and_then(|v| HeaderValue::from_str(v).ok()) {
             headers.insert(X_DAUTH_VIEW_ID, view);
         }
+    }
+}
+
+/// Removes the `DAuth` header and a bearer `Authorization` (as [`crate::auth::authorization`]
+/// reads it, so the verifier and this filter agree on what a bearer credential is), unless the
+/// route forwards tokens and the gateway verified that very credential. Another scheme passes;
+/// an `Authorization` the parser refuses (which the pipeline answered 400) never does.
+fn remove_unverified_credentials(
+    headers: &mut HeaderMap,
+    forward_token: bool,
+    who: Option<&Principal>,
+) {
+    let verified = |m: AuthMethod| forward_token && who.is_some_and(|w| w.method == m);
+    if !verified(AuthMethod::Dauth) {
+        headers.remove(crate::auth::DAUTH_HEADER);
+    }
+    let other = matches!(
+        crate::auth::authorization(headers),
+        Ok(Authorization::Absent | Authorization::Other)
+    );
+    if !other && !verified(AuthMethod::Bearer) {
+        headers.remove(header::AUTHORIZATION);
     }
 }
 
@@ -164,8 +250,7 @@ fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
             format!("{}, {peer}", prior.join(", "))
         }
     } else {
-        headers.remove(&FORWARDED);
-        headers.remove(&X_REAL_IP);
+        remove_matching(headers, is_client_address_header);
         peer
     };
     headers.remove(&X_FORWARDED_FOR);

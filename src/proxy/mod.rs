@@ -19,6 +19,7 @@ use crate::api::{Body, BoxError};
 use crate::auth::Principal;
 use crate::config::RouteConfig;
 use crate::error::Error;
+use crate::path::Claims;
 use headers::ForwardContext;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
@@ -26,6 +27,7 @@ type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 /// The configured routes with their upstream clients, longest prefix first.
 pub struct Routes {
     routes: Vec<(RouteConfig, HttpsClient)>,
+    claims: Claims,
 }
 
 impl Routes {
@@ -56,7 +58,18 @@ impl Routes {
                 Ok((r, c))
             })
             .collect::<Result<Vec<_>, rustls::Error>>()?;
-        Ok(Self { routes })
+        let claims = Claims::new(
+            configs.iter().map(|r| r.prefix.as_str()),
+            &crate::api::NAMESPACES,
+        );
+        Ok(Self { routes, claims })
+    }
+
+    /// Refuses a canonical `path` that a backend reading it another way (case-insensitively,
+    /// without path parameters, ...) would route to another route or embedded namespace than
+    /// [`Routes::find`] and the embedded handlers do (see [`crate::path`]).
+    pub fn check_claims(&self, path: &str) -> Result<(), Error> {
+        self.claims.check(path)
     }
 
     /// The route with the longest prefix matching `path`.
@@ -140,20 +153,31 @@ fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
 }
 
 /// The upstream URI: base path + (path, minus the prefix when stripping) + query.
+///
+/// The joined path must pass the same rules as the incoming one and be canonical already:
+/// stripping a prefix that does not end in `/` can leave a dot segment (`/svc../admin` with
+/// prefix `/svc` and base `/public` would be `/public/../admin`).
 fn upstream_uri(route: &RouteConfig, uri: &http::Uri) -> Result<http::Uri, Error> {
     let path = uri.path();
     let rest = if route.strip_prefix {
-        &path[route.prefix.len().min(path.len())..]
+        path.get(route.prefix.len()..).unwrap_or_default()
     } else {
         path
     };
     let sep = if rest.starts_with('/') { "" } else { "/" };
+    let joined = format!("{}{sep}{rest}", route.upstream.base_path);
+    if !matches!(
+        crate::path::canonical(&joined)?,
+        std::borrow::Cow::Borrowed(_)
+    ) {
+        return Err(Error::BadPath);
+    }
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let up = &route.upstream;
     http::Uri::builder()
         .scheme(up.scheme.clone())
         .authority(up.authority.clone())
-        .path_and_query(format!("{}{sep}{rest}{query}", up.base_path))
+        .path_and_query(format!("{joined}{query}"))
         .build()
         .map_err(|_| Error::BadPath)
 }

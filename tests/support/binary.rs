@@ -28,6 +28,8 @@ pub struct Binary {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// What it printed before it was listening (start-up warnings, for instance).
+    pub startup: Vec<String>,
     lines: Receiver<String>,
 }
 
@@ -84,7 +86,12 @@ impl Binary {
                 }
             }
         };
-        Self { child, addr, lines }
+        Self {
+            child,
+            addr,
+            startup: seen,
+            lines,
+        }
     }
 
     /// SIGKILL: no chance to flush or drain.
@@ -106,6 +113,19 @@ impl Binary {
     /// Process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits up to `timeout` for an output line containing every one of `needles`, and returns
+    /// it; lines read on the way are dropped.
+    pub fn wait_for_line(&self, needles: &[&str], timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.lines.recv_timeout(left).ok()?;
+            if needles.iter().all(|n| line.contains(n)) {
+                return Some(line);
+            }
+        }
     }
 
     /// Output lines logged so far (non-blocking).

@@ -159,35 +159,62 @@ fn dauth_token_and_host_are_dropped_unless_asked_for() {
     let mut h = map(&[("dauth", "token"), ("host", "api.example")]);
     prepare_request_headers(&mut h, &ctx(false), None);
     assert!(h.get("dauth").is_none() && h.get("host").is_none());
-    let mut h = map(&[("dauth", "token"), ("host", "api.example")]);
     let keep = ForwardContext {
         forward_token: true,
         preserve_host: true,
         ..ctx(false)
     };
-    prepare_request_headers(&mut h, &keep, None);
+    let mut h = map(&[("dauth", "token"), ("host", "api.example")]);
+    prepare_request_headers(&mut h, &keep, Some(&principal()));
     assert_eq!(h.get("dauth").unwrap(), "token");
     assert_eq!(h.get("host").unwrap(), "api.example");
+    // forward_token forwards a verified token only.
+    let mut h = map(&[("dauth", "token")]);
+    prepare_request_headers(&mut h, &keep, None);
+    assert!(h.get("dauth").is_none());
+}
+
+fn bearer_principal() -> Principal {
+    Principal {
+        method: AuthMethod::Bearer,
+        consumer_key: None,
+        ..principal()
+    }
 }
 
 #[test]
 fn bearer_tokens_are_dropped_but_other_authorization_schemes_pass() {
-    let mut h = map(&[("authorization", "Bearer abc")]);
-    prepare_request_headers(&mut h, &ctx(false), None);
-    assert!(h.get("authorization").is_none());
+    for value in [
+        "Bearer abc",
+        "bearer\tabc",
+        "bEaReR   abc",
+        "Bearer",
+        "BEARER \t abc",
+    ] {
+        let mut h = map(&[("authorization", value)]);
+        prepare_request_headers(&mut h, &ctx(false), None);
+        assert!(h.get("authorization").is_none(), "{value:?}");
+    }
     let mut h = map(&[("authorization", "Basic dXNlcjpwdw==")]);
     prepare_request_headers(&mut h, &ctx(false), None);
     assert_eq!(h.get("authorization").unwrap(), "Basic dXNlcjpwdw==");
+    let forward = ForwardContext {
+        forward_token: true,
+        ..ctx(false)
+    };
     let mut h = map(&[("authorization", "bearer abc")]);
-    prepare_request_headers(
-        &mut h,
-        &ForwardContext {
-            forward_token: true,
-            ..ctx(false)
-        },
-        None,
-    );
+    prepare_request_headers(&mut h, &forward, Some(&bearer_principal()));
     assert_eq!(h.get("authorization").unwrap(), "bearer abc");
+    // Not verified (no principal, or one that came from the DAuth header): dropped.
+    for who in [None, Some(principal())] {
+        let mut h = map(&[("authorization", "bearer abc")]);
+        prepare_request_headers(&mut h, &forward, who.as_ref());
+        assert!(h.get("authorization").is_none(), "{who:?}");
+    }
+    // Two lines never both pass (the pipeline refuses them before this).
+    let mut h = map(&[("authorization", "Basic a"), ("authorization", "Bearer b")]);
+    prepare_request_headers(&mut h, &ctx(false), None);
+    assert!(h.get("authorization").is_none());
 }
 
 #[test]
@@ -213,4 +240,109 @@ fn malformed_trusted_forwarded_values_fall_back_to_the_gateways_own() {
     prepare_request_headers(&mut h, &ctx(true), None);
     assert_eq!(h.get("x-forwarded-proto").unwrap(), "http");
     assert_eq!(h.get("x-forwarded-host").unwrap(), "api.example");
+}
+
+/// Every header that names the client's address, in every spelling (case, `_` for `-`).
+const ADDRESS_HEADERS: [&str; 24] = [
+    "X-Real-IP",
+    "True-Client-IP",
+    "X-Client-IP",
+    "CF-Connecting-IP",
+    "Fastly-Client-IP",
+    "X-Cluster-Client-IP",
+    "X-Original-Forwarded-For",
+    "X-Forwarded",
+    "Forwarded-For",
+    "X-Originating-IP",
+    "X-Remote-IP",
+    "X-Remote-Addr",
+    "Client-IP",
+    "X-ProxyUser-Ip",
+    "Forwarded",
+    "X-Forwarded-For",
+    "CF-Connecting-IPv6",
+    "X-Azure-ClientIP",
+    "X-Appengine-User-IP",
+    "X-Envoy-External-Address",
+    "X-Real-Client-IP",
+    "X-Forwarded-Server",
+    "X-Forwarded-Port",
+    "X-Forwarded-Prefix",
+];
+
+fn spellings(name: &str) -> [String; 4] {
+    [
+        name.to_owned(),
+        name.to_ascii_lowercase(),
+        name.to_ascii_uppercase().replace('-', "_"),
+        name.to_ascii_lowercase().replacen('-', "_", 1),
+    ]
+}
+
+#[test]
+fn client_address_names_in_every_spelling_are_flagged() {
+    for name in ADDRESS_HEADERS {
+        for spelled in spellings(name) {
+            assert!(is_client_address_header(&spelled), "{spelled}");
+        }
+    }
+    for name in [
+        "accept",
+        "x-request-id",
+        "x-ipsum",
+        "zip",
+        "x-zip",
+        "authorization",
+        "x-dauth-user-id",
+        "ip-ranges",
+    ] {
+        assert!(!is_client_address_header(name), "{name}");
+    }
+}
+
+#[test]
+fn client_address_headers_from_untrusted_peers_are_dropped_and_kept_from_trusted_ones() {
+    let pairs: Vec<(String, &str)> = ADDRESS_HEADERS
+        .iter()
+        .flat_map(|n| spellings(n))
+        .map(|n| (n, "6.6.6.6"))
+        .collect();
+    let as_refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let mut h = map(&as_refs);
+    prepare_request_headers(&mut h, &ctx(false), None);
+    let left: Vec<_> = h
+        .iter()
+        .filter(|(_, v)| v.to_str().unwrap().contains("6.6.6.6"))
+        .map(|(k, _)| k.as_str().to_owned())
+        .collect();
+    assert!(left.is_empty(), "reached the upstream: {left:?}");
+    assert_eq!(h.get("x-forwarded-for").unwrap(), "10.0.0.1");
+
+    let mut h = map(&[("true-client-ip", "1.2.3.4"), ("x_real_ip", "1.2.3.4")]);
+    prepare_request_headers(&mut h, &ctx(true), None);
+    assert_eq!(h.get("true-client-ip").unwrap(), "1.2.3.4");
+    assert_eq!(h.get("x_real_ip").unwrap(), "1.2.3.4");
+}
+
+/// A backend that honours these serves another path than the one the gateway routed and
+/// checked; they are dropped from every peer.
+#[test]
+fn path_override_headers_are_dropped_from_every_peer() {
+    for trusted in [false, true] {
+        let mut h = map(&[
+            ("x-original-url", "/admin"),
+            ("X_Rewrite_URL", "/admin"),
+            ("x-original-uri", "/admin"),
+            ("x-envoy-original-path", "/admin"),
+            ("x-forwarded-uri", "/admin"),
+            ("x-forwarded-path", "/admin"),
+        ]);
+        prepare_request_headers(&mut h, &ctx(trusted), None);
+        let left: Vec<_> = h.keys().map(|k| k.as_str().to_owned()).collect();
+        assert!(
+            left.iter()
+                .all(|k| !k.contains("ur") && !k.contains("path")),
+            "trusted={trusted}: {left:?}"
+        );
+    }
 }

@@ -1,0 +1,165 @@
+use super::*;
+
+#[track_caller]
+fn canon(path: &str) -> String {
+    canonical(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .into_owned()
+}
+
+#[test]
+fn unreserved_escapes_are_decoded_and_the_rest_uppercased() {
+    for (raw, want) in [
+        ("/", "/"),
+        ("/a/b/", "/a/b/"),
+        ("/%70rivate/secret", "/private/secret"),
+        ("/b%61nk/banks", "/bank/banks"),
+        ("/%41%5a%61%7A%30%39%2D%2e%5F%7e", "/AZaz09-._~"),
+        ("/a%3fb", "/a%3Fb"),
+        ("/a%20b", "/a%20b"),
+        ("/a%e2%82%acb", "/a%E2%82%ACb"),
+        ("/caf\u{e9}", "/caf%C3%A9"),
+        ("/a\"b{c}|^[d]", "/a%22b%7Bc%7D%7C%5E%5Bd%5D"),
+        ("/a/..b/b.c/%2Ex", "/a/..b/b.c/.x"),
+        ("/a;b=c/d", "/a;b=c/d"),
+        ("/100%25", "/100%25"),
+        ("/obp/v5.1.0/users/current", "/obp/v5.1.0/users/current"),
+    ] {
+        assert_eq!(canon(raw), want, "{raw}");
+    }
+    assert!(matches!(canonical("/a/b"), Ok(Cow::Borrowed(_))));
+}
+
+#[test]
+fn paths_a_backend_could_read_differently_are_refused() {
+    for bad in [
+        // shape
+        "",
+        "a",
+        "//a",
+        "/a//b",
+        "/a\\b",
+        "/a%",
+        "/a%4",
+        "/a%zz",
+        "/a%u002e",
+        // encoded separators, path parameters and controls
+        "/a%2fb",
+        "/a%2Fb",
+        "/a%5cb",
+        "/a%3bx",
+        "/a/..%3b/b",
+        "/a%00",
+        "/a%0d%0a",
+        "/a%09",
+        "/a%7f",
+        // double encoding, also built from decoded unreserved characters
+        "/a%252e%252e/b",
+        "/a%252F",
+        "/a%25%32%66",
+        "/%2570rivate",
+        // not UTF-8 once decoded
+        "/%c0%ae%c0%ae/x",
+        "/%e0%80%ae",
+        "/%ed%a0%80",
+        "/%80",
+        "/%ff",
+        "/a%c3",
+        // dot segments, with or without path parameters, encoded or not
+        "/a/../b",
+        "/a/./b",
+        "/..",
+        "/.",
+        "/a/%2e%2E/b",
+        "/a/%2E/b",
+        "/a/.%2e/b",
+        "/open/..;/x",
+        "/open/.;/x",
+        "/open/..;jsessionid=x/x",
+        "/open/%2e%2e;/x",
+        "/open/.%2e;/x",
+        "/open/%2e;x/x",
+        "/open/..;",
+        "/a/.../b",
+        "/a/..%20/b",
+        "/a/%20../b",
+        // segments a servlet container reads as empty
+        "/a/;x/b",
+        "/a/;",
+        // characters whose compatibility form is a separator or a dot
+        "/a/%ef%bc%8e%ef%bc%8e/b",
+        "/a%ef%bc%8fb",
+        "/a%ef%bc%bcb",
+        "/a/%e2%80%a5/b",
+        "/a%ef%b9%94b",
+        "/a%ef%bc%85%32%66",
+    ] {
+        assert!(matches!(canonical(bad), Err(Error::BadPath)), "{bad}");
+    }
+}
+
+#[test]
+fn readings_decode_fold_and_drop_path_parameters() {
+    let [folded, lenient_folded, decoded, lenient] = readings("/A%20B;v=1/%C4%B1d./K\u{212a}");
+    assert_eq!(decoded, "/A B;v=1/\u{131}d./K\u{212a}");
+    assert_eq!(lenient, "/A B/\u{131}d/K\u{212a}");
+    assert_eq!(folded, "/a b;v=1/id./kk");
+    assert_eq!(lenient_folded, "/a b/id/kk");
+    let [folded, ..] = readings("/%EF%BC%B0rivate/\u{17f}ecret");
+    assert_eq!(folded, "/private/secret");
+}
+
+const NAMESPACES: [&str; 3] = ["/health", "/obp/", "/users"];
+
+fn claims(prefixes: &[&str]) -> Claims {
+    Claims::new(prefixes.iter().copied(), &NAMESPACES)
+}
+
+#[test]
+fn a_path_that_another_reading_routes_elsewhere_is_refused() {
+    let c = claims(&["/", "/private/", "/svc"]);
+    for bad in [
+        "/PRIVATE/x",
+        "/Private/x",
+        "/pr%C4%B1vate/x",
+        "/%EF%BD%90rivate/x",
+        "/private;x/secret",
+        "/private./secret",
+        "/private%20/secret",
+        "/private%C2%A0/secret",
+        "/OBP/v5.1.0/users/current",
+        "/Obp/x",
+        "/obp;x/v5.1.0/users/current",
+        "/HEALTH",
+        "/Users/1",
+        "/users;x",
+        "/SVCx",
+    ] {
+        let path = canon(bad);
+        assert!(matches!(c.check(&path), Err(Error::BadPath)), "{bad}");
+    }
+    for ok in [
+        "/private/x",
+        "/private/X/Y;z",
+        "/public/X",
+        "/obp/v5.1.0/banks/BANK/accounts/ACC/views",
+        "/health",
+        "/users/ABC",
+        "/usersX",
+        "/svc/A",
+        "/caf%C3%A9",
+        "/a;b",
+    ] {
+        let path = canon(ok);
+        c.check(&path).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    // A route whose prefix differs from a namespace only in case claims its own paths, and
+    // the namespace's paths are refused (compared ignoring case, the route would claim them).
+    let c = claims(&["/", "/OBP/"]);
+    c.check("/OBP/x").unwrap();
+    assert!(c.check("/obp/x").is_err());
+    // Without a catch-all, a case variant of a route is refused, not a 404 for the backend to
+    // interpret.
+    let c = claims(&["/private/"]);
+    assert!(c.check("/PRIVATE/x").is_err());
+}

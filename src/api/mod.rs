@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod client_users;
 pub mod identity;
 pub mod identity_paths;
+pub mod login;
 pub mod obp_paths;
 pub mod oidc;
 pub mod profile;
@@ -170,7 +171,7 @@ pub async fn serve(
         Endpoint::Identity(op) => match op {
             IdentityOp::Register => identity::register(state, body).await,
             IdentityOp::Confirm => identity::confirm(state, body).await,
-            IdentityOp::Login => identity::login(state, body).await,
+            IdentityOp::Login => login::login(state, body).await,
             IdentityOp::Refresh => identity::refresh(state, body).await,
             IdentityOp::ResetRequest => identity::reset_request(state, body).await,
             IdentityOp::ResetConfirm => identity::reset_confirm(state, body).await,

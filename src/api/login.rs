@@ -1,4 +1,5 @@
-//! `POST /api/auth/login` (seeds 001 and 002), and the lockout after failed logins.
+//! `POST /api/auth/login` (seeds 001 and 002), and the lockout after failed logins: each
+//! attempt is counted in the store before its password is checked (see the store's `logins`).
 
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
@@ -11,6 +12,7 @@ use crate::app::State;
 use crate::error::Error;
 use crate::identity::{codes, passwords};
 use crate::pipeline::unix_now;
+use crate::store::LoginAttempt;
 
 /// Both login bodies: seed 001 `{email, password}` and seed 002
 /// `{type: "password", clientId, clientSecret, withPassword: {emailOrUsername, password}}`.
@@ -63,45 +65,53 @@ pub async fn login(state: &State, body: Incoming) -> Result<Response<Body>, Erro
             .local_user_by_login(login)?
             .ok_or(Error::LoginUnknownUser)?,
     };
-    let now = unix_now();
-    if let Some(until) = profile.locked_until.filter(|u| *u > now) {
-        return Err(Error::AccountLocked(
-            u64::try_from(until - now).unwrap_or(0),
-        ));
-    }
     let stored = profile
         .password_hash
         .clone()
         .ok_or(Error::LoginWrongPassword)?;
+    let cfg = &state.config.accounts;
+    let (max, lockout) = (cfg.max_failed_logins, cfg.lockout_secs);
+    let id = user.user_id.as_str();
+    let now = unix_now();
+    // Counted before the slow check, so parallel guesses cannot all pass a "not locked" test.
+    if let LoginAttempt::Locked(left) = state
+        .store
+        .begin_login(id, max, lockout, now)
+        .await
+        .map_err(local_error)?
+    {
+        return Err(Error::AccountLocked(left));
+    }
     let (ok, upgrade) = passwords::verify(password.clone(), stored)
         .await
         .map_err(hash_error)?;
     if !ok {
-        return Err(failed_login(state, &user.user_id).await);
-    }
-    if !profile.confirmed {
-        return Err(Error::EmailNotConfirmed);
+        return Err(
+            match state.store.fail_login(id, max, lockout, unix_now()).await {
+                Ok(LoginAttempt::Locked(left)) => Error::AccountLocked(left),
+                Ok(LoginAttempt::Counted) => Error::LoginWrongPassword,
+                Err(e) => local_error(e),
+            },
+        );
     }
     let new_hash = if upgrade {
         Some(passwords::hash(password).await.map_err(hash_error)?)
     } else {
         None
     };
-    let profile = if profile.failed_logins > 0 || new_hash.is_some() {
-        state
-            .store
-            .update_profile(&user.user_id, new_hash.is_some(), move |p| {
-                p.failed_logins = 0;
-                if let Some(h) = &new_hash {
-                    p.password_hash = Some(h.clone());
-                }
-                Ok(())
-            })
-            .await
-            .map_err(local_error)?
-    } else {
-        profile
+    let profile = match state
+        .store
+        .succeed_login(id, new_hash, unix_now())
+        .await
+        .map_err(local_error)?
+    {
+        Ok(p) => p,
+        Err(LoginAttempt::Locked(left)) => return Err(Error::AccountLocked(left)),
+        Err(LoginAttempt::Counted) => return Err(Error::LoginWrongPassword),
     };
+    if !profile.confirmed {
+        return Err(Error::EmailNotConfirmed);
+    }
     let (access, _) = issuer
         .access_token(&user, &profile, is_admin(state, &profile), now)
         .map_err(token_error)?;
@@ -134,27 +144,5 @@ fn check_login_client(state: &State, id: Option<&str>, secret: Option<&str>) -> 
         Ok(())
     } else {
         Err(Error::InvalidLoginClient)
-    }
-}
-
-/// Counts a failed login; the one that reaches `max_failed_logins` locks the account.
-async fn failed_login(state: &State, user_id: &str) -> Error {
-    let cfg = &state.config.accounts;
-    let (max, lock) = (cfg.max_failed_logins, cfg.lockout_secs);
-    let updated = state
-        .store
-        .update_profile(user_id, false, move |p| {
-            p.failed_logins = p.failed_logins.saturating_add(1);
-            if p.failed_logins >= max {
-                p.failed_logins = 0;
-                p.locked_until = Some(unix_now().saturating_add_unsigned(lock));
-            }
-            Ok(())
-        })
-        .await;
-    match updated {
-        Ok(p) if p.locked_until.is_some_and(|u| u > unix_now()) => Error::AccountLocked(lock),
-        Ok(_) => Error::LoginWrongPassword,
-        Err(e) => local_error(e),
     }
 }

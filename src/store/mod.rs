@@ -81,6 +81,15 @@ pub struct Profile {
     pub updated_at: i64,
 }
 
+/// What a login attempt may do, decided atomically in the store before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// Counted: check the password.
+    Counted,
+    /// The account is locked; seconds until it unlocks.
+    Locked(u64),
+}
+
 /// Why a password-user write was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {

@@ -477,8 +477,20 @@ fn system_ctx() -> String {
 
 #[tokio::test]
 async fn third_party_sync_by_admin_token() {
-    let gw = gateway("admin_emails = [\"admin@example.com\"]", "").await;
+    let smtp = Smtp::start().await;
+    let gw = gateway("admin_emails = [\"admin@example.com\"]", &smtp.config()).await;
     let (admin, _) = register_and_login(&gw, "admin@example.com", "admin-password").await;
+    // An administrator's address is one only once the mailed code proves the mailbox.
+    let code = code_in(
+        &smtp.wait_for("admin@example.com").await,
+        "confirmation code is ",
+    );
+    assert_eq!(
+        post(&gw, "/api/auth/confirm", json!({"code": code}))
+            .await
+            .status,
+        200
+    );
     let (plain, _) = register_and_login(&gw, "plain@example.com", "plain-password").await;
     with_bearer(&gw, "PUT", "/api/users", &plain, sync_body())
         .await

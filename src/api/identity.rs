@@ -40,32 +40,26 @@ pub fn user_json(user: &User, p: &Profile, state: &State, with_attributes: bool)
     v
 }
 
-/// Whether the profile's email is in `accounts.admin_emails`.
-pub fn is_admin(state: &State, p: &Profile) -> bool {
-    state.config.accounts.admin_emails.contains(&p.email)
+/// Whether `email` (normalised) is in `accounts.admin_emails`.
+pub fn is_admin_address(state: &State, email: &str) -> bool {
+    state
+        .config
+        .accounts
+        .admin_emails
+        .iter()
+        .any(|a| a == email)
 }
 
-/// Trims whitespace and stray quotes, lowercases, and checks the shape of an email address.
+/// Whether the profile is an administrator's: its address is in `accounts.admin_emails` *and*
+/// its mailbox is proven ([`Profile::mailbox_verified`]). A self-asserted address grants
+/// nothing, even under `accounts.auto_confirm`.
+pub fn is_admin(state: &State, p: &Profile) -> bool {
+    p.mailbox_verified && is_admin_address(state, &p.email)
+}
+
+/// [`crate::identity::normalize_email`], or 400 `DAUTH-4005`.
 pub fn normalize_email(raw: &str) -> Result<String, Error> {
-    let email = raw
-        .trim()
-        .trim_matches(|c| c == '\'' || c == '"')
-        .trim()
-        .to_lowercase();
-    let (local, domain) = email.rsplit_once('@').ok_or(Error::InvalidEmail)?;
-    let domain_ok = !domain.is_empty()
-        && domain
-            .split('.')
-            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '@');
-    if email.len() > 254 || !domain_ok || !local_ok {
-        return Err(Error::InvalidEmail);
-    }
-    Ok(email)
+    crate::identity::normalize_email(raw).ok_or(Error::InvalidEmail)
 }
 
 pub(super) fn success(status: StatusCode, fields: Value) -> Response<Body> {
@@ -114,7 +108,9 @@ pub async fn register(state: &State, body: Incoming) -> Result<Response<Body>, E
     }
     let hash = passwords::hash(req.password).await.map_err(hash_error)?;
     let auto = state.config.accounts.auto_confirm;
-    let code = (!auto).then(codes::new_code);
+    // An administrator's address gets a code even under auto_confirm: the account is usable at
+    // once, but is an administrator only once the code proves the mailbox.
+    let code = (!auto || is_admin_address(state, &email)).then(codes::new_code);
     let profile = Profile {
         email: email.clone(),
         password_hash: Some(hash),
@@ -264,7 +260,8 @@ struct ResetConfirm {
     password: String,
 }
 
-/// `POST /api/auth/password-reset/confirm`: sets the new password, ends every login.
+/// `POST /api/auth/password-reset/confirm`: sets the new password, ends every login. The code
+/// came by mail, so the mailbox is proven too.
 pub async fn reset_confirm(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: ResetConfirm = read_json(body, "PasswordResetConfirmJson").await?;
@@ -295,6 +292,7 @@ pub async fn reset_confirm(state: &State, body: Incoming) -> Result<Response<Bod
                 return Err(LocalError::NotFound);
             }
             p.reset_code = None;
+            p.mailbox_verified = true;
             p.password_hash = Some(hash.clone());
             p.failed_logins = 0;
             p.locked_until = None;

@@ -268,8 +268,11 @@ pub async fn sync(
         if let Some(h) = &hash {
             p.password_hash = Some(h.clone());
         }
+        // The caller is trusted (an administrator or the internal system): its word that the
+        // mailbox is verified counts as proof, and its "not verified" takes the proof back.
         if let Some(v) = req.email_verified {
             p.confirmed = v;
+            p.mailbox_verified = v;
         }
         if req.first_name.is_some() {
             p.firstname = req.first_name.clone();

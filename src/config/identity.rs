@@ -30,7 +30,8 @@ pub struct IssuerConfig {
 pub struct AccountsConfig {
     /// Register confirms at once; otherwise a confirmation code is mailed.
     pub auto_confirm: bool,
-    /// Users (by email, lowercase) allowed to call admin endpoints.
+    /// Addresses (normalised as registered addresses are) whose users are administrators once
+    /// their mailbox is proven.
     pub admin_emails: Vec<String>,
     /// Failed logins in a row before the account locks.
     pub max_failed_logins: u32,
@@ -111,11 +112,15 @@ pub(super) fn issuer(raw: Option<RawIssuer>) -> Result<Option<IssuerConfig>, Key
 }
 
 pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
-    if let Some(i) = raw.admin_emails.iter().position(|e| !e.contains('@')) {
-        return Err((
-            format!("accounts.admin_emails[{i}]"),
-            Problem::Invalid("not an email address"),
-        ));
+    let mut admin_emails = Vec::with_capacity(raw.admin_emails.len());
+    for (i, e) in raw.admin_emails.iter().enumerate() {
+        let email = crate::identity::normalize_email(e).ok_or_else(|| {
+            (
+                format!("accounts.admin_emails[{i}]"),
+                Problem::Invalid("not an email address"),
+            )
+        })?;
+        admin_emails.push(email);
     }
     if raw.max_failed_logins == 0 {
         return Err((
@@ -131,11 +136,7 @@ pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
     }
     Ok(AccountsConfig {
         auto_confirm: raw.auto_confirm,
-        admin_emails: raw
-            .admin_emails
-            .iter()
-            .map(|e| e.trim().to_lowercase())
-            .collect(),
+        admin_emails,
         max_failed_logins: raw.max_failed_logins,
         lockout_secs: raw.lockout_secs,
         code_ttl_secs: raw.code_ttl_secs,

@@ -274,3 +274,25 @@ fn issuer_and_client_keys_are_named_by_entry() {
     assert_eq!(err_key(&client(&both)), "clients[0].public_keys");
     assert_eq!(err_key(&client("")), "clients[0].public_keys");
 }
+
+#[test]
+fn admin_emails_are_normalised_as_registered_addresses_are() {
+    let off = "[dauth]\nenabled = false\n[accounts]\n";
+    let c = parse(&format!(
+        "{off}admin_emails = [\" Boss@Example.COM \", \"'chief@example.com'\"]"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.accounts.admin_emails,
+        ["boss@example.com", "chief@example.com"]
+    );
+    for bad in ["x@", "@example.com", "two@@example.com", "a b@example.com"] {
+        assert_eq!(
+            err_key(&format!(
+                "{off}admin_emails = [\"ok@example.com\", {bad:?}]"
+            )),
+            "accounts.admin_emails[1]",
+            "{bad}"
+        );
+    }
+}

@@ -633,7 +633,11 @@ async fn bearer_tokens_on_forwarded_routes() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     let seen = up.last().headers;
     assert_eq!(seen.get("x-dauth-auth-method").unwrap(), "bearer");
-    assert_eq!(seen.get("x-dauth-user-id").unwrap(), "idp-user-7");
+    // External subjects have ids of their own namespace, never their bare `sub`.
+    assert_eq!(
+        seen.get("x-dauth-user-id").unwrap(),
+        dauth_proxy::auth::external_user_id("https://idp.example", "idp-user-7").as_str()
+    );
     assert_eq!(seen.get("x-dauth-provider").unwrap(), "https://idp.example");
     assert_eq!(seen.get("x-dauth-username").unwrap(), "p@idp.example");
     assert!(

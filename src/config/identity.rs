@@ -167,6 +167,29 @@ fn keys_or_jwks(
     }
 }
 
+/// An issuer URL as (scheme, host, port, path), case-insensitive where URLs are (RFC 3986
+/// section 6.2.2.1) and with the default port and trailing `/` made explicit, so that two
+/// spellings of one issuer compare equal. `None` for anything but an http(s) URL: an external
+/// issuer named `local` or `ETHEREUM` would pass for a password user's or a contract's provider
+/// in `X-DAuth-Provider`.
+fn issuer_identity(url: &str) -> Option<(String, String, u16, String)> {
+    let uri: http::Uri = url.trim().parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = uri.authority()?;
+    if authority.as_str().contains('@') || uri.query().is_some() {
+        return None;
+    }
+    let host = authority.host().to_ascii_lowercase();
+    let port = authority.port_u16().unwrap_or(default);
+    let path = uri.path().trim_end_matches('/').to_owned();
+    Some((scheme, host, port, path))
+}
+
 pub(super) fn bearer(
     raw: RawBearer,
     own: Option<&IssuerConfig>,
@@ -180,12 +203,32 @@ pub(super) fn bearer(
                 Problem::Invalid("issuer and audience must not be empty"),
             ));
         }
-        if own.is_some_and(|o| o.url == r.issuer.trim_end_matches('/')) {
+        let Some(this) = issuer_identity(&r.issuer) else {
             return Err((
                 key("issuer"),
                 Problem::Invalid(
-                    "this is the gateway's own issuer; it needs no [[bearer.issuers]] entry",
+                    "must be an http:// or https:// URL (OpenID Connect Core 1.0 section 2)",
                 ),
+            ));
+        };
+        if own
+            .and_then(|o| issuer_identity(&o.url))
+            .is_some_and(|o| o == this)
+        {
+            return Err((
+                key("issuer"),
+                Problem::Invalid(
+                    "this is the gateway's own issuer.url; an external issuer cannot speak for its users",
+                ),
+            ));
+        }
+        if issuers
+            .iter()
+            .any(|e: &ExternalIssuer| issuer_identity(&e.issuer).is_some_and(|e| e == this))
+        {
+            return Err((
+                key("issuer"),
+                Problem::Invalid("another [[bearer.issuers]] entry has this issuer"),
             ));
         }
         let keys = keys_or_jwks(&key(""), r.public_keys, r.jwks_file.as_deref())?;

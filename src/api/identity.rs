@@ -1,5 +1,6 @@
-//! The user service (seeds 001 and 002): register, confirm, refresh and password reset. Login
-//! is in [`super::login`]; profile, attributes and third-party sync in [`super::profile`].
+//! The user service (seeds 001 and 002): register, confirm and refresh. Login is in
+//! [`super::login`], password reset in [`super::reset`]; profile, attributes and third-party
+//! sync in [`super::profile`].
 //!
 //! Responses keep the seeds' `{"status": "success", "user": {...}}` envelope. Deliberate
 //! departures, for safety: a password reset mails a single-use, expiring code and a second call
@@ -143,7 +144,7 @@ pub async fn register(state: &State, body: Incoming) -> Result<Response<Body>, E
     ))
 }
 
-fn stored(code: &str, state: &State) -> StoredCode {
+pub(super) fn stored(code: &str, state: &State) -> StoredCode {
     StoredCode {
         digest: codes::digest(code),
         expires_at: unix_now().saturating_add_unsigned(state.config.accounts.code_ttl_secs),
@@ -215,99 +216,6 @@ pub async fn refresh(state: &State, body: Incoming) -> Result<Response<Body>, Er
     Ok(success(
         StatusCode::OK,
         json!({ "accessToken": access, "refreshToken": refresh }),
-    ))
-}
-
-#[derive(Deserialize)]
-struct ResetRequest {
-    email: String,
-}
-
-/// `POST /api/auth/password-reset`: mails a single-use, expiring code. Answers the same whether
-/// or not the email is known.
-pub async fn reset_request(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
-    issuer(state)?;
-    let req: ResetRequest = read_json(body, "PasswordResetJson").await?;
-    let email = normalize_email(&req.email)?;
-    if let Some((user, _)) = state.store.local_user_by_login(&email)? {
-        let code = codes::new_code();
-        let pending = stored(&code, state);
-        state
-            .store
-            .update_profile(&user.user_id, true, move |p| {
-                p.reset_code = Some(pending.clone());
-                Ok(())
-            })
-            .await
-            .map_err(local_error)?;
-        let text = format!(
-            "Your password reset code is {code}\nIt expires in {} seconds.",
-            state.config.accounts.code_ttl_secs
-        );
-        state
-            .mailer
-            .send(&email, "Reset your password", text)
-            .await
-            .map_err(|_| Error::MailUnavailable)?;
-    }
-    Ok(success(StatusCode::OK, json!({})))
-}
-
-#[derive(Deserialize)]
-struct ResetConfirm {
-    email: String,
-    code: String,
-    password: String,
-}
-
-/// `POST /api/auth/password-reset/confirm`: sets the new password, ends every login. The code
-/// came by mail, so the mailbox is proven too.
-pub async fn reset_confirm(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
-    issuer(state)?;
-    let req: ResetConfirm = read_json(body, "PasswordResetConfirmJson").await?;
-    let email = normalize_email(&req.email)?;
-    if !passwords::acceptable(&req.password) {
-        return Err(Error::WeakPassword);
-    }
-    let (user, current) = state
-        .store
-        .local_user_by_login(&email)?
-        .ok_or(Error::InvalidCode)?;
-    let digest = codes::digest(req.code.trim());
-    let code_matches = move |p: &Profile| {
-        p.reset_code
-            .as_ref()
-            .is_some_and(|c| codes::same_secret(&c.digest, &digest) && c.expires_at > unix_now())
-    };
-    // Checked before the (deliberately slow) hash, so a wrong code costs no hashing; checked
-    // again in the update, which is what makes the code single-use.
-    if !code_matches(&current) {
-        return Err(Error::InvalidCode);
-    }
-    let hash = passwords::hash(req.password).await.map_err(hash_error)?;
-    let profile = state
-        .store
-        .update_profile(&user.user_id, true, move |p| {
-            if !code_matches(p) {
-                return Err(LocalError::NotFound);
-            }
-            p.reset_code = None;
-            p.mailbox_verified = true;
-            p.password_hash = Some(hash.clone());
-            p.failed_logins = 0;
-            p.locked_until = None;
-            Ok(())
-        })
-        .await
-        .map_err(local_error)?;
-    state
-        .store
-        .revoke_refresh_families(&user.user_id)
-        .await
-        .map_err(local_error)?;
-    Ok(success(
-        StatusCode::OK,
-        json!({ "user": user_json(&user, &profile, state, false) }),
     ))
 }
 

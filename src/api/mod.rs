@@ -13,6 +13,7 @@ pub mod login;
 pub mod obp_paths;
 pub mod oidc;
 pub mod profile;
+pub mod reset;
 pub mod users;
 
 use bytes::Bytes;
@@ -173,8 +174,8 @@ pub async fn serve(
             IdentityOp::Confirm => identity::confirm(state, body).await,
             IdentityOp::Login => login::login(state, body).await,
             IdentityOp::Refresh => identity::refresh(state, body).await,
-            IdentityOp::ResetRequest => identity::reset_request(state, body).await,
-            IdentityOp::ResetConfirm => identity::reset_confirm(state, body).await,
+            IdentityOp::ResetRequest => reset::reset_request(state, body).await,
+            IdentityOp::ResetConfirm => reset::reset_confirm(state, body).await,
             IdentityOp::Jwks => identity::jwks(state),
             IdentityOp::Health => Ok(text(StatusCode::OK, "all good")),
             IdentityOp::Me if method == Method::PATCH => {

@@ -17,6 +17,7 @@ use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::identity::Issuer;
 use crate::identity::mail::Mailer;
+use crate::identity::outbox::ResetQueue;
 use crate::limits::Limits;
 use crate::proxy::Routes;
 use crate::store::{Store, StoreError};
@@ -37,6 +38,8 @@ pub struct State {
     pub mailer: Mailer,
     /// Rate limits and the verification bound.
     pub limits: Limits,
+    /// Password resets waiting for their lookup and mail (see [`crate::api::reset`]).
+    pub resets: ResetQueue,
 }
 
 impl State {
@@ -62,6 +65,7 @@ impl State {
         let issuer = config.issuer.clone().map(Issuer::new);
         let mailer = Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?;
         let limits = Limits::new(&config.limits);
+        let resets = ResetQueue::new(config.accounts.mail_queue);
         Ok(Self {
             config,
             auth,
@@ -70,6 +74,7 @@ impl State {
             issuer,
             mailer,
             limits,
+            resets,
         })
     }
 }
@@ -165,8 +170,10 @@ impl App {
                 }
             })
         };
+        let resets = tokio::spawn(crate::api::reset::deliver_resets(Arc::clone(&state)));
         crate::server::serve(listener, Arc::clone(&state), shutdown).await;
         tidy.abort();
+        resets.abort();
         state.store.flush().await
     }
 }

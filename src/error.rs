@@ -325,6 +325,9 @@ pub enum Error {
     /// Mail could not be sent.
     #[error("mail unavailable")]
     MailUnavailable,
+    /// `accounts.mail_queue` password resets are already waiting for their mail.
+    #[error("password-reset queue full")]
+    ResetQueueFull,
     /// Over a rate limit; the number is seconds until a retry can succeed.
     #[error("rate limited")]
     TooManyRequests(u64),
@@ -763,6 +766,11 @@ impl Error {
                 S::SERVICE_UNAVAILABLE,
                 "DAUTH-5033",
                 "Mail could not be sent; retry shortly.",
+            ),
+            Self::ResetQueueFull => (
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5036",
+                "Too many password resets are waiting to be mailed; retry shortly.",
             ),
             Self::AccessChanged => (
                 S::CONFLICT,

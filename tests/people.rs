@@ -344,3 +344,35 @@ async fn password_reset_answers_without_waiting_for_smtp() {
     );
     assert_eq!(smtp.count(), 1, "no mail for an unknown address");
 }
+
+/// With `accounts.mail_queue = 1` and every sender busy (the SMTP server holds their mails),
+/// one more request waits in the queue and the next is refused at once, for a registered
+/// address as for an unknown one. Released, every queued reset is mailed.
+#[tokio::test]
+async fn a_full_reset_queue_refuses_every_address_alike() {
+    let smtp = Smtp::start().await;
+    let gw = gateway("mail_queue = 1", &smtp.config()).await;
+    let users: Vec<String> = (0..6).map(|i| format!("q{i}@example.com")).collect();
+    for u in &users {
+        register(&gw, u, "some-password").await;
+    }
+    smtp.hold();
+    let reset = |email: &str| post(&gw, "/api/auth/password-reset", json!({"email": email}));
+    for u in &users[..4] {
+        assert_eq!(reset(u).await.status, 200);
+        smtp.wait_for_text(u, "reset code is ").await; // being sent, and held
+    }
+    assert_eq!(
+        reset(&users[4]).await.status,
+        200,
+        "the one the queue holds"
+    );
+    for email in [users[5].as_str(), "nobody@example.com"] {
+        let r = reset(email).await;
+        r.assert_error(503, "DAUTH-5036");
+        assert!(r.header("retry-after").is_some());
+    }
+    smtp.release();
+    smtp.wait_for_text(&users[4], "reset code is ").await;
+    assert_eq!(reset(&users[5]).await.status, 200, "room again");
+}

@@ -115,6 +115,7 @@ pub(super) struct RawAccounts {
     pub(super) max_failed_logins: u32,
     pub(super) lockout_secs: u64,
     pub(super) code_ttl_secs: u64,
+    pub(super) mail_queue: usize,
     pub(super) login_clients: Vec<RawLoginClient>,
 }
 
@@ -126,6 +127,7 @@ impl Default for RawAccounts {
             max_failed_logins: 5,
             lockout_secs: 900,
             code_ttl_secs: 900,
+            mail_queue: 100,
             login_clients: Vec::new(),
         }
     }

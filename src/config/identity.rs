@@ -39,6 +39,8 @@ pub struct AccountsConfig {
     pub lockout_secs: u64,
     /// Lifetime of confirmation and reset codes.
     pub code_ttl_secs: u64,
+    /// Password-reset requests waiting for their lookup and mail; beyond it, 503.
+    pub mail_queue: usize,
     /// (`clientId`, `clientSecret`) pairs a seed-002 login must name, when any are set.
     pub login_clients: Vec<(String, String)>,
 }
@@ -134,12 +136,19 @@ pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
             Problem::Invalid("must be at least 1"),
         ));
     }
+    if raw.mail_queue == 0 {
+        return Err((
+            "accounts.mail_queue".into(),
+            Problem::Invalid("must be at least 1"),
+        ));
+    }
     Ok(AccountsConfig {
         auto_confirm: raw.auto_confirm,
         admin_emails,
         max_failed_logins: raw.max_failed_logins,
         lockout_secs: raw.lockout_secs,
         code_ttl_secs: raw.code_ttl_secs,
+        mail_queue: raw.mail_queue,
         login_clients: raw
             .login_clients
             .into_iter()

@@ -1,9 +1,10 @@
-//! The identity service's own pieces: the token issuer, password hashing, one-time codes and
-//! mail. The HTTP side is in [`crate::api::identity`]; bearer validation in
-//! [`crate::auth::bearer`].
+//! The identity service's own pieces: the token issuer, password hashing, one-time codes,
+//! mail and the password-reset queue. The HTTP side is in [`crate::api::identity`]; bearer
+//! validation in [`crate::auth::bearer`].
 
 pub mod codes;
 pub mod mail;
+pub mod outbox;
 pub mod passwords;
 
 use jsonwebtoken::{Algorithm, Header, Validation, decode, encode};

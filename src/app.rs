@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::identity::Issuer;
 use crate::identity::mail::Mailer;
 use crate::identity::outbox::ResetQueue;
+use crate::identity::passwords::Hasher;
 use crate::limits::Limits;
 use crate::proxy::Routes;
 use crate::store::{Store, StoreError};
@@ -40,6 +41,8 @@ pub struct State {
     pub limits: Limits,
     /// Password resets waiting for their lookup and mail (see [`crate::api::reset`]).
     pub resets: ResetQueue,
+    /// Password hashing: its threads and bounded queue.
+    pub passwords: Hasher,
 }
 
 impl State {
@@ -66,6 +69,8 @@ impl State {
         let mailer = Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?;
         let limits = Limits::new(&config.limits);
         let resets = ResetQueue::new(config.accounts.mail_queue);
+        let a = &config.accounts;
+        let passwords = Hasher::new(a.hash_slots, a.hash_queue).map_err(StartError::Threads)?;
         Ok(Self {
             config,
             auth,
@@ -75,6 +80,7 @@ impl State {
             mailer,
             limits,
             resets,
+            passwords,
         })
     }
 }
@@ -94,6 +100,9 @@ pub enum StartError {
     /// A client stored with `admin client add` has key material that no longer parses.
     #[error("{0}")]
     StoredClient(#[source] crate::auth::keys::KeyError),
+    /// The password-hashing threads could not be started.
+    #[error("cannot start the password-hashing threads: {0}")]
+    Threads(#[source] std::io::Error),
     /// The SMTP transport could not be set up.
     #[error("mail: {0}")]
     Mail(#[source] crate::identity::mail::MailError),

@@ -325,6 +325,9 @@ pub enum Error {
     /// Mail could not be sent.
     #[error("mail unavailable")]
     MailUnavailable,
+    /// `accounts.hash_slots + accounts.hash_queue` password hashes are running or waiting.
+    #[error("password hashing queue full")]
+    HashBusy,
     /// `accounts.mail_queue` password resets are already waiting for their mail.
     #[error("password-reset queue full")]
     ResetQueueFull,
@@ -766,6 +769,11 @@ impl Error {
                 S::SERVICE_UNAVAILABLE,
                 "DAUTH-5033",
                 "Mail could not be sent; retry shortly.",
+            ),
+            Self::HashBusy => (
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5035",
+                "Too many password checks are running or waiting; retry shortly.",
             ),
             Self::ResetQueueFull => (
                 S::SERVICE_UNAVAILABLE,

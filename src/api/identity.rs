@@ -80,8 +80,11 @@ pub(super) fn local_error(e: LocalError) -> Error {
     }
 }
 
-pub(super) fn hash_error(_: passwords::PasswordError) -> Error {
-    Error::Internal("password hashing failed")
+pub(super) fn hash_error(e: passwords::PasswordError) -> Error {
+    match e {
+        passwords::PasswordError::Busy => Error::HashBusy,
+        _ => Error::Internal("password hashing failed"),
+    }
 }
 
 #[derive(Deserialize)]
@@ -107,7 +110,11 @@ pub async fn register(state: &State, body: Incoming) -> Result<Response<Body>, E
     if state.store.local_user_by_login(&email)?.is_some() {
         return Err(Error::UserExists);
     }
-    let hash = passwords::hash(req.password).await.map_err(hash_error)?;
+    let hash = state
+        .passwords
+        .hash(req.password)
+        .await
+        .map_err(hash_error)?;
     let auto = state.config.accounts.auto_confirm;
     // An administrator's address gets a code even under auto_confirm: the account is usable at
     // once, but is an administrator only once the code proves the mailbox.

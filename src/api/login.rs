@@ -10,7 +10,7 @@ use super::identity::{hash_error, is_admin, issuer, local_error, success, token_
 use super::{Body, read_json};
 use crate::app::State;
 use crate::error::Error;
-use crate::identity::{codes, passwords};
+use crate::identity::codes;
 use crate::pipeline::unix_now;
 use crate::store::LoginAttempt;
 
@@ -72,6 +72,8 @@ pub async fn login(state: &State, body: Incoming) -> Result<Response<Body>, Erro
     let cfg = &state.config.accounts;
     let (max, lockout) = (cfg.max_failed_logins, cfg.lockout_secs);
     let id = user.user_id.as_str();
+    // A place in the hashing queue first: a full queue refuses before the attempt is counted.
+    let ticket = state.passwords.admit().map_err(hash_error)?;
     let now = unix_now();
     // Counted before the slow check, so parallel guesses cannot all pass a "not locked" test.
     if let LoginAttempt::Locked(left) = state
@@ -82,7 +84,8 @@ pub async fn login(state: &State, body: Incoming) -> Result<Response<Body>, Erro
     {
         return Err(Error::AccountLocked(left));
     }
-    let (ok, upgrade) = passwords::verify(password.clone(), stored)
+    let (ok, upgrade) = ticket
+        .verify(password.clone(), stored)
         .await
         .map_err(hash_error)?;
     if !ok {
@@ -94,10 +97,11 @@ pub async fn login(state: &State, body: Incoming) -> Result<Response<Body>, Erro
             },
         );
     }
-    let new_hash = if upgrade {
-        Some(passwords::hash(password).await.map_err(hash_error)?)
-    } else {
-        None
+    // An old (bcrypt) hash is replaced when there is room to compute the new one; when the
+    // queue is full, at a later login.
+    let new_hash = match upgrade.then(|| state.passwords.admit()) {
+        Some(Ok(t)) => t.hash(password).await.ok(),
+        _ => None,
     };
     let profile = match state
         .store

@@ -105,6 +105,12 @@ impl Endpoint {
             Err(Error::MethodNotAllowed { allow })
         }
     }
+
+    /// Whether the endpoint is one of the anonymous password endpoints, which have a per-IP
+    /// rate of their own (`limits.password_per_ip_per_minute`).
+    pub fn is_anonymous_password(&self) -> bool {
+        matches!(self, Self::Identity(op) if op.is_anonymous_password())
+    }
 }
 
 /// The embedded endpoint serving `path`, if any.

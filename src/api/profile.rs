@@ -245,7 +245,7 @@ pub async fn sync(
             });
         }
         (Some(pw), None) if !passwords::acceptable(&pw) => return Err(Error::WeakPassword),
-        (Some(pw), None) => Some(passwords::hash(pw).await.map_err(hash_error)?),
+        (Some(pw), None) => Some(state.passwords.hash(pw).await.map_err(hash_error)?),
         (None, Some(h)) if passwords::importable(&h) => Some(h),
         (None, Some(_)) => {
             return Err(Error::InvalidJson {

@@ -122,7 +122,11 @@ pub async fn reset_confirm(state: &State, body: Incoming) -> Result<Response<Bod
     if !code_matches(&current) {
         return Err(Error::InvalidCode);
     }
-    let hash = passwords::hash(req.password).await.map_err(hash_error)?;
+    let hash = state
+        .passwords
+        .hash(req.password)
+        .await
+        .map_err(hash_error)?;
     let profile = state
         .store
         .update_profile(&user.user_id, true, move |p| {

@@ -51,6 +51,7 @@ pub(super) struct RawLimits {
     pub(super) per_consumer_rps: u32,
     pub(super) per_consumer_burst: Option<u32>,
     pub(super) max_verifications_in_flight: usize,
+    pub(super) password_per_ip_per_minute: u32,
 }
 
 impl Default for RawLimits {
@@ -61,6 +62,7 @@ impl Default for RawLimits {
             per_consumer_rps: 500,
             per_consumer_burst: None,
             max_verifications_in_flight: 1024,
+            password_per_ip_per_minute: 60,
         }
     }
 }
@@ -116,6 +118,8 @@ pub(super) struct RawAccounts {
     pub(super) lockout_secs: u64,
     pub(super) code_ttl_secs: u64,
     pub(super) mail_queue: usize,
+    pub(super) hash_slots: usize,
+    pub(super) hash_queue: usize,
     pub(super) login_clients: Vec<RawLoginClient>,
 }
 
@@ -128,6 +132,8 @@ impl Default for RawAccounts {
             lockout_secs: 900,
             code_ttl_secs: 900,
             mail_queue: 100,
+            hash_slots: 4,
+            hash_queue: 32,
             login_clients: Vec::new(),
         }
     }

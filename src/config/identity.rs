@@ -8,6 +8,9 @@ use super::{KeyProblem, Problem};
 use crate::auth::keys::{SigningKey, VerifyKey, load_jwks, load_signing_key_pair};
 use crate::clients::{ClientDef, is_scope_token, is_valid_client_id};
 
+/// Most `accounts.hash_slots`: each is a thread with a 19 MiB block.
+const MAX_HASH_SLOTS: usize = 256;
+
 /// `[issuer]`: tokens this gateway issues.
 #[derive(Debug, Clone)]
 pub struct IssuerConfig {
@@ -41,6 +44,10 @@ pub struct AccountsConfig {
     pub code_ttl_secs: u64,
     /// Password-reset requests waiting for their lookup and mail; beyond it, 503.
     pub mail_queue: usize,
+    /// Password hashes computed at once (threads, each with one argon2 memory block).
+    pub hash_slots: usize,
+    /// Password hashes waiting for a slot; beyond it, 503.
+    pub hash_queue: usize,
     /// (`clientId`, `clientSecret`) pairs a seed-002 login must name, when any are set.
     pub login_clients: Vec<(String, String)>,
 }
@@ -136,10 +143,18 @@ pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
             Problem::Invalid("must be at least 1"),
         ));
     }
-    if raw.mail_queue == 0 {
+    for (key, value) in [
+        ("accounts.mail_queue", raw.mail_queue),
+        ("accounts.hash_slots", raw.hash_slots),
+    ] {
+        if value == 0 {
+            return Err((key.into(), Problem::Invalid("must be at least 1")));
+        }
+    }
+    if raw.hash_slots > MAX_HASH_SLOTS {
         return Err((
-            "accounts.mail_queue".into(),
-            Problem::Invalid("must be at least 1"),
+            "accounts.hash_slots".into(),
+            Problem::Invalid("at most 256 (each slot is a thread with 19 MiB of memory)"),
         ));
     }
     Ok(AccountsConfig {
@@ -149,6 +164,8 @@ pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
         lockout_secs: raw.lockout_secs,
         code_ttl_secs: raw.code_ttl_secs,
         mail_queue: raw.mail_queue,
+        hash_slots: raw.hash_slots,
+        hash_queue: raw.hash_queue,
         login_clients: raw
             .login_clients
             .into_iter()

@@ -107,6 +107,9 @@ pub struct LimitsConfig {
     pub per_consumer_burst: u32,
     /// DAuth verifications waiting or running at once; beyond it, 503.
     pub max_verifications_in_flight: usize,
+    /// Calls of the anonymous password endpoints (register, login, confirm, both reset calls)
+    /// per minute per caller IP, apart from `per_ip_rps`; 0 turns the limit off.
+    pub password_per_ip_per_minute: u32,
 }
 
 /// `[obp]`: the embedded account-access endpoints.
@@ -308,6 +311,7 @@ impl Config {
                 .per_consumer_burst
                 .unwrap_or(l.per_consumer_rps.saturating_mul(2)),
             max_verifications_in_flight: l.max_verifications_in_flight,
+            password_per_ip_per_minute: l.password_per_ip_per_minute,
         };
         let s = &raw.server;
         let tls = match (&s.tls_cert, &s.tls_key) {

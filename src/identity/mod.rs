@@ -3,6 +3,7 @@
 //! validation in [`crate::auth::bearer`].
 
 pub mod codes;
+pub mod hashpool;
 pub mod mail;
 pub mod outbox;
 pub mod passwords;

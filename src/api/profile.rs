@@ -1,11 +1,12 @@
 //! The user service's profile side: current user, profile, name, attributes (seed 001), and the
 //! third-party sync `PUT /api/users` (seed 002).
 //!
-//! `PUT /api/users` is for administrators (a bearer token of a user in
-//! `accounts.admin_emails`) or for internal services: the header
-//! `x-user-ctx: base64({"id":"__system","user":"__system"})` counts only when the TCP peer is in
-//! `[internal] networks`. From anywhere else the header is ignored, and the proxy strips it
-//! before forwarding.
+//! `PUT /api/users` is for administrators (a bearer token of a user whose proven address is in
+//! `accounts.admin_emails`, see [`super::identity::is_admin`]) or for internal services: the
+//! header `x-user-ctx: base64({"id":"__system","user":"__system"})` counts only when the TCP
+//! peer is in `[internal] networks`. From anywhere else the header is ignored, and the proxy
+//! strips it before forwarding. A trusted caller's `emailVerified` counts as proof of the
+//! mailbox (see [`crate::store::Profile::mailbox_verified`]).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

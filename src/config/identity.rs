@@ -244,7 +244,7 @@ pub(super) fn bearer(
             return Err((
                 key("issuer"),
                 Problem::Invalid(
-                    "this is the gateway's own issuer.url; an external issuer cannot speak for its users",
+                    "this is the gateway's own issuer.url; no external issuer speaks for its users",
                 ),
             ));
         }

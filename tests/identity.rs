@@ -479,8 +479,9 @@ fn system_ctx() -> String {
 async fn third_party_sync_by_admin_token() {
     let smtp = Smtp::start().await;
     let gw = gateway("admin_emails = [\"admin@example.com\"]", &smtp.config()).await;
-    let (admin, _) = register_and_login(&gw, "admin@example.com", "admin-password").await;
-    // An administrator's address is one only once the mailed code proves the mailbox.
+    register_and_login(&gw, "admin@example.com", "admin-password").await;
+    // An administrator's address is one only once the mailed code proves the mailbox, and
+    // with a token issued after that.
     let code = code_in(
         &smtp.wait_for("admin@example.com").await,
         "confirmation code is ",
@@ -491,6 +492,13 @@ async fn third_party_sync_by_admin_token() {
             .status,
         200
     );
+    let r = post(
+        &gw,
+        "/api/auth/login",
+        json!({"email": "admin@example.com", "password": "admin-password"}),
+    )
+    .await;
+    let admin = r.json()["accessToken"].as_str().unwrap().to_owned();
     let (plain, _) = register_and_login(&gw, "plain@example.com", "plain-password").await;
     with_bearer(&gw, "PUT", "/api/users", &plain, sync_body())
         .await

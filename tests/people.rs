@@ -238,8 +238,61 @@ async fn an_admin_address_grants_nothing_until_its_mailbox_is_proven() {
     let r = post(&gw, "/api/auth/confirm", json!({"code": code})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.json()["user"]["permissionLevel"], 100);
-    assert_eq!(send(gw.addr, sync(&token)).await.status, 200);
+    // A token issued before the proof carries permissionLevel 0 and stays without rights; a
+    // login after it gets an administrator's token.
+    send(gw.addr, sync(&token))
+        .await
+        .assert_error(403, "DAUTH-4009");
     let r = login(&gw, "admin@example.com", "admin-password").await;
+    assert_eq!(r.json()["user"]["permissionLevel"], 100);
+    let admin = r.json()["accessToken"].as_str().unwrap().to_owned();
+    assert_eq!(send(gw.addr, sync(&admin)).await.status, 200);
+}
+
+/// A stranger registers the administrator's address and keeps a token; the owner takes the
+/// account back with a password reset (which proves the mailbox). The stranger's token, issued
+/// before, gets no administrator's rights, and the stranger's password is gone.
+#[tokio::test]
+async fn a_token_from_before_the_proof_never_becomes_an_administrators() {
+    let smtp = Smtp::start().await;
+    let gw = gateway("admin_emails = [\"admin@example.com\"]", &smtp.config()).await;
+    register(&gw, "admin@example.com", "strangers-password").await;
+    let r = login(&gw, "admin@example.com", "strangers-password").await;
+    let stranger = r.json()["accessToken"].as_str().unwrap().to_owned();
+    let refresh = r.json()["refreshToken"].as_str().unwrap().to_owned();
+    post(
+        &gw,
+        "/api/auth/password-reset",
+        json!({"email": "admin@example.com"}),
+    )
+    .await;
+    let code = code_in(
+        &smtp
+            .wait_for_text("admin@example.com", "reset code is ")
+            .await,
+        "reset code is ",
+    );
+    let body = json!({"email": "admin@example.com", "code": code, "password": "owners-password"});
+    assert_eq!(
+        post(&gw, "/api/auth/password-reset/confirm", body)
+            .await
+            .status,
+        200
+    );
+    let sync = json_request(
+        "PUT",
+        "/api/users",
+        &sync_body("victim@example.com"),
+        Some(&stranger),
+    );
+    send(gw.addr, sync).await.assert_error(403, "DAUTH-4009");
+    post(&gw, "/api/auth/refresh", json!({"refreshToken": refresh}))
+        .await
+        .assert_error(401, "DAUTH-4008");
+    login(&gw, "admin@example.com", "strangers-password")
+        .await
+        .assert_error(401, "DAUTH-4002");
+    let r = login(&gw, "admin@example.com", "owners-password").await;
     assert_eq!(r.json()["user"]["permissionLevel"], 100);
 }
 

@@ -130,15 +130,7 @@ pub async fn register(state: &State, body: Incoming) -> Result<Response<Body>, E
         ..Profile::default()
     };
     if let Some(code) = &code {
-        let text = format!(
-            "Your confirmation code is {code}\nIt expires in {} seconds.",
-            state.config.accounts.code_ttl_secs
-        );
-        state
-            .mailer
-            .send(&email, "Confirm your email address", text)
-            .await
-            .map_err(|_| Error::MailUnavailable)?;
+        mail_confirmation(state, &email, code).await?;
     }
     let (user, profile) = state
         .store
@@ -149,6 +141,27 @@ pub async fn register(state: &State, body: Incoming) -> Result<Response<Body>, E
         StatusCode::CREATED,
         json!({ "user": user_json(&user, &profile, state, false) }),
     ))
+}
+
+/// Mails the confirmation `code` to `email` (before the user is stored: no mail, no user).
+async fn mail_confirmation(state: &State, email: &str, code: &str) -> Result<(), Error> {
+    let mut text = format!(
+        "Your confirmation code is {code}\nIt expires in {} seconds.",
+        state.config.accounts.code_ttl_secs
+    );
+    if is_admin_address(state, email) {
+        // Whoever registered chose the password: the mailbox's owner should only confirm an
+        // account they made, and otherwise take it over with a password reset.
+        text.push_str(
+            "\nConfirming makes this account an administrator. If you did not register it, \
+             do not confirm: reset its password instead, which makes it yours.",
+        );
+    }
+    state
+        .mailer
+        .send(email, "Confirm your email address", text)
+        .await
+        .map_err(|_| Error::MailUnavailable)
 }
 
 pub(super) fn stored(code: &str, state: &State) -> StoredCode {

@@ -189,6 +189,23 @@ fn internal_system(state: &State, headers: &HeaderMap, peer: IpAddr) -> bool {
     ctx.is_some_and(|c| c["id"] == "__system" && c["user"] == "__system")
 }
 
+/// Whether `who` acts as an administrator: a password user who is one now (the store says so)
+/// *and* whose access token was issued as one (`permissionLevel` 100). A token issued before
+/// the mailbox was proven (say, to a stranger who registered the address first, and whose
+/// account the owner then took back with a password reset) never gains the rights.
+fn administrator(state: &State, who: &Principal) -> Result<bool, Error> {
+    let token_says_so = who.bearer.as_ref().is_some_and(|c| {
+        c.own && c.claims.get("permissionLevel").and_then(Value::as_i64) == Some(100)
+    });
+    if who.user.kind != UserKind::Local || !token_says_so {
+        return Ok(false);
+    }
+    Ok(state
+        .store
+        .profile(&who.user.user_id)?
+        .is_some_and(|p| is_admin(state, &p)))
+}
+
 /// Seed 002's sync body.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -222,12 +239,7 @@ pub async fn sync(
         "__system".to_owned()
     } else {
         let who = who.ok_or(Error::MissingCredentials)?;
-        let admin = who.user.kind == UserKind::Local
-            && state
-                .store
-                .profile(&who.user.user_id)?
-                .is_some_and(|p| is_admin(state, &p));
-        if !admin {
+        if !administrator(state, who)? {
             return Err(Error::AdminRequired);
         }
         who.user.user_id.clone()

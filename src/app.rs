@@ -17,6 +17,8 @@ use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::identity::Issuer;
 use crate::identity::mail::Mailer;
+use crate::identity::outbox::ResetQueue;
+use crate::identity::passwords::Hasher;
 use crate::limits::Limits;
 use crate::proxy::Routes;
 use crate::store::{Store, StoreError};
@@ -37,6 +39,10 @@ pub struct State {
     pub mailer: Mailer,
     /// Rate limits and the verification bound.
     pub limits: Limits,
+    /// Password resets waiting for their lookup and mail (see [`crate::api::reset`]).
+    pub resets: ResetQueue,
+    /// Password hashing: its threads and bounded queue.
+    pub passwords: Hasher,
 }
 
 impl State {
@@ -62,6 +68,9 @@ impl State {
         let issuer = config.issuer.clone().map(Issuer::new);
         let mailer = Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?;
         let limits = Limits::new(&config.limits);
+        let resets = ResetQueue::new(config.accounts.mail_queue);
+        let a = &config.accounts;
+        let passwords = Hasher::new(a.hash_slots, a.hash_queue).map_err(StartError::Threads)?;
         Ok(Self {
             config,
             auth,
@@ -70,6 +79,8 @@ impl State {
             issuer,
             mailer,
             limits,
+            resets,
+            passwords,
         })
     }
 }
@@ -89,6 +100,9 @@ pub enum StartError {
     /// A client stored with `admin client add` has key material that no longer parses.
     #[error("{0}")]
     StoredClient(#[source] crate::auth::keys::KeyError),
+    /// The password-hashing threads could not be started.
+    #[error("cannot start the password-hashing threads: {0}")]
+    Threads(#[source] std::io::Error),
     /// The SMTP transport could not be set up.
     #[error("mail: {0}")]
     Mail(#[source] crate::identity::mail::MailError),
@@ -165,8 +179,10 @@ impl App {
                 }
             })
         };
+        let resets = tokio::spawn(crate::api::reset::deliver_resets(Arc::clone(&state)));
         crate::server::serve(listener, Arc::clone(&state), shutdown).await;
         tidy.abort();
+        resets.abort();
         state.store.flush().await
     }
 }

@@ -332,6 +332,12 @@ pub enum Error {
     /// Mail could not be sent.
     #[error("mail unavailable")]
     MailUnavailable,
+    /// `accounts.hash_slots + accounts.hash_queue` password hashes are running or waiting.
+    #[error("password hashing queue full")]
+    HashBusy,
+    /// `accounts.mail_queue` password resets are already waiting for their mail.
+    #[error("password-reset queue full")]
+    ResetQueueFull,
     /// Over a rate limit; the number is seconds until a retry can succeed.
     #[error("rate limited")]
     TooManyRequests(u64),
@@ -775,6 +781,16 @@ impl Error {
                 S::SERVICE_UNAVAILABLE,
                 "DAUTH-5033",
                 "Mail could not be sent; retry shortly.",
+            ),
+            Self::HashBusy => (
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5035",
+                "Too many password checks are running or waiting; retry shortly.",
+            ),
+            Self::ResetQueueFull => (
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5036",
+                "Too many password resets are waiting to be mailed; retry shortly.",
             ),
             Self::AccessChanged => (
                 S::CONFLICT,

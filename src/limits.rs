@@ -1,5 +1,11 @@
 //! Load limits: request rates per caller IP and per DAuth `consumer_key` (GCRA, `governor`),
-//! and a bound on DAuth verifications in flight.
+//! a rate of its own per caller IP on the anonymous password endpoints, and a bound on DAuth
+//! verifications in flight.
+//!
+//! The password rate (`limits.password_per_ip_per_minute`) exists because each of those calls
+//! can cost a 19 MiB, tens-of-milliseconds argon2 hash (or guess a password or a code): the
+//! general per-IP rate, meant for cheap requests, would let one caller fill the hashing queue
+//! for everyone. Its burst is the per-minute number itself.
 //!
 //! Over a rate limit a request answers 429 (`OBP-10018`, as OBP does) with `Retry-After`. The
 //! verification bound exists because an RSA verify is the one expensive thing a stranger can make
@@ -34,6 +40,12 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
         Self { limiter }
     }
 
+    fn per_minute(per_minute: u32) -> Self {
+        let limiter = NonZeroU32::new(per_minute)
+            .map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n)));
+        Self { limiter }
+    }
+
     fn check(&self, key: &K) -> Result<(), Error> {
         let Some(l) = &self.limiter else {
             return Ok(());
@@ -56,6 +68,7 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
 pub struct Limits {
     per_ip: Keyed<IpAddr>,
     ipv6_prefix_len: u8,
+    password_per_ip: Keyed<IpAddr>,
     per_consumer: Keyed<String>,
     verifier: Semaphore,
     in_flight: AtomicUsize,
@@ -84,6 +97,7 @@ impl Limits {
             per_consumer_burst: 0,
             max_verifications_in_flight: 1024,
             ipv6_prefix_len: 64,
+            password_per_ip_per_minute: 0,
         })
     }
 
@@ -93,6 +107,7 @@ impl Limits {
         Self {
             per_ip: Keyed::new(c.per_ip_rps, c.per_ip_burst),
             ipv6_prefix_len: c.ipv6_prefix_len.min(128),
+            password_per_ip: Keyed::per_minute(c.password_per_ip_per_minute),
             per_consumer: Keyed::new(c.per_consumer_rps, c.per_consumer_burst),
             verifier: Semaphore::new(cores),
             in_flight: AtomicUsize::new(0),
@@ -115,6 +130,12 @@ impl Limits {
                 .map_or(IpAddr::V6(v6), |net| IpAddr::V6(net.network())),
             v4 => v4,
         }
+    }
+
+    /// Counts a call of an anonymous password endpoint from `ip`; 429 over
+    /// `limits.password_per_ip_per_minute`. Keyed as [`Limits::check_ip`] keys.
+    pub fn check_password_ip(&self, ip: IpAddr) -> Result<(), Error> {
+        self.password_per_ip.check(&self.caller_key(ip))
     }
 
     /// Counts a verified DAuth request of `consumer_key`; 429 over the per-consumer rate.
@@ -147,6 +168,7 @@ impl Limits {
     /// Forgets idle keys, so the limiters' memory follows the active callers.
     pub fn tidy(&self) {
         self.per_ip.tidy();
+        self.password_per_ip.tidy();
         self.per_consumer.tidy();
     }
 
@@ -166,6 +188,7 @@ mod tests {
             per_consumer_burst: consumer,
             max_verifications_in_flight: in_flight,
             ipv6_prefix_len: 64,
+            password_per_ip_per_minute: 0,
         }
     }
 
@@ -211,6 +234,25 @@ mod tests {
         l.check_ip("10.0.0.2".parse().unwrap()).unwrap();
         // The mapped form is the same caller.
         assert!(l.check_ip("::ffff:10.0.0.1".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn the_password_rate_is_per_ip_and_apart_from_the_general_one() {
+        let l = Limits::new(&LimitsConfig {
+            password_per_ip_per_minute: 3,
+            ..config(1000, 0, 10)
+        });
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..3 {
+            l.check_password_ip(ip).unwrap();
+        }
+        assert!(matches!(l.check_password_ip(ip), Err(Error::TooManyRequests(s)) if s >= 1));
+        assert!(
+            l.check_password_ip("::ffff:10.0.0.1".parse().unwrap())
+                .is_err()
+        );
+        l.check_password_ip("10.0.0.2".parse().unwrap()).unwrap();
+        l.check_ip(ip).unwrap();
     }
 
     #[test]

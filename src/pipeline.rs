@@ -121,6 +121,9 @@ async fn handle_inner(
                 return Ok(api::options(&endpoint));
             }
             endpoint.check_method(req.method())?;
+            if endpoint.is_anonymous_password() {
+                state.limits.check_password_ip(ip)?;
+            }
             let who = match endpoint.auth() {
                 AuthMode::None => None,
                 AuthMode::Optional => authenticate(state, &req, ip, trace).await?,

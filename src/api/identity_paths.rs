@@ -49,6 +49,15 @@ impl IdentityOp {
         }
     }
 
+    /// Register, confirm, login and both reset calls: anonymous, and each may cost a password
+    /// hash or guess a password or a code.
+    pub fn is_anonymous_password(&self) -> bool {
+        matches!(
+            self,
+            Self::Register | Self::Confirm | Self::Login | Self::ResetRequest | Self::ResetConfirm
+        )
+    }
+
     /// Whether the endpoint needs a password user's bearer token.
     pub fn needs_user(&self) -> bool {
         matches!(

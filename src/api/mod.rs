@@ -9,9 +9,11 @@ pub mod accounts;
 pub mod client_users;
 pub mod identity;
 pub mod identity_paths;
+pub mod login;
 pub mod obp_paths;
 pub mod oidc;
 pub mod profile;
+pub mod reset;
 pub mod users;
 
 use bytes::Bytes;
@@ -114,6 +116,12 @@ impl Endpoint {
             Err(Error::MethodNotAllowed { allow })
         }
     }
+
+    /// Whether the endpoint is one of the anonymous password endpoints, which have a per-IP
+    /// rate of their own (`limits.password_per_ip_per_minute`).
+    pub fn is_anonymous_password(&self) -> bool {
+        matches!(self, Self::Identity(op) if op.is_anonymous_password())
+    }
 }
 
 /// The embedded endpoint serving `path`, if any.
@@ -181,10 +189,10 @@ pub async fn serve(
         Endpoint::Identity(op) => match op {
             IdentityOp::Register => identity::register(state, body).await,
             IdentityOp::Confirm => identity::confirm(state, body).await,
-            IdentityOp::Login => identity::login(state, body).await,
+            IdentityOp::Login => login::login(state, body).await,
             IdentityOp::Refresh => identity::refresh(state, body).await,
-            IdentityOp::ResetRequest => identity::reset_request(state, body).await,
-            IdentityOp::ResetConfirm => identity::reset_confirm(state, body).await,
+            IdentityOp::ResetRequest => reset::reset_request(state, body).await,
+            IdentityOp::ResetConfirm => reset::reset_confirm(state, body).await,
             IdentityOp::Jwks => identity::jwks(state),
             IdentityOp::Health => Ok(text(StatusCode::OK, "all good")),
             IdentityOp::Me if method == Method::PATCH => {

@@ -1,11 +1,12 @@
 //! The user service's profile side: current user, profile, name, attributes (seed 001), and the
 //! third-party sync `PUT /api/users` (seed 002).
 //!
-//! `PUT /api/users` is for administrators (a bearer token of a user in
-//! `accounts.admin_emails`) or for internal services: the header
-//! `x-user-ctx: base64({"id":"__system","user":"__system"})` counts only when the TCP peer is in
-//! `[internal] networks`. From anywhere else the header is ignored, and the proxy strips it
-//! before forwarding.
+//! `PUT /api/users` is for administrators (a bearer token of a user whose proven address is in
+//! `accounts.admin_emails`, see [`super::identity::is_admin`]) or for internal services: the
+//! header `x-user-ctx: base64({"id":"__system","user":"__system"})` counts only when the TCP
+//! peer is in `[internal] networks`. From anywhere else the header is ignored, and the proxy
+//! strips it before forwarding. A trusted caller's `emailVerified` counts as proof of the
+//! mailbox (see [`crate::store::Profile::mailbox_verified`]).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -188,6 +189,23 @@ fn internal_system(state: &State, headers: &HeaderMap, peer: IpAddr) -> bool {
     ctx.is_some_and(|c| c["id"] == "__system" && c["user"] == "__system")
 }
 
+/// Whether `who` acts as an administrator: a password user who is one now (the store says so)
+/// *and* whose access token was issued as one (`permissionLevel` 100). A token issued before
+/// the mailbox was proven (say, to a stranger who registered the address first, and whose
+/// account the owner then took back with a password reset) never gains the rights.
+fn administrator(state: &State, who: &Principal) -> Result<bool, Error> {
+    let token_says_so = who.bearer.as_ref().is_some_and(|c| {
+        c.own && c.claims.get("permissionLevel").and_then(Value::as_i64) == Some(100)
+    });
+    if who.user.kind != UserKind::Local || !token_says_so {
+        return Ok(false);
+    }
+    Ok(state
+        .store
+        .profile(&who.user.user_id)?
+        .is_some_and(|p| is_admin(state, &p)))
+}
+
 /// Seed 002's sync body.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -221,12 +239,7 @@ pub async fn sync(
         "__system".to_owned()
     } else {
         let who = who.ok_or(Error::MissingCredentials)?;
-        let admin = who.user.kind == UserKind::Local
-            && state
-                .store
-                .profile(&who.user.user_id)?
-                .is_some_and(|p| is_admin(state, &p));
-        if !admin {
+        if !administrator(state, who)? {
             return Err(Error::AdminRequired);
         }
         who.user.user_id.clone()
@@ -245,7 +258,7 @@ pub async fn sync(
             });
         }
         (Some(pw), None) if !passwords::acceptable(&pw) => return Err(Error::WeakPassword),
-        (Some(pw), None) => Some(passwords::hash(pw).await.map_err(hash_error)?),
+        (Some(pw), None) => Some(state.passwords.hash(pw).await.map_err(hash_error)?),
         (None, Some(h)) if passwords::importable(&h) => Some(h),
         (None, Some(_)) => {
             return Err(Error::InvalidJson {
@@ -268,8 +281,11 @@ pub async fn sync(
         if let Some(h) = &hash {
             p.password_hash = Some(h.clone());
         }
+        // The caller is trusted (an administrator or the internal system): its word that the
+        // mailbox is verified counts as proof, and its "not verified" takes the proof back.
         if let Some(v) = req.email_verified {
             p.confirmed = v;
+            p.mailbox_verified = v;
         }
         if req.first_name.is_some() {
             p.firstname = req.first_name.clone();

@@ -52,7 +52,8 @@ impl AuthMethod {
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// The user (for external bearer tokens, described from the token and not stored).
+    /// The user (for external bearer tokens, described from the token and not stored, with an
+    /// id of their own namespace: [`external_user_id`]).
     pub user: User,
     /// How they authenticated.
     pub method: AuthMethod,
@@ -238,7 +239,7 @@ impl Authenticator {
                 .unwrap_or(&sub)
                 .to_owned();
             User {
-                user_id: sub,
+                user_id: external_user_id(&claims.issuer, &sub),
                 kind: UserKind::External,
                 provider: claims.issuer.clone(),
                 username,
@@ -287,3 +288,13 @@ impl Authenticator {
         })
     }
 }
+
+/// The user id of an external issuer's subject: `ext-` and 32 hex digits, a digest of the issuer
+/// and `sub` (length-prefixed, so no two pairs share an input). Stable for a pair, different for
+/// the same `sub` at two issuers, and never the id of a local or DAuth user (a UUID): nothing an
+/// external issuer signs can name one of those, whatever its `sub`.
+pub fn external_user_id(issuer: &str, sub: &str) -> String {
+    let digest = crate::cache::digest(&[b"external-principal", issuer.as_bytes(), sub.as_bytes()]);
+    format!("ext-{digest:032x}")
+}
+

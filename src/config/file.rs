@@ -52,6 +52,7 @@ pub(super) struct RawLimits {
     pub(super) per_consumer_burst: Option<u32>,
     pub(super) max_verifications_in_flight: usize,
     pub(super) ipv6_prefix_len: u8,
+    pub(super) password_per_ip_per_minute: u32,
 }
 
 impl Default for RawLimits {
@@ -63,6 +64,7 @@ impl Default for RawLimits {
             per_consumer_burst: None,
             max_verifications_in_flight: 1024,
             ipv6_prefix_len: 64,
+            password_per_ip_per_minute: 60,
         }
     }
 }
@@ -117,6 +119,9 @@ pub(super) struct RawAccounts {
     pub(super) max_failed_logins: u32,
     pub(super) lockout_secs: u64,
     pub(super) code_ttl_secs: u64,
+    pub(super) mail_queue: usize,
+    pub(super) hash_slots: usize,
+    pub(super) hash_queue: usize,
     pub(super) login_clients: Vec<RawLoginClient>,
 }
 
@@ -128,6 +133,9 @@ impl Default for RawAccounts {
             max_failed_logins: 5,
             lockout_secs: 900,
             code_ttl_secs: 900,
+            mail_queue: 100,
+            hash_slots: 4,
+            hash_queue: 32,
             login_clients: Vec::new(),
         }
     }

@@ -8,6 +8,9 @@ use super::{KeyProblem, Problem};
 use crate::auth::keys::{SigningKey, VerifyKey, load_jwks, load_signing_key_pair};
 use crate::clients::{ClientDef, is_scope_token, is_valid_client_id};
 
+/// Most `accounts.hash_slots`: each is a thread with a 19 MiB block.
+const MAX_HASH_SLOTS: usize = 256;
+
 /// `[issuer]`: tokens this gateway issues.
 #[derive(Debug, Clone)]
 pub struct IssuerConfig {
@@ -30,7 +33,8 @@ pub struct IssuerConfig {
 pub struct AccountsConfig {
     /// Register confirms at once; otherwise a confirmation code is mailed.
     pub auto_confirm: bool,
-    /// Users (by email, lowercase) allowed to call admin endpoints.
+    /// Addresses (normalised as registered addresses are) whose users are administrators once
+    /// their mailbox is proven.
     pub admin_emails: Vec<String>,
     /// Failed logins in a row before the account locks.
     pub max_failed_logins: u32,
@@ -38,6 +42,12 @@ pub struct AccountsConfig {
     pub lockout_secs: u64,
     /// Lifetime of confirmation and reset codes.
     pub code_ttl_secs: u64,
+    /// Password-reset requests waiting for their lookup and mail; beyond it, 503.
+    pub mail_queue: usize,
+    /// Password hashes computed at once (threads, each with one argon2 memory block).
+    pub hash_slots: usize,
+    /// Password hashes waiting for a slot; beyond it, 503.
+    pub hash_queue: usize,
     /// (`clientId`, `clientSecret`) pairs a seed-002 login must name, when any are set.
     pub login_clients: Vec<(String, String)>,
 }
@@ -111,11 +121,15 @@ pub(super) fn issuer(raw: Option<RawIssuer>) -> Result<Option<IssuerConfig>, Key
 }
 
 pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
-    if let Some(i) = raw.admin_emails.iter().position(|e| !e.contains('@')) {
-        return Err((
-            format!("accounts.admin_emails[{i}]"),
-            Problem::Invalid("not an email address"),
-        ));
+    let mut admin_emails = Vec::with_capacity(raw.admin_emails.len());
+    for (i, e) in raw.admin_emails.iter().enumerate() {
+        let email = crate::identity::normalize_email(e).ok_or_else(|| {
+            (
+                format!("accounts.admin_emails[{i}]"),
+                Problem::Invalid("not an email address"),
+            )
+        })?;
+        admin_emails.push(email);
     }
     if raw.max_failed_logins == 0 {
         return Err((
@@ -129,16 +143,29 @@ pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
             Problem::Invalid("must be at least 1"),
         ));
     }
+    for (key, value) in [
+        ("accounts.mail_queue", raw.mail_queue),
+        ("accounts.hash_slots", raw.hash_slots),
+    ] {
+        if value == 0 {
+            return Err((key.into(), Problem::Invalid("must be at least 1")));
+        }
+    }
+    if raw.hash_slots > MAX_HASH_SLOTS {
+        return Err((
+            "accounts.hash_slots".into(),
+            Problem::Invalid("at most 256 (each slot is a thread with 19 MiB of memory)"),
+        ));
+    }
     Ok(AccountsConfig {
         auto_confirm: raw.auto_confirm,
-        admin_emails: raw
-            .admin_emails
-            .iter()
-            .map(|e| e.trim().to_lowercase())
-            .collect(),
+        admin_emails,
         max_failed_logins: raw.max_failed_logins,
         lockout_secs: raw.lockout_secs,
         code_ttl_secs: raw.code_ttl_secs,
+        mail_queue: raw.mail_queue,
+        hash_slots: raw.hash_slots,
+        hash_queue: raw.hash_queue,
         login_clients: raw
             .login_clients
             .into_iter()
@@ -166,6 +193,29 @@ fn keys_or_jwks(
     }
 }
 
+/// An issuer URL as (scheme, host, port, path), case-insensitive where URLs are (RFC 3986
+/// section 6.2.2.1) and with the default port and trailing `/` made explicit, so that two
+/// spellings of one issuer compare equal. `None` for anything but an http(s) URL: an external
+/// issuer named `local` or `ETHEREUM` would pass for a password user's or a contract's provider
+/// in `X-DAuth-Provider`.
+fn issuer_identity(url: &str) -> Option<(String, String, u16, String)> {
+    let uri: http::Uri = url.trim().parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = uri.authority()?;
+    if authority.as_str().contains('@') || uri.query().is_some() {
+        return None;
+    }
+    let host = authority.host().to_ascii_lowercase();
+    let port = authority.port_u16().unwrap_or(default);
+    let path = uri.path().trim_end_matches('/').to_owned();
+    Some((scheme, host, port, path))
+}
+
 pub(super) fn bearer(
     raw: RawBearer,
     own: Option<&IssuerConfig>,
@@ -179,12 +229,32 @@ pub(super) fn bearer(
                 Problem::Invalid("issuer and audience must not be empty"),
             ));
         }
-        if own.is_some_and(|o| o.url == r.issuer.trim_end_matches('/')) {
+        let Some(this) = issuer_identity(&r.issuer) else {
             return Err((
                 key("issuer"),
                 Problem::Invalid(
-                    "this is the gateway's own issuer; it needs no [[bearer.issuers]] entry",
+                    "must be an http:// or https:// URL (OpenID Connect Core 1.0 section 2)",
                 ),
+            ));
+        };
+        if own
+            .and_then(|o| issuer_identity(&o.url))
+            .is_some_and(|o| o == this)
+        {
+            return Err((
+                key("issuer"),
+                Problem::Invalid(
+                    "this is the gateway's own issuer.url; no external issuer speaks for its users",
+                ),
+            ));
+        }
+        if issuers
+            .iter()
+            .any(|e: &ExternalIssuer| issuer_identity(&e.issuer).is_some_and(|e| e == this))
+        {
+            return Err((
+                key("issuer"),
+                Problem::Invalid("another [[bearer.issuers]] entry has this issuer"),
             ));
         }
         let keys = keys_or_jwks(&key(""), r.public_keys, r.jwks_file.as_deref())?;

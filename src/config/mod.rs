@@ -109,6 +109,9 @@ pub struct LimitsConfig {
     pub max_verifications_in_flight: usize,
     /// IPv6 callers are rate-limited by this prefix of their address (IPv4 by the address).
     pub ipv6_prefix_len: u8,
+    /// Calls of the anonymous password endpoints (register, login, confirm, both reset calls)
+    /// per minute per caller IP, apart from `per_ip_rps`; 0 turns the limit off.
+    pub password_per_ip_per_minute: u32,
 }
 
 /// `[obp]`: the embedded account-access endpoints.
@@ -323,6 +326,7 @@ impl Config {
                 .unwrap_or(l.per_consumer_rps.saturating_mul(2)),
             max_verifications_in_flight: l.max_verifications_in_flight,
             ipv6_prefix_len: l.ipv6_prefix_len,
+            password_per_ip_per_minute: l.password_per_ip_per_minute,
         };
         let s = &raw.server;
         let tls = match (&s.tls_cert, &s.tls_key) {

@@ -349,3 +349,78 @@ fn issuer_and_client_keys_are_named_by_entry() {
     assert_eq!(err_key(&client(&both)), "clients[0].public_keys");
     assert_eq!(err_key(&client("")), "clients[0].public_keys");
 }
+
+#[test]
+fn admin_emails_are_normalised_as_registered_addresses_are() {
+    let off = "[dauth]\nenabled = false\n[accounts]\n";
+    let c = parse(&format!(
+        "{off}admin_emails = [\" Boss@Example.COM \", \"'chief@example.com'\"]"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.accounts.admin_emails,
+        ["boss@example.com", "chief@example.com"]
+    );
+    for bad in ["x@", "@example.com", "two@@example.com", "a b@example.com"] {
+        assert_eq!(
+            err_key(&format!(
+                "{off}admin_emails = [\"ok@example.com\", {bad:?}]"
+            )),
+            "accounts.admin_emails[1]",
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn an_external_issuer_must_be_a_url_and_not_the_gateway_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keyfile(dir.path());
+    let private = dir.path().join("issuer.pem");
+    std::fs::write(
+        &private,
+        crate::auth::keys::generate_rsa(2048).unwrap().private_pem,
+    )
+    .unwrap();
+    let own = format!(
+        "[dauth]\nenabled = false\n[issuer]\nurl = \"https://gw.example/auth/\"\nprivate_key = {:?}\nkid = \"k\"\n",
+        private.display().to_string()
+    );
+    let entry = |iss: &str| {
+        format!("[[bearer.issuers]]\nissuer = {iss:?}\naudience = \"a\"\npublic_keys = [{k:?}]\n")
+    };
+    assert!(parse(&format!("{own}{}", entry("https://idp.example"))).is_ok());
+    assert!(parse(&format!("{own}{}", entry("https://gw.example/other"))).is_ok());
+    for same in [
+        "https://gw.example/auth",
+        "https://gw.example/auth/",
+        "HTTPS://GW.example/auth",
+        "https://gw.example:443/auth",
+        " https://gw.example/auth ",
+    ] {
+        assert_eq!(
+            err_key(&format!("{own}{}", entry(same))),
+            "bearer.issuers[0].issuer",
+            "{same}"
+        );
+    }
+    for not_a_url in [
+        "local",
+        "ETHEREUM",
+        "urn:example:idp",
+        "ftp://idp.example",
+        "https://u@idp",
+    ] {
+        assert_eq!(
+            err_key(&format!("{own}{}", entry(not_a_url))),
+            "bearer.issuers[0].issuer",
+            "{not_a_url}"
+        );
+    }
+    let twice = format!(
+        "{own}{}{}",
+        entry("https://idp.example"),
+        entry("https://IDP.example/")
+    );
+    assert_eq!(err_key(&twice), "bearer.issuers[1].issuer");
+}

@@ -160,6 +160,8 @@ fn every_condition_keeps_its_status_and_code() {
         (Error::InvalidLoginClient, 401, "DAUTH-4012"),
         (Error::PasswordUsersOnly, 403, "DAUTH-4013"),
         (Error::MailUnavailable, 503, "DAUTH-5033"),
+        (Error::ResetQueueFull, 503, "DAUTH-5036"),
+        (Error::HashBusy, 503, "DAUTH-5035"),
         (Error::Internal("x"), 500, "DAUTH-5000"),
         (Error::ClientTokenRequired, 403, "DAUTH-4101"),
         (Error::InsufficientScope("user:read"), 403, "DAUTH-4102"),

@@ -1,26 +1,29 @@
 //! Password hashing: argon2id for everything we hash, bcrypt (`$2a$`, `$2b$`, `$2y$`) verified
-//! for users imported from elsewhere. Hashing is CPU-heavy, so it runs on the blocking pool and
-//! at most a few at a time: a flood of logins cannot starve request handling.
+//! for users imported from elsewhere. Hashing is CPU- and memory-heavy, so it runs on a fixed
+//! pool of threads that reuse their memory, behind a bounded queue ([`super::hashpool`]): a
+//! flood of logins cannot starve request handling, queue without bound, or take more memory
+//! than `accounts.hash_slots` x 19 MiB.
 
-use std::sync::LazyLock;
+use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
-use tokio::sync::Semaphore;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use super::hashpool::{HashPool, Memory, Ticket};
 
 /// Shortest and longest password accepted.
 pub const PASSWORD_LEN: (usize, usize) = (8, 1024);
 
-/// At most this many hashes or verifications run at once.
-static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
-
 /// Why a password operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
+    /// `accounts.hash_slots + accounts.hash_queue` hashes are already running or waiting.
+    #[error("password hashing queue full")]
+    Busy,
     /// The hashing library failed.
     #[error("password hashing failed")]
     Hash,
-    /// The blocking task died.
+    /// The hashing thread failed.
     #[error("password task failed")]
     Task,
 }
@@ -68,50 +71,199 @@ fn is_bcrypt(hash: &str) -> bool {
     ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
 }
 
-/// An argon2id PHC string for `password` (OWASP parameters: 19 MiB, 2 passes).
-pub async fn hash(password: String) -> Result<String, PasswordError> {
-    run(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|_| PasswordError::Hash)
-    })
-    .await?
+/// How long a hashing thread keeps its memory block without work.
+const IDLE_RELEASE: Duration = Duration::from_secs(5);
+
+/// The password hasher: the pool and its queue, built once from `[accounts]`.
+pub struct Hasher {
+    pool: HashPool,
 }
 
-/// Whether `password` matches `stored` (argon2 PHC or bcrypt). Also says whether the hash is of
-/// an old kind that should be replaced by an argon2id one. A hash over the cost bounds of
-/// [`importable`] never matches, and costs nothing to refuse.
-pub async fn verify(password: String, stored: String) -> Result<(bool, bool), PasswordError> {
-    if !importable(&stored) {
-        return Ok((false, false));
+/// A place in the hashing queue, taken before other work for the request (such as counting a
+/// login attempt) so that a full queue refuses before anything else happens.
+pub struct HashTicket(Ticket);
+
+impl Hasher {
+    /// `slots` hashing threads, each keeping one block of our argon2 memory cost, and room for
+    /// `queue` callers waiting for them.
+    pub fn new(slots: usize, queue: usize) -> std::io::Result<Self> {
+        let keep = Params::default().block_count();
+        Ok(Self {
+            pool: HashPool::new(slots, queue, keep, IDLE_RELEASE)?,
+        })
     }
-    run(move || {
-        if is_bcrypt(&stored) {
-            return (bcrypt::verify(&password, &stored).unwrap_or(false), true);
-        }
-        let ok = PasswordHash::new(&stored).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        });
-        (ok, false)
-    })
-    .await
+
+    /// A place in the queue, or [`PasswordError::Busy`] at once.
+    pub fn admit(&self) -> Result<HashTicket, PasswordError> {
+        self.pool
+            .admit()
+            .map(HashTicket)
+            .map_err(|_| PasswordError::Busy)
+    }
+
+    /// An argon2id PHC string for `password`; see [`HashTicket::hash`].
+    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        self.admit()?.hash(password).await
+    }
+
+    /// Memory blocks (1 KiB) the hashing threads hold right now.
+    pub fn resident_blocks(&self) -> usize {
+        self.pool.resident_blocks()
+    }
 }
 
-async fn run<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, PasswordError> {
-    let _slot = SLOTS.acquire().await.map_err(|_| PasswordError::Task)?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| PasswordError::Task)
+impl HashTicket {
+    /// An argon2id PHC string for `password` (OWASP parameters: 19 MiB, 2 passes, 1 lane).
+    pub async fn hash(self, password: String) -> Result<String, PasswordError> {
+        self.0
+            .run(move |memory| argon2id(password.as_bytes(), memory))
+            .await
+            .ok_or(PasswordError::Task)?
+    }
+
+    /// Whether `password` matches `stored` (argon2 PHC or bcrypt). Also says whether the hash
+    /// is of an old kind that should be replaced by an argon2id one. A hash over the cost
+    /// bounds of [`importable`] never matches, and costs nothing to refuse.
+    pub async fn verify(
+        self,
+        password: String,
+        stored: String,
+    ) -> Result<(bool, bool), PasswordError> {
+        if !importable(&stored) {
+            return Ok((false, false));
+        }
+        self.0
+            .run(move |memory| {
+                if is_bcrypt(&stored) {
+                    return (bcrypt::verify(&password, &stored).unwrap_or(false), true);
+                }
+                (argon2_matches(password.as_bytes(), &stored, memory), false)
+            })
+            .await
+            .ok_or(PasswordError::Task)
+    }
+}
+
+/// Hashes with argon2id's default (OWASP) parameters in `memory`.
+fn argon2id(password: &[u8], memory: &mut Memory) -> Result<String, PasswordError> {
+    let params = Params::default();
+    let mut salt = [0u8; Salt::RECOMMENDED_LENGTH];
+    aws_lc_rs::rand::fill(&mut salt).map_err(|_| PasswordError::Hash)?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    memory
+        .with_blocks(params.block_count(), |blocks| {
+            argon.hash_password_into_with_memory(password, &salt, &mut out, blocks)
+        })
+        .map_err(|_| PasswordError::Hash)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|_| PasswordError::Hash)?,
+        salt: Some(Salt::new(&salt).map_err(|_| PasswordError::Hash)?),
+        hash: Some(Output::new(&out).map_err(|_| PasswordError::Hash)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` gives the argon2 PHC hash `stored`, computed in `memory` with the
+/// stored hash's own algorithm, version, parameters and salt.
+fn argon2_matches(password: &[u8], stored: &str, memory: &mut Memory) -> bool {
+    let Ok(h) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&h.salt, &h.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(h.algorithm.as_str()) else {
+        return false;
+    };
+    let Ok(version) = h.version.map_or(Ok(Version::default()), Version::try_from) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&h) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let computed = memory.with_blocks(params.block_count(), |blocks| {
+        argon.hash_password_into_with_memory(password, salt.as_ref(), &mut out, blocks)
+    });
+    // `Output`'s equality is constant-time.
+    computed.is_ok() && Output::new(&out).is_ok_and(|o| &o == expected)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hasher() -> &'static Hasher {
+        static HASHER: std::sync::OnceLock<Hasher> = std::sync::OnceLock::new();
+        HASHER.get_or_init(|| Hasher::new(2, 8).unwrap())
+    }
+
+    async fn hash(password: String) -> Result<String, PasswordError> {
+        hasher().hash(password).await
+    }
+
+    async fn verify(password: String, stored: String) -> Result<(bool, bool), PasswordError> {
+        hasher().admit()?.verify(password, stored).await
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2_phc_strings_either_way() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        // Hashes stored before the pool (argon2's own allocation) still verify...
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse")
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            verify("correct horse".into(), theirs.clone())
+                .await
+                .unwrap(),
+            (true, false)
+        );
+        assert!(!verify("correct horsf".into(), theirs).await.unwrap().0);
+        // ... and ours verify with argon2's own verifier, with the same parameters.
+        let ours = hash("correct horse".into()).await.unwrap();
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        // A dearer imported hash (more memory than the kept block) verifies too.
+        let dear = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(32 * 1024, 1, 2, None).unwrap(),
+        )
+        .hash_password(b"imported")
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            verify("imported".into(), dear).await.unwrap(),
+            (true, false)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_at_once() {
+        let h = Hasher::new(1, 0).unwrap();
+        let held = h.admit().unwrap();
+        assert!(matches!(h.admit(), Err(PasswordError::Busy)));
+        assert!(matches!(
+            h.hash("correct horse".into()).await,
+            Err(PasswordError::Busy)
+        ));
+        drop(held);
+        assert!(h.hash("correct horse".into()).await.is_ok());
+    }
 
     #[tokio::test]
     async fn argon2_round_trip() {

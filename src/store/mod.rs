@@ -53,8 +53,14 @@ pub struct Profile {
     pub username: Option<String>,
     /// argon2id PHC string, or an imported bcrypt hash.
     pub password_hash: Option<String>,
-    /// Whether the email is confirmed.
+    /// Whether the email is confirmed (the account may log in). `accounts.auto_confirm` sets
+    /// it at registration, without any proof.
     pub confirmed: bool,
+    /// Whether the user proved control of the mailbox: used a code mailed to it (confirmation
+    /// or password reset), or a trusted sync (administrator, internal system) said it is
+    /// verified. Only this makes an address in `accounts.admin_emails` an administrator.
+    #[serde(default)]
+    pub mailbox_verified: bool,
     /// First name.
     pub firstname: Option<String>,
     /// Last name.
@@ -79,6 +85,15 @@ pub struct Profile {
     pub updated_by: Option<String>,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+/// What a login attempt may do, decided atomically in the store before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// Counted: check the password.
+    Counted,
+    /// The account is locked; seconds until it unlocks.
+    Locked(u64),
 }
 
 /// Why a password-user write was refused.

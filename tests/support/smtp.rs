@@ -1,12 +1,13 @@
 //! A real SMTP server for tests: speaks just enough SMTP (RFC 5321) for lettre to deliver, and
-//! keeps every message it receives.
+//! keeps every message it receives. It can be told to hold its answer to each message (the
+//! `250` after DATA) until released, to see what a gateway does while its mail is in flight.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// A delivered message.
 #[derive(Debug, Clone)]
@@ -23,6 +24,7 @@ pub struct Smtp {
     pub addr: SocketAddr,
     mails: Arc<Mutex<Vec<Mail>>>,
     arrived: Arc<Notify>,
+    open: Arc<watch::Sender<bool>>,
 }
 
 impl Smtp {
@@ -32,10 +34,12 @@ impl Smtp {
         let addr = listener.local_addr().unwrap();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let arrived = Arc::new(Notify::new());
-        let (m, a) = (Arc::clone(&mails), Arc::clone(&arrived));
+        let open = Arc::new(watch::Sender::new(true));
+        let (m, a, o) = (Arc::clone(&mails), Arc::clone(&arrived), Arc::clone(&open));
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (m, a) = (Arc::clone(&m), Arc::clone(&a));
+                let mut gate = o.subscribe();
                 tokio::spawn(async move {
                     let (read, mut write) = stream.into_split();
                     let mut lines = BufReader::new(read).lines();
@@ -71,6 +75,7 @@ impl Smtp {
                                 data,
                             });
                             a.notify_waiters();
+                            let _ = gate.wait_for(|open| *open).await;
                             b"250 queued\r\n"
                         } else if upper.starts_with("QUIT") {
                             let _ = write.write_all(b"221 bye\r\n").await;
@@ -89,7 +94,19 @@ impl Smtp {
             addr,
             mails,
             arrived,
+            open,
         }
+    }
+
+    /// From now on, each message is kept but not acknowledged (no `250` after DATA) until
+    /// [`Smtp::release`]: the sender stays waiting.
+    pub fn hold(&self) {
+        self.open.send_replace(false);
+    }
+
+    /// Acknowledges every held message, and the ones after.
+    pub fn release(&self) {
+        self.open.send_replace(true);
     }
 
     /// The `[mail]` section that sends here.
@@ -102,6 +119,11 @@ impl Smtp {
 
     /// Waits for a mail to `to` and returns it (readiness, not a sleep).
     pub async fn wait_for(&self, to: &str) -> Mail {
+        self.wait_for_text(to, "").await
+    }
+
+    /// Waits for a mail to `to` whose DATA contains `text`, and returns the latest such.
+    pub async fn wait_for_text(&self, to: &str, text: &str) -> Mail {
         loop {
             let notified = self.arrived.notified();
             if let Some(m) = self
@@ -110,7 +132,7 @@ impl Smtp {
                 .unwrap()
                 .iter()
                 .rev()
-                .find(|m| m.to.iter().any(|t| t == to))
+                .find(|m| m.to.iter().any(|t| t == to) && m.data.contains(text))
                 .cloned()
             {
                 return m;

@@ -203,7 +203,8 @@ impl Store {
         }
     }
 
-    /// Confirms the user whose pending confirmation code has this digest, if not expired.
+    /// Confirms the user whose pending confirmation code has this digest, if not expired: the
+    /// mailbox is proven.
     pub async fn confirm(&self, digest: &str) -> Result<(User, Profile), LocalError> {
         let code_key = key(b'c', &[digest]);
         let user_id = self
@@ -218,6 +219,7 @@ impl Store {
             .update_profile(&user_id, true, move |p| match &p.confirm_code {
                 Some(c) if c.digest == wanted && c.expires_at > now_unix() => {
                     p.confirmed = true;
+                    p.mailbox_verified = true;
                     p.confirm_code = None;
                     Ok(())
                 }

@@ -5,7 +5,7 @@
 //! - `users`: `user_id` -> JSON [`User`];
 //! - `identities`: [`identity_key`] -> `user_id`;
 //! - `accounts`, `views`, `access`: see [`access`];
-//! - `profiles`, `codes`, `refresh`: see [`local`];
+//! - `profiles`, `codes`, `refresh`: see [`local`] (and [`logins`] for the lockout's counter);
 //! - `clients`, `client_users`, `assertions`: see [`clients`].
 //!
 //! Every write that touches several rows is one transaction, then a flush before returning, so
@@ -19,6 +19,7 @@ mod clients;
 mod flush;
 mod local;
 mod migrate;
+mod logins;
 
 pub use clients::ClientStoreError;
 

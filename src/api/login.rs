@@ -1,0 +1,160 @@
+//! `POST /api/auth/login` (seeds 001 and 002), and the lockout after failed logins: each
+//! attempt is counted in the store before its password is checked (see the store's `logins`).
+
+use http::{Response, StatusCode};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::identity::{hash_error, is_admin, issuer, local_error, success, token_error, user_json};
+use super::{Body, read_json};
+use crate::app::State;
+use crate::error::Error;
+use crate::identity::codes;
+use crate::pipeline::unix_now;
+use crate::store::{LoginAttempt, Profile};
+
+/// Both login bodies: seed 001 `{email, password}` and seed 002
+/// `{type: "password", clientId, clientSecret, withPassword: {emailOrUsername, password}}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Login {
+    email: Option<String>,
+    password: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    with_password: Option<WithPassword>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WithPassword {
+    email_or_username: String,
+    password: String,
+}
+
+/// `POST /api/auth/login`
+pub async fn login(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+    let issuer = issuer(state)?;
+    let req: Login = read_json(body, "LoginJson").await?;
+    let (login, password) = credentials(state, req)?;
+    let login = login.trim().trim_matches(|c| c == '\'' || c == '"');
+    let (user, profile) = match state.store.local_user_by_login(&login.to_lowercase())? {
+        Some(found) => found,
+        None => state
+            .store
+            .local_user_by_login(login)?
+            .ok_or(Error::LoginUnknownUser)?,
+    };
+    let stored = profile
+        .password_hash
+        .clone()
+        .ok_or(Error::LoginWrongPassword)?;
+    let now = unix_now();
+    let profile = check_password(state, &user.user_id, password, stored, now).await?;
+    if !profile.confirmed {
+        return Err(Error::EmailNotConfirmed);
+    }
+    let (access, _) = issuer
+        .access_token(&user, &profile, is_admin(state, &profile), now)
+        .map_err(token_error)?;
+    let jti = uuid::Uuid::new_v4().to_string();
+    let exp = now.saturating_add_unsigned(issuer.config().refresh_ttl_secs);
+    let family = state
+        .store
+        .start_refresh_family(&user.user_id, &jti, exp)
+        .await
+        .map_err(local_error)?;
+    let (refresh, _) = issuer
+        .refresh_token(&user.user_id, &family, &jti, now)
+        .map_err(token_error)?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "user": user_json(&user, &profile, state, false), "accessToken": access, "refreshToken": refresh }),
+    ))
+}
+
+/// (login name, password) from either body; a seed-002 body must name a configured client.
+fn credentials(state: &State, req: Login) -> Result<(String, String), Error> {
+    let bad_body = || Error::InvalidJson {
+        expected: "LoginJson",
+    };
+    match (req.with_password, req.email, req.password) {
+        (Some(w), _, _) => {
+            if req.kind.as_deref().is_some_and(|k| k != "password") {
+                return Err(bad_body());
+            }
+            check_login_client(
+                state,
+                req.client_id.as_deref(),
+                req.client_secret.as_deref(),
+            )?;
+            Ok((w.email_or_username, w.password))
+        }
+        (None, Some(e), Some(p)) => Ok((e, p)),
+        _ => Err(bad_body()),
+    }
+}
+
+/// Checks `password` against the user's `stored` hash under the lockout; returns the profile
+/// as the successful attempt left it.
+async fn check_password(
+    state: &State,
+    id: &str,
+    password: String,
+    stored: String,
+    now: i64,
+) -> Result<Profile, Error> {
+    let cfg = &state.config.accounts;
+    let (max, lockout) = (cfg.max_failed_logins, cfg.lockout_secs);
+    // A place in the hashing queue first: a full queue refuses before the attempt is counted.
+    let ticket = state.passwords.admit().map_err(hash_error)?;
+    // Counted before the slow check, so parallel guesses cannot all pass a "not locked" test.
+    let begun = state.store.begin_login(id, max, lockout, now).await;
+    if let LoginAttempt::Locked(left) = begun.map_err(local_error)? {
+        return Err(Error::AccountLocked(left));
+    }
+    let (ok, upgrade) = ticket
+        .verify(password.clone(), stored)
+        .await
+        .map_err(hash_error)?;
+    if !ok {
+        return Err(
+            match state.store.fail_login(id, max, lockout, unix_now()).await {
+                Ok(LoginAttempt::Locked(left)) => Error::AccountLocked(left),
+                Ok(LoginAttempt::Counted) => Error::LoginWrongPassword,
+                Err(e) => local_error(e),
+            },
+        );
+    }
+    // An old (bcrypt) hash is replaced when there is room to compute the new one; when the
+    // queue is full, at a later login.
+    let new_hash = match upgrade.then(|| state.passwords.admit()) {
+        Some(Ok(t)) => t.hash(password).await.ok(),
+        _ => None,
+    };
+    let done = state.store.succeed_login(id, new_hash, unix_now()).await;
+    match done.map_err(local_error)? {
+        Ok(p) => Ok(p),
+        Err(LoginAttempt::Locked(left)) => Err(Error::AccountLocked(left)),
+        Err(LoginAttempt::Counted) => Err(Error::LoginWrongPassword),
+    }
+}
+
+fn check_login_client(state: &State, id: Option<&str>, secret: Option<&str>) -> Result<(), Error> {
+    let clients = &state.config.accounts.login_clients;
+    if clients.is_empty() {
+        return Ok(());
+    }
+    let (id, secret) = (id.unwrap_or_default(), secret.unwrap_or_default());
+    let known = clients
+        .iter()
+        .any(|(cid, csecret)| codes::same_secret(cid, id) & codes::same_secret(csecret, secret));
+    if known {
+        Ok(())
+    } else {
+        Err(Error::InvalidLoginClient)
+    }
+}

@@ -1,0 +1,154 @@
+//! Password reset: `POST /api/auth/password-reset` mails a single-use, expiring code (not a new
+//! password, as seed 001 does), and `POST /api/auth/password-reset/confirm` sets the new
+//! password with it.
+//!
+//! The request handler only validates and queues ([`crate::identity::outbox`]); the lookup, the
+//! code and the mail run in [`deliver_resets`], after the answer. So the answer is the same, in
+//! content and in time, for a registered address and an unknown one, and never waits for SMTP.
+
+use std::sync::Arc;
+
+use http::{Response, StatusCode};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::identity::{
+    hash_error, issuer, local_error, normalize_email, stored, success, user_json,
+};
+use super::{Body, BoxError, read_json};
+use crate::app::State;
+use crate::error::Error;
+use crate::identity::{codes, passwords};
+use crate::pipeline::unix_now;
+use crate::store::{LocalError, Profile};
+
+#[derive(Deserialize)]
+struct ResetRequest {
+    email: String,
+}
+
+/// `POST /api/auth/password-reset`: queues the request and answers 200 at once, whether or not
+/// the email is known; a full queue answers 503 to every address alike.
+pub async fn reset_request(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+    issuer(state)?;
+    let req: ResetRequest = read_json(body, "PasswordResetJson").await?;
+    let email = normalize_email(&req.email)?;
+    state
+        .resets
+        .push(email)
+        .map_err(|_| Error::ResetQueueFull)?;
+    Ok(success(StatusCode::OK, json!({})))
+}
+
+/// Empties the reset queue for as long as the gateway runs: up to
+/// [`crate::identity::outbox::SENDERS`] requests at once are looked up and, for a registered
+/// address, given a fresh code that is mailed. Failures are logged (never the code).
+pub async fn deliver_resets(state: Arc<State>) {
+    let Some(mut queue) = state.resets.take_receiver() else {
+        return;
+    };
+    let senders = Arc::new(tokio::sync::Semaphore::new(
+        crate::identity::outbox::SENDERS,
+    ));
+    while let Ok(permit) = Arc::clone(&senders).acquire_owned().await {
+        let Some(email) = queue.recv().await else {
+            return;
+        };
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            if let Err(e) = mail_reset_code(&state, &email).await {
+                tracing::warn!(error = %e, "password reset not mailed");
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// For a registered `email`: a new reset code (replacing any earlier one), stored as its
+/// digest, then mailed. Nothing for an unknown one.
+async fn mail_reset_code(state: &State, email: &str) -> Result<(), BoxError> {
+    let Some((user, _)) = state.store.local_user_by_login(email)? else {
+        return Ok(());
+    };
+    let code = codes::new_code();
+    let pending = stored(&code, state);
+    state
+        .store
+        .update_profile(&user.user_id, true, move |p| {
+            p.reset_code = Some(pending.clone());
+            Ok(())
+        })
+        .await?;
+    let text = format!(
+        "Your password reset code is {code}\nIt expires in {} seconds.",
+        state.config.accounts.code_ttl_secs
+    );
+    state
+        .mailer
+        .send(email, "Reset your password", text)
+        .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ResetConfirm {
+    email: String,
+    code: String,
+    password: String,
+}
+
+/// `POST /api/auth/password-reset/confirm`: sets the new password, ends every login. The code
+/// came by mail, so the mailbox is proven too.
+pub async fn reset_confirm(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+    issuer(state)?;
+    let req: ResetConfirm = read_json(body, "PasswordResetConfirmJson").await?;
+    let email = normalize_email(&req.email)?;
+    if !passwords::acceptable(&req.password) {
+        return Err(Error::WeakPassword);
+    }
+    let (user, current) = state
+        .store
+        .local_user_by_login(&email)?
+        .ok_or(Error::InvalidCode)?;
+    let digest = codes::digest(req.code.trim());
+    let code_matches = move |p: &Profile| {
+        p.reset_code
+            .as_ref()
+            .is_some_and(|c| codes::same_secret(&c.digest, &digest) && c.expires_at > unix_now())
+    };
+    // Checked before the (deliberately slow) hash, so a wrong code costs no hashing; checked
+    // again in the update, which is what makes the code single-use.
+    if !code_matches(&current) {
+        return Err(Error::InvalidCode);
+    }
+    let hash = state
+        .passwords
+        .hash(req.password)
+        .await
+        .map_err(hash_error)?;
+    let profile = state
+        .store
+        .update_profile(&user.user_id, true, move |p| {
+            if !code_matches(p) {
+                return Err(LocalError::NotFound);
+            }
+            p.reset_code = None;
+            p.mailbox_verified = true;
+            p.password_hash = Some(hash.clone());
+            p.failed_logins = 0;
+            p.locked_until = None;
+            Ok(())
+        })
+        .await
+        .map_err(local_error)?;
+    state
+        .store
+        .revoke_refresh_families(&user.user_id)
+        .await
+        .map_err(local_error)?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "user": user_json(&user, &profile, state, false) }),
+    ))
+}

@@ -13,6 +13,7 @@
 pub mod binary;
 pub mod client;
 pub mod smtp;
+pub mod tls;
 pub mod upstream;
 
 use std::net::SocketAddr;

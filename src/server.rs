@@ -5,8 +5,12 @@
 //! - `server.max_connections`: beyond it a new connection gets a plain 503 and is closed;
 //! - `server.header_read_timeout_secs`: from the first byte of a request head (or the start of
 //!   a TLS handshake) to a complete head, else the connection is dropped (slowloris);
+//! - `server.body_read_timeout_secs`: between two pieces of a request body, else the request
+//!   ends with 408 ([`crate::body`]);
 //! - `server.idle_timeout_secs`: no request in flight and no bytes moving, and the connection is
-//!   closed gracefully.
+//!   closed gracefully;
+//! - `server.max_concurrent_streams`: HTTP/2 streams in flight per connection, with the flow
+//!   control windows and send buffer below, so that what a connection can hold is known.
 //!
 //! An HTTP/1 connection that has been quiet for a moment is *parked*: it holds its socket but
 //! no HTTP buffers until the client's next byte ([`h1`]).
@@ -35,9 +39,19 @@ use tracing::{debug, info, warn};
 
 use crate::api::Body;
 use crate::app::State;
+use crate::body::ClientBody;
 use crate::config::ServerConfig;
 use crate::pipeline::{ConnInfo, handle};
 use activity::{Activity, Clocks, TrackedIo, Verdict};
+
+/// HTTP/2 flow-control window of each stream (`SETTINGS_INITIAL_WINDOW_SIZE`): what a client may
+/// send on a stream before the gateway has read it.
+const H2_STREAM_WINDOW: u32 = 256 * 1024;
+/// HTTP/2 flow-control window of the connection: what a client may send, on all its streams
+/// together, before the gateway has read it.
+const H2_CONNECTION_WINDOW: u32 = 1024 * 1024;
+/// Most response bytes buffered per HTTP/2 stream ahead of the client's flow-control window.
+const H2_SEND_BUFFER: usize = 128 * 1024;
 
 /// Serves `listener` until `shutdown` resolves, then drains (see the module docs).
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
@@ -196,7 +210,10 @@ impl Connection {
             .max_header_list_size(
                 u32::try_from(hard_header_limit(&self.state.config.server)).unwrap_or(u32::MAX),
             )
-            .max_concurrent_streams(256);
+            .max_concurrent_streams(self.state.config.server.max_concurrent_streams)
+            .initial_stream_window_size(H2_STREAM_WINDOW)
+            .initial_connection_window_size(H2_CONNECTION_WINDOW)
+            .max_send_buf_size(H2_SEND_BUFFER);
         Box::pin(b.serve_connection(TokioIo::new(io), self.service(activity, tls)))
     }
 
@@ -244,7 +261,8 @@ impl Connection {
 /// What a request's handling returns to hyper.
 type Handled = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
-/// The per-connection service: the pipeline, with the request counted as in flight.
+/// The per-connection service: the pipeline, with the request counted as in flight and its
+/// body read through a [`ClientBody`].
 #[derive(Clone)]
 struct Gateway {
     state: Arc<State>,
@@ -262,6 +280,8 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
         let busy = self.activity.begin();
         let info = self.info;
         Box::pin(async move {
+            let timeout = state.config.server.body_read_timeout;
+            let req = req.map(|body| ClientBody::new(body, timeout));
             let resp = handle(&state, req, info).await;
             drop(busy);
             Ok(resp)

@@ -7,12 +7,12 @@
 //! whether or not the email is known; refresh tokens rotate, and a reused one ends its login.
 
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Body, read_json};
 use crate::app::State;
+use crate::body::ClientBody;
 use crate::error::Error;
 use crate::identity::{Issuer, codes, passwords};
 use crate::pipeline::unix_now;
@@ -102,7 +102,7 @@ struct Register {
 }
 
 /// `POST /api/auth/register`
-pub async fn register(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn register(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: Register = read_json(body, "RegisterJson").await?;
     let email = normalize_email(&req.email)?;
@@ -160,7 +160,7 @@ struct Confirm {
 }
 
 /// `POST /api/auth/confirm`
-pub async fn confirm(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn confirm(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: Confirm = read_json(body, "ConfirmJson").await?;
     let (user, profile) = state
@@ -196,7 +196,7 @@ struct WithPassword {
 }
 
 /// `POST /api/auth/login`
-pub async fn login(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn login(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     let issuer = issuer(state)?;
     let req: Login = read_json(body, "LoginJson").await?;
     let bad_body = || Error::InvalidJson {
@@ -332,7 +332,7 @@ struct Refresh {
 }
 
 /// `POST /api/auth/refresh`: a new access token, and the rotated refresh token.
-pub async fn refresh(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     let issuer = issuer(state)?;
     let req: Refresh = read_json(body, "RefreshJson").await?;
     let claims = issuer
@@ -376,7 +376,7 @@ struct ResetRequest {
 
 /// `POST /api/auth/password-reset`: mails a single-use, expiring code. Answers the same whether
 /// or not the email is known.
-pub async fn reset_request(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn reset_request(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: ResetRequest = read_json(body, "PasswordResetJson").await?;
     let email = normalize_email(&req.email)?;
@@ -412,7 +412,7 @@ struct ResetConfirm {
 }
 
 /// `POST /api/auth/password-reset/confirm`: sets the new password, ends every login.
-pub async fn reset_confirm(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn reset_confirm(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: ResetConfirm = read_json(body, "PasswordResetConfirmJson").await?;
     let email = normalize_email(&req.email)?;

@@ -12,6 +12,7 @@
 
 pub mod binary;
 pub mod client;
+pub mod h2raw;
 pub mod smtp;
 pub mod tls;
 pub mod upstream;

@@ -188,7 +188,7 @@ def main():
                   flush=True)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=40)
         shutil.rmtree(work, ignore_errors=True)
     # h2c needs a plaintext gateway: the same again without TLS.
     work = tempfile.mkdtemp(prefix="dauth-slow-")
@@ -213,9 +213,10 @@ def main():
         got, done = download_h2(sock, args.bytes)
         print(json.dumps({"protocol": "h2c", "bytes": got, "of": args.bytes,
                           "secs": round(time.monotonic() - t0, 1), "completed": done}), flush=True)
+        sock.close()
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=40)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -156,6 +156,13 @@ pub enum Error {
     /// The request body is over the body limit.
     #[error("request body too large")]
     BodyTooLarge,
+    /// No byte of the request body arrived for `server.body_read_timeout_secs`.
+    #[error("request body timed out")]
+    BodyTimeout,
+    /// The client's request body could not be read: malformed chunked framing, fewer bytes
+    /// than its `Content-Length`, a reset stream. The client's fault, never the upstream's.
+    #[error("client request body unreadable: {0}")]
+    BadBody(String),
     /// The upstream refused, reset or could not be reached.
     #[error("upstream unavailable: {0}")]
     UpstreamUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -376,6 +383,12 @@ impl Error {
         self.public().0
     }
 
+    /// Whether an HTTP/1.1 connection must close after this answer: its request body was not
+    /// read to its end, so what the client sends next cannot be told from what it sent before.
+    pub fn closes_connection(&self) -> bool {
+        matches!(self, Self::BodyTimeout | Self::BadBody(_))
+    }
+
     /// The public message, `"<CODE>: <text>"`, with OBP's dynamic suffix where it has one.
     pub fn message(&self) -> String {
         let (_, code, text) = self.public();
@@ -544,6 +557,16 @@ impl Error {
                 S::PAYLOAD_TOO_LARGE,
                 "DAUTH-1413",
                 "Request body too large.",
+            ),
+            Self::BodyTimeout => (
+                S::REQUEST_TIMEOUT,
+                "DAUTH-1408",
+                "The request body did not arrive in time.",
+            ),
+            Self::BadBody(_) => (
+                S::BAD_REQUEST,
+                "DAUTH-1406",
+                "Malformed or incomplete request body.",
             ),
             Self::HeadersTooLarge => (
                 S::REQUEST_HEADER_FIELDS_TOO_LARGE,

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod body;
 pub mod cache;
 pub mod cli;
 pub mod clients;

@@ -14,13 +14,13 @@
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use http::{Request, Response, StatusCode, header};
-use hyper::body::Incoming;
+use http::{HeaderValue, Request, Response, StatusCode, Version, header};
 use tracing::{info, warn};
 
 use crate::api::{self, Body, Endpoint};
 use crate::app::State;
 use crate::auth::Principal;
+use crate::body::ClientBody;
 use crate::config::{AuthMode, RouteConfig};
 use crate::error::Error;
 use crate::net::client_ip;
@@ -47,9 +47,10 @@ enum Target<'a> {
 }
 
 /// Answers one request. Never fails: every error becomes its JSON error response.
-pub async fn handle(state: &State, req: Request<Incoming>, conn: ConnInfo) -> Response<Body> {
+pub async fn handle(state: &State, req: Request<ClientBody>, conn: ConnInfo) -> Response<Body> {
     let started = Instant::now();
     let method = req.method().clone();
+    let version = req.version();
     // The path only: query strings can carry secrets and are not logged.
     let path = req.uri().path().to_owned();
     let mut trace = Trace {
@@ -62,7 +63,12 @@ pub async fn handle(state: &State, req: Request<Incoming>, conn: ConnInfo) -> Re
         Err(err) => {
             log_error(&err);
             code = err.code();
-            api::error_response(&err)
+            let mut resp = api::error_response(&err);
+            if err.closes_connection() && version < Version::HTTP_2 {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            resp
         }
     };
     info!(
@@ -80,7 +86,7 @@ pub async fn handle(state: &State, req: Request<Incoming>, conn: ConnInfo) -> Re
 
 async fn handle_inner(
     state: &State,
-    mut req: Request<Incoming>,
+    mut req: Request<ClientBody>,
     conn: ConnInfo,
     trace: &mut Trace,
 ) -> Result<Response<Body>, Error> {
@@ -175,7 +181,7 @@ async fn handle_inner(
 
 async fn authenticate(
     state: &State,
-    req: &Request<Incoming>,
+    req: &Request<ClientBody>,
     ip: std::net::IpAddr,
     trace: &mut Trace,
 ) -> Result<Option<Principal>, Error> {
@@ -245,6 +251,10 @@ fn log_error(err: &Error) {
             warn!(code = err.code(), error = %cause, "upstream failure")
         }
         Error::InvalidToken(defect) => info!(code = err.code(), reason = %defect, "token refused"),
+        Error::BodyTimeout => info!(code = err.code(), "request body timed out"),
+        Error::BadBody(cause) => {
+            info!(code = err.code(), error = %cause, "client request body unreadable")
+        }
         _ => {}
     }
 }

@@ -5,17 +5,24 @@
 //! - `server.max_connections`: beyond it a new connection gets a plain 503 and is closed;
 //! - `server.header_read_timeout_secs`: from the first byte of a request head (or the start of
 //!   a TLS handshake) to a complete head, else the connection is dropped (slowloris);
+//! - `server.body_read_timeout_secs`: between two pieces of a request body, else the request
+//!   ends with 408 ([`crate::body`]);
 //! - `server.idle_timeout_secs`: no request in flight and no bytes moving, and the connection is
-//!   closed gracefully.
+//!   closed gracefully (dropped if it has not closed a header timeout later); a response that
+//!   streams is activity, but one that stands still that long is cut ([`response`]);
+//! - `server.max_concurrent_streams`: HTTP/2 streams in flight per connection, with the flow
+//!   control windows and send buffer below, so that what a connection can hold is known.
 //!
 //! An HTTP/1 connection that has been quiet for a moment is *parked*: it holds its socket but
 //! no HTTP buffers until the client's next byte ([`h1`]).
 //!
 //! On shutdown every connection is asked to finish its in-flight requests and close, and the
-//! server waits for that up to `server.shutdown_grace_secs`.
+//! server waits for that up to `server.shutdown_grace_secs`; a connection with nothing in flight
+//! that has not closed a header timeout later (an HTTP/2 client ignoring GOAWAY) is dropped.
 
 mod activity;
 mod h1;
+mod response;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -33,11 +40,21 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use crate::api::Body;
 use crate::app::State;
+use crate::body::ClientBody;
 use crate::config::ServerConfig;
 use crate::pipeline::{ConnInfo, handle};
-use activity::{Activity, Clocks, TrackedIo, Verdict};
+use activity::{Activity, Clocks, Step, TrackedIo, Watchdog};
+use response::Streaming;
+
+/// HTTP/2 flow-control window of each stream (`SETTINGS_INITIAL_WINDOW_SIZE`): what a client may
+/// send on a stream before the gateway has read it.
+const H2_STREAM_WINDOW: u32 = 256 * 1024;
+/// HTTP/2 flow-control window of the connection: what a client may send, on all its streams
+/// together, before the gateway has read it.
+const H2_CONNECTION_WINDOW: u32 = 1024 * 1024;
+/// Most response bytes buffered per HTTP/2 stream ahead of the client's flow-control window.
+const H2_SEND_BUFFER: usize = 128 * 1024;
 
 /// Serves `listener` until `shutdown` resolves, then drains (see the module docs).
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
@@ -107,7 +124,6 @@ struct Connection {
 impl Connection {
     async fn run(mut self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         let _ = stream.set_nodelay(true);
-        let activity = Arc::new(Activity::new());
         let header_timeout = self.state.config.server.header_read_timeout;
         // Only `served` is held across the last await: a task's size is that of its largest
         // state, and every connection pays for it while it waits.
@@ -118,16 +134,14 @@ impl Connection {
                     _ = self.stop.changed() => None,
                 };
                 let Some(h2) = h2 else { return };
-                let io = TrackedIo::new(stream, Arc::clone(&activity));
-                self.serve(io, activity, false, h2)
+                self.serve(stream, false, h2)
             }
             Some(acceptor) => {
                 let handshake = Box::pin(acceptor.accept(stream));
                 match tokio::time::timeout(header_timeout, handshake).await {
                     Ok(Ok(tls_stream)) => {
                         let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                        let io = TrackedIo::new(tls_stream, Arc::clone(&activity));
-                        self.serve(io, activity, true, h2)
+                        self.serve(tls_stream, true, h2)
                     }
                     Ok(Err(e)) => {
                         return debug!(peer = %self.peer, error = %e, "TLS handshake failed");
@@ -140,16 +154,12 @@ impl Connection {
     }
 
     /// The connection's life after the handshake, boxed at its own size.
-    fn serve<I>(
-        self,
-        io: TrackedIo<I>,
-        activity: Arc<Activity>,
-        tls: bool,
-        h2: bool,
-    ) -> Pin<Box<dyn Future<Output = ()> + Send>>
+    fn serve<I>(self, io: I, tls: bool, h2: bool) -> Pin<Box<dyn Future<Output = ()> + Send>>
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let activity = Arc::new(Activity::new(h2));
+        let io = TrackedIo::new(io, Arc::clone(&activity));
         if h2 {
             Box::pin(self.serve_h2(io, activity, tls))
         } else {
@@ -196,7 +206,10 @@ impl Connection {
             .max_header_list_size(
                 u32::try_from(hard_header_limit(&self.state.config.server)).unwrap_or(u32::MAX),
             )
-            .max_concurrent_streams(256);
+            .max_concurrent_streams(self.state.config.server.max_concurrent_streams)
+            .initial_stream_window_size(H2_STREAM_WINDOW)
+            .initial_connection_window_size(H2_CONNECTION_WINDOW)
+            .max_send_buf_size(H2_SEND_BUFFER);
         Box::pin(b.serve_connection(TokioIo::new(io), self.service(activity, tls)))
     }
 
@@ -209,11 +222,12 @@ impl Connection {
         // every connection's task, for the connection's whole life.
         let mut conn = self.h2_connection(io, &activity, tls);
         let mut stopping = *self.stop.borrow();
+        let mut watchdog = Watchdog::default();
         if stopping {
+            watchdog.close(clocks);
             conn.as_mut().graceful_shutdown();
         }
         loop {
-            let wake = tokio::time::Instant::from_std(activity.next_check(clocks));
             tokio::select! {
                 res = &mut conn => {
                     if let Err(e) = res {
@@ -223,18 +237,17 @@ impl Connection {
                 }
                 _ = self.stop.changed(), if !stopping => {
                     stopping = true;
+                    watchdog.close(clocks);
                     conn.as_mut().graceful_shutdown();
                 }
-                () = tokio::time::sleep_until(wake), if !stopping => match activity.verdict(clocks) {
-                    Verdict::Active | Verdict::Park => {}
-                    Verdict::Idle => {
+                () = tokio::time::sleep_until(watchdog.wake_at(&activity, clocks)),
+                    if !stopping || watchdog.closing() => match watchdog.step(&activity, clocks) {
+                    Step::Wait | Step::Park => {}
+                    Step::Close => {
                         stopping = true;
                         conn.as_mut().graceful_shutdown();
                     }
-                    Verdict::SlowHead => {
-                        debug!(peer = %self.peer, "request head not received in time; closing");
-                        return;
-                    }
+                    Step::Drop(why) => return debug!(peer = %self.peer, why, "closing"),
                 },
             }
         }
@@ -242,9 +255,10 @@ impl Connection {
 }
 
 /// What a request's handling returns to hyper.
-type Handled = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+type Handled = Pin<Box<dyn Future<Output = Result<Response<Streaming>, Infallible>> + Send>>;
 
-/// The per-connection service: the pipeline, with the request counted as in flight.
+/// The per-connection service: the pipeline, with the request counted as in flight until its
+/// response has streamed out, and its body read through a [`ClientBody`].
 #[derive(Clone)]
 struct Gateway {
     state: Arc<State>,
@@ -253,7 +267,7 @@ struct Gateway {
 }
 
 impl hyper::service::Service<Request<Incoming>> for Gateway {
-    type Response = Response<Body>;
+    type Response = Response<Streaming>;
     type Error = Infallible;
     type Future = Handled;
 
@@ -262,9 +276,11 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
         let busy = self.activity.begin();
         let info = self.info;
         Box::pin(async move {
+            let limits = &state.config.server;
+            let req = req.map(|body| ClientBody::new(body, limits.body_read_timeout));
             let resp = handle(&state, req, info).await;
-            drop(busy);
-            Ok(resp)
+            let idle = state.config.server.idle_timeout;
+            Ok(resp.map(|body| Streaming::new(body, busy, idle)))
         })
     }
 }

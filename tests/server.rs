@@ -5,72 +5,21 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls_pki_types::ServerName;
-use rustls_pki_types::pem::PemObject;
 use support::client::{build, send};
+use support::tls::TestCert;
 use support::upstream::Upstream;
 use support::{CONTRACT, Gateway, route, token};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-struct TestCert {
-    cert_pem: String,
-    key_pem: String,
-    dir: tempfile::TempDir,
-}
-
-impl TestCert {
-    fn new() -> Self {
-        let rcgen::CertifiedKey { cert, signing_key } =
-            rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-                .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (cert_pem, key_pem) = (cert.pem(), signing_key.serialize_pem());
-        std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
-        std::fs::write(dir.path().join("key.pem"), &key_pem).unwrap();
-        Self {
-            cert_pem,
-            key_pem,
-            dir,
-        }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
-    }
-
-    fn connector(&self, alpn: &[u8]) -> tokio_rustls::TlsConnector {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(
-                rustls_pki_types::CertificateDer::from_pem_slice(self.cert_pem.as_bytes()).unwrap(),
-            )
-            .unwrap();
-        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        config.alpn_protocols = vec![alpn.to_vec()];
-        tokio_rustls::TlsConnector::from(Arc::new(config))
-    }
-}
-
 async fn tls_gateway(cert: &TestCert, extra: &str) -> Gateway {
-    let server = format!(
-        "tls_cert = {:?}\ntls_key = {:?}",
-        cert.path("cert.pem"),
-        cert.path("key.pem")
-    );
-    Gateway::start_with(&server, "", extra).await
+    support::tls::gateway(cert, "", extra).await
 }
 
 #[tokio::test]

@@ -8,7 +8,6 @@
 //! and the `owner` view cannot be revoked from an account's last holder.
 
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,6 +16,7 @@ use super::{Body, read_json};
 use crate::app::State;
 use crate::auth::Principal;
 use crate::auth::address::{canonical_network, is_valid_network, normalize_address};
+use crate::body::ClientBody;
 use crate::error::{AddressClaim, Error};
 use crate::store::{AccessError, Authority, Grantee};
 use crate::views::{View, is_custom_id, is_valid_id, system_view};
@@ -169,7 +169,7 @@ fn created(value: &Value) -> Response<Body> {
 }
 
 /// v4 `POST .../user-account-access`: get-or-create a DAuth user and grant it views.
-pub async fn user_account_access(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn user_account_access(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
     let req: CreateUserAccess = read_json(body, "PostCreateUserAccountAccessJsonV400").await?;
     let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
     let caller = ctx.caller();
@@ -201,7 +201,7 @@ struct AccountAccess {
 }
 
 /// v4 `POST .../account-access/grant`.
-pub async fn grant(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn grant(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
     let req: AccountAccess = read_json(body, "PostAccountAccessJsonV400").await?;
     let caller = ctx.caller();
     let authority = grant_authority(
@@ -232,7 +232,7 @@ pub async fn grant(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Erro
 }
 
 /// v4 `POST .../account-access/revoke`.
-pub async fn revoke(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn revoke(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
     let req: AccountAccess = read_json(body, "PostAccountAccessJsonV400").await?;
     let caller = ctx.caller();
     let authority = revoke_authority(&ctx.caller_views()?, &req.view, &caller)?;
@@ -256,7 +256,7 @@ struct ReplaceViews {
 }
 
 /// v4 `PUT .../account-access`: the caller's views on the account become exactly `views`.
-pub async fn replace_own_views(ctx: &Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn replace_own_views(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
     let req: ReplaceViews = read_json(body, "PostRevokeGrantAccountAccessJsonV400").await?;
     let caller = ctx.caller();
     let held = ctx.caller_views()?;
@@ -306,7 +306,7 @@ pub async fn through_source(
     ctx: &Ctx<'_>,
     source_id: &str,
     action: SourceAction,
-    body: Incoming,
+    body: ClientBody,
 ) -> Result<Response<Body>, Error> {
     if !is_valid_id(source_id) {
         return Err(Error::InvalidId);

@@ -5,7 +5,6 @@
 //! account, body, permission, then acts.
 
 use http::{Method, Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -14,6 +13,7 @@ use super::obp_paths::{AccountOp, AccountPath};
 use super::{Body, read_json};
 use crate::app::State;
 use crate::auth::Principal;
+use crate::body::ClientBody;
 use crate::error::Error;
 use crate::store::{AccessError, Account, Authority, Store};
 use crate::views::{self, Allowance, Permissions, View, is_custom_id, is_valid_id, system_view};
@@ -23,7 +23,7 @@ pub async fn serve(
     state: &State,
     path: AccountPath,
     method: &Method,
-    body: Incoming,
+    body: ClientBody,
     who: &Principal,
 ) -> Result<Response<Body>, Error> {
     let AccountPath { bank, account, op } = path;
@@ -74,7 +74,7 @@ async fn create_account(
     store: &Store,
     bank: &str,
     account: &str,
-    body: Incoming,
+    body: ClientBody,
     who: &Principal,
 ) -> Result<Response<Body>, Error> {
     let req: CreateAccountBody = read_json(body, "CreateAccountRequestJsonV310").await?;
@@ -150,7 +150,7 @@ struct CreateViewBody {
     can_revoke_access_to_views: Vec<String>,
 }
 
-async fn create_view(ctx: &access::Ctx<'_>, body: Incoming) -> Result<Response<Body>, Error> {
+async fn create_view(ctx: &access::Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
     let held = ctx.caller_views()?;
     let Some(authorising) = held
         .iter()

@@ -6,13 +6,13 @@
 //! client's users: another client's user is 404, as if it did not exist.
 
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::Body;
 use crate::app::State;
 use crate::auth::Principal;
+use crate::body::ClientBody;
 use crate::clients::{ClientUser, rfc3339_now};
 use crate::error::Error;
 use crate::identity::USE_CLIENT;
@@ -85,7 +85,7 @@ struct NewUser {
 pub async fn create(
     state: &State,
     who: &Principal,
-    body: Incoming,
+    body: ClientBody,
 ) -> Result<Response<Body>, Error> {
     let c = caller(state, who)?;
     c.require("user:create")?;

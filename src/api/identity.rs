@@ -8,12 +8,12 @@
 //! whether or not the email is known; refresh tokens rotate, and a reused one ends its login.
 
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Body, read_json};
 use crate::app::State;
+use crate::body::ClientBody;
 use crate::error::Error;
 use crate::identity::{Issuer, codes, passwords};
 use crate::pipeline::unix_now;
@@ -100,7 +100,7 @@ struct Register {
 }
 
 /// `POST /api/auth/register`
-pub async fn register(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn register(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: Register = read_json(body, "RegisterJson").await?;
     let email = normalize_email(&req.email)?;
@@ -177,7 +177,7 @@ struct Confirm {
 }
 
 /// `POST /api/auth/confirm`
-pub async fn confirm(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn confirm(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: Confirm = read_json(body, "ConfirmJson").await?;
     let (user, profile) = state
@@ -202,7 +202,7 @@ struct Refresh {
 }
 
 /// `POST /api/auth/refresh`: a new access token, and the rotated refresh token.
-pub async fn refresh(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     let issuer = issuer(state)?;
     let req: Refresh = read_json(body, "RefreshJson").await?;
     let claims = issuer

@@ -1,8 +1,8 @@
 //! `POST /api/auth/login` (seeds 001 and 002), and the lockout after failed logins: each
 //! attempt is counted in the store before its password is checked (see the store's `logins`).
 
+use crate::body::ClientBody;
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -36,7 +36,7 @@ struct WithPassword {
 }
 
 /// `POST /api/auth/login`
-pub async fn login(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn login(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     let issuer = issuer(state)?;
     let req: Login = read_json(body, "LoginJson").await?;
     let (login, password) = credentials(state, req)?;

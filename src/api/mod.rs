@@ -19,13 +19,13 @@ pub mod users;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
-use hyper::body::Incoming;
 use serde::Serialize;
 
 use std::net::IpAddr;
 
 use crate::app::State;
 use crate::auth::Principal;
+use crate::body::ClientBody;
 use crate::config::AuthMode;
 use crate::error::Error;
 use identity_paths::IdentityOp;
@@ -149,22 +149,26 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 /// Reads a JSON body of at most [`MAX_JSON_BODY`] bytes into `T`; `expected` names the body in
 /// OBP-10001 errors.
 pub async fn read_json<T: serde::de::DeserializeOwned>(
-    body: Incoming,
+    body: ClientBody,
     expected: &'static str,
 ) -> Result<T, Error> {
-    let bytes = read_body(body).await.map_err(|e| match e {
-        Error::BodyTooLarge => e,
-        _ => Error::InvalidJson { expected },
-    })?;
+    let bytes = read_body(body).await?;
     serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson { expected })
 }
 
-/// Reads a body of at most [`MAX_JSON_BODY`] bytes.
-pub async fn read_body(body: Incoming) -> Result<Bytes, Error> {
-    match Limited::new(body, MAX_JSON_BODY).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::BodyTooLarge),
-        Err(_) => Err(Error::InvalidJson { expected: "a body" }),
+/// Reads a body of at most [`MAX_JSON_BODY`] bytes. All of it must arrive within the body read
+/// timeout, not only each piece: a small body trickled a byte at a time would otherwise hold its
+/// connection for hours. A body that does not is [`Error::BodyTimeout`], one that cannot be read
+/// [`Error::BadBody`] (see [`crate::body`]).
+pub async fn read_body(body: ClientBody) -> Result<Bytes, Error> {
+    let whole = body.timeout();
+    let collected = tokio::time::timeout(whole, Limited::new(body, MAX_JSON_BODY).collect());
+    match collected.await {
+        Err(_) => Err(Error::BodyTimeout),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Error::BodyTooLarge),
+        Ok(Err(e)) => Err(crate::body::client_fault(e.as_ref())
+            .map_or_else(|| Error::BadBody(e.to_string()), Error::from)),
     }
 }
 
@@ -173,7 +177,7 @@ pub async fn read_body(body: Incoming) -> Result<Bytes, Error> {
 pub async fn serve(
     state: &State,
     endpoint: Endpoint,
-    req: Request<Incoming>,
+    req: Request<ClientBody>,
     who: Option<&Principal>,
     peer: IpAddr,
 ) -> Result<Response<Body>, Error> {

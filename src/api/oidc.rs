@@ -10,14 +10,13 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Body, MAX_JSON_BODY};
+use super::Body;
 use crate::app::State;
 use crate::auth::dauth::RSA_ALGORITHMS;
+use crate::body::ClientBody;
 use crate::clients::assertion::{self, TokenError};
 use crate::clients::{USER_SCOPES, rfc3339_now};
 use crate::error::Error;
@@ -71,7 +70,7 @@ struct ClientClaims<'a> {
 pub async fn token(
     state: &State,
     headers: &HeaderMap,
-    body: Incoming,
+    body: ClientBody,
 ) -> Result<Response<Body>, Error> {
     let issuer = super::identity::issuer(state)?;
     match grant(state, issuer, headers, body).await {
@@ -97,7 +96,7 @@ async fn grant(
     state: &State,
     issuer: &crate::identity::Issuer,
     headers: &HeaderMap,
-    body: Incoming,
+    body: ClientBody,
 ) -> Result<Response<Body>, Refused> {
     let form = read_form(headers, body).await?;
     let param = |name: &str| form.get(name).map(String::as_str);
@@ -209,21 +208,22 @@ fn oauth_error(e: TokenError) -> Response<Body> {
 
 /// The body as form fields: `application/x-www-form-urlencoded`, or `multipart/form-data` (what
 /// `curl --form` sends, as in seed 000). A parameter given twice is an error (RFC 6749 3.2).
+/// A body too large is an OAuth `invalid_request`; one that stops arriving or cannot be read is
+/// the gateway's 408 or 400, as on every endpoint.
 async fn read_form(
     headers: &HeaderMap,
-    body: Incoming,
-) -> Result<HashMap<String, String>, TokenError> {
+    body: ClientBody,
+) -> Result<HashMap<String, String>, Refused> {
     let bad = TokenError::InvalidRequest;
     let raw_ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let ctype = raw_ctype.to_ascii_lowercase();
-    let bytes: Bytes = Limited::new(body, MAX_JSON_BODY)
-        .collect()
-        .await
-        .map_err(|_| bad("the body is too large or unreadable"))?
-        .to_bytes();
+    let bytes: Bytes = super::read_body(body).await.map_err(|e| match e {
+        Error::BodyTooLarge => Refused::OAuth(bad("the body is too large")),
+        e => Refused::Gateway(e),
+    })?;
     let pairs: Vec<(String, String)> = if ctype.starts_with("application/x-www-form-urlencoded") {
         form_urlencoded::parse(&bytes).into_owned().collect()
     } else if ctype.starts_with("multipart/form-data") {
@@ -237,12 +237,12 @@ async fn read_form(
         )
         .ok_or(bad("malformed multipart body"))?
     } else {
-        return Err(bad("the body must be application/x-www-form-urlencoded"));
+        return Err(bad("the body must be application/x-www-form-urlencoded").into());
     };
     let mut form = HashMap::with_capacity(pairs.len());
     for (k, v) in pairs {
         if form.insert(k, v).is_some() {
-            return Err(bad("a parameter appears more than once"));
+            return Err(bad("a parameter appears more than once").into());
         }
     }
     Ok(form)

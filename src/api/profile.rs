@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use http::{HeaderMap, Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,6 +21,7 @@ use super::identity::{
 use super::{Body, read_json};
 use crate::app::State;
 use crate::auth::Principal;
+use crate::body::ClientBody;
 use crate::error::Error;
 use crate::identity::passwords;
 use crate::store::{LocalError, Profile, User, UserKind};
@@ -73,7 +73,7 @@ struct Names {
 pub async fn update_names(
     state: &State,
     who: &Principal,
-    body: Incoming,
+    body: ClientBody,
 ) -> Result<Response<Body>, Error> {
     let (user, _) = me(state, who)?;
     let req: Names = read_json(body, "UpdateNameJson").await?;
@@ -111,7 +111,7 @@ struct SetAttribute {
 pub async fn set_attribute(
     state: &State,
     who: &Principal,
-    body: Incoming,
+    body: ClientBody,
 ) -> Result<Response<Body>, Error> {
     let (user, _) = me(state, who)?;
     let req: SetAttribute = read_json(body, "AttributeJson").await?;
@@ -232,7 +232,7 @@ pub async fn sync(
     headers: &HeaderMap,
     peer: IpAddr,
     who: Option<&Principal>,
-    body: Incoming,
+    body: ClientBody,
 ) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let actor = if internal_system(state, headers, peer) {

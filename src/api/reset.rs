@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
+use crate::body::ClientBody;
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,7 +30,7 @@ struct ResetRequest {
 
 /// `POST /api/auth/password-reset`: queues the request and answers 200 at once, whether or not
 /// the email is known; a full queue answers 503 to every address alike.
-pub async fn reset_request(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn reset_request(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: ResetRequest = read_json(body, "PasswordResetJson").await?;
     let email = normalize_email(&req.email)?;
@@ -100,7 +100,7 @@ struct ResetConfirm {
 
 /// `POST /api/auth/password-reset/confirm`: sets the new password, ends every login. The code
 /// came by mail, so the mailbox is proven too.
-pub async fn reset_confirm(state: &State, body: Incoming) -> Result<Response<Body>, Error> {
+pub async fn reset_confirm(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
     issuer(state)?;
     let req: ResetConfirm = read_json(body, "PasswordResetConfirmJson").await?;
     let email = normalize_email(&req.email)?;

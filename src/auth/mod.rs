@@ -297,4 +297,3 @@ pub fn external_user_id(issuer: &str, sub: &str) -> String {
     let digest = crate::cache::digest(&[b"external-principal", issuer.as_bytes(), sub.as_bytes()]);
     format!("ext-{digest:032x}")
 }
-

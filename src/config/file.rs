@@ -237,7 +237,9 @@ pub(super) struct RawServer {
     pub(super) max_header_bytes: usize,
     pub(super) header_read_timeout_secs: u64,
     pub(super) idle_timeout_secs: u64,
+    pub(super) body_read_timeout_secs: Option<u64>,
     pub(super) max_connections: usize,
+    pub(super) max_concurrent_streams: u32,
 }
 
 impl Default for RawServer {
@@ -252,7 +254,9 @@ impl Default for RawServer {
             max_header_bytes: 16 * 1024,
             header_read_timeout_secs: 10,
             idle_timeout_secs: 60,
+            body_read_timeout_secs: None,
             max_connections: 10_000,
+            max_concurrent_streams: 100,
         }
     }
 }

@@ -138,10 +138,15 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// Time allowed to receive a request head, from its first byte (and for a TLS handshake).
     pub header_read_timeout: Duration,
-    /// An idle connection (no request in flight, no bytes moving) is closed after this.
+    /// An idle connection (no request in flight, no bytes moving) is closed after this; also
+    /// the longest a response may stand still while it streams.
     pub idle_timeout: Duration,
+    /// The longest wait for the next byte of a request body before the request ends with 408.
+    pub body_read_timeout: Duration,
     /// Most connections served at once; beyond it new connections get a 503.
     pub max_connections: usize,
+    /// Most HTTP/2 streams in flight on one connection (`SETTINGS_MAX_CONCURRENT_STREAMS`).
+    pub max_concurrent_streams: u32,
 }
 
 /// `[store]`: the sled database.
@@ -359,7 +364,15 @@ impl Config {
             s.header_read_timeout_secs,
         )?;
         positive("server.idle_timeout_secs", s.idle_timeout_secs)?;
+        let body_read_timeout_secs = positive(
+            "server.body_read_timeout_secs",
+            s.body_read_timeout_secs.unwrap_or(s.idle_timeout_secs),
+        )?;
         positive("server.max_connections", s.max_connections as u64)?;
+        positive(
+            "server.max_concurrent_streams",
+            u64::from(s.max_concurrent_streams),
+        )?;
         if s.max_header_bytes < 1024 {
             return Err(fail(
                 "server.max_header_bytes",
@@ -375,7 +388,9 @@ impl Config {
             max_header_bytes: s.max_header_bytes,
             header_read_timeout: Duration::from_secs(s.header_read_timeout_secs),
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+            body_read_timeout: Duration::from_secs(body_read_timeout_secs),
             max_connections: s.max_connections,
+            max_concurrent_streams: s.max_concurrent_streams,
         };
         Ok(Self {
             source: source.to_owned(),

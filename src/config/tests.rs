@@ -319,6 +319,33 @@ fn server_limits_must_be_positive() {
         err_key("[dauth]\nenabled = false\n[server]\nmax_header_bytes = 10"),
         "server.max_header_bytes"
     );
+    assert_eq!(
+        err_key("[dauth]\nenabled = false\n[server]\nbody_read_timeout_secs = 0"),
+        "server.body_read_timeout_secs"
+    );
+    assert_eq!(
+        err_key("[dauth]\nenabled = false\n[server]\nmax_concurrent_streams = 0"),
+        "server.max_concurrent_streams"
+    );
+}
+
+#[test]
+fn the_body_read_timeout_defaults_to_the_idle_timeout() {
+    let server = |lines: &str| {
+        parse(&format!("[dauth]\nenabled = false\n[server]\n{lines}"))
+            .unwrap()
+            .server
+    };
+    let defaults = server("");
+    assert_eq!(defaults.body_read_timeout, Duration::from_secs(60));
+    assert_eq!(defaults.max_concurrent_streams, 100);
+    assert_eq!(
+        server("idle_timeout_secs = 7").body_read_timeout,
+        Duration::from_secs(7)
+    );
+    let both = server("idle_timeout_secs = 7\nbody_read_timeout_secs = 3");
+    assert_eq!(both.body_read_timeout, Duration::from_secs(3));
+    assert_eq!(both.idle_timeout, Duration::from_secs(7));
 }
 
 #[test]

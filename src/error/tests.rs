@@ -37,6 +37,8 @@ fn every_condition_keeps_its_status_and_code() {
         (Error::Overloaded, 503, "DAUTH-5032"),
         (Error::BadPath, 400, "DAUTH-1400"),
         (Error::BodyTooLarge, 413, "DAUTH-1413"),
+        (Error::BodyTimeout, 408, "DAUTH-1408"),
+        (Error::BadBody("cut short".into()), 400, "DAUTH-1406"),
         (Error::HeadersTooLarge, 431, "DAUTH-1431"),
         (
             Error::UpstreamUnavailable("refused".into()),
@@ -215,4 +217,17 @@ fn obp_suffixes_are_appended_as_obp_does() {
         e.message(),
         "OBP-30252: System view not found. Please specify a valid value for VIEW_ID. Current ViewId is nope"
     );
+}
+
+#[test]
+fn body_failures_close_http1_and_keep_their_cause_out_of_the_answer() {
+    let e = Error::BadBody("invalid chunk size line".into());
+    assert_eq!(
+        e.message(),
+        "DAUTH-1406: Malformed or incomplete request body."
+    );
+    assert!(e.closes_connection());
+    assert!(Error::BodyTimeout.closes_connection());
+    assert!(!Error::BodyTooLarge.closes_connection());
+    assert!(!Error::UpstreamTimeout.closes_connection());
 }

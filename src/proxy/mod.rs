@@ -1,22 +1,25 @@
 //! Forwarding to configured backends: route matching, the pooled upstream clients, and the
-//! forward itself (streaming both ways, failures mapped to 502/504/413).
+//! forward itself (streaming both ways; failures mapped to 502/504/413, or to 408/400 when the
+//! client's body is what failed).
 //!
 //! This module does not authenticate; the pipeline decides who the caller is and hands the
 //! principal in. Header rules live in [`headers`].
 
 pub mod headers;
 
+use std::future::Future;
 use std::time::Duration;
 
 use http::{Request, Response, Version, header};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::api::{Body, BoxError};
 use crate::auth::Principal;
+use crate::body::ClientBody;
+use crate::body::{Waits, client_fault};
 use crate::config::RouteConfig;
 use crate::error::Error;
 use crate::path::Claims;
@@ -91,14 +94,14 @@ impl Routes {
     pub async fn forward(
         &self,
         route: &RouteConfig,
-        req: Request<Incoming>,
+        req: Request<ClientBody>,
         ctx: &ForwardContext<'_>,
         who: Option<&Principal>,
         default_body_limit: u64,
     ) -> Result<Response<Body>, Error> {
         let client = self.client(route).ok_or(Error::NotFound)?;
         let limit = route.max_body_bytes.unwrap_or(default_body_limit);
-        let (mut parts, body) = req.into_parts();
+        let (mut parts, mut body) = req.into_parts();
         if declared_length(&parts.headers).is_some_and(|len| len > limit) {
             return Err(Error::BodyTooLarge);
         }
@@ -106,17 +109,13 @@ impl Routes {
         parts.version = Version::HTTP_11;
         headers::prepare_request_headers(&mut parts.headers, ctx, who);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let waits = body.waits();
         let body: Body = Limited::new(body, limit).boxed();
-        let sent = tokio::time::timeout(
-            route.timeout,
-            client.request(Request::from_parts(parts, body)),
-        )
-        .await;
-        let resp = match sent {
-            Err(_) => return Err(Error::UpstreamTimeout),
-            Ok(Err(e)) if caused_by_length_limit(&e) => return Err(Error::BodyTooLarge),
-            Ok(Err(e)) => return Err(Error::UpstreamUnavailable(Box::new(e))),
-            Ok(Ok(resp)) => resp,
+        let sent = client.request(Request::from_parts(parts, body));
+        let resp = match within_upstream_time(sent, route.timeout, &waits).await {
+            None => return Err(Error::UpstreamTimeout),
+            Some(Err(e)) => return Err(failure(e)),
+            Some(Ok(resp)) => resp,
         };
         let (mut parts, body) = resp.into_parts();
         headers::remove_hop_by_hop(&mut parts.headers);
@@ -180,6 +179,45 @@ fn upstream_uri(route: &RouteConfig, uri: &http::Uri) -> Result<http::Uri, Error
         .path_and_query(format!("{joined}{query}"))
         .build()
         .map_err(|_| Error::BadPath)
+}
+
+/// How often a forward looks at its upstream clock again while the client is the one awaited.
+const RECHECK: Duration = Duration::from_millis(100);
+
+/// Awaits `sent`, allowing the upstream `timeout` of its own time: while the request waits for
+/// the client's body (`waits`), the upstream is not at fault and its clock stands still; the
+/// body has its own (`server.body_read_timeout_secs`). `None` when the upstream's time is up.
+async fn within_upstream_time<F: Future>(
+    sent: F,
+    timeout: Duration,
+    waits: &Waits,
+) -> Option<F::Output> {
+    let started = tokio::time::Instant::now();
+    tokio::pin!(sent);
+    loop {
+        let upstream = started.elapsed().saturating_sub(waits.total());
+        let left = timeout.checked_sub(upstream).filter(|d| !d.is_zero())?;
+        let nap = if waits.waiting() {
+            left.max(RECHECK)
+        } else {
+            left
+        };
+        if let Ok(out) = tokio::time::timeout(nap, &mut sent).await {
+            return Some(out);
+        }
+    }
+}
+
+/// Whose fault a failed forward is: the client's body (408, 400), the limit (413), or the
+/// upstream's (502).
+fn failure(e: hyper_util::client::legacy::Error) -> Error {
+    if let Some(fault) = client_fault(&e) {
+        return fault.into();
+    }
+    if caused_by_length_limit(&e) {
+        return Error::BodyTooLarge;
+    }
+    Error::UpstreamUnavailable(Box::new(e))
 }
 
 fn caused_by_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {

@@ -1,13 +1,21 @@
-//! Per-connection activity: what the header-read and idle timeouts are measured against.
+//! Per-connection activity: what the connection's clocks are measured against.
 //!
-//! [`TrackedIo`] notes every read and write; [`Activity::begin`] marks a request in flight.
-//! A connection with no request in flight is either waiting for a request head (a byte has
-//! arrived since the last request: the header-read clock runs from that byte) or idle (the idle
-//! clock runs from the last byte moved).
+//! [`TrackedIo`] notes every read and write; [`Activity::begin`] marks a request in flight until
+//! its response head is out, and [`Busy::streaming`] marks its response body as still going out
+//! until it ends. A connection is in one of these phases:
+//! - a request in flight (its body arriving, the upstream awaited): never timed out here; the
+//!   body's clock (`crate::body`) and the route's clock bound it;
+//! - a response streaming: activity; only the idle clock applies, from the last byte moved
+//!   ([`Verdict::Stalled`]). A client's `WINDOW_UPDATE` while it streams starts no header clock;
+//! - waiting for a request head: the header clock runs from the head's first byte. On HTTP/2,
+//!   whose frames between requests (`PING`, `WINDOW_UPDATE`, `SETTINGS`) are no request heads,
+//!   only until the connection's first request;
+//! - idle: the idle clock runs from the last byte moved (on HTTP/2, from the last request's
+//!   start or end, for the same reason).
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -17,9 +25,18 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// Timestamps are milliseconds since `epoch`; 0 in `head_started` means "no head pending".
 pub(super) struct Activity {
     epoch: Instant,
+    h2: bool,
+    /// The last byte read or written.
     last: AtomicU64,
+    /// HTTP/2: the last request's start or end.
+    last_request: AtomicU64,
     head_started: AtomicU64,
+    /// Whether a request has begun on this connection.
+    served: AtomicBool,
+    /// Requests whose response head is not out yet.
     in_flight: AtomicUsize,
+    /// Responses whose body is still going out.
+    streaming: AtomicUsize,
 }
 
 /// What the connection's timers decide.
@@ -31,6 +48,8 @@ pub(super) enum Verdict {
     Idle,
     /// A request head has been arriving for longer than the header timeout: drop it.
     SlowHead,
+    /// A response is streaming but nothing moved for the idle timeout: drop the connection.
+    Stalled,
     /// Nothing in flight and nothing moved for a short while: an HTTP/1 connection can hand
     /// its buffers back and wait for the next request with none (see `server/h1.rs`).
     Park,
@@ -41,19 +60,24 @@ pub(super) enum Verdict {
 pub(super) struct Clocks {
     /// From a request head's first byte to its end.
     pub(super) header: Duration,
-    /// No request in flight and no bytes moving: close.
+    /// Nothing moving: close (or, while a response streams, drop).
     pub(super) idle: Duration,
-    /// Same, for this long: park (`None`: never).
+    /// No request in flight and no bytes moving for this long: park (`None`: never).
     pub(super) park: Option<Duration>,
 }
 
 impl Activity {
-    pub(super) fn new() -> Self {
+    /// The activity of an HTTP/2 connection if `h2`, else of an HTTP/1 one.
+    pub(super) fn new(h2: bool) -> Self {
         Self {
             epoch: Instant::now(),
+            h2,
             last: AtomicU64::new(0),
+            last_request: AtomicU64::new(0),
             head_started: AtomicU64::new(0),
+            served: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            streaming: AtomicUsize::new(0),
         }
     }
 
@@ -64,7 +88,12 @@ impl Activity {
     fn on_read(&self) {
         let now = self.now_ms();
         self.last.store(now, Ordering::Relaxed);
-        if self.in_flight.load(Ordering::Relaxed) == 0 {
+        let head_clock = if self.h2 {
+            !self.served.load(Ordering::Relaxed)
+        } else {
+            self.in_flight.load(Ordering::Relaxed) == 0
+        };
+        if head_clock {
             let _ = self.head_started.compare_exchange(
                 0,
                 now.max(1),
@@ -78,11 +107,36 @@ impl Activity {
         self.last.store(self.now_ms(), Ordering::Relaxed);
     }
 
-    /// Marks a request in flight until the guard drops.
+    fn on_request_edge(&self) {
+        let now = self.now_ms();
+        self.last.store(now, Ordering::Relaxed);
+        self.last_request.store(now, Ordering::Relaxed);
+    }
+
+    /// Marks a request in flight until the guard drops or becomes [`Busy::streaming`].
     pub(super) fn begin(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.served.store(true, Ordering::Relaxed);
         self.head_started.store(0, Ordering::Relaxed);
-        Busy(Arc::clone(self))
+        self.on_request_edge();
+        Busy {
+            activity: Arc::clone(self),
+            streaming: false,
+        }
+    }
+
+    /// Whether a request is in flight or a response streaming.
+    pub(super) fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) > 0 || self.streaming.load(Ordering::Relaxed) > 0
+    }
+
+    /// Since when the connection has been quiet, as the idle clock counts.
+    fn quiet_since(&self) -> u64 {
+        if self.h2 {
+            self.last_request.load(Ordering::Relaxed)
+        } else {
+            self.last.load(Ordering::Relaxed)
+        }
     }
 
     /// When the timers should next be looked at. A head can start at any moment without the
@@ -94,12 +148,16 @@ impl Activity {
         if self.in_flight.load(Ordering::Relaxed) > 0 {
             return soonest;
         }
-        let due = match self.head_started.load(Ordering::Relaxed) {
-            0 => {
-                let quiet = clocks.park.map_or(clocks.idle, |p| p.min(clocks.idle));
-                self.epoch + ms(self.last.load(Ordering::Relaxed)) + quiet
+        let due = if self.streaming.load(Ordering::Relaxed) > 0 {
+            self.epoch + ms(self.last.load(Ordering::Relaxed)) + clocks.idle
+        } else {
+            match self.head_started.load(Ordering::Relaxed) {
+                0 => {
+                    let quiet = clocks.park.map_or(clocks.idle, |p| p.min(clocks.idle));
+                    self.epoch + ms(self.quiet_since()) + quiet
+                }
+                started => self.epoch + ms(started) + clocks.header,
             }
-            started => self.epoch + ms(started) + clocks.header,
         };
         due.min(soonest)
     }
@@ -118,10 +176,17 @@ impl Activity {
         let over = |since: u64, limit: Duration| {
             now.saturating_sub(since) >= u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)
         };
-        let last = self.last.load(Ordering::Relaxed);
+        if self.streaming.load(Ordering::Relaxed) > 0 {
+            return if over(self.last.load(Ordering::Relaxed), clocks.idle) {
+                Verdict::Stalled
+            } else {
+                Verdict::Active
+            };
+        }
+        let quiet = self.quiet_since();
         match self.head_started.load(Ordering::Relaxed) {
-            0 if over(last, clocks.idle) => Verdict::Idle,
-            0 if clocks.park.is_some_and(|p| over(last, p)) => Verdict::Park,
+            0 if over(quiet, clocks.idle) => Verdict::Idle,
+            0 if clocks.park.is_some_and(|p| over(quiet, p)) => Verdict::Park,
             0 => Verdict::Active,
             started if over(started, clocks.header) => Verdict::SlowHead,
             _ => Verdict::Active,
@@ -129,13 +194,102 @@ impl Activity {
     }
 }
 
-/// A request in flight; dropping it ends the request.
-pub(super) struct Busy(Arc<Activity>);
+/// What a connection's loop does when its watchdog's timer fires.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Nothing to do yet.
+    Wait,
+    /// Park (HTTP/1): ask hyper to stop between requests.
+    Park,
+    /// Ask the connection to close gracefully; it is dropped if it has not a header timeout
+    /// later.
+    Close,
+    /// Drop the connection now, for this reason.
+    Drop(&'static str),
+}
+
+/// Turns verdicts into steps, and remembers a graceful close it asked for.
+#[derive(Debug, Default)]
+pub(super) struct Watchdog {
+    /// When a graceful close asked for must be done by.
+    closing: Option<Instant>,
+}
+
+impl Watchdog {
+    /// Whether a graceful close was asked for.
+    pub(super) fn closing(&self) -> bool {
+        self.closing.is_some()
+    }
+
+    /// When to look again.
+    pub(super) fn wake_at(&self, activity: &Activity, clocks: Clocks) -> tokio::time::Instant {
+        self.closing
+            .unwrap_or_else(|| activity.next_check(clocks))
+            .into()
+    }
+
+    /// A graceful close was asked for (shutdown, or [`Step::Close`]): from now on the
+    /// connection has a header timeout to go once nothing is in flight.
+    pub(super) fn close(&mut self, clocks: Clocks) {
+        self.closing
+            .get_or_insert_with(|| Instant::now() + clocks.header);
+    }
+
+    /// The step the connection takes now.
+    pub(super) fn step(&mut self, activity: &Activity, clocks: Clocks) -> Step {
+        let verdict = activity.verdict(clocks);
+        match verdict {
+            Verdict::SlowHead => return Step::Drop("request head not received in time"),
+            Verdict::Stalled => return Step::Drop("response stood still for the idle timeout"),
+            _ => {}
+        }
+        if self.closing.is_some() {
+            if activity.busy() {
+                // Still finishing a request: it has its own clocks; look again later.
+                self.closing = Some(Instant::now() + clocks.header);
+                return Step::Wait;
+            }
+            return Step::Drop("connection asked to close did not in time");
+        }
+        match verdict {
+            Verdict::Park => Step::Park,
+            Verdict::Idle => {
+                self.close(clocks);
+                Step::Close
+            }
+            _ => Step::Wait,
+        }
+    }
+}
+
+/// A request in flight, then its response streaming; dropping it ends the request.
+pub(super) struct Busy {
+    activity: Arc<Activity>,
+    streaming: bool,
+}
+
+impl Busy {
+    /// The response head is out; the request stays busy while its body streams.
+    pub(super) fn streaming(mut self) -> Self {
+        if !self.streaming {
+            self.streaming = true;
+            // Counted as streaming before it stops being in flight: never neither.
+            self.activity.streaming.fetch_add(1, Ordering::Relaxed);
+            self.activity.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
+        self
+    }
+}
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.on_write();
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.activity.on_request_edge();
+        let count = if self.streaming {
+            &self.activity.streaming
+        } else {
+            &self.activity.in_flight
+        };
+        count.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -232,84 +386,4 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for TrackedIo<I> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const H: Duration = Duration::from_millis(0);
-    const LONG: Duration = Duration::from_secs(60);
-
-    fn clocks(header: Duration, idle: Duration) -> Clocks {
-        Clocks {
-            header,
-            idle,
-            park: None,
-        }
-    }
-
-    #[test]
-    fn fresh_connection_waits_for_idle_not_head() {
-        let a = Arc::new(Activity::new());
-        assert_eq!(a.verdict(clocks(LONG, H)), Verdict::Idle);
-        assert_eq!(a.verdict(clocks(LONG, LONG)), Verdict::Active);
-    }
-
-    #[test]
-    fn a_started_head_is_held_to_the_header_timeout() {
-        let a = Arc::new(Activity::new());
-        a.on_read();
-        assert_eq!(a.verdict(clocks(H, LONG)), Verdict::SlowHead);
-        assert_eq!(a.verdict(clocks(LONG, LONG)), Verdict::Active);
-    }
-
-    #[test]
-    fn a_request_in_flight_is_never_timed_out() {
-        let a = Arc::new(Activity::new());
-        a.on_read();
-        let busy = a.begin();
-        a.on_read();
-        assert_eq!(a.verdict(clocks(H, H)), Verdict::Active);
-        drop(busy);
-        // After the request, the next head has not started: only idle applies.
-        assert_eq!(a.verdict(clocks(H, LONG)), Verdict::Active);
-        assert_eq!(a.verdict(clocks(H, H)), Verdict::Idle);
-    }
-
-    #[test]
-    fn a_quiet_connection_parks_before_it_idles_out() {
-        let a = Arc::new(Activity::new());
-        let long = Duration::from_secs(60);
-        let park = |p| Clocks {
-            header: long,
-            idle: long,
-            park: Some(p),
-        };
-        assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Park);
-        assert_eq!(a.verdict(park(long)), Verdict::Active);
-        // Never while a request is in flight or a head is arriving.
-        let busy = a.begin();
-        assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Active);
-        drop(busy);
-        a.on_read();
-        assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Active);
-    }
-
-    #[tokio::test]
-    async fn unread_bytes_come_back_first_in_stream_order() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (mut client, server) = tokio::io::duplex(64);
-        client.write_all(b" world").await.unwrap();
-        drop(client);
-        let mut io = TrackedIo::new(server, Arc::new(Activity::new()));
-        io.unread(Bytes::from_static(b"lo"));
-        // Given back later, read earlier: it goes in front.
-        io.unread(Bytes::from_static(b"hel"));
-        assert!(io.has_unread());
-        let mut small = [0u8; 2];
-        io.read_exact(&mut small).await.unwrap();
-        assert_eq!(&small, b"he");
-        let mut rest = String::new();
-        io.read_to_string(&mut rest).await.unwrap();
-        assert_eq!(rest, "llo world");
-        assert!(!io.has_unread());
-    }
-}
+mod tests;

@@ -11,7 +11,8 @@
 //!
 //! Under load a connection is never quiet for that long, so nothing changes there. A parked
 //! connection is held to the same rules as a served one: the idle timeout closes it, the
-//! header-read clock starts with its first new byte, and shutdown closes it at once.
+//! header-read clock starts with its first new byte, and shutdown closes it at once. A request
+//! in flight or a response still streaming is never parked.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::debug;
 
-use super::activity::{Activity, TrackedIo, Verdict};
+use super::activity::{Activity, Step, TrackedIo, Watchdog};
 use super::{Connection, hard_header_limit};
 
 /// How long a connection is quiet before it is parked.
@@ -78,13 +79,14 @@ where
     };
     let mut stopping = *c.stop.borrow();
     let mut parking = false;
+    let mut watchdog = Watchdog::default();
     if stopping {
+        watchdog.close(c.clocks(None));
         Pin::new(&mut *conn).graceful_shutdown();
     }
     loop {
         // Once parking is asked for, only the idle timeout is left to watch.
         let clocks = c.clocks((!parking).then_some(PARK_AFTER));
-        let wake = tokio::time::Instant::from_std(activity.next_check(clocks));
         tokio::select! {
             res = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => {
                 let parts = conn.into_parts();
@@ -102,20 +104,22 @@ where
             }
             _ = c.stop.changed(), if !stopping => {
                 stopping = true;
+                watchdog.close(clocks);
                 Pin::new(&mut *conn).graceful_shutdown();
             }
-            () = tokio::time::sleep_until(wake), if !stopping => match activity.verdict(clocks) {
-                Verdict::Active => {}
-                Verdict::Park => {
+            () = tokio::time::sleep_until(watchdog.wake_at(activity, clocks)),
+                if !stopping || watchdog.closing() => match watchdog.step(activity, clocks) {
+                Step::Wait => {}
+                Step::Park => {
                     parking = true;
                     Pin::new(&mut *conn).graceful_shutdown();
                 }
-                Verdict::Idle => {
+                Step::Close => {
                     stopping = true;
                     Pin::new(&mut *conn).graceful_shutdown();
                 }
-                Verdict::SlowHead => {
-                    debug!(peer = %c.peer, "request head not received in time; closing");
+                Step::Drop(why) => {
+                    debug!(peer = %c.peer, why, "closing");
                     return None;
                 }
             },

@@ -163,3 +163,59 @@ pub async fn raw(addr: SocketAddr, raw: &[u8]) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// A request body fed by the test, frame by frame, from a channel (sent chunked on HTTP/1.1:
+/// no length is known). The body ends when the sender is dropped.
+pub struct ChannelBody(pub tokio::sync::mpsc::Receiver<Bytes>);
+
+impl ChannelBody {
+    /// A body and the sender that feeds it.
+    pub fn new() -> (tokio::sync::mpsc::Sender<Bytes>, Self) {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        (tx, Self(rx))
+    }
+}
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
+/// An h2c (prior knowledge) connection for requests with any body type.
+pub async fn h2c<B>(addr: SocketAddr) -> hyper::client::conn::http2::SendRequest<B>
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+/// Reads until the server closes the connection (at most `secs` seconds, else panics);
+/// returns what it sent.
+pub async fn read_until_closed(tcp: &mut TcpStream, secs: u64) -> String {
+    let mut out = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(secs),
+        tcp.read_to_end(&mut out),
+    )
+    .await
+    .expect("the gateway never closed the connection")
+    .ok();
+    String::from_utf8_lossy(&out).into_owned()
+}

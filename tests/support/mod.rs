@@ -14,10 +14,12 @@ pub mod binary;
 pub mod client;
 pub mod contracts;
 pub mod evm;
+pub mod h2raw;
 pub mod install;
 pub mod postgres;
 pub mod redis;
 pub mod smtp;
+pub mod tls;
 pub mod upstream;
 
 use std::net::SocketAddr;

@@ -4,6 +4,9 @@
 //! - `.../hold`: answers once the test calls [`Upstream::release`];
 //! - `.../reset`: closes the connection without answering;
 //! - `.../download?bytes=N`: streams N deterministic bytes ([`pattern`]);
+//! - `.../slow-download?bytes=N&chunk=C&ms=D`: the same N bytes, C at a time, one chunk every
+//!   D milliseconds;
+//! - `.../stall-download?bytes=N`: N of those bytes, then nothing, never ending;
 //! - anything else: reads the body (hashing it, never holding it whole) and answers JSON
 //!   `{method, uri, body_len, body_sha256}`.
 
@@ -177,14 +180,28 @@ async fn answer(
     if path.ends_with("/reset") {
         return Err(std::io::Error::other("reset on purpose"));
     }
+    let query = parts.uri.query().unwrap_or_default();
+    let n = param(query, "bytes");
     if path.ends_with("/download") {
-        let n: usize = parts
-            .uri
-            .query()
-            .and_then(|q| q.strip_prefix("bytes="))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
         return Ok(Response::new(BoxBody::new(PatternBody { next: 0, end: n })));
+    }
+    if path.ends_with("/slow-download") || path.ends_with("/stall-download") {
+        let stall = path.ends_with("/stall-download");
+        let (chunk, every) = if stall {
+            (n, std::time::Duration::ZERO)
+        } else {
+            let ms = param(query, "ms") as u64;
+            (param(query, "chunk"), std::time::Duration::from_millis(ms))
+        };
+        let body = SlowBody {
+            next: 0,
+            end: n,
+            chunk: chunk.max(1),
+            every,
+            stall,
+            sleep: None,
+        };
+        return Ok(Response::new(BoxBody::new(body)));
     }
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     let mut len = 0usize;
@@ -234,5 +251,59 @@ impl hyper::body::Body for PatternBody {
         let chunk: Vec<u8> = (self.next..stop).map(pattern).collect();
         self.next = stop;
         std::task::Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
+    }
+}
+
+/// The number `name=N` in `query`, or 0.
+fn param(query: &str, name: &str) -> usize {
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// [`pattern`] bytes `chunk` at a time, one chunk per `every`; with `stall`, pending for ever
+/// once `end` bytes are out.
+struct SlowBody {
+    next: usize,
+    end: usize,
+    chunk: usize,
+    every: std::time::Duration,
+    stall: bool,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl hyper::body::Body for SlowBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        use std::future::Future;
+        use std::task::Poll;
+        if self.next >= self.end {
+            return if self.stall {
+                Poll::Pending
+            } else {
+                Poll::Ready(None)
+            };
+        }
+        if self.next > 0 {
+            let every = self.every;
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(every)));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.sleep = None;
+        }
+        let stop = (self.next + self.chunk).min(self.end);
+        let chunk: Vec<u8> = (self.next..stop).map(pattern).collect();
+        self.next = stop;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
     }
 }

@@ -18,8 +18,8 @@ mod access;
 mod clients;
 mod flush;
 mod local;
-mod migrate;
 mod logins;
+mod migrate;
 
 pub use clients::ClientStoreError;
 

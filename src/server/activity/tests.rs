@@ -1,0 +1,158 @@
+use super::*;
+
+const H: Duration = Duration::from_millis(0);
+const LONG: Duration = Duration::from_secs(60);
+
+fn clocks(header: Duration, idle: Duration) -> Clocks {
+    Clocks {
+        header,
+        idle,
+        park: None,
+    }
+}
+
+#[test]
+fn fresh_connection_waits_for_idle_not_head() {
+    let a = Arc::new(Activity::new(false));
+    assert_eq!(a.verdict(clocks(LONG, H)), Verdict::Idle);
+    assert_eq!(a.verdict(clocks(LONG, LONG)), Verdict::Active);
+}
+
+#[test]
+fn a_started_head_is_held_to_the_header_timeout() {
+    let a = Arc::new(Activity::new(false));
+    a.on_read();
+    assert_eq!(a.verdict(clocks(H, LONG)), Verdict::SlowHead);
+    assert_eq!(a.verdict(clocks(LONG, LONG)), Verdict::Active);
+}
+
+#[test]
+fn a_request_in_flight_is_never_timed_out() {
+    let a = Arc::new(Activity::new(false));
+    a.on_read();
+    let busy = a.begin();
+    a.on_read();
+    assert_eq!(a.verdict(clocks(H, H)), Verdict::Active);
+    drop(busy);
+    // After the request, the next head has not started: only idle applies.
+    assert_eq!(a.verdict(clocks(H, LONG)), Verdict::Active);
+    assert_eq!(a.verdict(clocks(H, H)), Verdict::Idle);
+}
+
+#[test]
+fn a_quiet_connection_parks_before_it_idles_out() {
+    let a = Arc::new(Activity::new(false));
+    let long = Duration::from_secs(60);
+    let park = |p| Clocks {
+        header: long,
+        idle: long,
+        park: Some(p),
+    };
+    assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Park);
+    assert_eq!(a.verdict(park(long)), Verdict::Active);
+    // Never while a request is in flight or a head is arriving.
+    let busy = a.begin();
+    assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Active);
+    drop(busy);
+    a.on_read();
+    assert_eq!(a.verdict(park(Duration::ZERO)), Verdict::Active);
+}
+
+#[test]
+fn a_streaming_response_is_activity_until_nothing_moves_for_idle() {
+    for h2 in [false, true] {
+        let a = Arc::new(Activity::new(h2));
+        let busy = a.begin().streaming();
+        // The client's WINDOW_UPDATE (or anything it sends) starts no header clock.
+        a.on_read();
+        assert_eq!(a.verdict(clocks(H, LONG)), Verdict::Active, "h2: {h2}");
+        // Nothing moving for the idle timeout: stalled, and never parked.
+        assert_eq!(a.verdict(clocks(LONG, H)), Verdict::Stalled, "h2: {h2}");
+        let park = Clocks {
+            header: LONG,
+            idle: LONG,
+            park: Some(H),
+        };
+        assert_eq!(a.verdict(park), Verdict::Active, "h2: {h2}");
+        drop(busy);
+        assert_eq!(a.verdict(clocks(LONG, LONG)), Verdict::Active, "h2: {h2}");
+    }
+}
+
+#[test]
+fn on_http1_a_head_begun_while_a_response_streams_is_held_to_the_header_clock_after_it() {
+    let a = Arc::new(Activity::new(false));
+    let busy = a.begin().streaming();
+    a.on_read();
+    assert_eq!(a.verdict(clocks(H, LONG)), Verdict::Active);
+    drop(busy);
+    assert_eq!(a.verdict(clocks(H, LONG)), Verdict::SlowHead);
+}
+
+#[test]
+fn on_http2_frames_between_requests_start_no_header_clock() {
+    let a = Arc::new(Activity::new(true));
+    // The preface and SETTINGS: the first request must follow within the header timeout.
+    a.on_read();
+    assert_eq!(a.verdict(clocks(H, LONG)), Verdict::SlowHead);
+    drop(a.begin());
+    // PING, WINDOW_UPDATE after it: the connection is idle, not receiving a head.
+    a.on_read();
+    assert_eq!(a.verdict(clocks(H, LONG)), Verdict::Active);
+    // ... and those frames do not keep it from idling out.
+    assert_eq!(a.verdict(clocks(LONG, H)), Verdict::Idle);
+}
+
+#[test]
+fn the_watchdog_looks_again_when_a_stalled_stream_would_be_due() {
+    let a = Arc::new(Activity::new(true));
+    let busy = a.begin().streaming();
+    let idle = Duration::from_millis(500);
+    let due = a.next_check(clocks(LONG, idle));
+    assert!(due <= Instant::now() + idle, "{due:?}");
+    drop(busy);
+}
+
+#[test]
+fn a_graceful_close_that_does_not_complete_is_dropped_unless_busy() {
+    let a = Arc::new(Activity::new(true));
+    let idle = clocks(LONG, H);
+    let mut dog = Watchdog::default();
+    assert_eq!(dog.step(&a, idle), Step::Close);
+    assert!(dog.closing());
+    // The deadline passed and the connection is still idle: the client ignored the GOAWAY.
+    assert_eq!(
+        dog.step(&a, idle),
+        Step::Drop("connection asked to close did not in time")
+    );
+    // A request still finishing is left to its own clocks.
+    let mut dog = Watchdog::default();
+    assert_eq!(dog.step(&a, idle), Step::Close);
+    let busy = a.begin();
+    assert_eq!(dog.step(&a, idle), Step::Wait);
+    drop(busy);
+    // Shutdown: a connection not yet idle, with nothing in flight, goes at the deadline too.
+    let mut dog = Watchdog::default();
+    dog.close(clocks(LONG, LONG));
+    assert!(matches!(dog.step(&a, clocks(LONG, LONG)), Step::Drop(_)));
+}
+
+#[tokio::test]
+async fn unread_bytes_come_back_first_in_stream_order() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut client, server) = tokio::io::duplex(64);
+    client.write_all(b" world").await.unwrap();
+    drop(client);
+    let mut io = TrackedIo::new(server, Arc::new(Activity::new(false)));
+    io.unread(Bytes::from_static(b"lo"));
+    // Given back later, read earlier: it goes in front.
+    io.unread(Bytes::from_static(b"hel"));
+    assert!(io.has_unread());
+    let mut small = [0u8; 2];
+    io.read_exact(&mut small).await.unwrap();
+    assert_eq!(&small, b"he");
+    let mut rest = String::new();
+    io.read_to_string(&mut rest).await.unwrap();
+    assert_eq!(rest, "llo world");
+    assert!(!io.has_unread());
+}

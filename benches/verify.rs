@@ -17,8 +17,8 @@ use dauth_proxy::Config;
 use dauth_proxy::auth::keys::load_signing_key;
 use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
 use dauth_proxy::auth::{Authenticator, DauthVerifier};
+use dauth_proxy::clock::now as unix_now;
 use dauth_proxy::limits::Limits;
-use dauth_proxy::pipeline::unix_now;
 use dauth_proxy::store::Store;
 use http::{HeaderMap, HeaderValue};
 

@@ -12,7 +12,7 @@
 //! 4. the embedded handler answers, or the request is forwarded.
 
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use http::{HeaderValue, Request, Response, StatusCode, Version, header};
 use tracing::{info, warn};
@@ -187,7 +187,13 @@ async fn authenticate(
 ) -> Result<Option<Principal>, Error> {
     let who = state
         .auth
-        .authenticate(&state.store, &state.limits, req.headers(), ip, unix_now())
+        .authenticate(
+            &state.store,
+            &state.limits,
+            req.headers(),
+            ip,
+            crate::clock::now(),
+        )
         .await
         .inspect_err(|_| trace.auth = "rejected")?;
     if let Some(p) = &who {
@@ -257,11 +263,4 @@ fn log_error(err: &Error) {
         }
         _ => {}
     }
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -12,7 +12,7 @@ use rustls::crypto::aws_lc_rs;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::config::read_small_file;
+use crate::fs::read_small_file;
 
 /// Why TLS material was refused.
 #[derive(Debug, thiserror::Error)]

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use super::{Body, read_json};
 use crate::app::State;
 use crate::body::ClientBody;
+use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::identity::{Issuer, codes, passwords};
-use crate::pipeline::unix_now;
 use crate::store::{LocalError, Profile, StoredCode, User};
 
 /// The issuer, or 404 when `[issuer]` is not configured (the endpoints do not exist then).

@@ -9,9 +9,9 @@ use serde_json::json;
 use super::identity::{hash_error, is_admin, issuer, local_error, success, token_error, user_json};
 use super::{Body, read_json};
 use crate::app::State;
+use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::identity::codes;
-use crate::pipeline::unix_now;
 use crate::store::{LoginAttempt, Profile};
 
 /// Both login bodies: seed 001 `{email, password}` and seed 002

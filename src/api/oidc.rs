@@ -15,13 +15,13 @@ use serde_json::json;
 
 use super::Body;
 use crate::app::State;
-use crate::auth::dauth::RSA_ALGORITHMS;
+use crate::auth::jws::RSA_ALGORITHMS;
 use crate::body::ClientBody;
 use crate::clients::assertion::{self, TokenError};
 use crate::clients::{USER_SCOPES, rfc3339_now};
+use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::identity::USE_CLIENT;
-use crate::pipeline::unix_now;
 
 /// RFC 7523's client assertion type.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -337,9 +337,7 @@ fn synced_json(user: &User, p: &Profile) -> Value {
             })
     };
     let extra = |k: &str| p.extra.get(k).cloned().unwrap_or(Value::Null);
-    let locked = p
-        .locked_until
-        .is_some_and(|u| u > crate::pipeline::unix_now());
+    let locked = p.locked_until.is_some_and(|u| u > crate::clock::now());
     json!({
         "emailVerified": p.confirmed,
         "username": p.username,

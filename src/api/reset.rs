@@ -18,9 +18,9 @@ use super::identity::{
 };
 use super::{Body, BoxError, read_json};
 use crate::app::State;
+use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::identity::{codes, passwords};
-use crate::pipeline::unix_now;
 use crate::store::{LocalError, Profile};
 
 #[derive(Deserialize)]

@@ -102,12 +102,7 @@ impl BearerVerifier {
             return Err(invalid());
         }
         let claims: Value = jws.claims().map_err(|_| invalid())?;
-        check_claims(
-            &claims,
-            &trusted.audience,
-            crate::pipeline::unix_now(),
-            self.leeway,
-        )?;
+        check_claims(&claims, &trusted.audience, crate::clock::now(), self.leeway)?;
         let claims = BearerClaims {
             claims,
             issuer: trusted.issuer.clone(),

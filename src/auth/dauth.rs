@@ -9,7 +9,6 @@
 //! 5. network and address rules;
 //! 6. the replay window, last, so a token refused for another reason does not use up its id.
 
-use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Deserializer};
 
 use super::address::{MAX_OPAQUE, canonical_network, is_sane, is_valid_network, normalize_address};
@@ -17,16 +16,6 @@ use super::jws::{Jws, JwsError};
 use super::replay::ReplayGuard;
 use crate::config::DauthConfig;
 use crate::error::{AddressClaim, Error, TokenDefect};
-
-/// The algorithms a DAuth or bearer token may use: the RSA family only.
-pub const RSA_ALGORITHMS: [Algorithm; 6] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-];
 
 /// Longest token looked at; anything longer is malformed before any decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;

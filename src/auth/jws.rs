@@ -13,8 +13,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Header, decode_header};
 use serde::de::DeserializeOwned;
 
-use super::dauth::RSA_ALGORITHMS;
 use super::keys::VerifyKey;
+
+/// The algorithms a DAuth token, a bearer token or a client assertion may use: the RSA family
+/// only.
+pub const RSA_ALGORITHMS: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
 
 /// Why a token was refused before its claims were looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -83,7 +83,7 @@ pub struct VerifyKey {
     pub source: PathBuf,
     /// Modulus size in bits.
     pub bits: usize,
-    /// The key parsed for each of [`super::dauth::RSA_ALGORITHMS`], in that order: verification
+    /// The key parsed for each of [`super::jws::RSA_ALGORITHMS`], in that order: verification
     /// never parses key material again.
     pub(crate) parsed: Arc<Vec<ParsedPublicKey>>,
 }
@@ -392,7 +392,7 @@ pub fn write_pair(
 }
 
 fn read(path: &Path) -> Result<String, KeyError> {
-    crate::config::read_small_file(path).map_err(|source| KeyError::Read {
+    crate::fs::read_small_file(path).map_err(|source| KeyError::Read {
         path: path.to_owned(),
         source,
     })

@@ -138,7 +138,7 @@ pub fn run_token(args: &TokenArgs) -> Result<String, MintError> {
         .alg
         .parse::<Algorithm>()
         .ok()
-        .filter(|a| super::dauth::RSA_ALGORITHMS.contains(a))
+        .filter(|a| super::jws::RSA_ALGORITHMS.contains(a))
         .ok_or_else(|| MintError::Algorithm(args.alg.clone()))?;
     let key = super::keys::load_signing_key(&args.private_key)?;
     let spec = DauthTokenSpec {

@@ -5,7 +5,7 @@
 
 use clap::Subcommand;
 
-use super::{Failure, runtime};
+use super::failure::{Failure, runtime};
 use crate::Config;
 use crate::clients::{StoredClient, is_scope_token, is_valid_client_id};
 use crate::store::{AccessError, ClientStoreError, Store};
@@ -136,7 +136,7 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
                 )));
             }
             let read = |p: &std::path::Path| {
-                crate::config::read_small_file(p)
+                crate::fs::read_small_file(p)
                     .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", p.display())))
             };
             // Checked from the files first, so that a refusal names the file given.
@@ -156,7 +156,7 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
                     .map(|p| read(p))
                     .collect::<Result<_, _>>()?,
                 jwks: jwks_file.as_deref().map(read).transpose()?,
-                created_at: crate::pipeline::unix_now(),
+                created_at: crate::clock::now(),
             };
             if stored.public_keys_pem.is_empty() == stored.jwks.is_none() {
                 return Err(Failure::Usage(

@@ -3,6 +3,7 @@
 //! cause, so failures are printed as one line.
 
 mod admin;
+mod failure;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::DEFAULT_PATH;
 use crate::{App, Config, auth, telemetry};
+use failure::{Failure, runtime};
 
 #[derive(Parser)]
 #[command(
@@ -56,12 +58,6 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
-}
-
-/// What went wrong, already rendered.
-enum Failure {
-    Usage(String),
-    Runtime(String),
 }
 
 /// Parses the command line, runs it, and returns the process exit code.
@@ -122,13 +118,6 @@ pub fn main() -> ExitCode {
 
 fn load(path: &Path) -> Result<Config, Failure> {
     Config::load(path).map_err(|e| Failure::Usage(e.to_string()))
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
 fn serve(config: Config) -> Result<(), String> {

@@ -12,7 +12,7 @@ use jsonwebtoken::decode_header;
 use serde_json::Value;
 
 use super::{ClientDef, ClientRegistry};
-use crate::auth::dauth::RSA_ALGORITHMS;
+use crate::auth::jws::RSA_ALGORITHMS;
 use crate::auth::jws::{Jws, JwsError};
 
 /// Most an assertion's `exp` may lie ahead of now.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::fs::{MAX_FILE_BYTES, read_small_file};
 
 fn keyfile(dir: &Path) -> String {
     let p = dir.join("k.pem");

@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
 
-use super::CidrList;
+use super::allow::CidrList;
 
 /// The caller's address for `peer` and `headers`, given the trusted proxies.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &CidrList) -> IpAddr {

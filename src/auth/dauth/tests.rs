@@ -1,9 +1,10 @@
 use std::sync::OnceLock;
 
-use jsonwebtoken::{EncodingKey, Header, encode};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::auth::jws::RSA_ALGORITHMS;
 use crate::auth::keys::{GeneratedPair, generate_rsa, load_verify_key};
 use crate::net::CidrList;
 

@@ -1,0 +1,14 @@
+//! The gateway's one clock: Unix seconds, read once per request by the pipeline and passed
+//! down to everything that judges time (token lifetimes, codes, lockouts, record dates).
+//!
+//! This module owns reading the system clock and writing a Unix second as RFC 3339; it does not
+//! decide what a time means.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

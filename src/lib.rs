@@ -11,7 +11,6 @@
 pub mod api;
 pub mod app;
 pub mod auth;
-pub mod body;
 pub mod cache;
 pub mod cli;
 pub mod clients;
@@ -19,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fs;
+pub mod http;
 pub mod identity;
 pub mod limits;
 pub mod net;

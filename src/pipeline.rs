@@ -17,12 +17,14 @@ use std::time::Instant;
 use http::{HeaderValue, Request, Response, StatusCode, Version, header};
 use tracing::{info, warn};
 
-use crate::api::{self, Body, Endpoint};
+use crate::api::{self, Endpoint};
 use crate::app::State;
 use crate::auth::Principal;
-use crate::body::ClientBody;
 use crate::config::{AuthMode, RouteConfig};
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::client_body::ClientBody;
+use crate::http::render::{error_response, json};
 use crate::net::client_ip;
 use crate::proxy::headers::ForwardContext;
 
@@ -63,7 +65,7 @@ pub async fn handle(state: &State, req: Request<ClientBody>, conn: ConnInfo) -> 
         Err(err) => {
             log_error(&err);
             code = err.code();
-            let mut resp = api::error_response(&err);
+            let mut resp = error_response(&err);
             if err.closes_connection() && version < Version::HTTP_2 {
                 resp.headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -117,10 +119,7 @@ async fn handle_inner(
     match target {
         Target::Embedded(Endpoint::Health) => {
             Endpoint::Health.check_method(req.method())?;
-            Ok(api::json(
-                StatusCode::OK,
-                &serde_json::json!({"status": "ok"}),
-            ))
+            Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
         }
         Target::Embedded(endpoint) => {
             if req.method() == http::Method::OPTIONS && endpoint.allow().contains("OPTIONS") {

@@ -6,7 +6,7 @@
 //! - `server.header_read_timeout_secs`: from the first byte of a request head (or the start of
 //!   a TLS handshake) to a complete head, else the connection is dropped (slowloris);
 //! - `server.body_read_timeout_secs`: between two pieces of a request body, else the request
-//!   ends with 408 ([`crate::body`]);
+//!   ends with 408 ([`crate::http::client_body`]);
 //! - `server.idle_timeout_secs`: no request in flight and no bytes moving, and the connection is
 //!   closed gracefully (dropped if it has not closed a header timeout later); a response that
 //!   streams is activity, but one that stands still that long is cut ([`response`]);
@@ -41,8 +41,8 @@ use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
 use crate::app::State;
-use crate::body::ClientBody;
 use crate::config::ServerConfig;
+use crate::http::client_body::ClientBody;
 use crate::pipeline::{ConnInfo, handle};
 use activity::{Activity, Clocks, Step, TrackedIo, Watchdog};
 use response::Streaming;

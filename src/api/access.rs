@@ -12,12 +12,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::obp_paths::SourceAction;
-use super::{Body, read_json};
 use crate::app::State;
 use crate::auth::Principal;
 use crate::auth::address::{canonical_network, is_valid_network, normalize_address};
-use crate::body::ClientBody;
 use crate::error::{AddressClaim, Error};
+use crate::http::body::Body;
+use crate::http::client_body::ClientBody;
+use crate::http::read::read_json;
 use crate::store::{AccessError, Authority, Grantee};
 use crate::views::{View, is_custom_id, is_valid_id, system_view};
 
@@ -165,7 +166,7 @@ fn revoke_authority(held: &[View], target: &ViewRef, caller: &str) -> Result<Str
 }
 
 fn created(value: &Value) -> Response<Body> {
-    super::json(StatusCode::CREATED, value)
+    crate::http::render::json(StatusCode::CREATED, value)
 }
 
 /// v4 `POST .../user-account-access`: get-or-create a DAuth user and grant it views.

@@ -10,11 +10,12 @@ use serde_json::json;
 
 use super::access;
 use super::obp_paths::{AccountOp, AccountPath};
-use super::{Body, read_json};
 use crate::app::State;
 use crate::auth::Principal;
-use crate::body::ClientBody;
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::client_body::ClientBody;
+use crate::http::read::read_json;
 use crate::store::{AccessError, Account, Authority, Store};
 use crate::views::{self, Allowance, Permissions, View, is_custom_id, is_valid_id, system_view};
 
@@ -90,7 +91,7 @@ async fn create_account(
             AccessError::AccountExists => Error::AccountExists,
             other => access::store_error(other),
         })?;
-    Ok(super::json(
+    Ok(crate::http::render::json(
         StatusCode::CREATED,
         &json!({
             "account_id": created.account_id,
@@ -125,7 +126,10 @@ fn list_views(ctx: &access::Ctx<'_>) -> Result<Response<Body>, Error> {
             .iter()
             .map(View::to_json),
     );
-    Ok(super::json(StatusCode::OK, &json!({ "views": list })))
+    Ok(crate::http::render::json(
+        StatusCode::OK,
+        &json!({ "views": list }),
+    ))
 }
 
 /// OBP's `CreateViewJson` (v3.0.0+), with v5's grant and revoke lists.
@@ -177,7 +181,10 @@ async fn create_view(ctx: &access::Ctx<'_>, body: ClientBody) -> Result<Response
             AccessError::AuthorityGone => Error::CannotCreateView,
             other => access::store_error(other),
         })?;
-    Ok(super::json(StatusCode::CREATED, &stored.to_json()))
+    Ok(crate::http::render::json(
+        StatusCode::CREATED,
+        &stored.to_json(),
+    ))
 }
 
 fn define_view(req: CreateViewBody) -> Result<View, Error> {

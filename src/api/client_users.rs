@@ -9,12 +9,12 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Body;
 use crate::app::State;
 use crate::auth::Principal;
-use crate::body::ClientBody;
 use crate::clients::{ClientUser, rfc3339_now};
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::client_body::ClientBody;
 use crate::identity::USE_CLIENT;
 use crate::store::ClientStoreError;
 
@@ -89,7 +89,7 @@ pub async fn create(
 ) -> Result<Response<Body>, Error> {
     let c = caller(state, who)?;
     c.require("user:create")?;
-    let bytes = super::read_body(body).await?;
+    let bytes = crate::http::read::read_body(body).await?;
     let req: NewUser = if bytes.iter().all(u8::is_ascii_whitespace) {
         NewUser::default()
     } else {
@@ -126,7 +126,7 @@ pub async fn create(
         .create_client_user(user)
         .await
         .map_err(client_store_error)?;
-    Ok(super::json(StatusCode::CREATED, &created))
+    Ok(crate::http::render::json(StatusCode::CREATED, &created))
 }
 
 /// `GET /users/{userId}` (`user:read`).
@@ -137,7 +137,7 @@ pub fn get(state: &State, who: &Principal, user_id: &str) -> Result<Response<Bod
         .store
         .client_user(&c.client_id, user_id)?
         .ok_or(Error::ClientUserNotFound)?;
-    Ok(super::json(StatusCode::OK, &user))
+    Ok(crate::http::render::json(StatusCode::OK, &user))
 }
 
 /// `GET /users?limit=&offset=&clientUserId=` (`user:read`): `{data, meta}`; deleted users are
@@ -164,7 +164,7 @@ pub fn list(state: &State, who: &Principal, query: Option<&str>) -> Result<Respo
         state
             .store
             .client_users(&c.client_id, client_user_id.as_deref(), offset, limit)?;
-    Ok(super::json(
+    Ok(crate::http::render::json(
         StatusCode::OK,
         &json!({"data": data, "meta": {"total": total, "limit": limit, "offset": offset}}),
     ))
@@ -191,5 +191,5 @@ pub async fn delete(
         })
         .await
         .map_err(client_store_error)?;
-    Ok(super::json(StatusCode::OK, &deleted))
+    Ok(crate::http::render::json(StatusCode::OK, &deleted))
 }

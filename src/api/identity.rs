@@ -11,11 +11,12 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Body, read_json};
 use crate::app::State;
-use crate::body::ClientBody;
 use crate::clock::now as unix_now;
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::client_body::ClientBody;
+use crate::http::read::read_json;
 use crate::identity::{Issuer, codes, passwords};
 use crate::store::{LocalError, Profile, StoredCode, User};
 
@@ -68,7 +69,7 @@ pub(super) fn success(status: StatusCode, fields: Value) -> Response<Body> {
     if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), fields) {
         b.extend(extra);
     }
-    super::json(status, &body)
+    crate::http::render::json(status, &body)
 }
 
 pub(super) fn local_error(e: LocalError) -> Error {
@@ -241,5 +242,8 @@ pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, 
 
 /// `GET /.well-known/jwks.json`
 pub fn jwks(state: &State) -> Result<Response<Body>, Error> {
-    Ok(super::json(StatusCode::OK, issuer(state)?.jwks()))
+    Ok(crate::http::render::json(
+        StatusCode::OK,
+        issuer(state)?.jwks(),
+    ))
 }

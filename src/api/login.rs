@@ -1,16 +1,17 @@
 //! `POST /api/auth/login` (seeds 001 and 002), and the lockout after failed logins: each
 //! attempt is counted in the store before its password is checked (see the store's `logins`).
 
-use crate::body::ClientBody;
+use crate::http::client_body::ClientBody;
 use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::identity::{hash_error, is_admin, issuer, local_error, success, token_error, user_json};
-use super::{Body, read_json};
 use crate::app::State;
 use crate::clock::now as unix_now;
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::read::read_json;
 use crate::identity::codes;
 use crate::store::{LoginAttempt, Profile};
 

@@ -16,25 +16,20 @@ pub mod profile;
 pub mod reset;
 pub mod users;
 
-use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
-use serde::Serialize;
 
 use std::net::IpAddr;
 
 use crate::app::State;
 use crate::auth::Principal;
-use crate::body::ClientBody;
 use crate::config::AuthMode;
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::client_body::ClientBody;
+pub use crate::http::read::{MAX_JSON_BODY, read_body, read_json};
+use crate::http::render::{json, text};
 use identity_paths::IdentityOp;
 use obp_paths::AccountPath;
-
-/// Any boxed error a body may fail with.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-/// The response body type of the whole gateway.
-pub type Body = BoxBody<Bytes, BoxError>;
 
 /// An embedded endpoint, found by [`endpoint_for`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,35 +138,6 @@ pub fn endpoint_for(path: &str) -> Option<Endpoint> {
     }
 }
 
-/// Largest JSON body an embedded endpoint reads.
-pub const MAX_JSON_BODY: usize = 64 * 1024;
-
-/// Reads a JSON body of at most [`MAX_JSON_BODY`] bytes into `T`; `expected` names the body in
-/// OBP-10001 errors.
-pub async fn read_json<T: serde::de::DeserializeOwned>(
-    body: ClientBody,
-    expected: &'static str,
-) -> Result<T, Error> {
-    let bytes = read_body(body).await?;
-    serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson { expected })
-}
-
-/// Reads a body of at most [`MAX_JSON_BODY`] bytes. All of it must arrive within the body read
-/// timeout, not only each piece: a small body trickled a byte at a time would otherwise hold its
-/// connection for hours. A body that does not is [`Error::BodyTimeout`], one that cannot be read
-/// [`Error::BadBody`] (see [`crate::body`]).
-pub async fn read_body(body: ClientBody) -> Result<Bytes, Error> {
-    let whole = body.timeout();
-    let collected = tokio::time::timeout(whole, Limited::new(body, MAX_JSON_BODY).collect());
-    match collected.await {
-        Err(_) => Err(Error::BodyTimeout),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Error::BodyTooLarge),
-        Ok(Err(e)) => Err(crate::body::client_fault(e.as_ref())
-            .map_or_else(|| Error::BadBody(e.to_string()), Error::from)),
-    }
-}
-
 /// Answers a request for an embedded endpoint; `who` is present whenever [`Endpoint::auth`]
 /// is `Required`.
 pub async fn serve(
@@ -226,102 +192,12 @@ pub async fn serve(
     }
 }
 
-/// A plain-text response.
-pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut resp = Response::new(full(body));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    resp
-}
-
 /// The answer to `OPTIONS`: the allowed methods, as text and in `Allow` (seed 001).
 pub fn options(endpoint: &Endpoint) -> Response<Body> {
     let allow = endpoint.allow();
     let mut resp = text(StatusCode::OK, allow);
     resp.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
-    resp
-}
-
-/// A JSON response with `status`.
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
-    match serde_json::to_vec(value) {
-        Ok(bytes) => bytes_response(status, bytes),
-        // Our response types always serialise; answer something well-formed regardless.
-        Err(_) => bytes_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            br#"{"code":500,"message":"DAUTH-5000: Internal error."}"#.to_vec(),
-        ),
-    }
-}
-
-/// The error shape `{"code": <status>, "message": "<CODE>: <text>"}`, with
-/// `WWW-Authenticate` on 401 and `Allow` on 405.
-pub fn error_response(err: &Error) -> Response<Body> {
-    let status = err.status();
-    let body = ErrorBody {
-        code: status.as_u16(),
-        message: err.message(),
-    };
-    let mut resp = json(status, &body);
-    let headers = resp.headers_mut();
-    if status == StatusCode::UNAUTHORIZED {
-        let challenge = match err {
-            Error::InvalidBearer(_) => r#"Bearer realm="dauth-proxy", error="invalid_token""#,
-            _ => r#"DAuth realm="dauth-proxy", Bearer realm="dauth-proxy""#,
-        };
-        headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(challenge),
-        );
-    }
-    if let Error::InsufficientScope(scope) = err
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            r#"Bearer realm="dauth-proxy", error="insufficient_scope", scope="{scope}""#
-        ))
-    {
-        headers.insert(header::WWW_AUTHENTICATE, v);
-    }
-    if let Error::MethodNotAllowed { allow } = err {
-        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
-    }
-    if let Error::TooManyRequests(secs) = err
-        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-    {
-        headers.insert(header::RETRY_AFTER, v);
-    }
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    }
-    resp
-}
-
-/// The JSON error body.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct ErrorBody {
-    /// Equal to the HTTP status.
-    pub code: u16,
-    /// `"<CODE>: <text>"`.
-    pub message: String,
-}
-
-/// Wraps a fixed body.
-pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed()
-}
-
-fn bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
-    let mut resp = Response::new(full(bytes));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     resp
 }
 

@@ -13,14 +13,14 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 use serde_json::json;
 
-use super::Body;
 use crate::app::State;
 use crate::auth::jws::RSA_ALGORITHMS;
-use crate::body::ClientBody;
 use crate::clients::assertion::{self, TokenError};
 use crate::clients::{USER_SCOPES, rfc3339_now};
 use crate::clock::now as unix_now;
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::client_body::ClientBody;
 use crate::identity::USE_CLIENT;
 
 /// RFC 7523's client assertion type.
@@ -36,7 +36,7 @@ pub fn discovery(state: &State) -> Result<Response<Body>, Error> {
     let issuer = super::identity::issuer(state)?;
     let url = &issuer.config().url;
     let algs: Vec<String> = RSA_ALGORITHMS.iter().map(|a| format!("{a:?}")).collect();
-    Ok(super::json(
+    Ok(crate::http::render::json(
         StatusCode::OK,
         &json!({
             "issuer": url,
@@ -162,7 +162,7 @@ async fn grant(
     let access = issuer
         .sign(&claims)
         .map_err(|_| Refused::Gateway(Error::Internal("token signing failed")))?;
-    let mut resp = super::json(
+    let mut resp = crate::http::render::json(
         StatusCode::OK,
         &json!({"access_token": access, "expires_in": ttl, "token_type": "Bearer", "scope": scope}),
     );
@@ -198,7 +198,7 @@ fn no_store(headers: &mut HeaderMap) {
 
 fn oauth_error(e: TokenError) -> Response<Body> {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut resp = super::json(
+    let mut resp = crate::http::render::json(
         status,
         &json!({"error": e.code(), "error_description": e.description()}),
     );
@@ -220,10 +220,12 @@ async fn read_form(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let ctype = raw_ctype.to_ascii_lowercase();
-    let bytes: Bytes = super::read_body(body).await.map_err(|e| match e {
-        Error::BodyTooLarge => Refused::OAuth(bad("the body is too large")),
-        e => Refused::Gateway(e),
-    })?;
+    let bytes: Bytes = crate::http::read::read_body(body)
+        .await
+        .map_err(|e| match e {
+            Error::BodyTooLarge => Refused::OAuth(bad("the body is too large")),
+            e => Refused::Gateway(e),
+        })?;
     let pairs: Vec<(String, String)> = if ctype.starts_with("application/x-www-form-urlencoded") {
         form_urlencoded::parse(&bytes).into_owned().collect()
     } else if ctype.starts_with("multipart/form-data") {

@@ -18,11 +18,12 @@ use serde_json::{Value, json};
 use super::identity::{
     hash_error, is_admin, issuer, local_error, normalize_email, success, user_json,
 };
-use super::{Body, read_json};
 use crate::app::State;
 use crate::auth::Principal;
-use crate::body::ClientBody;
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::client_body::ClientBody;
+use crate::http::read::read_json;
 use crate::identity::passwords;
 use crate::store::{LocalError, Profile, User, UserKind};
 use crate::views::is_valid_id;
@@ -144,7 +145,7 @@ pub async fn set_attribute(
 /// `GET /api/users/me/attributes`: the attributes object itself.
 pub fn list_attributes(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
     let (_, p) = me(state, who)?;
-    Ok(super::json(StatusCode::OK, &p.attributes))
+    Ok(crate::http::render::json(StatusCode::OK, &p.attributes))
 }
 
 /// `DELETE /api/users/me/attributes/{key}`
@@ -323,7 +324,10 @@ pub async fn sync(
                 .map_err(local_error)?
         }
     };
-    Ok(super::json(StatusCode::OK, &synced_json(&user, &profile)))
+    Ok(crate::http::render::json(
+        StatusCode::OK,
+        &synced_json(&user, &profile),
+    ))
 }
 
 /// Seed 002's user shape. The password hash is never returned.

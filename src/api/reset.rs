@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::body::ClientBody;
+use crate::http::client_body::ClientBody;
 use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -16,10 +16,11 @@ use serde_json::json;
 use super::identity::{
     hash_error, issuer, local_error, normalize_email, stored, success, user_json,
 };
-use super::{Body, BoxError, read_json};
 use crate::app::State;
 use crate::clock::now as unix_now;
 use crate::error::Error;
+use crate::http::body::{Body, BoxError};
+use crate::http::read::read_json;
 use crate::identity::{codes, passwords};
 use crate::store::{LocalError, Profile};
 

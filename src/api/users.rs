@@ -6,9 +6,10 @@
 use http::{Response, StatusCode};
 use serde::Serialize;
 
-use super::{Body, json};
 use crate::auth::Principal;
 use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::render::json;
 use crate::store::{AccessRow, Store};
 
 /// The lowest and highest OBP versions served, as (major, minor, patch).

@@ -16,12 +16,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::api::{Body, BoxError};
 use crate::auth::Principal;
-use crate::body::ClientBody;
-use crate::body::{Waits, client_fault};
 use crate::config::RouteConfig;
 use crate::error::Error;
+use crate::http::body::{Body, BoxError};
+use crate::http::client_body::{ClientBody, Waits, client_fault};
 use crate::path::Claims;
 use headers::ForwardContext;
 

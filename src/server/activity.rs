@@ -4,7 +4,7 @@
 //! its response head is out, and [`Busy::streaming`] marks its response body as still going out
 //! until it ends. A connection is in one of these phases:
 //! - a request in flight (its body arriving, the upstream awaited): never timed out here; the
-//!   body's clock (`crate::body`) and the route's clock bound it;
+//!   body's clock (`crate::http::client_body`) and the route's clock bound it;
 //! - a response streaming: activity; only the idle clock applies, from the last byte moved
 //!   ([`Verdict::Stalled`]). A client's `WINDOW_UPDATE` while it streams starts no header clock;
 //! - waiting for a request head: the header clock runs from the head's first byte. On HTTP/2,

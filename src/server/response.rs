@@ -16,8 +16,8 @@ use bytes::Bytes;
 use hyper::body::{Body as _, Frame, SizeHint};
 
 use super::activity::Busy;
-use crate::api::{Body, BoxError};
-use crate::body::FrameClock;
+use crate::http::body::{Body, BoxError};
+use crate::http::client_body::FrameClock;
 
 /// A response body that keeps its request [`Busy`] until it ends.
 pub(super) struct Streaming {

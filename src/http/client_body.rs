@@ -7,7 +7,7 @@
 //! - a client that sends no byte of its body for `server.body_read_timeout_secs` while the
 //!   gateway waits for one gets [`ClientBodyError::TimedOut`] (answered 408); the embedded
 //!   endpoints, whose bodies are small, also want the whole body within that time
-//!   ([`crate::api::read_body`]);
+//!   ([`crate::http::read::read_body`]);
 //! - any failure of the client's body stream (a malformed chunk, a connection closed before
 //!   `Content-Length` bytes, an HTTP/2 stream reset) is [`ClientBodyError::Broken`] (answered
 //!   400), so that a forward can tell it apart from a failure of the upstream (502), by finding
@@ -30,8 +30,8 @@ use hyper::body::Incoming;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::Sleep;
 
-use crate::api::BoxError;
 use crate::error::Error;
+use crate::http::body::BoxError;
 
 /// Why a client's request body could not be read.
 #[derive(Debug)]

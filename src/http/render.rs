@@ -1,0 +1,90 @@
+//! Responses the gateway writes itself: JSON, plain text, and the error shape.
+
+use http::{HeaderValue, Response, StatusCode, header};
+use serde::Serialize;
+
+use super::body::{Body, full};
+use crate::error::Error;
+
+/// A plain-text response.
+pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+/// A JSON response with `status`.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => bytes_response(status, bytes),
+        // Our response types always serialise; answer something well-formed regardless.
+        Err(_) => bytes_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            br#"{"code":500,"message":"DAUTH-5000: Internal error."}"#.to_vec(),
+        ),
+    }
+}
+
+/// The error shape `{"code": <status>, "message": "<CODE>: <text>"}`, with
+/// `WWW-Authenticate` on 401 and `Allow` on 405.
+pub fn error_response(err: &Error) -> Response<Body> {
+    let status = err.status();
+    let body = ErrorBody {
+        code: status.as_u16(),
+        message: err.message(),
+    };
+    let mut resp = json(status, &body);
+    let headers = resp.headers_mut();
+    if status == StatusCode::UNAUTHORIZED {
+        let challenge = match err {
+            Error::InvalidBearer(_) => r#"Bearer realm="dauth-proxy", error="invalid_token""#,
+            _ => r#"DAuth realm="dauth-proxy", Bearer realm="dauth-proxy""#,
+        };
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+    }
+    if let Error::InsufficientScope(scope) = err
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            r#"Bearer realm="dauth-proxy", error="insufficient_scope", scope="{scope}""#
+        ))
+    {
+        headers.insert(header::WWW_AUTHENTICATE, v);
+    }
+    if let Error::MethodNotAllowed { allow } = err {
+        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    if let Error::TooManyRequests(secs) = err
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        headers.insert(header::RETRY_AFTER, v);
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    resp
+}
+
+/// The JSON error body.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// Equal to the HTTP status.
+    pub code: u16,
+    /// `"<CODE>: <text>"`.
+    pub message: String,
+}
+
+fn bytes_response(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
+    let mut resp = Response::new(full(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}

@@ -12,14 +12,14 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::auth::clients::ClientRegistry;
+use crate::auth::issuer::Issuer;
+use crate::auth::passwords::Hasher;
 use crate::auth::{Authenticator, BearerVerifier, DauthVerifier};
-use crate::clients::ClientRegistry;
 use crate::config::Config;
-use crate::identity::Issuer;
-use crate::identity::mail::Mailer;
-use crate::identity::outbox::ResetQueue;
-use crate::identity::passwords::Hasher;
 use crate::limits::Limits;
+use crate::mail::Mailer;
+use crate::mail::outbox::ResetQueue;
 use crate::proxy::Routes;
 use crate::store::{Store, StoreError};
 
@@ -39,7 +39,7 @@ pub struct State {
     pub mailer: Mailer,
     /// Rate limits and the verification bound.
     pub limits: Limits,
-    /// Password resets waiting for their lookup and mail (see [`crate::api::reset`]).
+    /// Password resets waiting for their lookup and mail (see [`crate::people::reset`]).
     pub resets: ResetQueue,
     /// Password hashing: its threads and bounded queue.
     pub passwords: Hasher,
@@ -105,7 +105,7 @@ pub enum StartError {
     Threads(#[source] std::io::Error),
     /// The SMTP transport could not be set up.
     #[error("mail: {0}")]
-    Mail(#[source] crate::identity::mail::MailError),
+    Mail(#[source] crate::mail::MailError),
     /// The TLS configuration for upstream connections could not be built.
     #[error("upstream TLS: {0}")]
     UpstreamTls(#[source] rustls::Error),
@@ -179,7 +179,7 @@ impl App {
                 }
             })
         };
-        let resets = tokio::spawn(crate::api::reset::deliver_resets(Arc::clone(&state)));
+        let resets = tokio::spawn(crate::people::reset::deliver_resets(Arc::clone(&state)));
         crate::server::serve(listener, Arc::clone(&state), shutdown).await;
         tidy.abort();
         resets.abort();

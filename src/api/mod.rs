@@ -4,18 +4,6 @@
 //! `/users/current`) and the response helpers every layer uses (JSON bodies, the error shape).
 //! It does not authenticate: the pipeline hands each handler an already-checked principal.
 
-pub mod access;
-pub mod accounts;
-pub mod client_users;
-pub mod identity;
-pub mod identity_paths;
-pub mod login;
-pub mod obp_paths;
-pub mod oidc;
-pub mod profile;
-pub mod reset;
-pub mod users;
-
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 
 use std::net::IpAddr;
@@ -28,8 +16,12 @@ use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 pub use crate::http::read::{MAX_JSON_BODY, read_body, read_json};
 use crate::http::render::{json, text};
-use identity_paths::IdentityOp;
-use obp_paths::AccountPath;
+use crate::obp::paths::AccountPath;
+use crate::obp::{accounts, users};
+use crate::oidc::token as oidc;
+use crate::oidc::users as client_users;
+use crate::people::paths::IdentityOp;
+use crate::people::{login, profile, register as identity, reset};
 
 /// An embedded endpoint, found by [`endpoint_for`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,9 +124,9 @@ pub fn endpoint_for(path: &str) -> Option<Endpoint> {
         }
         _ if users::is_current_user_path(path) => Some(Endpoint::CurrentUser),
         _ if path.starts_with("/api/") || path.starts_with("/.well-known/") => {
-            identity_paths::parse(path).map(Endpoint::Identity)
+            crate::people::paths::parse(path).map(Endpoint::Identity)
         }
-        _ => obp_paths::parse(path).map(Endpoint::Account),
+        _ => crate::obp::paths::parse(path).map(Endpoint::Account),
     }
 }
 

@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use super::jws::Jws;
 use super::keys::VerifyKey;
+use crate::auth::issuer::{USE_ACCESS, USE_CLIENT};
 use crate::config::{BearerConfig, IssuerConfig};
 use crate::error::{BearerDefect, Error};
-use crate::identity::{USE_ACCESS, USE_CLIENT};
 
 /// Longest token looked at.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;

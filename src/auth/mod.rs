@@ -9,10 +9,14 @@
 pub mod address;
 pub mod authorization;
 pub mod bearer;
+pub mod clients;
 pub mod dauth;
+pub mod hashpool;
+pub mod issuer;
 pub mod jws;
 pub mod keys;
 pub mod mint;
+pub mod passwords;
 pub mod replay;
 
 use std::net::IpAddr;
@@ -75,7 +79,7 @@ pub struct Authenticator {
     /// Bearer tokens.
     pub bearer: BearerVerifier,
     /// Service clients (for client tokens, and the token endpoint).
-    pub clients: crate::clients::ClientRegistry,
+    pub clients: crate::auth::clients::ClientRegistry,
     /// DAuth tokens already verified, until they stop being acceptable.
     pub dauth_cache: BoundedCache<Arc<VerifiedDauth>>,
     /// Bearer tokens already verified, until their `exp`.
@@ -117,7 +121,7 @@ impl Authenticator {
         Self {
             dauth,
             bearer: BearerVerifier::new(None, &no_issuers),
-            clients: crate::clients::ClientRegistry::default(),
+            clients: crate::auth::clients::ClientRegistry::default(),
             dauth_cache: BoundedCache::new(cache_tokens),
             bearer_cache: BoundedCache::new(0),
         }
@@ -226,7 +230,7 @@ impl Authenticator {
     ) -> Result<Principal, Error> {
         let claims = Arc::clone(claims);
         let sub = claims.str("sub").unwrap_or_default().to_owned();
-        let user = if claims.own && claims.token_use() == Some(crate::identity::USE_ACCESS) {
+        let user = if claims.own && claims.token_use() == Some(crate::auth::issuer::USE_ACCESS) {
             store
                 .user_by_id(&sub)?
                 .ok_or(Error::InvalidBearer(BearerDefect::Invalid))?

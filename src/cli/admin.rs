@@ -7,9 +7,9 @@ use clap::Subcommand;
 
 use super::failure::{Failure, runtime};
 use crate::Config;
-use crate::clients::{StoredClient, is_scope_token, is_valid_client_id};
+use crate::auth::clients::{StoredClient, is_scope_token, is_valid_client_id};
+use crate::obp::views::is_valid_id;
 use crate::store::{AccessError, ClientStoreError, Store};
-use crate::views::is_valid_id;
 
 /// `admin` subcommands.
 #[derive(Subcommand)]

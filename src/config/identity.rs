@@ -5,8 +5,8 @@ use std::path::Path;
 
 use super::file::{RawAccounts, RawBearer, RawClient, RawIssuer, RawKey, RawMail};
 use super::{KeyProblem, Problem};
+use crate::auth::clients::{ClientDef, is_scope_token, is_valid_client_id};
 use crate::auth::keys::{SigningKey, VerifyKey, load_jwks, load_signing_key_pair};
-use crate::clients::{ClientDef, is_scope_token, is_valid_client_id};
 
 /// Most `accounts.hash_slots`: each is a thread with a 19 MiB block.
 const MAX_HASH_SLOTS: usize = 256;
@@ -123,7 +123,7 @@ pub(super) fn issuer(raw: Option<RawIssuer>) -> Result<Option<IssuerConfig>, Key
 pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
     let mut admin_emails = Vec::with_capacity(raw.admin_emails.len());
     for (i, e) in raw.admin_emails.iter().enumerate() {
-        let email = crate::identity::normalize_email(e).ok_or_else(|| {
+        let email = crate::mail::address::normalize_email(e).ok_or_else(|| {
             (
                 format!("accounts.admin_emails[{i}]"),
                 Problem::Invalid("not an email address"),

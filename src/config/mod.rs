@@ -53,7 +53,7 @@ pub struct Config {
     /// `[mail]`; without it mails go to the log.
     pub mail: Option<MailConfig>,
     /// `[[clients]]`, keys parsed.
-    pub clients: Vec<crate::clients::ClientDef>,
+    pub clients: Vec<crate::auth::clients::ClientDef>,
     /// `[limits]`
     pub limits: LimitsConfig,
     /// `[cache]`

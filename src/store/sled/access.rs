@@ -18,10 +18,10 @@ use super::{
     Inner, Refusal, Store, decode_user, encode, key, new_dauth_user, now_unix, parts, txn_error,
     user_in_txn,
 };
+use crate::obp::views::{OWNER, View};
 use crate::store::{
     AccessError, AccessRow, Account, Authority, Grantee, StoreError, User, UserKind, identity_key,
 };
-use crate::views::{OWNER, View};
 
 type TxnResult<T> = ConflictableTransactionResult<T, Refusal<AccessError>>;
 

@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use sled::transaction::ConflictableTransactionError;
 
 use super::{Inner, Refusal, Store, encode, key, txn_error};
-use crate::clients::{ClientUser, StoredClient};
+use crate::auth::clients::{ClientUser, StoredClient};
 use crate::store::StoreError;
 
 /// Every this many assertion uses, expired `jti`s are pruned.

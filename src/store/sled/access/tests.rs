@@ -225,7 +225,7 @@ async fn row_limit_is_enforced_atomically() {
 #[tokio::test]
 async fn custom_views_are_per_account_and_unique() {
     let (store, holder) = store_with_account().await;
-    let mut v = crate::views::system_view("auditor").unwrap().clone();
+    let mut v = crate::obp::views::system_view("auditor").unwrap().clone();
     v.id = "_family".into();
     v.is_system = false;
     let by = Authority {

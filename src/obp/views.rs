@@ -9,11 +9,11 @@
 //! `standard` adds the admin set and may grant and revoke every system view, as in OBP; `owner`
 //! has all of that and also manages custom views (create, grant, revoke).
 
-pub mod permissions;
-
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
+
+use super::permissions;
 use serde_json::{Map, Value};
 
 /// The system views this gateway defines, in the order they are preferred when several grant a

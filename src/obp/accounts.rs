@@ -9,15 +9,17 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::access;
-use super::obp_paths::{AccountOp, AccountPath};
+use super::paths::{AccountOp, AccountPath};
 use crate::app::State;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
+use crate::obp::views::{
+    self, Allowance, Permissions, View, is_custom_id, is_valid_id, system_view,
+};
 use crate::store::{AccessError, Account, Authority, Store};
-use crate::views::{self, Allowance, Permissions, View, is_custom_id, is_valid_id, system_view};
 
 /// Dispatches an account path.
 pub async fn serve(

@@ -14,14 +14,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::app::State;
+use crate::auth::clients::{USER_SCOPES, rfc3339_now};
+use crate::auth::issuer::USE_CLIENT;
 use crate::auth::jws::RSA_ALGORITHMS;
-use crate::clients::assertion::{self, TokenError};
-use crate::clients::{USER_SCOPES, rfc3339_now};
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
-use crate::identity::USE_CLIENT;
+use crate::oidc::assertion::{self, TokenError};
 
 /// RFC 7523's client assertion type.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -33,7 +33,7 @@ pub fn token_endpoint(issuer_url: &str) -> String {
 
 /// `GET /.well-known/openid-configuration`
 pub fn discovery(state: &State) -> Result<Response<Body>, Error> {
-    let issuer = super::identity::issuer(state)?;
+    let issuer = crate::people::common::issuer(state)?;
     let url = &issuer.config().url;
     let algs: Vec<String> = RSA_ALGORITHMS.iter().map(|a| format!("{a:?}")).collect();
     Ok(crate::http::render::json(
@@ -72,7 +72,7 @@ pub async fn token(
     headers: &HeaderMap,
     body: ClientBody,
 ) -> Result<Response<Body>, Error> {
-    let issuer = super::identity::issuer(state)?;
+    let issuer = crate::people::common::issuer(state)?;
     match grant(state, issuer, headers, body).await {
         Ok(resp) => Ok(resp),
         Err(Refused::OAuth(e)) => Ok(oauth_error(e)),
@@ -94,7 +94,7 @@ impl From<TokenError> for Refused {
 
 async fn grant(
     state: &State,
-    issuer: &crate::identity::Issuer,
+    issuer: &crate::auth::issuer::Issuer,
     headers: &HeaderMap,
     body: ClientBody,
 ) -> Result<Response<Body>, Refused> {

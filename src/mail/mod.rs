@@ -3,6 +3,9 @@
 //! Without `[mail]`, confirmation and reset codes are written to the log at `info`: meant for
 //! development, and said so in the README.
 
+pub mod address;
+pub mod outbox;
+
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;

@@ -11,11 +11,11 @@ use serde_json::json;
 
 use crate::app::State;
 use crate::auth::Principal;
-use crate::clients::{ClientUser, rfc3339_now};
+use crate::auth::clients::{ClientUser, rfc3339_now};
+use crate::auth::issuer::USE_CLIENT;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
-use crate::identity::USE_CLIENT;
 use crate::store::ClientStoreError;
 
 /// Largest page of `GET /users`.

@@ -11,7 +11,7 @@ use jsonwebtoken::dangerous::insecure_decode_claims;
 use jsonwebtoken::decode_header;
 use serde_json::Value;
 
-use super::{ClientDef, ClientRegistry};
+use crate::auth::clients::{ClientDef, ClientRegistry};
 use crate::auth::jws::RSA_ALGORITHMS;
 use crate::auth::jws::{Jws, JwsError};
 

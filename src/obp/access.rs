@@ -11,7 +11,7 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::obp_paths::SourceAction;
+use super::paths::SourceAction;
 use crate::app::State;
 use crate::auth::Principal;
 use crate::auth::address::{canonical_network, is_valid_network, normalize_address};
@@ -19,8 +19,8 @@ use crate::error::{AddressClaim, Error};
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
+use crate::obp::views::{View, is_custom_id, is_valid_id, system_view};
 use crate::store::{AccessError, Authority, Grantee};
-use crate::views::{View, is_custom_id, is_valid_id, system_view};
 
 /// The account a request acts on, and who asks.
 pub struct Ctx<'a> {
@@ -108,7 +108,7 @@ pub fn store_error(e: AccessError) -> Error {
             missing: true,
         },
         AccessError::LastOwner => Error::CannotRevoke {
-            view: crate::views::OWNER.into(),
+            view: crate::obp::views::OWNER.into(),
             missing: false,
         },
         AccessError::RowLimit(view) => Error::CannotGrant(view),
@@ -428,7 +428,7 @@ fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {
 }
 
 /// The route view check: the caller's view, on the account the path names, that has the
-/// route's permission (system views in [`crate::views::SYSTEM_VIEW_IDS`] order first, then
+/// route's permission (system views in [`crate::obp::views::SYSTEM_VIEW_IDS`] order first, then
 /// custom views by id).
 pub fn view_for_route(
     store: &crate::store::Store,
@@ -443,7 +443,7 @@ pub fn view_for_route(
     let mut held = store.views_held(&who.user.user_id, bank, account)?;
     held.sort_by_key(|id| {
         (
-            crate::views::SYSTEM_VIEW_IDS
+            crate::obp::views::SYSTEM_VIEW_IDS
                 .iter()
                 .position(|s| s == id)
                 .unwrap_or(usize::MAX),

@@ -1,12 +1,5 @@
-//! The identity service's own pieces: the token issuer, password hashing, one-time codes,
-//! mail and the password-reset queue. The HTTP side is in [`crate::api::identity`]; bearer
-//! validation in [`crate::auth::bearer`].
-
-pub mod codes;
-pub mod hashpool;
-pub mod mail;
-pub mod outbox;
-pub mod passwords;
+//! This gateway's token issuer: signs access, refresh and client-credentials tokens and
+//! publishes its keys. Bearer validation is in [`crate::auth::bearer`].
 
 use jsonwebtoken::{Algorithm, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -14,27 +7,6 @@ use serde_json::Value;
 
 use crate::config::IssuerConfig;
 use crate::store::{Profile, User};
-
-/// Trims whitespace and stray quotes, lowercases, and checks the shape of an email address:
-/// the one form addresses are stored, looked up and compared in (`accounts.admin_emails` too).
-pub fn normalize_email(raw: &str) -> Option<String> {
-    let email = raw
-        .trim()
-        .trim_matches(|c| c == '\'' || c == '"')
-        .trim()
-        .to_lowercase();
-    let (local, domain) = email.rsplit_once('@')?;
-    let domain_ok = !domain.is_empty()
-        && domain
-            .split('.')
-            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '@');
-    (email.len() <= 254 && domain_ok && local_ok).then_some(email)
-}
 
 /// `token_use` of access tokens for users.
 pub const USE_ACCESS: &str = "access";

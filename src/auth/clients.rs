@@ -5,8 +5,6 @@
 //! (`dauth-proxy admin client add`); both are parsed once, at start-up, into a
 //! [`ClientRegistry`]. A client listed in both is taken from the configuration.
 
-pub mod assertion;
-
 use std::collections::HashMap;
 use std::path::Path;
 

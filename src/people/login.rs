@@ -6,13 +6,15 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::identity::{hash_error, is_admin, issuer, local_error, success, token_error, user_json};
 use crate::app::State;
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::read::read_json;
-use crate::identity::codes;
+use crate::people::codes;
+use crate::people::common::{
+    hash_error, is_admin, issuer, local_error, success, token_error, user_json,
+};
 use crate::store::{LoginAttempt, Profile};
 
 /// Both login bodies: seed 001 `{email, password}` and seed 002

@@ -2,7 +2,7 @@
 //! third-party sync `PUT /api/users` (seed 002).
 //!
 //! `PUT /api/users` is for administrators (a bearer token of a user whose proven address is in
-//! `accounts.admin_emails`, see [`super::identity::is_admin`]) or for internal services: the
+//! `accounts.admin_emails`, see [`crate::people::common::is_admin`]) or for internal services: the
 //! header `x-user-ctx: base64({"id":"__system","user":"__system"})` counts only when the TCP
 //! peer is in `[internal] networks`. From anywhere else the header is ignored, and the proxy
 //! strips it before forwarding. A trusted caller's `emailVerified` counts as proof of the
@@ -15,18 +15,18 @@ use http::{HeaderMap, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::identity::{
-    hash_error, is_admin, issuer, local_error, normalize_email, success, user_json,
-};
 use crate::app::State;
 use crate::auth::Principal;
+use crate::auth::passwords;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
-use crate::identity::passwords;
+use crate::obp::views::is_valid_id;
+use crate::people::common::{
+    hash_error, is_admin, issuer, local_error, normalize_email, success, user_json,
+};
 use crate::store::{LocalError, Profile, User, UserKind};
-use crate::views::is_valid_id;
 
 /// Most attributes a user may have.
 const MAX_ATTRIBUTES: usize = 100;

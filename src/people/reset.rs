@@ -13,15 +13,16 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::identity::{
-    hash_error, issuer, local_error, normalize_email, stored, success, user_json,
-};
 use crate::app::State;
+use crate::auth::passwords;
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::{Body, BoxError};
 use crate::http::read::read_json;
-use crate::identity::{codes, passwords};
+use crate::people::codes;
+use crate::people::common::{
+    hash_error, issuer, local_error, normalize_email, stored, success, user_json,
+};
 use crate::store::{LocalError, Profile};
 
 #[derive(Deserialize)]
@@ -43,15 +44,13 @@ pub async fn reset_request(state: &State, body: ClientBody) -> Result<Response<B
 }
 
 /// Empties the reset queue for as long as the gateway runs: up to
-/// [`crate::identity::outbox::SENDERS`] requests at once are looked up and, for a registered
+/// [`crate::mail::outbox::SENDERS`] requests at once are looked up and, for a registered
 /// address, given a fresh code that is mailed. Failures are logged (never the code).
 pub async fn deliver_resets(state: Arc<State>) {
     let Some(mut queue) = state.resets.take_receiver() else {
         return;
     };
-    let senders = Arc::new(tokio::sync::Semaphore::new(
-        crate::identity::outbox::SENDERS,
-    ));
+    let senders = Arc::new(tokio::sync::Semaphore::new(crate::mail::outbox::SENDERS));
     while let Ok(permit) = Arc::clone(&senders).acquire_owned().await {
         let Some(email) = queue.recv().await else {
             return;

@@ -1,0 +1,99 @@
+//! What the user service's endpoints share: the issuer they need, the seeds' user object and
+//! success envelope, who is an administrator, and how store, hashing and signing failures
+//! answer.
+
+use http::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::app::State;
+use crate::auth::issuer::Issuer;
+use crate::auth::passwords;
+use crate::clock::now as unix_now;
+use crate::error::Error;
+use crate::http::body::Body;
+use crate::people::codes;
+use crate::store::{LocalError, Profile, StoredCode, User};
+
+/// The issuer, or 404 when `[issuer]` is not configured (the endpoints do not exist then).
+pub fn issuer(state: &State) -> Result<&Issuer, Error> {
+    state.issuer.as_ref().ok_or(Error::NotFound)
+}
+
+/// Seed 001's user object; `attributes` only where the seed shows them.
+pub fn user_json(user: &User, p: &Profile, state: &State, with_attributes: bool) -> Value {
+    let mut v = json!({
+        "confirmed": p.confirmed,
+        "firstname": p.firstname,
+        "lastname": p.lastname,
+        "email": p.email,
+        "id": user.user_id,
+        "language": p.language,
+        "permissionLevel": if is_admin(state, p) { 100 } else { 0 },
+    });
+    if with_attributes {
+        v["attributes"] = json!(p.attributes);
+    }
+    v
+}
+
+/// Whether `email` (normalised) is in `accounts.admin_emails`.
+pub fn is_admin_address(state: &State, email: &str) -> bool {
+    state
+        .config
+        .accounts
+        .admin_emails
+        .iter()
+        .any(|a| a == email)
+}
+
+/// Whether the profile is an administrator's: its address is in `accounts.admin_emails` *and*
+/// its mailbox is proven ([`Profile::mailbox_verified`]). A self-asserted address grants
+/// nothing, even under `accounts.auto_confirm`.
+pub fn is_admin(state: &State, p: &Profile) -> bool {
+    p.mailbox_verified && is_admin_address(state, &p.email)
+}
+
+/// [`crate::mail::address::normalize_email`], or 400 `DAUTH-4005`.
+pub fn normalize_email(raw: &str) -> Result<String, Error> {
+    crate::mail::address::normalize_email(raw).ok_or(Error::InvalidEmail)
+}
+
+/// The seeds' success envelope: `{"status": "success", ...fields}` with `status`.
+pub fn success(status: StatusCode, fields: Value) -> Response<Body> {
+    let mut body = json!({"status": "success"});
+    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), fields) {
+        b.extend(extra);
+    }
+    crate::http::render::json(status, &body)
+}
+
+/// How a password-user store refusal answers.
+pub fn local_error(e: LocalError) -> Error {
+    match e {
+        LocalError::Store(s) => Error::Store(s),
+        LocalError::EmailTaken | LocalError::UsernameTaken => Error::UserExists,
+        LocalError::NotFound | LocalError::Refused(_) => Error::InvalidCode,
+        LocalError::RefreshReused => Error::InvalidRefreshToken,
+    }
+}
+
+/// How a hashing failure answers: 503 when the queue is full, else 500.
+pub fn hash_error(e: passwords::PasswordError) -> Error {
+    match e {
+        passwords::PasswordError::Busy => Error::HashBusy,
+        _ => Error::Internal("password hashing failed"),
+    }
+}
+
+/// A one-time code as stored: its digest and its expiry (`accounts.code_ttl_secs` from now).
+pub fn stored(code: &str, state: &State) -> StoredCode {
+    StoredCode {
+        digest: codes::digest(code),
+        expires_at: unix_now().saturating_add_unsigned(state.config.accounts.code_ttl_secs),
+    }
+}
+
+/// How a signing failure answers (500).
+pub fn token_error(_: crate::auth::issuer::TokenError) -> Error {
+    Error::Internal("token signing failed")
+}

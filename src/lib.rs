@@ -29,7 +29,6 @@ pub mod pipeline;
 pub mod proxy;
 pub mod server;
 pub mod store;
-pub mod telemetry;
 pub mod tls;
 
 pub use app::{App, State};

@@ -150,7 +150,7 @@ async fn handle_inner(
                 AuthMode::Required => Some(required(authenticate(state, &req, ip, trace).await?)?),
             };
             let view = match (&route.view_check, &who) {
-                (Some(check), Some(who)) => Some(crate::obp::access::view_for_route(
+                (Some(check), Some(who)) => Some(crate::obp::route_check::view_for_route(
                     &state.store,
                     check,
                     req.uri().path(),

@@ -169,7 +169,9 @@ pub async fn serve(
             IdentityOp::Attribute(key) => {
                 profile::delete_attribute(state, who_required()?, key).await
             }
-            IdentityOp::Sync => profile::sync(state, &parts.headers, peer, who, body).await,
+            IdentityOp::Sync => {
+                crate::people::sync::sync(state, &parts.headers, peer, who, body).await
+            }
         },
         Endpoint::Token => oidc::token(state, &parts.headers, body).await,
         Endpoint::Discovery => oidc::discovery(state),

@@ -4,6 +4,7 @@
 
 mod admin;
 mod failure;
+mod telemetry;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::DEFAULT_PATH;
-use crate::{App, Config, auth, telemetry};
+use crate::{App, Config, auth};
 use failure::{Failure, runtime};
 
 #[derive(Parser)]

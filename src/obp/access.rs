@@ -426,39 +426,3 @@ fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {
         None => Err(Error::UserNotFoundById(user_id.to_owned())),
     }
 }
-
-/// The route view check: the caller's view, on the account the path names, that has the
-/// route's permission (system views in [`crate::obp::views::SYSTEM_VIEW_IDS`] order first, then
-/// custom views by id).
-pub fn view_for_route(
-    store: &crate::store::Store,
-    check: &crate::config::ViewCheck,
-    path: &str,
-    who: &Principal,
-) -> Result<String, Error> {
-    let (bank, account) = check
-        .account_of(path)
-        .filter(|(b, a)| is_valid_id(b) && is_valid_id(a))
-        .ok_or(Error::NotFound)?;
-    let mut held = store.views_held(&who.user.user_id, bank, account)?;
-    held.sort_by_key(|id| {
-        (
-            crate::obp::views::SYSTEM_VIEW_IDS
-                .iter()
-                .position(|s| s == id)
-                .unwrap_or(usize::MAX),
-            id.clone(),
-        )
-    });
-    for id in held {
-        let view = if is_custom_id(&id) {
-            store.custom_view(bank, account, &id)?
-        } else {
-            system_view(&id).cloned()
-        };
-        if view.is_some_and(|v| v.permissions.has(&check.permission)) {
-            return Ok(id);
-        }
-    }
-    Err(Error::MissingPermission(check.permission.clone()))
-}

@@ -5,5 +5,6 @@ pub mod access;
 pub mod accounts;
 pub mod paths;
 pub mod permissions;
+pub mod route_check;
 pub mod users;
 pub mod views;

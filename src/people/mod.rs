@@ -8,3 +8,4 @@ pub mod paths;
 pub mod profile;
 pub mod register;
 pub mod reset;
+pub mod sync;

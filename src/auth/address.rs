@@ -9,6 +9,7 @@
 use alloy_primitives::Address;
 
 use crate::error::{AddressClaim, Error};
+pub use crate::store::model::canonical_network;
 
 /// Longest address accepted in lenient mode.
 const MAX_LENIENT_ADDRESS: usize = 128;
@@ -48,13 +49,6 @@ pub fn is_valid_network(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b))
-}
-
-/// The one spelling of a network name: ASCII upper case (`ethereum`, `Ethereum` and
-/// `ETHEREUM` are one network, so one contract is one user). Every network name is folded
-/// to this form where it enters: token claims, grant requests, configuration.
-pub fn canonical_network(name: &str) -> String {
-    name.to_ascii_uppercase()
 }
 
 /// True for a non-empty string of at most `max` bytes without control characters.

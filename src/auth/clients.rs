@@ -8,9 +8,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::auth::keys::{KeyError, VerifyKey, jwks_from_json, verify_key_from_pem};
+use crate::store::model::StoredClient;
 
 /// The scopes the users API knows.
 pub const USER_SCOPES: [&str; 3] = ["user:create", "user:read", "user:delete"];
@@ -26,23 +25,6 @@ pub struct ClientDef {
     pub scopes: Vec<String>,
     /// Keys its assertions are signed with.
     pub keys: Vec<VerifyKey>,
-}
-
-/// A client as stored by `admin client add`: key material as text, parsed at start-up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredClient {
-    /// `client_id`.
-    pub client_id: String,
-    /// Display name.
-    pub name: String,
-    /// Scopes.
-    pub scopes: Vec<String>,
-    /// PEM public keys.
-    pub public_keys_pem: Vec<String>,
-    /// Or a JWKS document.
-    pub jwks: Option<String>,
-    /// Unix seconds.
-    pub created_at: i64,
 }
 
 impl StoredClient {
@@ -65,36 +47,6 @@ impl StoredClient {
             keys,
         })
     }
-}
-
-/// A user a client manages (seed 000's user shape, camelCase as the API shows it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientUser {
-    /// Random UUID.
-    pub user_id: String,
-    /// The client's own id for the user, unique per client.
-    pub client_user_id: Option<String>,
-    /// The managing client.
-    pub client_id: String,
-    /// RFC 3339.
-    pub created_at: String,
-    /// RFC 3339.
-    pub updated_at: String,
-    /// Scopes of the token that created the user.
-    pub scopes: Vec<String>,
-    /// Always `client`.
-    pub managed_by: String,
-    /// When a token was last issued for the user (RFC 3339).
-    pub last_accessed: Option<String>,
-    /// Set by `DELETE /users/{userId}`; a deleted user gets no more tokens.
-    pub deleted_at: Option<String>,
-    /// Always `api`.
-    pub user_type: String,
-    /// The client's name.
-    pub client_name: String,
-    /// Connections (none are made by this gateway).
-    pub connection_ids: Vec<String>,
 }
 
 /// Now, as RFC 3339.

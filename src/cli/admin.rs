@@ -7,8 +7,9 @@ use clap::Subcommand;
 
 use super::failure::{Failure, runtime};
 use crate::Config;
-use crate::auth::clients::{StoredClient, is_scope_token, is_valid_client_id};
-use crate::obp::views::is_valid_id;
+use crate::auth::clients::{is_scope_token, is_valid_client_id};
+use crate::store::model::StoredClient;
+use crate::store::model::is_valid_id;
 use crate::store::{AccessError, ClientStoreError, Store};
 
 /// `admin` subcommands.

@@ -121,7 +121,7 @@ fn view_check(
             ));
         }
     };
-    if crate::obp::permissions::index(permission).is_none() {
+    if crate::store::model::permissions::index(permission).is_none() {
         return Err(("require_permission", "not a known can_* permission"));
     }
     if auth != AuthMode::Required {

@@ -19,7 +19,8 @@ use crate::error::{AddressClaim, Error};
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
-use crate::obp::views::{View, is_custom_id, is_valid_id, system_view};
+use crate::obp::views::{is_custom_id, system_view};
+use crate::store::model::{View, is_valid_id};
 use crate::store::{AccessError, Authority, Grantee};
 
 /// The account a request acts on, and who asks.
@@ -108,7 +109,7 @@ pub fn store_error(e: AccessError) -> Error {
             missing: true,
         },
         AccessError::LastOwner => Error::CannotRevoke {
-            view: crate::obp::views::OWNER.into(),
+            view: crate::store::model::OWNER.into(),
             missing: false,
         },
         AccessError::RowLimit(view) => Error::CannotGrant(view),

@@ -16,9 +16,8 @@ use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
-use crate::obp::views::{
-    self, Allowance, Permissions, View, is_custom_id, is_valid_id, system_view,
-};
+use crate::obp::views::{self, Allowance, is_custom_id, system_view};
+use crate::store::model::{OWNER, Permissions, View, is_valid_id};
 use crate::store::{AccessError, Account, Authority, Store};
 
 /// Dispatches an account path.
@@ -105,7 +104,7 @@ async fn create_account(
             "branch_id": "",
             "account_routings": [],
             "account_attributes": [],
-            "views": [views::OWNER],
+            "views": [OWNER],
         }),
     ))
 }

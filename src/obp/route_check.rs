@@ -3,7 +3,8 @@
 
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::obp::views::{is_custom_id, is_valid_id, system_view};
+use crate::obp::views::{is_custom_id, system_view};
+use crate::store::model::is_valid_id;
 
 /// The route view check: the caller's view, on the account the path names, that has the
 /// route's permission (system views in [`crate::obp::views::SYSTEM_VIEW_IDS`] order first, then

@@ -1,8 +1,9 @@
 //! OBP views: what a view permits, the system views, and who may grant or revoke which view.
 //!
-//! Pure domain logic, no I/O: the store keeps custom views and access rows, the API decides
-//! which rule to apply. A view is a set of `can_*` permissions ([`permissions::ALL`]) plus two
-//! lists naming the system views its holder may grant and revoke.
+//! Pure domain logic, no I/O: the store keeps custom views and access rows (the [`View`] record
+//! and its [`Permissions`] are [`crate::store::model`]'s), the handlers decide which rule to
+//! apply. A view is a set of `can_*` permissions plus two lists naming the system views its
+//! holder may grant and revoke.
 //!
 //! System views follow OBP's definitions (`SYSTEM_VIEW_PERMISSION_COMMON` and
 //! `SYSTEM_OWNER_VIEW_PERMISSION_ADMIN`): `accountant` and `auditor` have the common set;
@@ -11,107 +12,17 @@
 
 use std::sync::LazyLock;
 
-use serde::{Deserialize, Serialize};
-
-use super::permissions;
 use serde_json::{Map, Value};
+
+use super::permissions::{ADMIN, COMMON, MANAGE_CUSTOM_VIEWS};
+use crate::store::model::permissions::ALL;
+use crate::store::model::{Permissions, View};
 
 /// The system views this gateway defines, in the order they are preferred when several grant a
 /// permission.
 pub const SYSTEM_VIEW_IDS: [&str; 4] = ["owner", "accountant", "auditor", "standard"];
 
-/// The owner view, which an account's last holder cannot lose.
-pub const OWNER: &str = "owner";
-
-/// A set of boolean permissions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Permissions(u128);
-
-impl Permissions {
-    /// The set of the named permissions; unknown names are returned as the error.
-    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
-        let mut bits = 0u128;
-        for name in names {
-            let i = permissions::index(name.as_ref()).ok_or_else(|| name.as_ref().to_owned())?;
-            bits |= 1 << i;
-        }
-        Ok(Self(bits))
-    }
-
-    fn of(names: &[&[&str]]) -> Self {
-        let all: Vec<&str> = names.iter().flat_map(|n| n.iter().copied()).collect();
-        Self::from_names(&all).unwrap_or_default()
-    }
-
-    /// Whether `name` is in the set.
-    pub fn has(self, name: &str) -> bool {
-        permissions::index(name).is_some_and(|i| self.0 & (1 << i) != 0)
-    }
-
-    /// Every permission in either set.
-    pub fn union(self, other: Self) -> Self {
-        Self(self.0 | other.0)
-    }
-
-    /// Whether every permission here is also in `other`.
-    pub fn is_subset_of(self, other: Self) -> bool {
-        self.0 & !other.0 == 0
-    }
-
-    /// The names in the set, in [`permissions::ALL`] order.
-    pub fn names(self) -> Vec<&'static str> {
-        permissions::ALL
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.0 & (1 << i) != 0)
-            .map(|(_, n)| *n)
-            .collect()
-    }
-}
-
-impl Serialize for Permissions {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.names().serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Permissions {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let names = Vec::<String>::deserialize(d)?;
-        Self::from_names(&names)
-            .map_err(|bad| serde::de::Error::custom(format!("unknown permission {bad}")))
-    }
-}
-
-/// A view: system (shared by every account) or custom (one account's, id starting with `_`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct View {
-    /// `VIEW_ID`.
-    pub id: String,
-    /// System or custom.
-    pub is_system: bool,
-    /// Display name.
-    pub short_name: String,
-    /// Free text.
-    pub description: String,
-    /// The view whose metadata this one shows.
-    pub metadata_view: String,
-    /// OBP's public flag (stored and shown; grants no anonymous access here).
-    pub is_public: bool,
-    /// `which_alias_to_use`: "", "public" or "private".
-    pub alias: String,
-    /// OBP's `hide_metadata_if_alias_used`.
-    pub hide_metadata_if_alias_used: bool,
-    /// The boolean permissions.
-    pub permissions: Permissions,
-    /// System views a holder may grant.
-    pub can_grant_access_to_views: Vec<String>,
-    /// System views a holder may revoke.
-    pub can_revoke_access_to_views: Vec<String>,
-}
-
 static SYSTEM_VIEWS: LazyLock<Vec<View>> = LazyLock::new(|| {
-    use permissions::{ADMIN, COMMON, MANAGE_CUSTOM_VIEWS};
     let all_system: Vec<String> = SYSTEM_VIEW_IDS.iter().map(|s| (*s).to_owned()).collect();
     SYSTEM_VIEW_IDS
         .iter()
@@ -153,16 +64,6 @@ fn capitalise(s: &str) -> String {
 /// The system view `id`, if there is one.
 pub fn system_view(id: &str) -> Option<&'static View> {
     SYSTEM_VIEWS.iter().find(|v| v.id == id)
-}
-
-/// Whether `id` is a well-formed `BANK_ID`, `ACCOUNT_ID` or `VIEW_ID`: 1 to 128 of
-/// `A-Z a-z 0-9 . _ -`.
-pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 /// Whether `id` names a custom view (OBP: custom view ids start with `_`).
@@ -215,7 +116,7 @@ impl View {
             "hide_metadata_if_alias_used".into(),
             self.hide_metadata_if_alias_used.into(),
         );
-        for name in permissions::ALL {
+        for name in ALL {
             m.insert(name.into(), self.permissions.has(name).into());
         }
         m.insert(

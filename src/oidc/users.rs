@@ -11,12 +11,13 @@ use serde_json::json;
 
 use crate::app::State;
 use crate::auth::Principal;
-use crate::auth::clients::{ClientUser, rfc3339_now};
+use crate::auth::clients::rfc3339_now;
 use crate::auth::issuer::USE_CLIENT;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::store::ClientStoreError;
+use crate::store::model::ClientUser;
 
 /// Largest page of `GET /users`.
 const MAX_LIMIT: usize = 1000;

@@ -11,8 +11,8 @@ use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
-use crate::obp::views::is_valid_id;
 use crate::people::common::{issuer, local_error, success, user_json};
+use crate::store::model::is_valid_id;
 use crate::store::{LocalError, Profile, User, UserKind};
 
 /// Most attributes a user may have.

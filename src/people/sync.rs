@@ -21,8 +21,8 @@ use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
-use crate::obp::views::is_valid_id;
 use crate::people::common::{hash_error, is_admin, issuer, local_error, normalize_email};
+use crate::store::model::is_valid_id;
 use crate::store::{Profile, User, UserKind};
 
 /// Whether the request carries the internal system context from an internal peer.

@@ -36,15 +36,6 @@ async fn network_and_address_both_distinguish_users() {
     assert_eq!(store.user_count(), 3);
 }
 
-#[test]
-fn identity_keys_cannot_collide_across_the_provider_boundary() {
-    // ("ab", "c") and ("a", "bc") concatenate to the same bytes without the length prefix.
-    assert_ne!(
-        identity_key(UserKind::Dauth, "ab", "c"),
-        identity_key(UserKind::Dauth, "a", "bc")
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_requests_create_one_user() {
     let store = Store::temporary().unwrap();

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::model::is_valid_id;
 
 #[test]
 fn system_views_follow_obp() {

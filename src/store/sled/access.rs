@@ -14,14 +14,12 @@ use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionalTree,
 };
 
+use super::keys::{identity_key, key, parts};
 use super::{
-    Inner, Refusal, Store, decode_user, encode, key, new_dauth_user, now_unix, parts, txn_error,
-    user_in_txn,
+    Inner, Refusal, Store, decode_user, encode, new_dauth_user, now_unix, txn_error, user_in_txn,
 };
-use crate::obp::views::{OWNER, View};
-use crate::store::{
-    AccessError, AccessRow, Account, Authority, Grantee, StoreError, User, UserKind, identity_key,
-};
+use crate::store::error::{AccessError, StoreError};
+use crate::store::model::{AccessRow, Account, Authority, Grantee, OWNER, User, UserKind, View};
 
 type TxnResult<T> = ConflictableTransactionResult<T, Refusal<AccessError>>;
 

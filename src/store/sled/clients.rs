@@ -12,26 +12,13 @@ use std::sync::atomic::Ordering;
 
 use sled::transaction::ConflictableTransactionError;
 
-use super::{Inner, Refusal, Store, encode, key, txn_error};
-use crate::auth::clients::{ClientUser, StoredClient};
-use crate::store::StoreError;
+use super::keys::key;
+use super::{Inner, Refusal, Store, encode, txn_error};
+use crate::store::error::{ClientStoreError, StoreError};
+use crate::store::model::{ClientUser, StoredClient};
 
 /// Every this many assertion uses, expired `jti`s are pruned.
 const PRUNE_EVERY: usize = 4096;
-
-/// Why a client write was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientStoreError {
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The client id or `clientUserId` is taken.
-    #[error("already exists")]
-    Exists,
-    /// No such client or user.
-    #[error("not found")]
-    NotFound,
-}
 
 fn decode<T: serde::de::DeserializeOwned>(raw: &[u8], what: &'static str) -> Result<T, StoreError> {
     serde_json::from_slice(raw).map_err(|source| StoreError::Corrupt { what, source })

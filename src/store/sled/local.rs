@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{Inner, Refusal, Store, decode_user, encode, key, now_unix, parts, txn_error};
-use crate::store::{LocalError, Profile, StoreError, User, UserKind, identity_key};
+use super::keys::{identity_key, key, parts};
+use super::{Inner, Refusal, Store, decode_user, encode, now_unix, txn_error};
+use crate::store::error::{LocalError, StoreError};
+use crate::store::model::{Profile, User, UserKind};
 
 /// One login's refresh-token chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -11,7 +11,8 @@
 //! never unlock an account that was reported locked (the lock itself is flushed).
 
 use super::Store;
-use crate::store::{LocalError, LoginAttempt, Profile};
+use crate::store::error::LocalError;
+use crate::store::model::{LoginAttempt, Profile};
 
 /// The reason string of a refused update: the account is locked.
 const LOCKED: &str = "locked";

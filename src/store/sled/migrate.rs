@@ -7,9 +7,10 @@ use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 use tracing::warn;
 
+use super::keys::{identity_key, kind_tag};
 use super::{Inner, decode_user, encode};
-use crate::auth::address::canonical_network;
-use crate::store::{StoreError, UserKind, identity_key};
+use crate::store::error::StoreError;
+use crate::store::model::{UserKind, canonical_network};
 
 /// Folds DAuth identities whose network name is not in canonical form (older versions kept
 /// the `network_name` claim as sent, so `ethereum` and `ETHEREUM` were two users of one
@@ -18,7 +19,7 @@ use crate::store::{StoreError, UserKind, identity_key};
 /// readable by its id, and the fold is logged with both ids.
 pub(super) fn fold_network_names(inner: &Inner) -> Result<usize, StoreError> {
     let mut folded = 0;
-    for entry in inner.identities.scan_prefix([UserKind::Dauth.tag()]) {
+    for entry in inner.identities.scan_prefix([kind_tag(UserKind::Dauth)]) {
         let (key, user_id) = entry?;
         let Some((network, address)) = split_identity(&key[1..]) else {
             continue;

@@ -17,11 +17,10 @@
 mod access;
 mod clients;
 mod flush;
+mod keys;
 mod local;
 mod logins;
 mod migrate;
-
-pub use clients::ClientStoreError;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -33,16 +32,13 @@ use sled::transaction::{
     TransactionalTree,
 };
 
-use super::{StoreError, User, UserKind, identity_key};
-
-/// A failure inside sled, kept opaque so no other module depends on sled.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct BackendError(#[from] sled::Error);
+use crate::store::error::{BackendError, StoreError};
+use crate::store::model::{User, UserKind};
+use keys::identity_key;
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
-        StoreError::Backend(BackendError(e))
+        StoreError::Backend(BackendError(Box::new(e)))
     }
 }
 
@@ -301,29 +297,6 @@ fn txn_error<E: From<StoreError>>(e: TransactionError<Refusal<E>>) -> E {
         TransactionError::Abort(Refusal::Store(e)) => E::from(e),
         TransactionError::Abort(Refusal::Domain(e)) => e,
     }
-}
-
-/// An unambiguous key: a tag byte, then each part as a big-endian u16 length and its bytes.
-pub(super) fn key(tag: u8, parts: &[&str]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 2).sum::<usize>());
-    k.push(tag);
-    for p in parts {
-        k.extend_from_slice(&u16::try_from(p.len()).unwrap_or(u16::MAX).to_be_bytes());
-        k.extend_from_slice(p.as_bytes());
-    }
-    k
-}
-
-/// The parts of a key made by [`key`] (without its tag).
-pub(super) fn parts(mut raw: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    while raw.len() >= 2 {
-        let len = usize::from(u16::from_be_bytes([raw[0], raw[1]]));
-        let end = (2 + len).min(raw.len());
-        out.push(String::from_utf8_lossy(&raw[2..end]).into_owned());
-        raw = &raw[end..];
-    }
-    out
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use dauth_proxy::auth::{AuthMethod, Principal};
 use dauth_proxy::proxy::headers::{ForwardContext, prepare_request_headers};
-use dauth_proxy::store::{User, UserKind};
+use dauth_proxy::store::model::{User, UserKind};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 fn request_headers() -> HeaderMap {

@@ -30,7 +30,8 @@ use std::time::Instant;
 
 use alloy_primitives::Address;
 use criterion::{Criterion, criterion_group, criterion_main};
-use dauth_proxy::store::Store;
+use dauth_proxy::store::UserStore;
+use dauth_proxy::store::sled::SledStore;
 
 /// Users in the store.
 const USERS: u64 = 1_000_000;
@@ -68,16 +69,20 @@ fn store_dir() -> PathBuf {
     )
 }
 
-/// Opens the million-user store with `hot_users` kept in memory, creating the missing users
-/// first.
-fn populated_store(rt: &tokio::runtime::Runtime, hot_users: usize) -> Store {
+/// Opens the million-user store, creating the missing users first; returns it with its users
+/// as the gateway sees them, `hot_users` kept in memory.
+fn populated_store(
+    rt: &tokio::runtime::Runtime,
+    hot_users: usize,
+) -> (SledStore, Arc<dyn UserStore>) {
     let dir = store_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let marker = dir.join("POPULATED");
-    let store = Store::open_with(&dir.join("db"), cache_bytes(), hot_users).unwrap();
+    let store = SledStore::open(&dir.join("db"), cache_bytes()).unwrap();
+    let users = store.stores(hot_users).users;
     if let Ok(note) = std::fs::read_to_string(&marker) {
         eprintln!("store: reusing {} ({})", dir.display(), note.trim());
-        return store;
+        return (store, users);
     }
     // Creation flushes to disk before returning; a few creations in flight share flushes.
     let tasks: u64 = std::env::var("BENCH_STORE_TASKS")
@@ -95,12 +100,12 @@ fn populated_store(rt: &tokio::runtime::Runtime, hot_users: usize) -> Store {
     rt.block_on(async {
         let handles: Vec<_> = (0..tasks)
             .map(|t| {
-                let (store, progress) = (store.clone(), Arc::clone(&progress));
+                let (users, progress) = (Arc::clone(&users), Arc::clone(&progress));
                 tokio::spawn(async move {
                     let mut i = t;
                     while i < USERS {
-                        store
-                            .get_or_create_dauth_user(NETWORK, &address(i))
+                        users
+                            .get_or_create_dauth_user(NETWORK, &address(i), 0)
                             .await
                             .unwrap();
                         let done = progress.fetch_add(1, Ordering::Relaxed) + 1;
@@ -132,7 +137,7 @@ fn populated_store(rt: &tokio::runtime::Runtime, hot_users: usize) -> Store {
     );
     eprintln!("store: {note}");
     std::fs::write(&marker, format!("{note}\n")).unwrap();
-    store
+    (store, users)
 }
 
 /// Exits with a message when population stalls for a minute (see the module docs).
@@ -160,7 +165,7 @@ fn bench_store(c: &mut Criterion) {
         .build()
         .unwrap();
     // Opened twice, one after the other (sled allows one handle per directory).
-    let store = populated_store(&rt, 0);
+    let (store, users) = populated_store(&rt, 0);
     // Users to look up: a fixed pseudo-random sample of the million, addresses made up front.
     let sample: Vec<String> = (0..65_536u64)
         .map(|k| address(splitmix64(k ^ 0xDEAD_BEEF) % USERS))
@@ -168,7 +173,7 @@ fn bench_store(c: &mut Criterion) {
     // Each must already exist: a lookup that creates would time the wrong path.
     let before = store.user_count();
     for a in sample.iter().take(1000) {
-        rt.block_on(store.get_or_create_dauth_user(NETWORK, a))
+        rt.block_on(users.get_or_create_dauth_user(NETWORK, a, 0))
             .unwrap();
     }
     assert_eq!(
@@ -183,13 +188,14 @@ fn bench_store(c: &mut Criterion) {
         b.iter(|| {
             let a = &sample[next % sample.len()];
             next += 1;
-            rt.block_on(store.get_or_create_dauth_user(NETWORK, black_box(a)))
+            rt.block_on(users.get_or_create_dauth_user(NETWORK, black_box(a), 0))
                 .unwrap()
         })
     });
-    drop(store);
+    drop((store, users));
 
-    let store = populated_store(&rt, 100_000);
+    // The gateway's users: the hot-user cache over the store.
+    let (_store, users) = populated_store(&rt, 100_000);
     // Every user once, in a pseudo-random order (a permutation of 0..USERS: the multiplier is
     // odd, so it is a bijection modulo 2^20, and indices beyond the million are skipped).
     let everyone: Vec<String> = (0..1u64 << 20)
@@ -202,14 +208,14 @@ fn bench_store(c: &mut Criterion) {
         b.iter(|| {
             let a = &everyone[next % everyone.len()];
             next += 1;
-            rt.block_on(store.get_or_create_dauth_user(NETWORK, black_box(a)))
+            rt.block_on(users.get_or_create_dauth_user(NETWORK, black_box(a), 0))
                 .unwrap()
         })
     });
     let same = &sample[0];
     group.bench_function("existing_same_user", |b| {
         b.iter(|| {
-            rt.block_on(store.get_or_create_dauth_user(NETWORK, black_box(same)))
+            rt.block_on(users.get_or_create_dauth_user(NETWORK, black_box(same), 0))
                 .unwrap()
         })
     });

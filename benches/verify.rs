@@ -19,7 +19,7 @@ use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
 use dauth_proxy::auth::{Authenticator, DauthVerifier};
 use dauth_proxy::clock::now as unix_now;
 use dauth_proxy::limits::Limits;
-use dauth_proxy::store::Store;
+use dauth_proxy::store::sled::SledStore;
 use http::{HeaderMap, HeaderValue};
 
 const CONTRACT: &str = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045";
@@ -61,7 +61,7 @@ fn bench_verify(c: &mut Criterion) {
 
     let auth = Authenticator::dauth_only(verifier, 100_000);
     let limits = Limits::unlimited();
-    let store = Store::temporary().unwrap();
+    let store = SledStore::temporary().unwrap().stores(100_000);
     let mut headers = HeaderMap::new();
     headers.insert("dauth", HeaderValue::from_str(&token).unwrap());
     let ip = std::net::Ipv4Addr::LOCALHOST.into();

@@ -21,7 +21,10 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::mail::outbox::ResetQueue;
 use crate::proxy::Routes;
-use crate::store::{Store, StoreError};
+use crate::store::Backend;
+use crate::store::Stores;
+use crate::store::error::StoreError;
+use crate::store::sled::SledStore;
 
 /// Everything a request handler needs, shared by all connections.
 pub struct State {
@@ -29,8 +32,8 @@ pub struct State {
     pub config: Config,
     /// DAuth and bearer verification, keys parsed.
     pub auth: Authenticator,
-    /// The user store.
-    pub store: Store,
+    /// The stores.
+    pub store: Stores,
     /// Forwarding routes and their upstream clients.
     pub routes: Routes,
     /// This gateway's token issuer, when `[issuer]` is configured.
@@ -47,9 +50,11 @@ pub struct State {
 
 impl State {
     /// Builds the shared state on an already opened store.
-    pub fn new(config: Config, store: Store) -> Result<Self, StartError> {
+    pub async fn new(config: Config, store: Stores) -> Result<Self, StartError> {
         let stored = store
+            .clients
             .stored_clients()
+            .await
             .map_err(|source| StartError::Store {
                 path: config.store.path.clone(),
                 source,
@@ -137,16 +142,19 @@ impl App {
         if let Err(e) = std::fs::create_dir_all(&path) {
             return Err(store_err(StoreError::Io(e)));
         }
-        let store = Store::open_with(&path, config.store.cache_bytes, config.cache.users)
+        let store = SledStore::open(&path, config.store.cache_bytes).map_err(store_err)?;
+        store
+            .check_writable(crate::clock::now())
+            .await
             .map_err(store_err)?;
-        store.check_writable().await.map_err(store_err)?;
-        Self::bind_with_store(config, store).await
+        let stores = store.stores(config.cache.users);
+        Self::bind_with_store(config, stores).await
     }
 
     /// Binds the listener over an already opened store.
-    pub async fn bind_with_store(config: Config, store: Store) -> Result<Self, StartError> {
+    pub async fn bind_with_store(config: Config, store: Stores) -> Result<Self, StartError> {
         let addr = config.server.listen;
-        let state = Arc::new(State::new(config, store)?);
+        let state = Arc::new(State::new(config, store).await?);
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
@@ -176,6 +184,9 @@ impl App {
                 loop {
                     every.tick().await;
                     state.limits.tidy();
+                    if let Err(e) = state.store.assertions.prune(crate::clock::now()).await {
+                        tracing::warn!(error = %e, "pruning used client assertions failed");
+                    }
                 }
             })
         };
@@ -183,6 +194,6 @@ impl App {
         crate::server::serve(listener, Arc::clone(&state), shutdown).await;
         tidy.abort();
         resets.abort();
-        state.store.flush().await
+        state.store.backend.flush().await
     }
 }

@@ -13,7 +13,7 @@ use std::fmt;
 
 use http::StatusCode;
 
-use crate::store::StoreError;
+use crate::store::error::StoreError;
 
 /// Why a DAuth token was judged corrupt (OBP-20071). Logged, never sent to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -150,12 +150,15 @@ async fn handle_inner(
                 AuthMode::Required => Some(required(authenticate(state, &req, ip, trace).await?)?),
             };
             let view = match (&route.view_check, &who) {
-                (Some(check), Some(who)) => Some(crate::obp::route_check::view_for_route(
-                    &state.store,
-                    check,
-                    req.uri().path(),
-                    who,
-                )?),
+                (Some(check), Some(who)) => Some(
+                    crate::obp::route_check::view_for_route(
+                        &*state.store.access,
+                        check,
+                        req.uri().path(),
+                        who,
+                    )
+                    .await?,
+                ),
                 (Some(_), None) => return Err(Error::MissingCredentials),
                 (None, _) => None,
             };

@@ -9,7 +9,8 @@ mod support;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use dauth_proxy::store::{Store, UserKind};
+use dauth_proxy::store::model::UserKind;
+use dauth_proxy::store::sled::SledStore as Store;
 use support::binary::Binary;
 use support::{config_text, token};
 use tokio::sync::Notify;

@@ -237,7 +237,7 @@ async fn user_account_access_errors() {
     let store_dir = gw.store_dir.clone();
     let users_before_stop = 2; // A and B, created by their own DAuth calls
     let _keep = gw.stop().await;
-    let store = dauth_proxy::store::Store::open(&store_dir, 1 << 20).unwrap();
+    let store = dauth_proxy::store::sled::SledStore::open(&store_dir, 1 << 20).unwrap();
     assert_eq!(
         store.user_count(),
         users_before_stop,

@@ -23,7 +23,9 @@ use dauth_proxy::config::DauthConfig;
 use dauth_proxy::error::AddressClaim;
 use dauth_proxy::net::CidrList;
 use dauth_proxy::proxy::headers::{ForwardContext, is_identity_header, prepare_request_headers};
-use dauth_proxy::store::{Store, User, UserKind};
+use dauth_proxy::store::UserStore;
+use dauth_proxy::store::model::{User, UserKind};
+use dauth_proxy::store::sled::SledStore as Store;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use proptest::prelude::*;
@@ -92,14 +94,14 @@ proptest! {
         let mut ids = Vec::new();
         for form in &accepted {
             let normal = normalize_address(form, true, AddressClaim::Contract).unwrap();
-            let user = rt.block_on(store.get_or_create_dauth_user(&network, &normal)).unwrap();
+            let user = rt.block_on(store.get_or_create_dauth_user(&network, &normal, 0)).unwrap();
             prop_assert_eq!(&user.username, &checksummed);
             prop_assert_eq!(&user.provider, &network);
             ids.push(user.user_id);
         }
         prop_assert!(ids.windows(2).all(|w| w[0] == w[1]), "ids {:?}", ids);
         let other = rt
-            .block_on(store.get_or_create_dauth_user(&format!("{network}-2"), &checksummed))
+            .block_on(store.get_or_create_dauth_user(&format!("{network}-2"), &checksummed, 0))
             .unwrap();
         prop_assert_ne!(&other.user_id, &ids[0], "another network must be another user");
     }

@@ -144,7 +144,7 @@ pub async fn serve(
     let method = &parts.method;
     match endpoint {
         Endpoint::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
-        Endpoint::CurrentUser => users::current_user(&state.store, who_required()?),
+        Endpoint::CurrentUser => users::current_user(&*state.store.access, who_required()?).await,
         Endpoint::Account(path) => {
             accounts::serve(state, path, method, body, who_required()?).await
         }
@@ -160,12 +160,12 @@ pub async fn serve(
             IdentityOp::Me if method == Method::PATCH => {
                 profile::update_names(state, who_required()?, body).await
             }
-            IdentityOp::Me => profile::current(state, who_required()?),
-            IdentityOp::Profile => profile::profile(state, who_required()?),
+            IdentityOp::Me => profile::current(state, who_required()?).await,
+            IdentityOp::Profile => profile::profile(state, who_required()?).await,
             IdentityOp::Attributes if method == Method::PUT => {
                 profile::set_attribute(state, who_required()?, body).await
             }
-            IdentityOp::Attributes => profile::list_attributes(state, who_required()?),
+            IdentityOp::Attributes => profile::list_attributes(state, who_required()?).await,
             IdentityOp::Attribute(key) => {
                 profile::delete_attribute(state, who_required()?, key).await
             }
@@ -178,11 +178,13 @@ pub async fn serve(
         Endpoint::ClientUsers if method == Method::POST => {
             client_users::create(state, who_required()?, body).await
         }
-        Endpoint::ClientUsers => client_users::list(state, who_required()?, parts.uri.query()),
+        Endpoint::ClientUsers => {
+            client_users::list(state, who_required()?, parts.uri.query()).await
+        }
         Endpoint::ClientUser(id) if method == Method::DELETE => {
             client_users::delete(state, who_required()?, &id).await
         }
-        Endpoint::ClientUser(id) => client_users::get(state, who_required()?, &id),
+        Endpoint::ClientUser(id) => client_users::get(state, who_required()?, &id).await,
     }
 }
 

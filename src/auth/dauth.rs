@@ -16,6 +16,7 @@ use super::jws::{Jws, JwsError};
 use super::replay::ReplayGuard;
 use crate::config::DauthConfig;
 use crate::error::{AddressClaim, Error, TokenDefect};
+use crate::store::{Replay, ReplayScope};
 
 /// Longest token looked at; anything longer is malformed before any decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -74,7 +75,7 @@ impl DauthVerifier {
     pub fn new(policy: DauthConfig) -> Self {
         let replay = policy
             .replay_protection
-            .then(|| ReplayGuard::new(policy.replay_window_secs(), policy.replay_capacity));
+            .then(|| ReplayGuard::new(policy.replay_capacity));
         Self { policy, replay }
     }
 
@@ -115,7 +116,15 @@ impl DauthVerifier {
             .transpose()?;
         if let Some(replay) = &self.replay {
             let request_id = raw.request_id.as_deref().ok_or(Error::RequestIdMissing)?;
-            replay.check_and_record(&raw.consumer_key, request_id, now)?;
+            let scope = ReplayScope::Dauth {
+                consumer_key: &raw.consumer_key,
+            };
+            let until = now.saturating_add_unsigned(p.replay_window_secs());
+            match replay.check(scope, request_id, until, now) {
+                Replay::Fresh => {}
+                Replay::Seen => return Err(Error::TokenReplayed),
+                Replay::Full => return Err(Error::ReplayWindowFull),
+            }
         }
         Ok(DauthClaims {
             contract,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::IssuerConfig;
-use crate::store::{Profile, User};
+use crate::store::model::{Profile, User};
 
 /// `token_use` of access tokens for users.
 pub const USE_ACCESS: &str = "access";

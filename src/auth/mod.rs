@@ -28,7 +28,8 @@ use std::sync::Arc;
 use crate::cache::BoundedCache;
 use crate::error::{BearerDefect, Error, TokenDefect};
 use crate::limits::Limits;
-use crate::store::{Store, User, UserKind};
+use crate::store::Stores;
+use crate::store::model::{User, UserKind};
 
 pub use authorization::{Authorization, authorization};
 pub use bearer::{BearerClaims, BearerVerifier};
@@ -134,7 +135,7 @@ impl Authenticator {
     /// is acceptable.
     pub async fn authenticate(
         &self,
-        store: &Store,
+        store: &Stores,
         limits: &Limits,
         headers: &HeaderMap,
         client_ip: IpAddr,
@@ -169,7 +170,7 @@ impl Authenticator {
                         claims
                     }
                 };
-                self.bearer_principal(store, &claims).map(Some)
+                self.bearer_principal(store, &claims).await.map(Some)
             }
             (false, None) => Ok(None),
         }
@@ -177,7 +178,7 @@ impl Authenticator {
 
     async fn authenticate_dauth(
         &self,
-        store: &Store,
+        store: &Stores,
         limits: &Limits,
         headers: &HeaderMap,
         client_ip: IpAddr,
@@ -208,7 +209,8 @@ impl Authenticator {
         let claims = claims?;
         limits.check_consumer(&claims.consumer_key)?;
         let user = store
-            .get_or_create_dauth_user(&claims.network, &claims.contract)
+            .users
+            .get_or_create_dauth_user(&claims.network, &claims.contract, now)
             .await?;
         let until = claims
             .fresh_until
@@ -223,19 +225,21 @@ impl Authenticator {
 
     /// The principal of verified bearer claims. Looked up on every request, even for cached
     /// tokens, so a deleted client user or a removed client stops at once.
-    fn bearer_principal(
+    async fn bearer_principal(
         &self,
-        store: &Store,
+        store: &Stores,
         claims: &Arc<BearerClaims>,
     ) -> Result<Principal, Error> {
         let claims = Arc::clone(claims);
         let sub = claims.str("sub").unwrap_or_default().to_owned();
         let user = if claims.own && claims.token_use() == Some(crate::auth::issuer::USE_ACCESS) {
             store
-                .user_by_id(&sub)?
+                .users
+                .user_by_id(&sub)
+                .await?
                 .ok_or(Error::InvalidBearer(BearerDefect::Invalid))?
         } else if claims.own {
-            self.client_subject(store, &claims, sub)?
+            self.client_subject(store, &claims, sub).await?
         } else {
             let username = ["preferred_username", "email", "client_id"]
                 .iter()
@@ -261,9 +265,9 @@ impl Authenticator {
 
     /// Who a client-credentials token speaks for: the client itself, or one of its users (who
     /// must still exist and not be deleted). A client removed from the registry is refused.
-    fn client_subject(
+    async fn client_subject(
         &self,
-        store: &Store,
+        store: &Stores,
         claims: &BearerClaims,
         sub: String,
     ) -> Result<User, Error> {
@@ -280,7 +284,9 @@ impl Authenticator {
             });
         }
         let user = store
-            .client_user(client_id, &sub)?
+            .clients
+            .client_user(client_id, &sub)
+            .await?
             .filter(|u| u.deleted_at.is_none())
             .ok_or_else(invalid)?;
         Ok(User {

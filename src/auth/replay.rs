@@ -1,27 +1,31 @@
-//! The replay window: each (consumer_key, request_id) is accepted once while its token could
-//! still be fresh.
+//! The in-memory replay window: each (consumer_key, request_id) of a DAuth token is accepted
+//! once while its token could still be fresh. An implementation of the store's
+//! [`ReplayWindow`] (the stored one, for client assertions, is sled's).
 //!
-//! Entries are 128-bit digests of the pair, so memory does not depend on what a signer puts in
-//! the claims. Every entry lives for the same time (the freshness window), so each shard's
-//! queue is in expiry order and pruning is amortised O(1). The window is bounded: when a shard
-//! is full of unexpired entries the check fails closed (503) instead of forgetting, since
-//! forgetting would let a replay through.
+//! Entries are 128-bit digests of the scope and the id, so memory does not depend on what a
+//! signer puts in the claims. Every DAuth entry lives for the same time (the freshness window),
+//! so each shard's queue is in expiry order and dropping expired entries from its front is
+//! amortised O(1); [`ReplayWindow::prune`] does the same for every shard in the background.
+//! The window is bounded: when a shard is full of unexpired entries the check fails closed
+//! ([`Replay::Full`], answered 503) instead of forgetting, since forgetting would let a replay
+//! through.
 //!
 //! The window is held in memory. A restart forgets it; tokens accepted before a restart could be
 //! replayed within what is left of their freshness window.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use aws_lc_rs::digest;
+use async_trait::async_trait;
 
-use crate::error::Error;
+use crate::cache::digest;
+use crate::store::error::StoreError;
+use crate::store::{Replay, ReplayScope, ReplayWindow};
 
 const SHARDS: usize = 16;
 
-/// A bounded set of recently seen (consumer_key, request_id) pairs.
+/// A bounded set of recently seen ids.
 pub struct ReplayGuard {
-    ttl_secs: i64,
     per_shard: usize,
     shards: Vec<Mutex<Shard>>,
 }
@@ -33,53 +37,41 @@ struct Shard {
 }
 
 impl ReplayGuard {
-    /// A window remembering each pair for `ttl_secs`, holding at most about `capacity` pairs.
-    pub fn new(ttl_secs: u64, capacity: usize) -> Self {
+    /// A window holding at most about `capacity` unexpired ids.
+    pub fn new(capacity: usize) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);
         Self {
-            ttl_secs: i64::try_from(ttl_secs).unwrap_or(i64::MAX),
             per_shard,
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
         }
     }
 
-    /// Records the pair at `now` (unix seconds). Refuses a pair already in the window.
-    pub fn check_and_record(
-        &self,
-        consumer_key: &str,
-        request_id: &str,
-        now: i64,
-    ) -> Result<(), Error> {
-        let id = digest_pair(consumer_key, request_id);
-        let shard = &self.shards[(id as usize) % SHARDS];
+    fn shard(&self, id: u128) -> MutexGuard<'_, Shard> {
         // A poisoned lock only means another thread panicked mid-insert; the map is still sound.
-        let mut shard = shard
+        self.shards[(id as usize) % SHARDS]
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        shard.prune(now);
-        if shard.seen.contains_key(&id) {
-            return Err(Error::TokenReplayed);
-        }
-        if shard.seen.len() >= self.per_shard {
-            return Err(Error::ReplayWindowFull);
-        }
-        let expires = now.saturating_add(self.ttl_secs);
-        shard.seen.insert(id, expires);
-        shard.queue.push_back((expires, id));
-        Ok(())
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Number of pairs currently remembered.
+    /// Records `id` in `scope` until `expires_at`, at `now` (see [`ReplayWindow::record`]).
+    pub fn check(&self, scope: ReplayScope<'_>, id: &str, expires_at: i64, now: i64) -> Replay {
+        let key = digest_of(scope, id);
+        let mut shard = self.shard(key);
+        shard.prune(now);
+        if shard.seen.get(&key).is_some_and(|until| *until > now) {
+            return Replay::Seen;
+        }
+        if shard.seen.len() >= self.per_shard {
+            return Replay::Full;
+        }
+        shard.seen.insert(key, expires_at);
+        shard.queue.push_back((expires_at, key));
+        Replay::Fresh
+    }
+
+    /// Number of ids currently remembered.
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| {
-                s.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .seen
-                    .len()
-            })
-            .sum()
+        (0..SHARDS).map(|i| self.shard(i as u128).seen.len()).sum()
     }
 
     /// True when nothing is remembered.
@@ -88,67 +80,101 @@ impl ReplayGuard {
     }
 }
 
+#[async_trait]
+impl ReplayWindow for ReplayGuard {
+    async fn record(
+        &self,
+        scope: ReplayScope<'_>,
+        id: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Replay, StoreError> {
+        Ok(self.check(scope, id, expires_at, now))
+    }
+
+    async fn prune(&self, now: i64) -> Result<usize, StoreError> {
+        Ok((0..SHARDS).map(|i| self.shard(i as u128).prune(now)).sum())
+    }
+}
+
 impl Shard {
-    fn prune(&mut self, now: i64) {
+    /// Drops the entries expired at `now` from the front of the queue; returns how many.
+    fn prune(&mut self, now: i64) -> usize {
+        let mut dropped = 0;
         while let Some(&(expires, id)) = self.queue.front() {
             if expires > now {
                 break;
             }
             self.queue.pop_front();
-            self.seen.remove(&id);
+            // An id recorded again later has a later expiry: only its own entry removes it.
+            if self.seen.get(&id) == Some(&expires) {
+                self.seen.remove(&id);
+                dropped += 1;
+            }
         }
+        dropped
     }
 }
 
-fn digest_pair(consumer_key: &str, request_id: &str) -> u128 {
-    let mut ctx = digest::Context::new(&digest::SHA256);
-    ctx.update(&(consumer_key.len() as u64).to_be_bytes());
-    ctx.update(consumer_key.as_bytes());
-    ctx.update(request_id.as_bytes());
-    let out = ctx.finish();
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&out.as_ref()[..16]);
-    u128::from_be_bytes(first)
+/// The key of `id` in `scope`: a digest of the scope's tag and name and the id, each
+/// length-prefixed, so (`ab`, `c`) and (`a`, `bc`) differ and the two scopes never collide.
+fn digest_of(scope: ReplayScope<'_>, id: &str) -> u128 {
+    let (tag, name): (&[u8], &str) = match scope {
+        ReplayScope::Dauth { consumer_key } => (b"dauth", consumer_key),
+        ReplayScope::Assertion { client_id } => (b"assertion", client_id),
+    };
+    digest(&[tag, name.as_bytes(), id.as_bytes()])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ck(consumer_key: &str) -> ReplayScope<'_> {
+        ReplayScope::Dauth { consumer_key }
+    }
+
     #[test]
     fn second_use_in_window_is_refused_and_allowed_after() {
-        let g = ReplayGuard::new(10, 100);
-        g.check_and_record("ck", "r1", 1000).unwrap();
-        assert!(matches!(
-            g.check_and_record("ck", "r1", 1005),
-            Err(Error::TokenReplayed)
-        ));
-        g.check_and_record("ck", "r1", 1010).unwrap();
+        let g = ReplayGuard::new(100);
+        assert_eq!(g.check(ck("ck"), "r1", 1010, 1000), Replay::Fresh);
+        assert_eq!(g.check(ck("ck"), "r1", 1015, 1005), Replay::Seen);
+        assert_eq!(g.check(ck("ck"), "r1", 1020, 1010), Replay::Fresh);
     }
 
     #[test]
     fn pairs_are_per_consumer() {
-        let g = ReplayGuard::new(10, 100);
-        g.check_and_record("a", "r", 0).unwrap();
-        g.check_and_record("b", "r", 0).unwrap();
+        let g = ReplayGuard::new(100);
+        assert_eq!(g.check(ck("a"), "r", 10, 0), Replay::Fresh);
+        assert_eq!(g.check(ck("b"), "r", 10, 0), Replay::Fresh);
         // ("ab","c") and ("a","bc") must differ.
-        g.check_and_record("ab", "c", 0).unwrap();
-        g.check_and_record("a", "bc", 0).unwrap();
+        assert_eq!(g.check(ck("ab"), "c", 10, 0), Replay::Fresh);
+        assert_eq!(g.check(ck("a"), "bc", 10, 0), Replay::Fresh);
+        // And a client's jti is not a consumer's request_id.
+        let client = ReplayScope::Assertion { client_id: "a" };
+        assert_eq!(g.check(client, "r", 10, 0), Replay::Fresh);
     }
 
     #[test]
     fn full_window_fails_closed() {
-        let g = ReplayGuard::new(100, SHARDS);
+        let g = ReplayGuard::new(SHARDS);
         let outcomes: Vec<_> = (0..200)
-            .map(|i| g.check_and_record("ck", &i.to_string(), 0))
+            .map(|i| g.check(ck("ck"), &i.to_string(), 100, 0))
             .collect();
-        assert!(
-            outcomes
-                .iter()
-                .any(|o| matches!(o, Err(Error::ReplayWindowFull)))
-        );
+        assert!(outcomes.contains(&Replay::Full));
         assert!(g.len() <= SHARDS);
         // Once entries expire there is room again.
-        g.check_and_record("ck", "late", 100).unwrap();
+        assert_eq!(g.check(ck("ck"), "late", 200, 100), Replay::Fresh);
+    }
+
+    #[tokio::test]
+    async fn background_pruning_frees_every_shard() {
+        let g = ReplayGuard::new(1000);
+        for i in 0..50 {
+            g.check(ck("ck"), &i.to_string(), 100, 0);
+        }
+        assert_eq!(g.prune(99).await.unwrap(), 0);
+        assert_eq!(g.prune(100).await.unwrap(), 50);
+        assert!(g.is_empty());
     }
 }

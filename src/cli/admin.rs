@@ -8,9 +8,11 @@ use clap::Subcommand;
 use super::failure::{Failure, runtime};
 use crate::Config;
 use crate::auth::clients::{is_scope_token, is_valid_client_id};
+use crate::store::error::{AccessError, ClientStoreError};
 use crate::store::model::StoredClient;
 use crate::store::model::is_valid_id;
-use crate::store::{AccessError, ClientStoreError, Store};
+use crate::store::sled::SledStore;
+use crate::store::{AccessStore, ClientStore};
 
 /// `admin` subcommands.
 #[derive(Subcommand)]
@@ -92,7 +94,13 @@ pub(super) fn run(config: &Config, command: AdminCommand) -> Result<(), Failure>
             let store = open(config)?;
             let created = runtime()
                 .map_err(Failure::Runtime)?
-                .block_on(store.create_account(&bank, &account, &label, &holder))
+                .block_on(store.create_account(
+                    &bank,
+                    &account,
+                    &label,
+                    &holder,
+                    crate::clock::now(),
+                ))
                 .map_err(|e| match e {
                     AccessError::AccountExists => {
                         Failure::Usage(format!("account {bank}/{account} already exists"))
@@ -177,8 +185,8 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
             );
         }
         ClientCommand::List => {
-            let clients = store
-                .stored_clients()
+            let clients = rt
+                .block_on(store.stored_clients())
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             for c in clients {
                 println!(
@@ -203,9 +211,9 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-fn open(config: &Config) -> Result<Store, Failure> {
+fn open(config: &Config) -> Result<SledStore, Failure> {
     let path = &config.store.path;
-    Store::open(path, config.store.cache_bytes).map_err(|e| {
+    SledStore::open(path, config.store.cache_bytes).map_err(|e| {
         let text = e.to_string();
         if text.contains("lock")
             || text.contains("WouldBlock")

@@ -20,8 +20,9 @@ use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
 use crate::obp::views::{is_custom_id, system_view};
+use crate::store::error::AccessError;
+use crate::store::model::{Authority, Grantee};
 use crate::store::model::{View, is_valid_id};
-use crate::store::{AccessError, Authority, Grantee};
 
 /// The account a request acts on, and who asks.
 pub struct Ctx<'a> {
@@ -37,14 +38,16 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The views the caller holds on the account, resolved.
-    pub fn caller_views(&self) -> Result<Vec<View>, Error> {
+    pub async fn caller_views(&self) -> Result<Vec<View>, Error> {
         let ids = self
             .state
             .store
-            .views_held(&self.who.user.user_id, self.bank, self.account)?;
+            .access
+            .views_held(&self.who.user.user_id, self.bank, self.account)
+            .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Ok(v) = self.view(&id, !is_custom_id(&id)) {
+            if let Ok(v) = self.view(&id, !is_custom_id(&id)).await {
                 out.push(v);
             }
         }
@@ -52,7 +55,7 @@ impl Ctx<'_> {
     }
 
     /// A view of this account: a system view, or one of its custom views.
-    fn view(&self, id: &str, is_system: bool) -> Result<View, Error> {
+    async fn view(&self, id: &str, is_system: bool) -> Result<View, Error> {
         if is_system {
             return system_view(id)
                 .cloned()
@@ -63,7 +66,9 @@ impl Ctx<'_> {
         }
         self.state
             .store
-            .custom_view(self.bank, self.account, id)?
+            .access
+            .custom_view(self.bank, self.account, id)
+            .await?
             .ok_or_else(|| Error::ViewNotFound(id.to_owned()))
     }
 
@@ -175,12 +180,11 @@ pub async fn user_account_access(ctx: &Ctx<'_>, body: ClientBody) -> Result<Resp
     let req: CreateUserAccess = read_json(body, "PostCreateUserAccountAccessJsonV400").await?;
     let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
     let caller = ctx.caller();
-    let authority = grant_authority(&ctx.caller_views()?, &req.views, &caller)?;
-    let targets = req
-        .views
-        .iter()
-        .map(|t| ctx.view(&t.view_id, t.is_system))
-        .collect::<Result<Vec<_>, _>>()?;
+    let authority = grant_authority(&ctx.caller_views().await?, &req.views, &caller)?;
+    let mut targets = Vec::with_capacity(req.views.len());
+    for t in &req.views {
+        targets.push(ctx.view(&t.view_id, t.is_system).await?);
+    }
     let ids = targets.iter().map(|v| v.id.clone()).collect();
     let by = Authority {
         user_id: caller.clone(),
@@ -188,7 +192,16 @@ pub async fn user_account_access(ctx: &Ctx<'_>, body: ClientBody) -> Result<Resp
     };
     ctx.state
         .store
-        .grant(ctx.bank, ctx.account, grantee, ids, Some(by), ctx.limit())
+        .access
+        .grant(
+            ctx.bank,
+            ctx.account,
+            grantee,
+            ids,
+            Some(by),
+            ctx.limit(),
+            crate::clock::now(),
+        )
         .await
         .map_err(store_error)?;
     Ok(created(&Value::Array(
@@ -207,12 +220,12 @@ pub async fn grant(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Er
     let req: AccountAccess = read_json(body, "PostAccountAccessJsonV400").await?;
     let caller = ctx.caller();
     let authority = grant_authority(
-        &ctx.caller_views()?,
+        &ctx.caller_views().await?,
         std::slice::from_ref(&req.view),
         &caller,
     )?;
-    require_user(ctx, &req.user_id)?;
-    let target = ctx.view(&req.view.view_id, req.view.is_system)?;
+    require_user(ctx, &req.user_id).await?;
+    let target = ctx.view(&req.view.view_id, req.view.is_system).await?;
     let by = Authority {
         user_id: caller.clone(),
         view_id: authority,
@@ -220,6 +233,7 @@ pub async fn grant(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Er
     let to = Grantee::User(req.user_id.clone());
     ctx.state
         .store
+        .access
         .grant(
             ctx.bank,
             ctx.account,
@@ -227,6 +241,7 @@ pub async fn grant(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Er
             vec![target.id.clone()],
             Some(by),
             ctx.limit(),
+            crate::clock::now(),
         )
         .await
         .map_err(store_error)?;
@@ -237,15 +252,16 @@ pub async fn grant(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Er
 pub async fn revoke(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
     let req: AccountAccess = read_json(body, "PostAccountAccessJsonV400").await?;
     let caller = ctx.caller();
-    let authority = revoke_authority(&ctx.caller_views()?, &req.view, &caller)?;
-    require_user(ctx, &req.user_id)?;
-    let target = ctx.view(&req.view.view_id, req.view.is_system)?;
+    let authority = revoke_authority(&ctx.caller_views().await?, &req.view, &caller)?;
+    require_user(ctx, &req.user_id).await?;
+    let target = ctx.view(&req.view.view_id, req.view.is_system).await?;
     let by = Authority {
         user_id: caller.clone(),
         view_id: authority,
     };
     ctx.state
         .store
+        .access
         .revoke(ctx.bank, ctx.account, &req.user_id, &target.id, Some(by))
         .await
         .map_err(store_error)?;
@@ -261,7 +277,7 @@ struct ReplaceViews {
 pub async fn replace_own_views(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
     let req: ReplaceViews = read_json(body, "PostRevokeGrantAccountAccessJsonV400").await?;
     let caller = ctx.caller();
-    let held = ctx.caller_views()?;
+    let held = ctx.caller_views().await?;
     if let Some(v) = held.iter().find(|v| !held.iter().any(|h| h.may_revoke(v))) {
         return Err(Error::LacksRevoke {
             views: v.id.clone(),
@@ -277,13 +293,14 @@ pub async fn replace_own_views(ctx: &Ctx<'_>, body: ClientBody) -> Result<Respon
         })
         .collect();
     grant_authority(&held, &refs, &caller)?;
-    let targets = refs
-        .iter()
-        .map(|t| ctx.view(&t.view_id, t.is_system))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut targets = Vec::with_capacity(refs.len());
+    for t in &refs {
+        targets.push(ctx.view(&t.view_id, t.is_system).await?);
+    }
     let ids = targets.into_iter().map(|v| v.id).collect();
     ctx.state
         .store
+        .access
         .replace_views(ctx.bank, ctx.account, &caller, ids, ctx.limit())
         .await
         .map_err(store_error)?;
@@ -314,7 +331,7 @@ pub async fn through_source(
         return Err(Error::InvalidId);
     }
     let caller = ctx.caller();
-    let held = ctx.caller_views()?;
+    let held = ctx.caller_views().await?;
     let source = held
         .into_iter()
         .find(|v| v.id == source_id)
@@ -323,14 +340,14 @@ pub async fn through_source(
         user_id: caller.clone(),
         view_id: source.id.clone(),
     };
-    let store = &ctx.state.store;
+    let store = &ctx.state.store.access;
     match action {
         SourceAction::UserAccountAccess => {
             let req: SourceUserAccess =
                 read_json(body, "PostCreateUserAccountAccessJsonV510").await?;
             check_source(&source, &req.view_id, true)?;
             let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
-            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id))?;
+            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
             store
                 .grant(
                     ctx.bank,
@@ -339,6 +356,7 @@ pub async fn through_source(
                     vec![target.id.clone()],
                     Some(by),
                     ctx.limit(),
+                    crate::clock::now(),
                 )
                 .await
                 .map_err(store_error)?;
@@ -347,8 +365,8 @@ pub async fn through_source(
         SourceAction::Grant => {
             let req: SourceAccess = read_json(body, "PostAccountAccessJsonV510").await?;
             check_source(&source, &req.view_id, true)?;
-            require_user(ctx, &req.user_id)?;
-            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id))?;
+            require_user(ctx, &req.user_id).await?;
+            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
             store
                 .grant(
                     ctx.bank,
@@ -357,6 +375,7 @@ pub async fn through_source(
                     vec![target.id.clone()],
                     Some(by),
                     ctx.limit(),
+                    crate::clock::now(),
                 )
                 .await
                 .map_err(store_error)?;
@@ -365,8 +384,8 @@ pub async fn through_source(
         SourceAction::Revoke => {
             let req: SourceAccess = read_json(body, "PostAccountAccessJsonV510").await?;
             check_source(&source, &req.view_id, false)?;
-            require_user(ctx, &req.user_id)?;
-            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id))?;
+            require_user(ctx, &req.user_id).await?;
+            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
             store
                 .revoke(ctx.bank, ctx.account, &req.user_id, &target.id, Some(by))
                 .await
@@ -421,8 +440,8 @@ fn known_system_view(target: &ViewRef) -> Result<(), Error> {
     Ok(())
 }
 
-fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {
-    match ctx.state.store.user_by_id(user_id)? {
+async fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {
+    match ctx.state.store.users.user_by_id(user_id).await? {
         Some(_) => Ok(()),
         None => Err(Error::UserNotFoundById(user_id.to_owned())),
     }

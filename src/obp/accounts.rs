@@ -17,8 +17,10 @@ use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
 use crate::obp::views::{self, Allowance, is_custom_id, system_view};
+use crate::store::AccessStore;
+use crate::store::error::AccessError;
+use crate::store::model::{Account, Authority};
 use crate::store::model::{OWNER, Permissions, View, is_valid_id};
-use crate::store::{AccessError, Account, Authority, Store};
 
 /// Dispatches an account path.
 pub async fn serve(
@@ -32,11 +34,11 @@ pub async fn serve(
     if !is_valid_id(&bank) || !is_valid_id(&account) {
         return Err(Error::InvalidId);
     }
-    let store = &state.store;
+    let store = &*state.store.access;
     if op == AccountOp::Create {
         return create_account(store, &bank, &account, body, who).await;
     }
-    require_account(store, &bank, &account)?;
+    require_account(store, &bank, &account).await?;
     let ctx = access::Ctx {
         state,
         bank: &bank,
@@ -46,7 +48,7 @@ pub async fn serve(
     match op {
         AccountOp::Create => Err(Error::NotFound),
         AccountOp::Views if method == Method::POST => create_view(&ctx, body).await,
-        AccountOp::Views => list_views(&ctx),
+        AccountOp::Views => list_views(&ctx).await,
         AccountOp::UserAccountAccess => access::user_account_access(&ctx, body).await,
         AccountOp::Grant => access::grant(&ctx, body).await,
         AccountOp::Revoke => access::revoke(&ctx, body).await,
@@ -58,10 +60,14 @@ pub async fn serve(
 }
 
 /// The account, or OBP's 404: bank not found when the bank has no account at all.
-pub fn require_account(store: &Store, bank: &str, account: &str) -> Result<Account, Error> {
-    match store.account(bank, account)? {
+pub async fn require_account(
+    store: &dyn AccessStore,
+    bank: &str,
+    account: &str,
+) -> Result<Account, Error> {
+    match store.account(bank, account).await? {
         Some(a) => Ok(a),
-        None if store.bank_exists(bank)? => Err(Error::AccountNotFound),
+        None if store.bank_exists(bank).await? => Err(Error::AccountNotFound),
         None => Err(Error::BankNotFound),
     }
 }
@@ -73,7 +79,7 @@ struct CreateAccountBody {
 }
 
 async fn create_account(
-    store: &Store,
+    store: &dyn AccessStore,
     bank: &str,
     account: &str,
     body: ClientBody,
@@ -86,7 +92,13 @@ async fn create_account(
         });
     }
     let created = store
-        .create_account(bank, account, &req.label, &who.user.user_id)
+        .create_account(
+            bank,
+            account,
+            &req.label,
+            &who.user.user_id,
+            crate::clock::now(),
+        )
         .await
         .map_err(|e| match e {
             AccessError::AccountExists => Error::AccountExists,
@@ -109,8 +121,8 @@ async fn create_account(
     ))
 }
 
-fn list_views(ctx: &access::Ctx<'_>) -> Result<Response<Body>, Error> {
-    let held = ctx.caller_views()?;
+async fn list_views(ctx: &access::Ctx<'_>) -> Result<Response<Body>, Error> {
+    let held = ctx.caller_views().await?;
     let needed = "can_see_available_views_for_bank_account";
     if !Allowance::of(&held).permissions.has(needed) {
         return Err(Error::MissingPermission(needed.into()));
@@ -123,7 +135,9 @@ fn list_views(ctx: &access::Ctx<'_>) -> Result<Response<Body>, Error> {
     list.extend(
         ctx.state
             .store
-            .custom_views(ctx.bank, ctx.account)?
+            .access
+            .custom_views(ctx.bank, ctx.account)
+            .await?
             .iter()
             .map(View::to_json),
     );
@@ -156,7 +170,7 @@ struct CreateViewBody {
 }
 
 async fn create_view(ctx: &access::Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
-    let held = ctx.caller_views()?;
+    let held = ctx.caller_views().await?;
     let Some(authorising) = held
         .iter()
         .find(|v| v.permissions.has("can_create_custom_view"))
@@ -175,6 +189,7 @@ async fn create_view(ctx: &access::Ctx<'_>, body: ClientBody) -> Result<Response
     let stored = ctx
         .state
         .store
+        .access
         .create_custom_view(ctx.bank, ctx.account, view, by)
         .await
         .map_err(|e| match e {

@@ -9,8 +9,8 @@ use crate::store::model::is_valid_id;
 /// The route view check: the caller's view, on the account the path names, that has the
 /// route's permission (system views in [`crate::obp::views::SYSTEM_VIEW_IDS`] order first, then
 /// custom views by id).
-pub fn view_for_route(
-    store: &crate::store::Store,
+pub async fn view_for_route(
+    store: &dyn crate::store::AccessStore,
     check: &crate::config::ViewCheck,
     path: &str,
     who: &Principal,
@@ -19,7 +19,7 @@ pub fn view_for_route(
         .account_of(path)
         .filter(|(b, a)| is_valid_id(b) && is_valid_id(a))
         .ok_or(Error::NotFound)?;
-    let mut held = store.views_held(&who.user.user_id, bank, account)?;
+    let mut held = store.views_held(&who.user.user_id, bank, account).await?;
     held.sort_by_key(|id| {
         (
             crate::obp::views::SYSTEM_VIEW_IDS
@@ -31,7 +31,7 @@ pub fn view_for_route(
     });
     for id in held {
         let view = if is_custom_id(&id) {
-            store.custom_view(bank, account, &id)?
+            store.custom_view(bank, account, &id).await?
         } else {
             system_view(&id).cloned()
         };

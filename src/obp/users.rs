@@ -10,7 +10,8 @@ use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::render::json;
-use crate::store::{AccessRow, Store};
+use crate::store::AccessStore;
+use crate::store::model::AccessRow;
 
 /// The lowest and highest OBP versions served, as (major, minor, patch).
 const VERSIONS: ((u32, u32, u32), (u32, u32, u32)) = ((3, 0, 0), (5, 1, 0));
@@ -55,9 +56,12 @@ struct CurrentUser<'a> {
 
 /// Answers with the caller's user record and the views they hold (`{bank_id, account_id,
 /// view_id}` per account-access row).
-pub fn current_user(store: &Store, principal: &Principal) -> Result<Response<Body>, Error> {
+pub async fn current_user(
+    store: &dyn AccessStore,
+    principal: &Principal,
+) -> Result<Response<Body>, Error> {
     let user = &principal.user;
-    let views = store.access_of(&user.user_id)?;
+    let views = store.access_of(&user.user_id).await?;
     Ok(json(
         StatusCode::OK,
         &CurrentUser {

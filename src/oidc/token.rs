@@ -22,6 +22,7 @@ use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::oidc::assertion::{self, TokenError};
+use crate::store::{Replay, ReplayScope};
 
 /// RFC 7523's client assertion type.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -140,11 +141,16 @@ async fn grant(
         None => client.client_id.clone(),
         Some(user) => acting_for(state, &client.client_id, user).await?,
     };
-    let fresh = state
+    let scope_of = ReplayScope::Assertion {
+        client_id: &client.client_id,
+    };
+    let used = state
         .store
-        .use_assertion(&client.client_id, &proven.jti, proven.exp, now)
+        .assertions
+        .record(scope_of, &proven.jti, proven.exp, now)
+        .await
         .map_err(|e| Refused::Gateway(Error::Store(e)))?;
-    if !fresh {
+    if used != Replay::Fresh {
         return Err(TokenError::InvalidGrant("client_assertion jti was already used").into());
     }
     let ttl = issuer.config().access_ttl_secs;
@@ -175,13 +181,18 @@ async fn acting_for(state: &State, client: &str, user: &str) -> Result<String, T
     let now = rfc3339_now();
     let updated = state
         .store
-        .update_client_user(client, user, move |u| {
-            if u.deleted_at.is_some() {
-                return Err(crate::store::ClientStoreError::NotFound);
-            }
-            u.last_accessed = Some(now.clone());
-            Ok(())
-        })
+        .clients
+        .update_client_user(
+            client,
+            user,
+            Box::new(move |u| {
+                if u.deleted_at.is_some() {
+                    return Err(crate::store::error::ClientStoreError::NotFound);
+                }
+                u.last_accessed = Some(now.clone());
+                Ok(())
+            }),
+        )
         .await;
     match updated {
         Ok(u) => Ok(u.user_id),

@@ -16,7 +16,7 @@ use crate::auth::issuer::USE_CLIENT;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
-use crate::store::ClientStoreError;
+use crate::store::error::ClientStoreError;
 use crate::store::model::ClientUser;
 
 /// Largest page of `GET /users`.
@@ -124,6 +124,7 @@ pub async fn create(
     };
     let created = state
         .store
+        .clients
         .create_client_user(user)
         .await
         .map_err(client_store_error)?;
@@ -131,19 +132,25 @@ pub async fn create(
 }
 
 /// `GET /users/{userId}` (`user:read`).
-pub fn get(state: &State, who: &Principal, user_id: &str) -> Result<Response<Body>, Error> {
+pub async fn get(state: &State, who: &Principal, user_id: &str) -> Result<Response<Body>, Error> {
     let c = caller(state, who)?;
     c.require("user:read")?;
     let user = state
         .store
-        .client_user(&c.client_id, user_id)?
+        .clients
+        .client_user(&c.client_id, user_id)
+        .await?
         .ok_or(Error::ClientUserNotFound)?;
     Ok(crate::http::render::json(StatusCode::OK, &user))
 }
 
 /// `GET /users?limit=&offset=&clientUserId=` (`user:read`): `{data, meta}`; deleted users are
 /// left out.
-pub fn list(state: &State, who: &Principal, query: Option<&str>) -> Result<Response<Body>, Error> {
+pub async fn list(
+    state: &State,
+    who: &Principal,
+    query: Option<&str>,
+) -> Result<Response<Body>, Error> {
     let c = caller(state, who)?;
     c.require("user:read")?;
     let (mut limit, mut offset, mut client_user_id) = (100usize, 0usize, None);
@@ -161,10 +168,11 @@ pub fn list(state: &State, who: &Principal, query: Option<&str>) -> Result<Respo
             _ => {}
         }
     }
-    let (data, total) =
-        state
-            .store
-            .client_users(&c.client_id, client_user_id.as_deref(), offset, limit)?;
+    let (data, total) = state
+        .store
+        .clients
+        .client_users(&c.client_id, client_user_id.as_deref(), offset, limit)
+        .await?;
     Ok(crate::http::render::json(
         StatusCode::OK,
         &json!({"data": data, "meta": {"total": total, "limit": limit, "offset": offset}}),
@@ -182,14 +190,19 @@ pub async fn delete(
     let now = rfc3339_now();
     let deleted = state
         .store
-        .update_client_user(&c.client_id, user_id, move |u| {
-            if u.deleted_at.is_some() {
-                return Err(ClientStoreError::NotFound);
-            }
-            u.deleted_at = Some(now.clone());
-            u.updated_at = now.clone();
-            Ok(())
-        })
+        .clients
+        .update_client_user(
+            &c.client_id,
+            user_id,
+            Box::new(move |u| {
+                if u.deleted_at.is_some() {
+                    return Err(ClientStoreError::NotFound);
+                }
+                u.deleted_at = Some(now.clone());
+                u.updated_at = now.clone();
+                Ok(())
+            }),
+        )
         .await
         .map_err(client_store_error)?;
     Ok(crate::http::render::json(StatusCode::OK, &deleted))

@@ -12,7 +12,8 @@ use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::people::codes;
-use crate::store::{LocalError, Profile, StoredCode, User};
+use crate::store::error::LocalError;
+use crate::store::model::{Profile, StoredCode, User};
 
 /// The issuer, or 404 when `[issuer]` is not configured (the endpoints do not exist then).
 pub fn issuer(state: &State) -> Result<&Issuer, Error> {

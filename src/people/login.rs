@@ -15,7 +15,7 @@ use crate::people::codes;
 use crate::people::common::{
     hash_error, is_admin, issuer, local_error, success, token_error, user_json,
 };
-use crate::store::{LoginAttempt, Profile};
+use crate::store::model::{LoginAttempt, Profile};
 
 /// Both login bodies: seed 001 `{email, password}` and seed 002
 /// `{type: "password", clientId, clientSecret, withPassword: {emailOrUsername, password}}`.
@@ -44,11 +44,18 @@ pub async fn login(state: &State, body: ClientBody) -> Result<Response<Body>, Er
     let req: Login = read_json(body, "LoginJson").await?;
     let (login, password) = credentials(state, req)?;
     let login = login.trim().trim_matches(|c| c == '\'' || c == '"');
-    let (user, profile) = match state.store.local_user_by_login(&login.to_lowercase())? {
+    let by_email = state
+        .store
+        .passwords
+        .local_user_by_login(&login.to_lowercase())
+        .await?;
+    let (user, profile) = match by_email {
         Some(found) => found,
         None => state
             .store
-            .local_user_by_login(login)?
+            .passwords
+            .local_user_by_login(login)
+            .await?
             .ok_or(Error::LoginUnknownUser)?,
     };
     let stored = profile
@@ -67,6 +74,7 @@ pub async fn login(state: &State, body: ClientBody) -> Result<Response<Body>, Er
     let exp = now.saturating_add_unsigned(issuer.config().refresh_ttl_secs);
     let family = state
         .store
+        .passwords
         .start_refresh_family(&user.user_id, &jti, exp)
         .await
         .map_err(local_error)?;
@@ -115,7 +123,11 @@ async fn check_password(
     // A place in the hashing queue first: a full queue refuses before the attempt is counted.
     let ticket = state.passwords.admit().map_err(hash_error)?;
     // Counted before the slow check, so parallel guesses cannot all pass a "not locked" test.
-    let begun = state.store.begin_login(id, max, lockout, now).await;
+    let begun = state
+        .store
+        .passwords
+        .begin_login(id, max, lockout, now)
+        .await;
     if let LoginAttempt::Locked(left) = begun.map_err(local_error)? {
         return Err(Error::AccountLocked(left));
     }
@@ -125,7 +137,12 @@ async fn check_password(
         .map_err(hash_error)?;
     if !ok {
         return Err(
-            match state.store.fail_login(id, max, lockout, unix_now()).await {
+            match state
+                .store
+                .passwords
+                .fail_login(id, max, lockout, unix_now())
+                .await
+            {
                 Ok(LoginAttempt::Locked(left)) => Error::AccountLocked(left),
                 Ok(LoginAttempt::Counted) => Error::LoginWrongPassword,
                 Err(e) => local_error(e),
@@ -138,7 +155,11 @@ async fn check_password(
         Some(Ok(t)) => t.hash(password).await.ok(),
         _ => None,
     };
-    let done = state.store.succeed_login(id, new_hash, unix_now()).await;
+    let done = state
+        .store
+        .passwords
+        .succeed_login(id, new_hash, unix_now())
+        .await;
     match done.map_err(local_error)? {
         Ok(p) => Ok(p),
         Err(LoginAttempt::Locked(left)) => Err(Error::AccountLocked(left)),

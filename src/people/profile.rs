@@ -12,8 +12,9 @@ use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
 use crate::people::common::{issuer, local_error, success, user_json};
+use crate::store::error::LocalError;
 use crate::store::model::is_valid_id;
-use crate::store::{LocalError, Profile, User, UserKind};
+use crate::store::model::{Profile, User, UserKind};
 
 /// Most attributes a user may have.
 const MAX_ATTRIBUTES: usize = 100;
@@ -21,21 +22,23 @@ const MAX_ATTRIBUTES: usize = 100;
 const MAX_ATTRIBUTE_VALUE: usize = 4096;
 
 /// The caller's stored user and profile; only password users have one.
-fn me(state: &State, who: &Principal) -> Result<(User, Profile), Error> {
+async fn me(state: &State, who: &Principal) -> Result<(User, Profile), Error> {
     issuer(state)?;
     if who.user.kind != UserKind::Local {
         return Err(Error::PasswordUsersOnly);
     }
     let profile = state
         .store
-        .profile(&who.user.user_id)?
+        .passwords
+        .profile(&who.user.user_id)
+        .await?
         .ok_or(Error::PasswordUsersOnly)?;
     Ok((who.user.clone(), profile))
 }
 
 /// `GET /api/users/me`: the user, without attributes.
-pub fn current(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
-    let (user, p) = me(state, who)?;
+pub async fn current(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
+    let (user, p) = me(state, who).await?;
     Ok(success(
         StatusCode::OK,
         json!({ "user": user_json(&user, &p, state, false) }),
@@ -43,8 +46,8 @@ pub fn current(state: &State, who: &Principal) -> Result<Response<Body>, Error> 
 }
 
 /// `GET /api/users/me/profile`: the user with attributes.
-pub fn profile(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
-    let (user, p) = me(state, who)?;
+pub async fn profile(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
+    let (user, p) = me(state, who).await?;
     Ok(success(
         StatusCode::OK,
         json!({ "user": user_json(&user, &p, state, true) }),
@@ -63,7 +66,7 @@ pub async fn update_names(
     who: &Principal,
     body: ClientBody,
 ) -> Result<Response<Body>, Error> {
-    let (user, _) = me(state, who)?;
+    let (user, _) = me(state, who).await?;
     let req: Names = read_json(body, "UpdateNameJson").await?;
     if [&req.firstname, &req.lastname].iter().any(|n| {
         n.as_ref()
@@ -75,11 +78,17 @@ pub async fn update_names(
     }
     let p = state
         .store
-        .update_profile(&user.user_id, true, move |p| {
-            p.firstname = req.firstname.clone();
-            p.lastname = req.lastname.clone();
-            Ok(())
-        })
+        .passwords
+        .update_profile(
+            &user.user_id,
+            true,
+            Box::new(move |p| {
+                p.firstname = req.firstname.clone();
+                p.lastname = req.lastname.clone();
+                Ok(())
+            }),
+            crate::clock::now(),
+        )
         .await
         .map_err(local_error)?;
     Ok(success(
@@ -101,23 +110,29 @@ pub async fn set_attribute(
     who: &Principal,
     body: ClientBody,
 ) -> Result<Response<Body>, Error> {
-    let (user, _) = me(state, who)?;
+    let (user, _) = me(state, who).await?;
     let req: SetAttribute = read_json(body, "AttributeJson").await?;
     if !is_valid_id(&req.attribute_key) || req.attribute_text.len() > MAX_ATTRIBUTE_VALUE {
         return Err(Error::InvalidAttribute);
     }
     let p = state
         .store
-        .update_profile(&user.user_id, true, move |p| {
-            if !p.attributes.contains_key(&req.attribute_key)
-                && p.attributes.len() >= MAX_ATTRIBUTES
-            {
-                return Err(LocalError::Refused("too many attributes"));
-            }
-            p.attributes
-                .insert(req.attribute_key.clone(), req.attribute_text.clone());
-            Ok(())
-        })
+        .passwords
+        .update_profile(
+            &user.user_id,
+            true,
+            Box::new(move |p| {
+                if !p.attributes.contains_key(&req.attribute_key)
+                    && p.attributes.len() >= MAX_ATTRIBUTES
+                {
+                    return Err(LocalError::Refused("too many attributes"));
+                }
+                p.attributes
+                    .insert(req.attribute_key.clone(), req.attribute_text.clone());
+                Ok(())
+            }),
+            crate::clock::now(),
+        )
         .await
         .map_err(|e| match e {
             LocalError::Refused(_) => Error::InvalidAttribute,
@@ -130,8 +145,8 @@ pub async fn set_attribute(
 }
 
 /// `GET /api/users/me/attributes`: the attributes object itself.
-pub fn list_attributes(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
-    let (_, p) = me(state, who)?;
+pub async fn list_attributes(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
+    let (_, p) = me(state, who).await?;
     Ok(crate::http::render::json(StatusCode::OK, &p.attributes))
 }
 
@@ -141,15 +156,21 @@ pub async fn delete_attribute(
     who: &Principal,
     key: String,
 ) -> Result<Response<Body>, Error> {
-    let (user, _) = me(state, who)?;
+    let (user, _) = me(state, who).await?;
     let p = state
         .store
-        .update_profile(&user.user_id, true, move |p| {
-            p.attributes
-                .remove(&key)
-                .map(drop)
-                .ok_or(LocalError::Refused("no such attribute"))
-        })
+        .passwords
+        .update_profile(
+            &user.user_id,
+            true,
+            Box::new(move |p| {
+                p.attributes
+                    .remove(&key)
+                    .map(drop)
+                    .ok_or(LocalError::Refused("no such attribute"))
+            }),
+            crate::clock::now(),
+        )
         .await
         .map_err(|e| match e {
             LocalError::Refused(_) => Error::AttributeNotFound,

@@ -23,7 +23,8 @@ use crate::people::common::{
     hash_error, is_admin, is_admin_address, issuer, local_error, normalize_email, stored, success,
     token_error, user_json,
 };
-use crate::store::{LocalError, Profile};
+use crate::store::error::LocalError;
+use crate::store::model::Profile;
 
 #[derive(Deserialize)]
 struct Register {
@@ -45,7 +46,13 @@ pub async fn register(state: &State, body: ClientBody) -> Result<Response<Body>,
     if !passwords::acceptable(&req.password) {
         return Err(Error::WeakPassword);
     }
-    if state.store.local_user_by_login(&email)?.is_some() {
+    if state
+        .store
+        .passwords
+        .local_user_by_login(&email)
+        .await?
+        .is_some()
+    {
         return Err(Error::UserExists);
     }
     let hash = state
@@ -72,7 +79,8 @@ pub async fn register(state: &State, body: ClientBody) -> Result<Response<Body>,
     }
     let (user, profile) = state
         .store
-        .create_local_user(profile, None)
+        .passwords
+        .create_local_user(profile, None, crate::clock::now())
         .await
         .map_err(local_error)?;
     Ok(success(
@@ -113,7 +121,8 @@ pub async fn confirm(state: &State, body: ClientBody) -> Result<Response<Body>, 
     let req: Confirm = read_json(body, "ConfirmJson").await?;
     let (user, profile) = state
         .store
-        .confirm(&codes::digest(req.code.trim()))
+        .passwords
+        .confirm(&codes::digest(req.code.trim()), crate::clock::now())
         .await
         .map_err(local_error)?;
     Ok(success(
@@ -140,7 +149,8 @@ pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, 
     let exp = now.saturating_add_unsigned(issuer.config().refresh_ttl_secs);
     let user_id = state
         .store
-        .rotate_refresh(&claims.fam, &claims.jti, &next, exp)
+        .passwords
+        .rotate_refresh(&claims.fam, &claims.jti, &next, exp, now)
         .await
         .map_err(|e| match e {
             LocalError::Store(s) => Error::Store(s),
@@ -148,11 +158,15 @@ pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, 
         })?;
     let user = state
         .store
-        .user_by_id(&user_id)?
+        .users
+        .user_by_id(&user_id)
+        .await?
         .ok_or(Error::InvalidRefreshToken)?;
     let profile = state
         .store
-        .profile(&user_id)?
+        .passwords
+        .profile(&user_id)
+        .await?
         .ok_or(Error::InvalidRefreshToken)?;
     let (access, _) = issuer
         .access_token(&user, &profile, is_admin(state, &profile), now)

@@ -23,7 +23,8 @@ use crate::people::codes;
 use crate::people::common::{
     hash_error, issuer, local_error, normalize_email, stored, success, user_json,
 };
-use crate::store::{LocalError, Profile};
+use crate::store::error::LocalError;
+use crate::store::model::Profile;
 
 #[derive(Deserialize)]
 struct ResetRequest {
@@ -68,17 +69,23 @@ pub async fn deliver_resets(state: Arc<State>) {
 /// For a registered `email`: a new reset code (replacing any earlier one), stored as its
 /// digest, then mailed. Nothing for an unknown one.
 async fn mail_reset_code(state: &State, email: &str) -> Result<(), BoxError> {
-    let Some((user, _)) = state.store.local_user_by_login(email)? else {
+    let Some((user, _)) = state.store.passwords.local_user_by_login(email).await? else {
         return Ok(());
     };
     let code = codes::new_code();
     let pending = stored(&code, state);
     state
         .store
-        .update_profile(&user.user_id, true, move |p| {
-            p.reset_code = Some(pending.clone());
-            Ok(())
-        })
+        .passwords
+        .update_profile(
+            &user.user_id,
+            true,
+            Box::new(move |p| {
+                p.reset_code = Some(pending.clone());
+                Ok(())
+            }),
+            crate::clock::now(),
+        )
         .await?;
     let text = format!(
         "Your password reset code is {code}\nIt expires in {} seconds.",
@@ -109,7 +116,9 @@ pub async fn reset_confirm(state: &State, body: ClientBody) -> Result<Response<B
     }
     let (user, current) = state
         .store
-        .local_user_by_login(&email)?
+        .passwords
+        .local_user_by_login(&email)
+        .await?
         .ok_or(Error::InvalidCode)?;
     let digest = codes::digest(req.code.trim());
     let code_matches = move |p: &Profile| {
@@ -129,21 +138,28 @@ pub async fn reset_confirm(state: &State, body: ClientBody) -> Result<Response<B
         .map_err(hash_error)?;
     let profile = state
         .store
-        .update_profile(&user.user_id, true, move |p| {
-            if !code_matches(p) {
-                return Err(LocalError::NotFound);
-            }
-            p.reset_code = None;
-            p.mailbox_verified = true;
-            p.password_hash = Some(hash.clone());
-            p.failed_logins = 0;
-            p.locked_until = None;
-            Ok(())
-        })
+        .passwords
+        .update_profile(
+            &user.user_id,
+            true,
+            Box::new(move |p| {
+                if !code_matches(p) {
+                    return Err(LocalError::NotFound);
+                }
+                p.reset_code = None;
+                p.mailbox_verified = true;
+                p.password_hash = Some(hash.clone());
+                p.failed_logins = 0;
+                p.locked_until = None;
+                Ok(())
+            }),
+            crate::clock::now(),
+        )
         .await
         .map_err(local_error)?;
     state
         .store
+        .passwords
         .revoke_refresh_families(&user.user_id)
         .await
         .map_err(local_error)?;

@@ -23,7 +23,7 @@ use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
 use crate::people::common::{hash_error, is_admin, issuer, local_error, normalize_email};
 use crate::store::model::is_valid_id;
-use crate::store::{Profile, User, UserKind};
+use crate::store::model::{Profile, User, UserKind};
 
 /// Whether the request carries the internal system context from an internal peer.
 fn internal_system(state: &State, headers: &HeaderMap, peer: IpAddr) -> bool {
@@ -45,7 +45,7 @@ fn internal_system(state: &State, headers: &HeaderMap, peer: IpAddr) -> bool {
 /// *and* whose access token was issued as one (`permissionLevel` 100). A token issued before
 /// the mailbox was proven (say, to a stranger who registered the address first, and whose
 /// account the owner then took back with a password reset) never gains the rights.
-fn administrator(state: &State, who: &Principal) -> Result<bool, Error> {
+async fn administrator(state: &State, who: &Principal) -> Result<bool, Error> {
     let token_says_so = who.bearer.as_ref().is_some_and(|c| {
         c.own && c.claims.get("permissionLevel").and_then(Value::as_i64) == Some(100)
     });
@@ -54,7 +54,9 @@ fn administrator(state: &State, who: &Principal) -> Result<bool, Error> {
     }
     Ok(state
         .store
-        .profile(&who.user.user_id)?
+        .passwords
+        .profile(&who.user.user_id)
+        .await?
         .is_some_and(|p| is_admin(state, &p)))
 }
 
@@ -91,7 +93,7 @@ pub async fn sync(
         "__system".to_owned()
     } else {
         let who = who.ok_or(Error::MissingCredentials)?;
-        if !administrator(state, who)? {
+        if !administrator(state, who).await? {
             return Err(Error::AdminRequired);
         }
         who.user.user_id.clone()
@@ -124,7 +126,7 @@ pub async fn sync(
         .into_iter()
         .filter(|(k, _)| EXTRA_FIELDS.contains(&k.as_str()))
         .collect();
-    let existing = state.store.local_user_by_login(&email)?;
+    let existing = state.store.passwords.local_user_by_login(&email).await?;
     let apply = move |p: &mut Profile| {
         p.email = email.clone();
         if req.username.is_some() {
@@ -156,7 +158,8 @@ pub async fn sync(
         Some((user, _)) => {
             let p = state
                 .store
-                .update_profile(&user.user_id, true, apply)
+                .passwords
+                .update_profile(&user.user_id, true, Box::new(apply), crate::clock::now())
                 .await
                 .map_err(local_error)?;
             (user, p)
@@ -170,7 +173,8 @@ pub async fn sync(
             let by = p.updated_by.take();
             state
                 .store
-                .create_local_user(p, by)
+                .passwords
+                .create_local_user(p, by, crate::clock::now())
                 .await
                 .map_err(local_error)?
         }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::auth::AuthMethod;
-use crate::store::{User, UserKind};
+use crate::store::model::{User, UserKind};
 
 fn map(pairs: &[(&str, &str)]) -> HeaderMap {
     let mut h = HeaderMap::new();

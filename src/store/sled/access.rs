@@ -14,10 +14,13 @@ use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionalTree,
 };
 
-use super::keys::{identity_key, key, parts};
-use super::{
-    Inner, Refusal, Store, decode_user, encode, new_dauth_user, now_unix, txn_error, user_in_txn,
+use async_trait::async_trait;
+
+use super::db::{
+    Inner, Refusal, SledStore, decode, decode_user, encode, new_dauth_user, txn_error, user_in_txn,
 };
+use super::keys::{identity_key, key, parts};
+use crate::store::AccessStore;
 use crate::store::error::{AccessError, StoreError};
 use crate::store::model::{AccessRow, Account, Authority, Grantee, OWNER, User, UserKind, View};
 
@@ -118,9 +121,9 @@ fn check_account(accounts: &TransactionalTree, bank: &str, account: &str) -> Txn
     Ok(())
 }
 
-impl Store {
-    /// The account, if it exists.
-    pub fn account(&self, bank: &str, account: &str) -> Result<Option<Account>, StoreError> {
+#[async_trait]
+impl AccessStore for SledStore {
+    async fn account(&self, bank: &str, account: &str) -> Result<Option<Account>, StoreError> {
         self.inner
             .accounts
             .get(key(b'A', &[bank, account]))?
@@ -128,8 +131,7 @@ impl Store {
             .transpose()
     }
 
-    /// Whether any account exists at `bank`.
-    pub fn bank_exists(&self, bank: &str) -> Result<bool, StoreError> {
+    async fn bank_exists(&self, bank: &str) -> Result<bool, StoreError> {
         Ok(self
             .inner
             .accounts
@@ -139,8 +141,7 @@ impl Store {
             .is_some())
     }
 
-    /// The custom view `view` of an account.
-    pub fn custom_view(
+    async fn custom_view(
         &self,
         bank: &str,
         account: &str,
@@ -153,8 +154,7 @@ impl Store {
             .transpose()
     }
 
-    /// All custom views of an account.
-    pub fn custom_views(&self, bank: &str, account: &str) -> Result<Vec<View>, StoreError> {
+    async fn custom_views(&self, bank: &str, account: &str) -> Result<Vec<View>, StoreError> {
         self.inner
             .views
             .scan_prefix(key(b'V', &[bank, account]))
@@ -165,8 +165,7 @@ impl Store {
             .collect()
     }
 
-    /// The view ids `user` holds on an account.
-    pub fn views_held(
+    async fn views_held(
         &self,
         user: &str,
         bank: &str,
@@ -181,8 +180,7 @@ impl Store {
             .collect()
     }
 
-    /// Every access row of `user`.
-    pub fn access_of(&self, user: &str) -> Result<Vec<AccessRow>, StoreError> {
+    async fn access_of(&self, user: &str) -> Result<Vec<AccessRow>, StoreError> {
         self.inner
             .access
             .scan_prefix(key(b'u', &[user]))
@@ -199,20 +197,20 @@ impl Store {
             .collect()
     }
 
-    /// Creates an account held by `holder` with the `owner` view. Refused if it exists.
-    pub async fn create_account(
+    async fn create_account(
         &self,
         bank: &str,
         account: &str,
         label: &str,
         holder: &str,
+        now: i64,
     ) -> Result<Account, AccessError> {
         let record = Account {
             bank_id: bank.to_owned(),
             account_id: account.to_owned(),
             label: label.to_owned(),
             created_by: holder.to_owned(),
-            created_at: now_unix(),
+            created_at: now,
         };
         let encoded = encode(&record)?;
         let holder = holder.to_owned();
@@ -241,8 +239,7 @@ impl Store {
         .await
     }
 
-    /// Stores a custom view on an existing account. Refused if its id is taken.
-    pub async fn create_custom_view(
+    async fn create_custom_view(
         &self,
         bank: &str,
         account: &str,
@@ -269,9 +266,7 @@ impl Store {
         .await
     }
 
-    /// Grants `views` on an account to `to` (creating a DAuth grantee if needed, in the same
-    /// transaction), at most `limit` rows per account. Returns the grantee.
-    pub async fn grant(
+    async fn grant(
         &self,
         bank: &str,
         account: &str,
@@ -279,11 +274,12 @@ impl Store {
         views: Vec<String>,
         by: Option<Authority>,
         limit: u64,
+        now: i64,
     ) -> Result<User, AccessError> {
         let (bank, account) = (bank.to_owned(), account.to_owned());
         let (identity, fresh) = match &to {
             Grantee::Dauth { network, address } => {
-                let u = new_dauth_user(network, address);
+                let u = new_dauth_user(network, address, now);
                 (
                     Some(identity_key(UserKind::Dauth, network, address)),
                     Some((encode(&u)?, u)),
@@ -330,8 +326,7 @@ impl Store {
         .await
     }
 
-    /// Revokes `view` on an account from `user`.
-    pub async fn revoke(
+    async fn revoke(
         &self,
         bank: &str,
         account: &str,
@@ -357,8 +352,7 @@ impl Store {
         .await
     }
 
-    /// Replaces every view `user` holds on an account with `views`, in one transaction.
-    pub async fn replace_views(
+    async fn replace_views(
         &self,
         bank: &str,
         account: &str,
@@ -366,7 +360,7 @@ impl Store {
         views: Vec<String>,
         limit: u64,
     ) -> Result<(), AccessError> {
-        let held = self.views_held(user, bank, account)?;
+        let held = self.views_held(user, bank, account).await?;
         let (bank, account, user) = (bank.to_owned(), account.to_owned(), user.to_owned());
         self.write(move |inner: &Inner| {
             (&inner.accounts, &inner.access)
@@ -385,10 +379,6 @@ impl Store {
         })
         .await
     }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(raw: &[u8], what: &'static str) -> Result<T, StoreError> {
-    serde_json::from_slice(raw).map_err(|source| StoreError::Corrupt { what, source })
 }
 
 #[cfg(test)]

@@ -14,10 +14,13 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use async_trait::async_trait;
+
+use super::db::{Inner, Refusal, SledStore, decode, decode_user, encode, txn_error};
 use super::keys::{identity_key, key, parts};
-use super::{Inner, Refusal, Store, decode_user, encode, now_unix, txn_error};
 use crate::store::error::{LocalError, StoreError};
-use crate::store::model::{Profile, User, UserKind};
+use crate::store::model::{LoginAttempt, Profile, User, UserKind};
+use crate::store::{PasswordStore, ProfileChange, UserStore};
 
 /// One login's refresh-token chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,10 +43,7 @@ fn abort<T>(e: LocalError) -> Result<T, ConflictableTransactionError<Refusal<Loc
 }
 
 fn decode_profile(raw: &[u8]) -> Result<Profile, StoreError> {
-    serde_json::from_slice(raw).map_err(|source| StoreError::Corrupt {
-        what: "profile",
-        source,
-    })
+    decode(raw, "profile")
 }
 
 fn store_abort(e: StoreError) -> ConflictableTransactionError<Refusal<LocalError>> {
@@ -91,20 +91,20 @@ fn index_names(
     Ok(())
 }
 
-impl Store {
-    /// Creates a password user from `profile` (its email and username must be free). A pending
-    /// confirmation code is indexed in the same transaction.
-    pub async fn create_local_user(
+#[async_trait]
+impl PasswordStore for SledStore {
+    async fn create_local_user(
         &self,
         profile: Profile,
         created_by: Option<String>,
+        now: i64,
     ) -> Result<(User, Profile), LocalError> {
         let user = User {
             user_id: uuid::Uuid::new_v4().to_string(),
             kind: UserKind::Local,
             provider: "local".into(),
             username: profile.email.clone(),
-            created_at: now_unix(),
+            created_at: now,
         };
         let profile = Profile {
             created_by,
@@ -134,8 +134,10 @@ impl Store {
         .await
     }
 
-    /// The password user whose email, or else username, is `login`.
-    pub fn local_user_by_login(&self, login: &str) -> Result<Option<(User, Profile)>, StoreError> {
+    async fn local_user_by_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<(User, Profile)>, StoreError> {
         let id = match self.inner.identities.get(email_key(login))? {
             Some(id) => Some(id),
             None => self.inner.identities.get(username_key(login))?,
@@ -156,8 +158,7 @@ impl Store {
         Ok(user.zip(profile))
     }
 
-    /// A user's profile.
-    pub fn profile(&self, user_id: &str) -> Result<Option<Profile>, StoreError> {
+    async fn profile(&self, user_id: &str) -> Result<Option<Profile>, StoreError> {
         self.inner
             .profiles
             .get(user_id.as_bytes())?
@@ -165,18 +166,13 @@ impl Store {
             .transpose()
     }
 
-    /// Applies `change` to a profile atomically (re-run if a concurrent write interferes) and
-    /// returns the result. Login names are re-indexed if they changed. `durable` flushes before
-    /// returning; counters that may be lost in a crash (failed logins) skip it.
-    pub async fn update_profile<F>(
+    async fn update_profile(
         &self,
         user_id: &str,
         durable: bool,
-        change: F,
-    ) -> Result<Profile, LocalError>
-    where
-        F: Fn(&mut Profile) -> Result<(), LocalError> + Send + 'static,
-    {
+        change: ProfileChange,
+        now: i64,
+    ) -> Result<Profile, LocalError> {
         let user_id = user_id.to_owned();
         let op = move |inner: &Inner| -> Result<Profile, LocalError> {
             (&inner.profiles, &inner.identities)
@@ -189,7 +185,7 @@ impl Store {
                     if let Err(e) = change(&mut new) {
                         return abort(e);
                     }
-                    new.updated_at = now_unix();
+                    new.updated_at = now;
                     if new.email != old.email || new.username != old.username {
                         index_names(ids, &user_id, Some(&old), &new)?;
                     }
@@ -205,9 +201,7 @@ impl Store {
         }
     }
 
-    /// Confirms the user whose pending confirmation code has this digest, if not expired: the
-    /// mailbox is proven.
-    pub async fn confirm(&self, digest: &str) -> Result<(User, Profile), LocalError> {
+    async fn confirm(&self, digest: &str, now: i64) -> Result<(User, Profile), LocalError> {
         let code_key = key(b'c', &[digest]);
         let user_id = self
             .inner
@@ -218,26 +212,33 @@ impl Store {
         let user_id = String::from_utf8_lossy(&user_id).into_owned();
         let wanted = digest.to_owned();
         let profile = self
-            .update_profile(&user_id, true, move |p| match &p.confirm_code {
-                Some(c) if c.digest == wanted && c.expires_at > now_unix() => {
-                    p.confirmed = true;
-                    p.mailbox_verified = true;
-                    p.confirm_code = None;
-                    Ok(())
-                }
-                _ => Err(LocalError::NotFound),
-            })
+            .update_profile(
+                &user_id,
+                true,
+                Box::new(move |p| match &p.confirm_code {
+                    Some(c) if c.digest == wanted && c.expires_at > now => {
+                        p.confirmed = true;
+                        p.mailbox_verified = true;
+                        p.confirm_code = None;
+                        Ok(())
+                    }
+                    _ => Err(LocalError::NotFound),
+                }),
+                now,
+            )
             .await?;
         self.inner
             .codes
             .remove(code_key)
             .map_err(StoreError::from)?;
-        let user = self.user_by_id(&user_id)?.ok_or(LocalError::NotFound)?;
+        let user = self
+            .user_by_id(&user_id)
+            .await?
+            .ok_or(LocalError::NotFound)?;
         Ok((user, profile))
     }
 
-    /// Starts a refresh family for a login; returns its id.
-    pub async fn start_refresh_family(
+    async fn start_refresh_family(
         &self,
         user_id: &str,
         jti: &str,
@@ -265,14 +266,13 @@ impl Store {
         Ok(family)
     }
 
-    /// Rotates a family from `jti` to `next`; returns the user id. A `jti` the family already
-    /// rotated past ends the family ([`LocalError::RefreshReused`]).
-    pub async fn rotate_refresh(
+    async fn rotate_refresh(
         &self,
         family: &str,
         jti: &str,
         next: &str,
         expires_at: i64,
+        now: i64,
     ) -> Result<String, LocalError> {
         let (family, jti, next) = (family.to_owned(), jti.to_owned(), next.to_owned());
         self.write(move |inner: &Inner| {
@@ -289,7 +289,7 @@ impl Store {
                             source,
                         })
                     })?;
-                    if fam.jti != jti || fam.expires_at <= now_unix() {
+                    if fam.jti != jti || fam.expires_at <= now {
                         t.remove(fk.as_slice())?;
                         t.remove(key(b'u', &[&fam.user_id, &family]))?;
                         return Ok(Err(fam.user_id));
@@ -305,8 +305,7 @@ impl Store {
         .await
     }
 
-    /// Ends every refresh family of a user (password reset, lock).
-    pub async fn revoke_refresh_families(&self, user_id: &str) -> Result<(), LocalError> {
+    async fn revoke_refresh_families(&self, user_id: &str) -> Result<(), LocalError> {
         let prefix = key(b'u', &[user_id]);
         let keys: Vec<sled::IVec> = self
             .inner
@@ -328,6 +327,35 @@ impl Store {
             Ok::<_, LocalError>(())
         })
         .await
+    }
+
+    async fn begin_login(
+        &self,
+        user_id: &str,
+        max: u32,
+        lockout_secs: u64,
+        now: i64,
+    ) -> Result<LoginAttempt, LocalError> {
+        self.count_attempt(user_id, max, lockout_secs, now).await
+    }
+
+    async fn fail_login(
+        &self,
+        user_id: &str,
+        max: u32,
+        lockout_secs: u64,
+        now: i64,
+    ) -> Result<LoginAttempt, LocalError> {
+        self.count_failure(user_id, max, lockout_secs, now).await
+    }
+
+    async fn succeed_login(
+        &self,
+        user_id: &str,
+        new_hash: Option<String>,
+        now: i64,
+    ) -> Result<Result<Profile, LoginAttempt>, LocalError> {
+        self.count_success(user_id, new_hash, now).await
     }
 }
 

@@ -10,7 +10,8 @@
 //! count. The counters are not flushed before answering: a crash may forget a few failures,
 //! never unlock an account that was reported locked (the lock itself is flushed).
 
-use super::Store;
+use super::db::SledStore;
+use crate::store::PasswordStore;
 use crate::store::error::LocalError;
 use crate::store::model::{LoginAttempt, Profile};
 
@@ -27,11 +28,11 @@ fn lock(p: &mut Profile, now: i64, lockout_secs: u64) {
     p.locked_until = Some(now.saturating_add_unsigned(lockout_secs));
 }
 
-impl Store {
+impl SledStore {
     /// Counts a login attempt for `user_id` before its password is checked. Refused
     /// ([`LoginAttempt::Locked`]) when the account is locked, or when `max` attempts are already
     /// counted, in which case this one locks it.
-    pub async fn begin_login(
+    pub(super) async fn count_attempt(
         &self,
         user_id: &str,
         max: u32,
@@ -39,24 +40,29 @@ impl Store {
         now: i64,
     ) -> Result<LoginAttempt, LocalError> {
         let outcome = self
-            .update_profile(user_id, false, move |p| {
-                if locked(p, now) {
-                    return Err(LocalError::Refused(LOCKED));
-                }
-                if p.failed_logins >= max {
-                    lock(p, now, lockout_secs);
-                } else {
-                    p.failed_logins = p.failed_logins.saturating_add(1);
-                }
-                Ok(())
-            })
+            .update_profile(
+                user_id,
+                false,
+                Box::new(move |p| {
+                    if locked(p, now) {
+                        return Err(LocalError::Refused(LOCKED));
+                    }
+                    if p.failed_logins >= max {
+                        lock(p, now, lockout_secs);
+                    } else {
+                        p.failed_logins = p.failed_logins.saturating_add(1);
+                    }
+                    Ok(())
+                }),
+                now,
+            )
             .await;
         self.attempt(user_id, outcome, now).await
     }
 
     /// Records that a counted attempt's password was wrong: the attempt stays counted, and if
     /// `max` are counted the account locks. [`LoginAttempt::Locked`] when it is locked now.
-    pub async fn fail_login(
+    pub(super) async fn count_failure(
         &self,
         user_id: &str,
         max: u32,
@@ -64,15 +70,20 @@ impl Store {
         now: i64,
     ) -> Result<LoginAttempt, LocalError> {
         let outcome = self
-            .update_profile(user_id, false, move |p| {
-                if locked(p, now) {
-                    return Err(LocalError::Refused(LOCKED));
-                }
-                if p.failed_logins >= max {
-                    lock(p, now, lockout_secs);
-                }
-                Ok(())
-            })
+            .update_profile(
+                user_id,
+                false,
+                Box::new(move |p| {
+                    if locked(p, now) {
+                        return Err(LocalError::Refused(LOCKED));
+                    }
+                    if p.failed_logins >= max {
+                        lock(p, now, lockout_secs);
+                    }
+                    Ok(())
+                }),
+                now,
+            )
             .await;
         self.attempt(user_id, outcome, now).await
     }
@@ -80,7 +91,7 @@ impl Store {
     /// Records that a counted attempt's password was right: clears the count (and stores
     /// `new_hash`, if given) in one compare-and-update that fails if the account became locked
     /// meanwhile. Returns the updated profile, or the lock.
-    pub async fn succeed_login(
+    pub(super) async fn count_success(
         &self,
         user_id: &str,
         new_hash: Option<String>,
@@ -88,16 +99,21 @@ impl Store {
     ) -> Result<Result<Profile, LoginAttempt>, LocalError> {
         let durable = new_hash.is_some();
         let outcome = self
-            .update_profile(user_id, durable, move |p| {
-                if locked(p, now) {
-                    return Err(LocalError::Refused(LOCKED));
-                }
-                p.failed_logins = 0;
-                if let Some(h) = &new_hash {
-                    p.password_hash = Some(h.clone());
-                }
-                Ok(())
-            })
+            .update_profile(
+                user_id,
+                durable,
+                Box::new(move |p| {
+                    if locked(p, now) {
+                        return Err(LocalError::Refused(LOCKED));
+                    }
+                    p.failed_logins = 0;
+                    if let Some(h) = &new_hash {
+                        p.password_hash = Some(h.clone());
+                    }
+                    Ok(())
+                }),
+                now,
+            )
             .await;
         match outcome {
             Ok(p) => Ok(Ok(p)),
@@ -120,7 +136,7 @@ impl Store {
             }
             Ok(_) => return Ok(LoginAttempt::Counted),
             Err(LocalError::Refused(LOCKED)) => {
-                self.profile(user_id)?.ok_or(LocalError::NotFound)?
+                self.profile(user_id).await?.ok_or(LocalError::NotFound)?
             }
             Err(e) => return Err(e),
         };
@@ -135,17 +151,17 @@ impl Store {
 mod tests {
     use super::*;
 
-    async fn user(store: &Store) -> String {
+    async fn user(store: &SledStore) -> String {
         let p = Profile {
             email: "l@example.com".into(),
             ..Profile::default()
         };
-        store.create_local_user(p, None).await.unwrap().0.user_id
+        store.create_local_user(p, None, 0).await.unwrap().0.user_id
     }
 
     #[tokio::test]
     async fn attempts_in_flight_count_and_the_next_one_locks() {
-        let store = Store::temporary().unwrap();
+        let store = SledStore::temporary().unwrap();
         let id = user(&store).await;
         for _ in 0..3 {
             assert_eq!(
@@ -177,7 +193,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_success_clears_the_count_and_max_failures_lock() {
-        let store = Store::temporary().unwrap();
+        let store = SledStore::temporary().unwrap();
         let id = user(&store).await;
         for _ in 0..2 {
             store.begin_login(&id, 3, 60, 1000).await.unwrap();

@@ -7,8 +7,8 @@ use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 use tracing::warn;
 
+use super::db::{Inner, decode_user, encode};
 use super::keys::{identity_key, kind_tag};
-use super::{Inner, decode_user, encode};
 use crate::store::error::StoreError;
 use crate::store::model::{UserKind, canonical_network};
 

@@ -1,13 +1,14 @@
 use super::*;
+use crate::store::UserStore;
 
-async fn store_with_account() -> (Store, User) {
-    let store = Store::temporary().unwrap();
+async fn store_with_account() -> (SledStore, User) {
+    let store = SledStore::temporary().unwrap();
     let holder = store
-        .get_or_create_dauth_user("N", "0xholder")
+        .get_or_create_dauth_user("N", "0xholder", 0)
         .await
         .unwrap();
     store
-        .create_account("bank", "acc", "label", &holder.user_id)
+        .create_account("bank", "acc", "label", &holder.user_id, 0)
         .await
         .unwrap();
     (store, holder)
@@ -24,17 +25,20 @@ fn owner_by(u: &User) -> Option<Authority> {
 async fn creating_an_account_makes_its_creator_owner_once() {
     let (store, holder) = store_with_account().await;
     assert_eq!(
-        store.views_held(&holder.user_id, "bank", "acc").unwrap(),
+        store
+            .views_held(&holder.user_id, "bank", "acc")
+            .await
+            .unwrap(),
         vec!["owner".to_owned()]
     );
-    assert!(store.bank_exists("bank").unwrap());
-    assert!(!store.bank_exists("ban").unwrap());
+    assert!(store.bank_exists("bank").await.unwrap());
+    assert!(!store.bank_exists("ban").await.unwrap());
     let again = store
-        .create_account("bank", "acc", "x", &holder.user_id)
+        .create_account("bank", "acc", "x", &holder.user_id, 0)
         .await;
     assert!(matches!(again, Err(AccessError::AccountExists)));
     let nobody = store
-        .create_account("bank", "acc2", "x", "no-such-user")
+        .create_account("bank", "acc2", "x", "no-such-user", 0)
         .await;
     assert!(matches!(nobody, Err(AccessError::UserMissing)));
 }
@@ -43,7 +47,7 @@ async fn creating_an_account_makes_its_creator_owner_once() {
 async fn grant_and_revoke_round_trip() {
     let (store, holder) = store_with_account().await;
     let other = store
-        .get_or_create_dauth_user("N", "0xother")
+        .get_or_create_dauth_user("N", "0xother", 0)
         .await
         .unwrap();
     let views = vec!["auditor".to_owned(), "accountant".to_owned()];
@@ -55,10 +59,14 @@ async fn grant_and_revoke_round_trip() {
             views,
             owner_by(&holder),
             100,
+            0,
         )
         .await
         .unwrap();
-    let mut held = store.views_held(&other.user_id, "bank", "acc").unwrap();
+    let mut held = store
+        .views_held(&other.user_id, "bank", "acc")
+        .await
+        .unwrap();
     held.sort();
     assert_eq!(held, vec!["accountant", "auditor"]);
     store
@@ -71,7 +79,7 @@ async fn grant_and_revoke_round_trip() {
             .await,
         Err(AccessError::NoSuchAccess(_))
     ));
-    assert_eq!(store.access_of(&other.user_id).unwrap().len(), 1);
+    assert_eq!(store.access_of(&other.user_id).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -86,7 +94,10 @@ async fn the_last_owner_keeps_the_owner_view() {
         .await;
     assert!(matches!(r, Err(AccessError::LastOwner)));
     assert_eq!(
-        store.views_held(&holder.user_id, "bank", "acc").unwrap(),
+        store
+            .views_held(&holder.user_id, "bank", "acc")
+            .await
+            .unwrap(),
         vec!["owner".to_owned()]
     );
 }
@@ -95,7 +106,7 @@ async fn the_last_owner_keeps_the_owner_view() {
 async fn concurrent_revokes_cannot_remove_both_owners() {
     let (store, holder) = store_with_account().await;
     let other = store
-        .get_or_create_dauth_user("N", "0xother")
+        .get_or_create_dauth_user("N", "0xother", 0)
         .await
         .unwrap();
     store
@@ -106,6 +117,7 @@ async fn concurrent_revokes_cannot_remove_both_owners() {
             vec![OWNER.into()],
             None,
             100,
+            0,
         )
         .await
         .unwrap();
@@ -125,10 +137,14 @@ async fn concurrent_revokes_cannot_remove_both_owners() {
         1,
         "{outcomes:?}"
     );
-    let owners: usize = [&holder, &other]
-        .iter()
-        .map(|u| store.views_held(&u.user_id, "bank", "acc").unwrap().len())
-        .sum();
+    let mut owners = 0;
+    for u in [&holder, &other] {
+        owners += store
+            .views_held(&u.user_id, "bank", "acc")
+            .await
+            .unwrap()
+            .len();
+    }
     assert_eq!(owners, 1);
 }
 
@@ -136,7 +152,7 @@ async fn concurrent_revokes_cannot_remove_both_owners() {
 async fn a_revoked_authority_cannot_grant() {
     let (store, holder) = store_with_account().await;
     let other = store
-        .get_or_create_dauth_user("N", "0xother")
+        .get_or_create_dauth_user("N", "0xother", 0)
         .await
         .unwrap();
     let by = Some(Authority {
@@ -151,6 +167,7 @@ async fn a_revoked_authority_cannot_grant() {
             vec!["auditor".into()],
             by,
             100,
+            0,
         )
         .await;
     assert!(matches!(r, Err(AccessError::AuthorityGone)));
@@ -172,6 +189,7 @@ async fn dauth_grantee_is_created_with_the_grant_or_not_at_all() {
             vec!["auditor".into()],
             owner_by(&holder),
             100,
+            0,
         )
         .await;
     assert!(matches!(r, Err(AccessError::AccountMissing)));
@@ -184,12 +202,16 @@ async fn dauth_grantee_is_created_with_the_grant_or_not_at_all() {
             vec!["auditor".into()],
             owner_by(&holder),
             100,
+            0,
         )
         .await
         .unwrap();
     assert_eq!(store.user_count(), users + 1);
     assert_eq!(
-        store.get_or_create_dauth_user("N", "0xnew").await.unwrap(),
+        store
+            .get_or_create_dauth_user("N", "0xnew", 0)
+            .await
+            .unwrap(),
         u
     );
 }
@@ -198,7 +220,7 @@ async fn dauth_grantee_is_created_with_the_grant_or_not_at_all() {
 async fn row_limit_is_enforced_atomically() {
     let (store, _holder) = store_with_account().await;
     let other = store
-        .get_or_create_dauth_user("N", "0xother")
+        .get_or_create_dauth_user("N", "0xother", 0)
         .await
         .unwrap();
     let views = vec!["auditor".to_owned(), "accountant".to_owned()];
@@ -211,12 +233,14 @@ async fn row_limit_is_enforced_atomically() {
             views,
             None,
             2,
+            0,
         )
         .await;
     assert!(matches!(r, Err(AccessError::RowLimit(_))));
     assert!(
         store
             .views_held(&other.user_id, "bank", "acc")
+            .await
             .unwrap()
             .is_empty()
     );
@@ -243,13 +267,14 @@ async fn custom_views_are_per_account_and_unique() {
         Err(AccessError::ViewExists)
     ));
     assert_eq!(
-        store.custom_view("bank", "acc", "_family").unwrap(),
+        store.custom_view("bank", "acc", "_family").await.unwrap(),
         Some(v)
     );
-    assert_eq!(store.custom_views("bank", "acc").unwrap().len(), 1);
+    assert_eq!(store.custom_views("bank", "acc").await.unwrap().len(), 1);
     assert!(
         store
             .custom_view("bank", "acc2", "_family")
+            .await
             .unwrap()
             .is_none()
     );

@@ -1,34 +1,35 @@
 use super::*;
+use crate::store::UserStore;
 
 #[tokio::test]
 async fn same_identity_gives_same_user() {
-    let store = Store::temporary().unwrap();
+    let store = SledStore::temporary().unwrap();
     let a = store
-        .get_or_create_dauth_user("ETHEREUM", "0xabc")
+        .get_or_create_dauth_user("ETHEREUM", "0xabc", 0)
         .await
         .unwrap();
     let b = store
-        .get_or_create_dauth_user("ETHEREUM", "0xabc")
+        .get_or_create_dauth_user("ETHEREUM", "0xabc", 0)
         .await
         .unwrap();
     assert_eq!(a, b);
     assert_eq!(store.user_count(), 1);
-    assert_eq!(store.user_by_id(&a.user_id).unwrap(), Some(a));
+    assert_eq!(store.user_by_id(&a.user_id).await.unwrap(), Some(a));
 }
 
 #[tokio::test]
 async fn network_and_address_both_distinguish_users() {
-    let store = Store::temporary().unwrap();
+    let store = SledStore::temporary().unwrap();
     let a = store
-        .get_or_create_dauth_user("ETHEREUM", "0xabc")
+        .get_or_create_dauth_user("ETHEREUM", "0xabc", 0)
         .await
         .unwrap();
     let b = store
-        .get_or_create_dauth_user("GOERLI", "0xabc")
+        .get_or_create_dauth_user("GOERLI", "0xabc", 0)
         .await
         .unwrap();
     let c = store
-        .get_or_create_dauth_user("ETHEREUM", "0xabd")
+        .get_or_create_dauth_user("ETHEREUM", "0xabd", 0)
         .await
         .unwrap();
     assert_ne!(a.user_id, b.user_id);
@@ -38,11 +39,13 @@ async fn network_and_address_both_distinguish_users() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_requests_create_one_user() {
-    let store = Store::temporary().unwrap();
+    let store = SledStore::temporary().unwrap();
     let tasks: Vec<_> = (0..64)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.get_or_create_dauth_user("N", "0x1").await.unwrap() })
+            tokio::spawn(
+                async move { store.get_or_create_dauth_user("N", "0x1", 0).await.unwrap() },
+            )
         })
         .collect();
     let mut ids = std::collections::HashSet::new();
@@ -58,26 +61,26 @@ async fn opening_a_store_folds_network_names_into_their_canonical_form() {
     let dir = tempfile::tempdir().unwrap();
     let (older, newer) = {
         // A store written before network names were canonical: the key holds them as given.
-        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
         let older = store
-            .get_or_create_dauth_user("ethereum", "0xabc")
+            .get_or_create_dauth_user("ethereum", "0xabc", 0)
             .await
             .unwrap();
         let newer = store
-            .get_or_create_dauth_user("Ethereum", "0xabc")
+            .get_or_create_dauth_user("Ethereum", "0xabc", 0)
             .await
             .unwrap();
         let only = store
-            .get_or_create_dauth_user("goerli", "0xdef")
+            .get_or_create_dauth_user("goerli", "0xdef", 0)
             .await
             .unwrap();
         store.flush().await.unwrap();
         assert_eq!(only.provider, "goerli");
         (older, newer)
     };
-    let store = Store::open(dir.path(), 1 << 20).unwrap();
+    let store = SledStore::open(dir.path(), 1 << 20).unwrap();
     let folded = store
-        .get_or_create_dauth_user("ETHEREUM", "0xabc")
+        .get_or_create_dauth_user("ETHEREUM", "0xabc", 0)
         .await
         .unwrap();
     // One of the two keeps the identity (the earlier-created; these two may share a second);
@@ -88,14 +91,14 @@ async fn opening_a_store_folds_network_names_into_their_canonical_form() {
     );
     assert_eq!(folded.provider, "ETHEREUM");
     for id in [&older.user_id, &newer.user_id] {
-        assert!(store.user_by_id(id).unwrap().is_some());
+        assert!(store.user_by_id(id).await.unwrap().is_some());
     }
     // No identity is left under the old spellings.
     for spelling in ["ethereum", "Ethereum"] {
         assert_eq!(store.dauth_user_id(spelling, "0xabc").unwrap(), None);
     }
     let goerli = store
-        .get_or_create_dauth_user("GOERLI", "0xdef")
+        .get_or_create_dauth_user("GOERLI", "0xdef", 0)
         .await
         .unwrap();
     assert_eq!(goerli.provider, "GOERLI");

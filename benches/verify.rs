@@ -3,7 +3,7 @@
 //! - `verify/cold`: `DauthVerifier::verify` of one valid RS256 token (development key pair),
 //!   replay protection off, so the same token can be verified again and again. Every call does
 //!   the whole work: base64, JSON, RSA signature, time claims, EIP-55 address normalisation.
-//! - `verify/cached`: `Authenticator::authenticate` for a request carrying that token once it
+//! - `verify/cached`: the pipeline's `authenticate` for a request carrying that token once it
 //!   has been verified: the header checks, the allowlist, the SHA-256 cache key and the cache
 //!   hit that returns the principal (no RSA, no store). What a reused token costs per request.
 
@@ -14,11 +14,12 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dauth_proxy::Config;
+use dauth_proxy::State;
+use dauth_proxy::auth::DauthVerifier;
 use dauth_proxy::auth::keys::load_signing_key;
 use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
-use dauth_proxy::auth::{Authenticator, DauthVerifier};
 use dauth_proxy::clock::now as unix_now;
-use dauth_proxy::limits::Limits;
+use dauth_proxy::pipeline::authenticate::authenticate;
 use dauth_proxy::store::sled::SledStore;
 use http::{HeaderMap, HeaderValue};
 
@@ -31,13 +32,19 @@ fn dev_key(name: &str) -> PathBuf {
 }
 
 /// A verifier trusting the development key, replay protection off, tokens valid for a day.
-fn verifier() -> DauthVerifier {
+/// DAuth with the development key, freshness of a day, no replay protection; no rate limits,
+/// verified tokens cached (the shipped `[cache] tokens`).
+fn config() -> Config {
     let toml = format!(
-        "[dauth]\npublic_keys = [{:?}]\nreplay_protection = false\nmax_token_age_secs = 86400\n",
+        "[dauth]\npublic_keys = [{:?}]\nreplay_protection = false\nmax_token_age_secs = 86400\n\
+         [limits]\nper_ip_rps = 0\nper_consumer_rps = 0\n[cache]\ntokens = 100000\n",
         dev_key("dauth_public.pem").display().to_string()
     );
-    let config = Config::from_toml(&toml, Path::new("bench.toml")).unwrap();
-    DauthVerifier::new(config.dauth)
+    Config::from_toml(&toml, Path::new("bench.toml")).unwrap()
+}
+
+fn verifier() -> DauthVerifier {
+    DauthVerifier::new(config().dauth)
 }
 
 fn token() -> String {
@@ -59,21 +66,22 @@ fn bench_verify(c: &mut Criterion) {
         b.iter(|| verifier.verify(black_box(&token), now).unwrap())
     });
 
-    let auth = Authenticator::dauth_only(verifier, 100_000);
-    let limits = Limits::unlimited();
-    let store = SledStore::temporary().unwrap().stores(100_000);
+    drop(verifier);
     let mut headers = HeaderMap::new();
     headers.insert("dauth", HeaderValue::from_str(&token).unwrap());
     let ip = std::net::Ipv4Addr::LOCALHOST.into();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let first = runtime.block_on(auth.authenticate(&store, &limits, &headers, ip, now));
+    let stores = SledStore::temporary().unwrap().stores(100_000);
+    let state = runtime.block_on(State::new(config(), stores)).unwrap();
+    let (shared, policy) = (state.shared(), state.policy());
+    let first = runtime.block_on(authenticate(shared, &policy, &headers, ip, now));
     assert_eq!(first.unwrap().unwrap().user.username, CONTRACT);
     group.bench_function("cached", |b| {
         b.iter(|| {
             runtime
-                .block_on(auth.authenticate(&store, &limits, black_box(&headers), ip, now))
+                .block_on(authenticate(shared, &policy, black_box(&headers), ip, now))
                 .unwrap()
         })
     });

@@ -28,9 +28,11 @@ pub mod people;
 pub mod pipeline;
 pub mod proxy;
 pub mod server;
+pub mod state;
 pub mod store;
 pub mod tls;
 
-pub use app::{App, State};
+pub use app::App;
 pub use config::Config;
 pub use error::Error;
+pub use state::State;

@@ -40,10 +40,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use crate::app::State;
 use crate::config::ServerConfig;
 use crate::http::client_body::ClientBody;
 use crate::pipeline::{ConnInfo, handle};
+use crate::state::State;
 use activity::{Activity, Clocks, Step, TrackedIo, Watchdog};
 use response::Streaming;
 
@@ -58,26 +58,36 @@ const H2_SEND_BUFFER: usize = 128 * 1024;
 
 /// Serves `listener` until `shutdown` resolves, then drains (see the module docs).
 pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
-    let limits = &state.config.server;
-    let slots = Arc::new(Semaphore::new(
-        limits.max_connections.min(Semaphore::MAX_PERMITS),
-    ));
+    let max_connections = state.policy().config.server.max_connections;
+    let slots = Arc::new(Semaphore::new(max_connections.min(Semaphore::MAX_PERMITS)));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let tls = limits.tls.clone().map(TlsAcceptor::from);
     if let Ok(addr) = listener.local_addr() {
-        info!(%addr, tls = tls.is_some(), "listening");
+        let tls = state.policy().config.server.tls.is_some();
+        info!(%addr, tls, "listening");
     }
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => match Arc::clone(&slots).try_acquire_owned() {
-                    Ok(permit) => {
-                        let conn = Connection { state: Arc::clone(&state), peer, stop: stop_rx.clone(), _permit: permit };
-                        tokio::spawn(conn.run(stream, tls.clone()));
+                Ok((stream, peer)) => {
+                    // The connection's own settings come from the policy current when it is
+                    // accepted; each of its requests loads the policy again.
+                    let server = &state.policy().config.server;
+                    let tls = server.tls.clone().map(TlsAcceptor::from);
+                    match Arc::clone(&slots).try_acquire_owned() {
+                        Ok(permit) => {
+                            let conn = Connection {
+                                state: Arc::clone(&state),
+                                limits: ConnLimits::of(server),
+                                peer,
+                                stop: stop_rx.clone(),
+                                _permit: permit,
+                            };
+                            tokio::spawn(conn.run(stream, tls));
+                        }
+                        Err(_) => refuse_overloaded(&stream, tls.is_some()),
                     }
-                    Err(_) => refuse_overloaded(&stream, tls.is_some()),
-                },
+                }
                 Err(e) => {
                     // Out of file descriptors or similar: back off instead of spinning.
                     warn!(error = %e, "accept failed");
@@ -90,8 +100,8 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Futu
     drop(listener);
     let _ = stop_tx.send(true);
     info!("shutting down: draining connections");
-    let all = u32::try_from(limits.max_connections.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
-    let grace = limits.shutdown_grace;
+    let all = u32::try_from(max_connections.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
+    let grace = state.policy().config.server.shutdown_grace;
     tokio::select! {
         _ = slots.acquire_many(all) => info!("all connections drained"),
         () = tokio::time::sleep(grace) => warn!(grace_secs = grace.as_secs(), "grace period over; closing remaining connections"),
@@ -114,8 +124,30 @@ fn refuse_overloaded(stream: &TcpStream, tls: bool) {
     let _ = stream.try_write(resp.as_bytes());
 }
 
+/// The settings a connection is held to, read from the policy when it is accepted.
+#[derive(Debug, Clone, Copy)]
+struct ConnLimits {
+    header_read_timeout: Duration,
+    idle_timeout: Duration,
+    hard_header_limit: usize,
+    max_concurrent_streams: u32,
+}
+
+impl ConnLimits {
+    fn of(server: &ServerConfig) -> Self {
+        Self {
+            header_read_timeout: server.header_read_timeout,
+            idle_timeout: server.idle_timeout,
+            hard_header_limit: hard_header_limit(server),
+            max_concurrent_streams: server.max_concurrent_streams,
+        }
+    }
+}
+
 struct Connection {
+    /// The state, not a policy: each request on the connection loads the current one.
     state: Arc<State>,
+    limits: ConnLimits,
     peer: SocketAddr,
     stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
@@ -124,7 +156,7 @@ struct Connection {
 impl Connection {
     async fn run(mut self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         let _ = stream.set_nodelay(true);
-        let header_timeout = self.state.config.server.header_read_timeout;
+        let header_timeout = self.limits.header_read_timeout;
         // Only `served` is held across the last await: a task's size is that of its largest
         // state, and every connection pays for it while it waits.
         let served = match tls {
@@ -169,10 +201,9 @@ impl Connection {
 
     /// The clocks a connection is held to; `park` only for HTTP/1.
     fn clocks(&self, park: Option<Duration>) -> Clocks {
-        let limits = &self.state.config.server;
         Clocks {
-            header: limits.header_read_timeout,
-            idle: limits.idle_timeout,
+            header: self.limits.header_read_timeout,
+            idle: self.limits.idle_timeout,
             park,
         }
     }
@@ -203,10 +234,8 @@ impl Connection {
     {
         let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
         b.timer(TokioTimer::new())
-            .max_header_list_size(
-                u32::try_from(hard_header_limit(&self.state.config.server)).unwrap_or(u32::MAX),
-            )
-            .max_concurrent_streams(self.state.config.server.max_concurrent_streams)
+            .max_header_list_size(u32::try_from(self.limits.hard_header_limit).unwrap_or(u32::MAX))
+            .max_concurrent_streams(self.limits.max_concurrent_streams)
             .initial_stream_window_size(H2_STREAM_WINDOW)
             .initial_connection_window_size(H2_CONNECTION_WINDOW)
             .max_send_buf_size(H2_SEND_BUFFER);
@@ -276,10 +305,12 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
         let busy = self.activity.begin();
         let info = self.info;
         Box::pin(async move {
-            let limits = &state.config.server;
-            let req = req.map(|body| ClientBody::new(body, limits.body_read_timeout));
-            let resp = handle(&state, req, info).await;
-            let idle = state.config.server.idle_timeout;
+            // The one load of the policy for this request: every step sees this snapshot.
+            let policy = state.policy();
+            let server = &policy.config.server;
+            let req = req.map(|body| ClientBody::new(body, server.body_read_timeout));
+            let resp = handle(state.shared(), &policy, req, info).await;
+            let idle = server.idle_timeout;
             Ok(resp.map(|body| Streaming::new(body, busy, idle)))
         })
     }

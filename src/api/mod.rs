@@ -8,7 +8,6 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 
 use std::net::IpAddr;
 
-use crate::app::State;
 use crate::auth::Principal;
 use crate::config::AuthMode;
 use crate::error::Error;
@@ -22,6 +21,9 @@ use crate::oidc::token as oidc;
 use crate::oidc::users as client_users;
 use crate::people::paths::IdentityOp;
 use crate::people::{login, profile, register as identity, reset};
+use crate::state::call::Call;
+use crate::state::policy::Policy;
+use crate::state::shared::Shared;
 
 /// An embedded endpoint, found by [`endpoint_for`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,58 +135,63 @@ pub fn endpoint_for(path: &str) -> Option<Endpoint> {
 /// Answers a request for an embedded endpoint; `who` is present whenever [`Endpoint::auth`]
 /// is `Required`.
 pub async fn serve(
-    state: &State,
+    shared: &Shared,
+    policy: &Policy,
     endpoint: Endpoint,
     req: Request<ClientBody>,
     who: Option<&Principal>,
     peer: IpAddr,
+    now: i64,
 ) -> Result<Response<Body>, Error> {
     let who_required = || who.ok_or(Error::MissingCredentials);
     let (parts, body) = req.into_parts();
     let method = &parts.method;
+    let call = &Call {
+        shared,
+        policy,
+        head: &parts,
+        peer,
+        now,
+    };
     match endpoint {
         Endpoint::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
-        Endpoint::CurrentUser => users::current_user(&*state.store.access, who_required()?).await,
-        Endpoint::Account(path) => {
-            accounts::serve(state, path, method, body, who_required()?).await
-        }
+        Endpoint::CurrentUser => users::current_user(&*shared.store.access, who_required()?).await,
+        Endpoint::Account(path) => accounts::serve(call, path, method, body, who_required()?).await,
         Endpoint::Identity(op) => match op {
-            IdentityOp::Register => identity::register(state, body).await,
-            IdentityOp::Confirm => identity::confirm(state, body).await,
-            IdentityOp::Login => login::login(state, body).await,
-            IdentityOp::Refresh => identity::refresh(state, body).await,
-            IdentityOp::ResetRequest => reset::reset_request(state, body).await,
-            IdentityOp::ResetConfirm => reset::reset_confirm(state, body).await,
-            IdentityOp::Jwks => identity::jwks(state),
+            IdentityOp::Register => identity::register(call, body).await,
+            IdentityOp::Confirm => identity::confirm(call, body).await,
+            IdentityOp::Login => login::login(call, body).await,
+            IdentityOp::Refresh => identity::refresh(call, body).await,
+            IdentityOp::ResetRequest => reset::reset_request(call, body).await,
+            IdentityOp::ResetConfirm => reset::reset_confirm(call, body).await,
+            IdentityOp::Jwks => identity::jwks(call),
             IdentityOp::Health => Ok(text(StatusCode::OK, "all good")),
             IdentityOp::Me if method == Method::PATCH => {
-                profile::update_names(state, who_required()?, body).await
+                profile::update_names(call, who_required()?, body).await
             }
-            IdentityOp::Me => profile::current(state, who_required()?).await,
-            IdentityOp::Profile => profile::profile(state, who_required()?).await,
+            IdentityOp::Me => profile::current(call, who_required()?).await,
+            IdentityOp::Profile => profile::profile(call, who_required()?).await,
             IdentityOp::Attributes if method == Method::PUT => {
-                profile::set_attribute(state, who_required()?, body).await
+                profile::set_attribute(call, who_required()?, body).await
             }
-            IdentityOp::Attributes => profile::list_attributes(state, who_required()?).await,
+            IdentityOp::Attributes => profile::list_attributes(call, who_required()?).await,
             IdentityOp::Attribute(key) => {
-                profile::delete_attribute(state, who_required()?, key).await
+                profile::delete_attribute(call, who_required()?, key).await
             }
             IdentityOp::Sync => {
-                crate::people::sync::sync(state, &parts.headers, peer, who, body).await
+                crate::people::sync::sync(call, &parts.headers, peer, who, body).await
             }
         },
-        Endpoint::Token => oidc::token(state, &parts.headers, body).await,
-        Endpoint::Discovery => oidc::discovery(state),
+        Endpoint::Token => oidc::token(call, &parts.headers, body).await,
+        Endpoint::Discovery => oidc::discovery(call),
         Endpoint::ClientUsers if method == Method::POST => {
-            client_users::create(state, who_required()?, body).await
+            client_users::create(call, who_required()?, body).await
         }
-        Endpoint::ClientUsers => {
-            client_users::list(state, who_required()?, parts.uri.query()).await
-        }
+        Endpoint::ClientUsers => client_users::list(call, who_required()?, parts.uri.query()).await,
         Endpoint::ClientUser(id) if method == Method::DELETE => {
-            client_users::delete(state, who_required()?, &id).await
+            client_users::delete(call, who_required()?, &id).await
         }
-        Endpoint::ClientUser(id) => client_users::get(state, who_required()?, &id).await,
+        Endpoint::ClientUser(id) => client_users::get(call, who_required()?, &id).await,
     }
 }
 

@@ -18,6 +18,9 @@ use http::header::AUTHORIZATION;
 
 use crate::error::Error;
 
+/// The `DAuth` header's name (matched case-insensitively: header maps store names lowercased).
+pub const DAUTH_HEADER: &str = "dauth";
+
 /// What the `Authorization` header holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Authorization<'a> {

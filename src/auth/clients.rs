@@ -27,23 +27,23 @@ pub struct ClientDef {
     pub keys: Vec<VerifyKey>,
 }
 
-impl StoredClient {
-    /// Parses the stored key material.
-    pub fn parse(&self) -> Result<ClientDef, KeyError> {
-        let origin = format!("stored client {}", self.client_id);
+impl ClientDef {
+    /// A stored registration with its key material parsed.
+    pub fn from_stored(stored: &StoredClient) -> Result<Self, KeyError> {
+        let origin = format!("stored client {}", stored.client_id);
         let origin = Path::new(&origin);
-        let keys = match &self.jwks {
+        let keys = match &stored.jwks {
             Some(jwks) => jwks_from_json(jwks, origin)?,
-            None => self
+            None => stored
                 .public_keys_pem
                 .iter()
                 .map(|pem| verify_key_from_pem(pem, origin, None))
                 .collect::<Result<_, _>>()?,
         };
         Ok(ClientDef {
-            client_id: self.client_id.clone(),
-            name: self.name.clone(),
-            scopes: self.scopes.clone(),
+            client_id: stored.client_id.clone(),
+            name: stored.name.clone(),
+            scopes: stored.scopes.clone(),
             keys,
         })
     }

@@ -13,10 +13,8 @@ use serde::{Deserialize, Deserializer};
 
 use super::address::{MAX_OPAQUE, canonical_network, is_sane, is_valid_network, normalize_address};
 use super::jws::{Jws, JwsError};
-use super::replay::ReplayGuard;
 use crate::config::DauthConfig;
 use crate::error::{AddressClaim, Error, TokenDefect};
-use crate::store::{Replay, ReplayScope};
 
 /// Longest token looked at; anything longer is malformed before any decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -64,19 +62,16 @@ fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error
     Ok(value.filter(|v| v.is_finite()).map(|v| v.floor() as i64))
 }
 
-/// Verifies DAuth tokens against the configured keys and policy.
+/// Verifies DAuth tokens against the configured keys and policy. It holds no state: the
+/// replay window is the caller's (see [`DauthClaims::request_id`]).
 pub struct DauthVerifier {
     policy: DauthConfig,
-    replay: Option<ReplayGuard>,
 }
 
 impl DauthVerifier {
     /// Builds the verifier once, from checked configuration.
     pub fn new(policy: DauthConfig) -> Self {
-        let replay = policy
-            .replay_protection
-            .then(|| ReplayGuard::new(policy.replay_capacity));
-        Self { policy, replay }
+        Self { policy }
     }
 
     /// The policy this verifier enforces.
@@ -114,17 +109,8 @@ impl DauthVerifier {
             .as_deref()
             .map(|m| normalize_address(m, strict, AddressClaim::MsgSender))
             .transpose()?;
-        if let Some(replay) = &self.replay {
-            let request_id = raw.request_id.as_deref().ok_or(Error::RequestIdMissing)?;
-            let scope = ReplayScope::Dauth {
-                consumer_key: &raw.consumer_key,
-            };
-            let until = now.saturating_add_unsigned(p.replay_window_secs());
-            match replay.check(scope, request_id, until, now) {
-                Replay::Fresh => {}
-                Replay::Seen => return Err(Error::TokenReplayed),
-                Replay::Full => return Err(Error::ReplayWindowFull),
-            }
+        if p.replay_protection && raw.request_id.is_none() {
+            return Err(Error::RequestIdMissing);
         }
         Ok(DauthClaims {
             contract,

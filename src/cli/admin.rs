@@ -172,7 +172,8 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
                     "give --public-key (one or more) or --jwks-file".into(),
                 ));
             }
-            stored.parse().map_err(|e| Failure::Usage(e.to_string()))?;
+            crate::auth::clients::ClientDef::from_stored(&stored)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
             rt.block_on(store.add_client(stored)).map_err(|e| match e {
                 ClientStoreError::Exists => {
                     Failure::Usage(format!("client {client_id} already exists"))

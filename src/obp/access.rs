@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::paths::SourceAction;
-use crate::app::State;
 use crate::auth::Principal;
 use crate::auth::address::{canonical_network, is_valid_network, normalize_address};
 use crate::error::{AddressClaim, Error};
@@ -20,6 +19,7 @@ use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
 use crate::obp::views::{is_custom_id, system_view};
+use crate::state::call::Call;
 use crate::store::error::AccessError;
 use crate::store::model::{Authority, Grantee};
 use crate::store::model::{View, is_valid_id};
@@ -27,7 +27,7 @@ use crate::store::model::{View, is_valid_id};
 /// The account a request acts on, and who asks.
 pub struct Ctx<'a> {
     /// Shared state.
-    pub state: &'a State,
+    pub call: &'a Call<'a>,
     /// `BANK_ID`.
     pub bank: &'a str,
     /// `ACCOUNT_ID`.
@@ -40,7 +40,8 @@ impl Ctx<'_> {
     /// The views the caller holds on the account, resolved.
     pub async fn caller_views(&self) -> Result<Vec<View>, Error> {
         let ids = self
-            .state
+            .call
+            .shared
             .store
             .access
             .views_held(&self.who.user.user_id, self.bank, self.account)
@@ -64,7 +65,8 @@ impl Ctx<'_> {
         if !is_valid_id(id) {
             return Err(Error::ViewNotFound(id.to_owned()));
         }
-        self.state
+        self.call
+            .shared
             .store
             .access
             .custom_view(self.bank, self.account, id)
@@ -77,7 +79,7 @@ impl Ctx<'_> {
     }
 
     fn limit(&self) -> u64 {
-        self.state.config.obp.max_access_rows
+        self.call.policy.config.obp.max_access_rows
     }
 
     /// The DAuth grantee for a (username, provider) pair, normalised as the DAuth core does.
@@ -90,11 +92,11 @@ impl Ctx<'_> {
             return Err(Error::InvalidProvider);
         }
         let network = canonical_network(network);
-        let allowed = &self.state.config.dauth.networks;
+        let allowed = &self.call.policy.config.dauth.networks;
         if !allowed.is_empty() && !allowed.contains(&network) {
             return Err(Error::InvalidProvider);
         }
-        let strict = self.state.config.dauth.strict_addresses;
+        let strict = self.call.policy.config.dauth.strict_addresses;
         let address = normalize_address(username, strict, AddressClaim::Contract)
             .map_err(|_| Error::InvalidUsername)?;
         Ok(Grantee::Dauth { network, address })
@@ -190,7 +192,8 @@ pub async fn user_account_access(ctx: &Ctx<'_>, body: ClientBody) -> Result<Resp
         user_id: caller.clone(),
         view_id: authority,
     };
-    ctx.state
+    ctx.call
+        .shared
         .store
         .access
         .grant(
@@ -231,7 +234,8 @@ pub async fn grant(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Er
         view_id: authority,
     };
     let to = Grantee::User(req.user_id.clone());
-    ctx.state
+    ctx.call
+        .shared
         .store
         .access
         .grant(
@@ -259,7 +263,8 @@ pub async fn revoke(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, E
         user_id: caller.clone(),
         view_id: authority,
     };
-    ctx.state
+    ctx.call
+        .shared
         .store
         .access
         .revoke(ctx.bank, ctx.account, &req.user_id, &target.id, Some(by))
@@ -298,7 +303,8 @@ pub async fn replace_own_views(ctx: &Ctx<'_>, body: ClientBody) -> Result<Respon
         targets.push(ctx.view(&t.view_id, t.is_system).await?);
     }
     let ids = targets.into_iter().map(|v| v.id).collect();
-    ctx.state
+    ctx.call
+        .shared
         .store
         .access
         .replace_views(ctx.bank, ctx.account, &caller, ids, ctx.limit())
@@ -340,7 +346,7 @@ pub async fn through_source(
         user_id: caller.clone(),
         view_id: source.id.clone(),
     };
-    let store = &ctx.state.store.access;
+    let store = &ctx.call.shared.store.access;
     match action {
         SourceAction::UserAccountAccess => {
             let req: SourceUserAccess =
@@ -441,7 +447,7 @@ fn known_system_view(target: &ViewRef) -> Result<(), Error> {
 }
 
 async fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {
-    match ctx.state.store.users.user_by_id(user_id).await? {
+    match ctx.call.shared.store.users.user_by_id(user_id).await? {
         Some(_) => Ok(()),
         None => Err(Error::UserNotFoundById(user_id.to_owned())),
     }

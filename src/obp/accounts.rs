@@ -10,13 +10,13 @@ use serde_json::json;
 
 use super::access;
 use super::paths::{AccountOp, AccountPath};
-use crate::app::State;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
 use crate::obp::views::{self, Allowance, is_custom_id, system_view};
+use crate::state::call::Call;
 use crate::store::AccessStore;
 use crate::store::error::AccessError;
 use crate::store::model::{Account, Authority};
@@ -24,7 +24,7 @@ use crate::store::model::{OWNER, Permissions, View, is_valid_id};
 
 /// Dispatches an account path.
 pub async fn serve(
-    state: &State,
+    call: &Call<'_>,
     path: AccountPath,
     method: &Method,
     body: ClientBody,
@@ -34,13 +34,13 @@ pub async fn serve(
     if !is_valid_id(&bank) || !is_valid_id(&account) {
         return Err(Error::InvalidId);
     }
-    let store = &*state.store.access;
+    let store = &*call.shared.store.access;
     if op == AccountOp::Create {
         return create_account(store, &bank, &account, body, who).await;
     }
     require_account(store, &bank, &account).await?;
     let ctx = access::Ctx {
-        state,
+        call,
         bank: &bank,
         account: &account,
         who,
@@ -133,7 +133,8 @@ async fn list_views(ctx: &access::Ctx<'_>) -> Result<Response<Body>, Error> {
         .map(View::to_json)
         .collect();
     list.extend(
-        ctx.state
+        ctx.call
+            .shared
             .store
             .access
             .custom_views(ctx.bank, ctx.account)
@@ -187,7 +188,8 @@ async fn create_view(ctx: &access::Ctx<'_>, body: ClientBody) -> Result<Response
         view_id: authorising.id.clone(),
     };
     let stored = ctx
-        .state
+        .call
+        .shared
         .store
         .access
         .create_custom_view(ctx.bank, ctx.account, view, by)

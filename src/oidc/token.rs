@@ -13,7 +13,6 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::app::State;
 use crate::auth::clients::{USER_SCOPES, rfc3339_now};
 use crate::auth::issuer::USE_CLIENT;
 use crate::auth::jws::RSA_ALGORITHMS;
@@ -22,6 +21,7 @@ use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::oidc::assertion::{self, TokenError};
+use crate::state::call::Call;
 use crate::store::{Replay, ReplayScope};
 
 /// RFC 7523's client assertion type.
@@ -33,8 +33,8 @@ pub fn token_endpoint(issuer_url: &str) -> String {
 }
 
 /// `GET /.well-known/openid-configuration`
-pub fn discovery(state: &State) -> Result<Response<Body>, Error> {
-    let issuer = crate::people::common::issuer(state)?;
+pub fn discovery(call: &Call<'_>) -> Result<Response<Body>, Error> {
+    let issuer = call.policy.issuer()?;
     let url = &issuer.config().url;
     let algs: Vec<String> = RSA_ALGORITHMS.iter().map(|a| format!("{a:?}")).collect();
     Ok(crate::http::render::json(
@@ -69,12 +69,12 @@ struct ClientClaims<'a> {
 
 /// `POST /oidc/token`
 pub async fn token(
-    state: &State,
+    call: &Call<'_>,
     headers: &HeaderMap,
     body: ClientBody,
 ) -> Result<Response<Body>, Error> {
-    let issuer = crate::people::common::issuer(state)?;
-    match grant(state, issuer, headers, body).await {
+    let issuer = call.policy.issuer()?;
+    match grant(call, issuer, headers, body).await {
         Ok(resp) => Ok(resp),
         Err(Refused::OAuth(e)) => Ok(oauth_error(e)),
         Err(Refused::Gateway(e)) => Err(e),
@@ -94,7 +94,7 @@ impl From<TokenError> for Refused {
 }
 
 async fn grant(
-    state: &State,
+    call: &Call<'_>,
     issuer: &crate::auth::issuer::Issuer,
     headers: &HeaderMap,
     body: ClientBody,
@@ -120,9 +120,9 @@ async fn grant(
         .into());
     }
     let now = unix_now();
-    let leeway = i64::try_from(state.config.bearer.leeway_secs).unwrap_or(0);
+    let leeway = i64::try_from(call.policy.config.bearer.leeway_secs).unwrap_or(0);
     let url = &issuer.config().url;
-    let proven = assertion::verify(&state.auth.clients, jwt, &token_endpoint(url), now, leeway)?;
+    let proven = assertion::verify(&call.policy.clients, jwt, &token_endpoint(url), now, leeway)?;
     let client = proven.client;
     if param("client_id").is_some_and(|id| id != client.client_id) {
         return Err(TokenError::InvalidClient("client_id does not match the assertion").into());
@@ -139,12 +139,13 @@ async fn grant(
     let scope = scopes.join(" ");
     let subject = match param("sub") {
         None => client.client_id.clone(),
-        Some(user) => acting_for(state, &client.client_id, user).await?,
+        Some(user) => acting_for(call, &client.client_id, user).await?,
     };
     let scope_of = ReplayScope::Assertion {
         client_id: &client.client_id,
     };
-    let used = state
+    let used = call
+        .shared
         .store
         .assertions
         .record(scope_of, &proven.jti, proven.exp, now)
@@ -177,9 +178,10 @@ async fn grant(
 }
 
 /// A token for one of the client's users: the user must exist and not be deleted.
-async fn acting_for(state: &State, client: &str, user: &str) -> Result<String, TokenError> {
+async fn acting_for(call: &Call<'_>, client: &str, user: &str) -> Result<String, TokenError> {
     let now = rfc3339_now();
-    let updated = state
+    let updated = call
+        .shared
         .store
         .clients
         .update_client_user(

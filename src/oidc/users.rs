@@ -9,13 +9,13 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::State;
 use crate::auth::Principal;
 use crate::auth::clients::rfc3339_now;
 use crate::auth::issuer::USE_CLIENT;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
+use crate::state::call::Call;
 use crate::store::error::ClientStoreError;
 use crate::store::model::ClientUser;
 
@@ -29,7 +29,7 @@ struct Caller {
     scopes: Vec<String>,
 }
 
-fn caller(state: &State, who: &Principal) -> Result<Caller, Error> {
+fn caller(call: &Call<'_>, who: &Principal) -> Result<Caller, Error> {
     let claims = who
         .bearer
         .as_ref()
@@ -39,8 +39,8 @@ fn caller(state: &State, who: &Principal) -> Result<Caller, Error> {
     if claims.str("sub") != Some(client_id) {
         return Err(Error::ClientTokenRequired);
     }
-    let client = state
-        .auth
+    let client = call
+        .policy
         .clients
         .get(client_id)
         .ok_or(Error::ClientTokenRequired)?;
@@ -84,11 +84,11 @@ struct NewUser {
 
 /// `POST /users` (`user:create`): 201 and the new user.
 pub async fn create(
-    state: &State,
+    call: &Call<'_>,
     who: &Principal,
     body: ClientBody,
 ) -> Result<Response<Body>, Error> {
-    let c = caller(state, who)?;
+    let c = caller(call, who)?;
     c.require("user:create")?;
     let bytes = crate::http::read::read_body(body).await?;
     let req: NewUser = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -122,7 +122,8 @@ pub async fn create(
         client_name: c.client_name.clone(),
         connection_ids: Vec::new(),
     };
-    let created = state
+    let created = call
+        .shared
         .store
         .clients
         .create_client_user(user)
@@ -132,10 +133,11 @@ pub async fn create(
 }
 
 /// `GET /users/{userId}` (`user:read`).
-pub async fn get(state: &State, who: &Principal, user_id: &str) -> Result<Response<Body>, Error> {
-    let c = caller(state, who)?;
+pub async fn get(call: &Call<'_>, who: &Principal, user_id: &str) -> Result<Response<Body>, Error> {
+    let c = caller(call, who)?;
     c.require("user:read")?;
-    let user = state
+    let user = call
+        .shared
         .store
         .clients
         .client_user(&c.client_id, user_id)
@@ -147,11 +149,11 @@ pub async fn get(state: &State, who: &Principal, user_id: &str) -> Result<Respon
 /// `GET /users?limit=&offset=&clientUserId=` (`user:read`): `{data, meta}`; deleted users are
 /// left out.
 pub async fn list(
-    state: &State,
+    call: &Call<'_>,
     who: &Principal,
     query: Option<&str>,
 ) -> Result<Response<Body>, Error> {
-    let c = caller(state, who)?;
+    let c = caller(call, who)?;
     c.require("user:read")?;
     let (mut limit, mut offset, mut client_user_id) = (100usize, 0usize, None);
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -168,7 +170,8 @@ pub async fn list(
             _ => {}
         }
     }
-    let (data, total) = state
+    let (data, total) = call
+        .shared
         .store
         .clients
         .client_users(&c.client_id, client_user_id.as_deref(), offset, limit)
@@ -181,14 +184,15 @@ pub async fn list(
 
 /// `DELETE /users/{userId}` (`user:delete`): a soft delete; the user gets no more tokens.
 pub async fn delete(
-    state: &State,
+    call: &Call<'_>,
     who: &Principal,
     user_id: &str,
 ) -> Result<Response<Body>, Error> {
-    let c = caller(state, who)?;
+    let c = caller(call, who)?;
     c.require("user:delete")?;
     let now = rfc3339_now();
-    let deleted = state
+    let deleted = call
+        .shared
         .store
         .clients
         .update_client_user(

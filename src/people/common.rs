@@ -5,23 +5,16 @@
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::app::State;
-use crate::auth::issuer::Issuer;
 use crate::auth::passwords;
-use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::people::codes;
+use crate::state::call::Call;
 use crate::store::error::LocalError;
 use crate::store::model::{Profile, StoredCode, User};
 
-/// The issuer, or 404 when `[issuer]` is not configured (the endpoints do not exist then).
-pub fn issuer(state: &State) -> Result<&Issuer, Error> {
-    state.issuer.as_ref().ok_or(Error::NotFound)
-}
-
 /// Seed 001's user object; `attributes` only where the seed shows them.
-pub fn user_json(user: &User, p: &Profile, state: &State, with_attributes: bool) -> Value {
+pub fn user_json(user: &User, p: &Profile, call: &Call<'_>, with_attributes: bool) -> Value {
     let mut v = json!({
         "confirmed": p.confirmed,
         "firstname": p.firstname,
@@ -29,7 +22,7 @@ pub fn user_json(user: &User, p: &Profile, state: &State, with_attributes: bool)
         "email": p.email,
         "id": user.user_id,
         "language": p.language,
-        "permissionLevel": if is_admin(state, p) { 100 } else { 0 },
+        "permissionLevel": if is_admin(call, p) { 100 } else { 0 },
     });
     if with_attributes {
         v["attributes"] = json!(p.attributes);
@@ -38,8 +31,8 @@ pub fn user_json(user: &User, p: &Profile, state: &State, with_attributes: bool)
 }
 
 /// Whether `email` (normalised) is in `accounts.admin_emails`.
-pub fn is_admin_address(state: &State, email: &str) -> bool {
-    state
+pub fn is_admin_address(call: &Call<'_>, email: &str) -> bool {
+    call.policy
         .config
         .accounts
         .admin_emails
@@ -50,8 +43,8 @@ pub fn is_admin_address(state: &State, email: &str) -> bool {
 /// Whether the profile is an administrator's: its address is in `accounts.admin_emails` *and*
 /// its mailbox is proven ([`Profile::mailbox_verified`]). A self-asserted address grants
 /// nothing, even under `accounts.auto_confirm`.
-pub fn is_admin(state: &State, p: &Profile) -> bool {
-    p.mailbox_verified && is_admin_address(state, &p.email)
+pub fn is_admin(call: &Call<'_>, p: &Profile) -> bool {
+    p.mailbox_verified && is_admin_address(call, &p.email)
 }
 
 /// [`crate::mail::address::normalize_email`], or 400 `DAUTH-4005`.
@@ -86,11 +79,11 @@ pub fn hash_error(e: passwords::PasswordError) -> Error {
     }
 }
 
-/// A one-time code as stored: its digest and its expiry (`accounts.code_ttl_secs` from now).
-pub fn stored(code: &str, state: &State) -> StoredCode {
+/// A one-time code as stored: its digest and its expiry, `ttl_secs` after `now`.
+pub fn stored(code: &str, ttl_secs: u64, now: i64) -> StoredCode {
     StoredCode {
         digest: codes::digest(code),
-        expires_at: unix_now().saturating_add_unsigned(state.config.accounts.code_ttl_secs),
+        expires_at: now.saturating_add_unsigned(ttl_secs),
     }
 }
 

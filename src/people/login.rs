@@ -6,15 +6,13 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::State;
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::read::read_json;
 use crate::people::codes;
-use crate::people::common::{
-    hash_error, is_admin, issuer, local_error, success, token_error, user_json,
-};
+use crate::people::common::{hash_error, is_admin, local_error, success, token_error, user_json};
+use crate::state::call::Call;
 use crate::store::model::{LoginAttempt, Profile};
 
 /// Both login bodies: seed 001 `{email, password}` and seed 002
@@ -39,19 +37,21 @@ struct WithPassword {
 }
 
 /// `POST /api/auth/login`
-pub async fn login(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
-    let issuer = issuer(state)?;
+pub async fn login(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+    let issuer = call.policy.issuer()?;
     let req: Login = read_json(body, "LoginJson").await?;
-    let (login, password) = credentials(state, req)?;
+    let (login, password) = credentials(call, req)?;
     let login = login.trim().trim_matches(|c| c == '\'' || c == '"');
-    let by_email = state
+    let by_email = call
+        .shared
         .store
         .passwords
         .local_user_by_login(&login.to_lowercase())
         .await?;
     let (user, profile) = match by_email {
         Some(found) => found,
-        None => state
+        None => call
+            .shared
             .store
             .passwords
             .local_user_by_login(login)
@@ -63,16 +63,17 @@ pub async fn login(state: &State, body: ClientBody) -> Result<Response<Body>, Er
         .clone()
         .ok_or(Error::LoginWrongPassword)?;
     let now = unix_now();
-    let profile = check_password(state, &user.user_id, password, stored, now).await?;
+    let profile = check_password(call, &user.user_id, password, stored, now).await?;
     if !profile.confirmed {
         return Err(Error::EmailNotConfirmed);
     }
     let (access, _) = issuer
-        .access_token(&user, &profile, is_admin(state, &profile), now)
+        .access_token(&user, &profile, is_admin(call, &profile), now)
         .map_err(token_error)?;
     let jti = uuid::Uuid::new_v4().to_string();
     let exp = now.saturating_add_unsigned(issuer.config().refresh_ttl_secs);
-    let family = state
+    let family = call
+        .shared
         .store
         .passwords
         .start_refresh_family(&user.user_id, &jti, exp)
@@ -83,12 +84,12 @@ pub async fn login(state: &State, body: ClientBody) -> Result<Response<Body>, Er
         .map_err(token_error)?;
     Ok(success(
         StatusCode::OK,
-        json!({ "user": user_json(&user, &profile, state, false), "accessToken": access, "refreshToken": refresh }),
+        json!({ "user": user_json(&user, &profile, call, false), "accessToken": access, "refreshToken": refresh }),
     ))
 }
 
 /// (login name, password) from either body; a seed-002 body must name a configured client.
-fn credentials(state: &State, req: Login) -> Result<(String, String), Error> {
+fn credentials(call: &Call<'_>, req: Login) -> Result<(String, String), Error> {
     let bad_body = || Error::InvalidJson {
         expected: "LoginJson",
     };
@@ -97,11 +98,7 @@ fn credentials(state: &State, req: Login) -> Result<(String, String), Error> {
             if req.kind.as_deref().is_some_and(|k| k != "password") {
                 return Err(bad_body());
             }
-            check_login_client(
-                state,
-                req.client_id.as_deref(),
-                req.client_secret.as_deref(),
-            )?;
+            check_login_client(call, req.client_id.as_deref(), req.client_secret.as_deref())?;
             Ok((w.email_or_username, w.password))
         }
         (None, Some(e), Some(p)) => Ok((e, p)),
@@ -112,18 +109,19 @@ fn credentials(state: &State, req: Login) -> Result<(String, String), Error> {
 /// Checks `password` against the user's `stored` hash under the lockout; returns the profile
 /// as the successful attempt left it.
 async fn check_password(
-    state: &State,
+    call: &Call<'_>,
     id: &str,
     password: String,
     stored: String,
     now: i64,
 ) -> Result<Profile, Error> {
-    let cfg = &state.config.accounts;
+    let cfg = &call.policy.config.accounts;
     let (max, lockout) = (cfg.max_failed_logins, cfg.lockout_secs);
     // A place in the hashing queue first: a full queue refuses before the attempt is counted.
-    let ticket = state.passwords.admit().map_err(hash_error)?;
+    let ticket = call.shared.passwords.admit().map_err(hash_error)?;
     // Counted before the slow check, so parallel guesses cannot all pass a "not locked" test.
-    let begun = state
+    let begun = call
+        .shared
         .store
         .passwords
         .begin_login(id, max, lockout, now)
@@ -137,7 +135,8 @@ async fn check_password(
         .map_err(hash_error)?;
     if !ok {
         return Err(
-            match state
+            match call
+                .shared
                 .store
                 .passwords
                 .fail_login(id, max, lockout, unix_now())
@@ -151,11 +150,12 @@ async fn check_password(
     }
     // An old (bcrypt) hash is replaced when there is room to compute the new one; when the
     // queue is full, at a later login.
-    let new_hash = match upgrade.then(|| state.passwords.admit()) {
+    let new_hash = match upgrade.then(|| call.shared.passwords.admit()) {
         Some(Ok(t)) => t.hash(password).await.ok(),
         _ => None,
     };
-    let done = state
+    let done = call
+        .shared
         .store
         .passwords
         .succeed_login(id, new_hash, unix_now())
@@ -167,8 +167,12 @@ async fn check_password(
     }
 }
 
-fn check_login_client(state: &State, id: Option<&str>, secret: Option<&str>) -> Result<(), Error> {
-    let clients = &state.config.accounts.login_clients;
+fn check_login_client(
+    call: &Call<'_>,
+    id: Option<&str>,
+    secret: Option<&str>,
+) -> Result<(), Error> {
+    let clients = &call.policy.config.accounts.login_clients;
     if clients.is_empty() {
         return Ok(());
     }

@@ -5,13 +5,13 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::State;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
-use crate::people::common::{issuer, local_error, success, user_json};
+use crate::people::common::{local_error, success, user_json};
+use crate::state::call::Call;
 use crate::store::error::LocalError;
 use crate::store::model::is_valid_id;
 use crate::store::model::{Profile, User, UserKind};
@@ -22,12 +22,13 @@ const MAX_ATTRIBUTES: usize = 100;
 const MAX_ATTRIBUTE_VALUE: usize = 4096;
 
 /// The caller's stored user and profile; only password users have one.
-async fn me(state: &State, who: &Principal) -> Result<(User, Profile), Error> {
-    issuer(state)?;
+async fn me(call: &Call<'_>, who: &Principal) -> Result<(User, Profile), Error> {
+    call.policy.issuer()?;
     if who.user.kind != UserKind::Local {
         return Err(Error::PasswordUsersOnly);
     }
-    let profile = state
+    let profile = call
+        .shared
         .store
         .passwords
         .profile(&who.user.user_id)
@@ -37,20 +38,20 @@ async fn me(state: &State, who: &Principal) -> Result<(User, Profile), Error> {
 }
 
 /// `GET /api/users/me`: the user, without attributes.
-pub async fn current(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
-    let (user, p) = me(state, who).await?;
+pub async fn current(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
+    let (user, p) = me(call, who).await?;
     Ok(success(
         StatusCode::OK,
-        json!({ "user": user_json(&user, &p, state, false) }),
+        json!({ "user": user_json(&user, &p, call, false) }),
     ))
 }
 
 /// `GET /api/users/me/profile`: the user with attributes.
-pub async fn profile(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
-    let (user, p) = me(state, who).await?;
+pub async fn profile(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
+    let (user, p) = me(call, who).await?;
     Ok(success(
         StatusCode::OK,
-        json!({ "user": user_json(&user, &p, state, true) }),
+        json!({ "user": user_json(&user, &p, call, true) }),
     ))
 }
 
@@ -62,11 +63,11 @@ struct Names {
 
 /// `PATCH /api/users/me`: sets both names; an absent one becomes null, as the seed says.
 pub async fn update_names(
-    state: &State,
+    call: &Call<'_>,
     who: &Principal,
     body: ClientBody,
 ) -> Result<Response<Body>, Error> {
-    let (user, _) = me(state, who).await?;
+    let (user, _) = me(call, who).await?;
     let req: Names = read_json(body, "UpdateNameJson").await?;
     if [&req.firstname, &req.lastname].iter().any(|n| {
         n.as_ref()
@@ -76,7 +77,8 @@ pub async fn update_names(
             expected: "UpdateNameJson",
         });
     }
-    let p = state
+    let p = call
+        .shared
         .store
         .passwords
         .update_profile(
@@ -93,7 +95,7 @@ pub async fn update_names(
         .map_err(local_error)?;
     Ok(success(
         StatusCode::OK,
-        json!({ "user": user_json(&user, &p, state, true) }),
+        json!({ "user": user_json(&user, &p, call, true) }),
     ))
 }
 
@@ -106,16 +108,17 @@ struct SetAttribute {
 
 /// `PUT /api/users/me/attributes`: creates or replaces one attribute.
 pub async fn set_attribute(
-    state: &State,
+    call: &Call<'_>,
     who: &Principal,
     body: ClientBody,
 ) -> Result<Response<Body>, Error> {
-    let (user, _) = me(state, who).await?;
+    let (user, _) = me(call, who).await?;
     let req: SetAttribute = read_json(body, "AttributeJson").await?;
     if !is_valid_id(&req.attribute_key) || req.attribute_text.len() > MAX_ATTRIBUTE_VALUE {
         return Err(Error::InvalidAttribute);
     }
-    let p = state
+    let p = call
+        .shared
         .store
         .passwords
         .update_profile(
@@ -140,24 +143,25 @@ pub async fn set_attribute(
         })?;
     Ok(success(
         StatusCode::OK,
-        json!({ "user": user_json(&user, &p, state, true) }),
+        json!({ "user": user_json(&user, &p, call, true) }),
     ))
 }
 
 /// `GET /api/users/me/attributes`: the attributes object itself.
-pub async fn list_attributes(state: &State, who: &Principal) -> Result<Response<Body>, Error> {
-    let (_, p) = me(state, who).await?;
+pub async fn list_attributes(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
+    let (_, p) = me(call, who).await?;
     Ok(crate::http::render::json(StatusCode::OK, &p.attributes))
 }
 
 /// `DELETE /api/users/me/attributes/{key}`
 pub async fn delete_attribute(
-    state: &State,
+    call: &Call<'_>,
     who: &Principal,
     key: String,
 ) -> Result<Response<Body>, Error> {
-    let (user, _) = me(state, who).await?;
-    let p = state
+    let (user, _) = me(call, who).await?;
+    let p = call
+        .shared
         .store
         .passwords
         .update_profile(
@@ -178,6 +182,6 @@ pub async fn delete_attribute(
         })?;
     Ok(success(
         StatusCode::OK,
-        json!({ "user": user_json(&user, &p, state, true) }),
+        json!({ "user": user_json(&user, &p, call, true) }),
     ))
 }

@@ -11,7 +11,6 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::State;
 use crate::auth::passwords;
 use crate::clock::now as unix_now;
 use crate::error::Error;
@@ -20,9 +19,10 @@ use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
 use crate::people::codes;
 use crate::people::common::{
-    hash_error, is_admin, is_admin_address, issuer, local_error, normalize_email, stored, success,
+    hash_error, is_admin, is_admin_address, local_error, normalize_email, stored, success,
     token_error, user_json,
 };
+use crate::state::call::Call;
 use crate::store::error::LocalError;
 use crate::store::model::Profile;
 
@@ -39,14 +39,15 @@ struct Register {
 }
 
 /// `POST /api/auth/register`
-pub async fn register(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
-    issuer(state)?;
+pub async fn register(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+    call.policy.issuer()?;
     let req: Register = read_json(body, "RegisterJson").await?;
     let email = normalize_email(&req.email)?;
     if !passwords::acceptable(&req.password) {
         return Err(Error::WeakPassword);
     }
-    if state
+    if call
+        .shared
         .store
         .passwords
         .local_user_by_login(&email)
@@ -55,15 +56,16 @@ pub async fn register(state: &State, body: ClientBody) -> Result<Response<Body>,
     {
         return Err(Error::UserExists);
     }
-    let hash = state
+    let hash = call
+        .shared
         .passwords
         .hash(req.password)
         .await
         .map_err(hash_error)?;
-    let auto = state.config.accounts.auto_confirm;
+    let auto = call.policy.config.accounts.auto_confirm;
     // An administrator's address gets a code even under auto_confirm: the account is usable at
     // once, but is an administrator only once the code proves the mailbox.
-    let code = (!auto || is_admin_address(state, &email)).then(codes::new_code);
+    let code = (!auto || is_admin_address(call, &email)).then(codes::new_code);
     let profile = Profile {
         email: email.clone(),
         password_hash: Some(hash),
@@ -71,13 +73,16 @@ pub async fn register(state: &State, body: ClientBody) -> Result<Response<Body>,
         firstname: req.firstname,
         lastname: req.lastname,
         language: req.language.unwrap_or_else(|| "en".into()),
-        confirm_code: code.as_deref().map(|c| stored(c, state)),
+        confirm_code: code
+            .as_deref()
+            .map(|c| stored(c, call.policy.config.accounts.code_ttl_secs, call.now)),
         ..Profile::default()
     };
     if let Some(code) = &code {
-        mail_confirmation(state, &email, code).await?;
+        mail_confirmation(call, &email, code).await?;
     }
-    let (user, profile) = state
+    let (user, profile) = call
+        .shared
         .store
         .passwords
         .create_local_user(profile, None, crate::clock::now())
@@ -85,17 +90,17 @@ pub async fn register(state: &State, body: ClientBody) -> Result<Response<Body>,
         .map_err(local_error)?;
     Ok(success(
         StatusCode::CREATED,
-        json!({ "user": user_json(&user, &profile, state, false) }),
+        json!({ "user": user_json(&user, &profile, call, false) }),
     ))
 }
 
 /// Mails the confirmation `code` to `email` (before the user is stored: no mail, no user).
-async fn mail_confirmation(state: &State, email: &str, code: &str) -> Result<(), Error> {
+async fn mail_confirmation(call: &Call<'_>, email: &str, code: &str) -> Result<(), Error> {
     let mut text = format!(
         "Your confirmation code is {code}\nIt expires in {} seconds.",
-        state.config.accounts.code_ttl_secs
+        call.policy.config.accounts.code_ttl_secs
     );
-    if is_admin_address(state, email) {
+    if is_admin_address(call, email) {
         // Whoever registered chose the password: the mailbox's owner should only confirm an
         // account they made, and otherwise take it over with a password reset.
         text.push_str(
@@ -103,7 +108,7 @@ async fn mail_confirmation(state: &State, email: &str, code: &str) -> Result<(),
              do not confirm: reset its password instead, which makes it yours.",
         );
     }
-    state
+    call.shared
         .mailer
         .send(email, "Confirm your email address", text)
         .await
@@ -116,10 +121,11 @@ struct Confirm {
 }
 
 /// `POST /api/auth/confirm`
-pub async fn confirm(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
-    issuer(state)?;
+pub async fn confirm(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+    call.policy.issuer()?;
     let req: Confirm = read_json(body, "ConfirmJson").await?;
-    let (user, profile) = state
+    let (user, profile) = call
+        .shared
         .store
         .passwords
         .confirm(&codes::digest(req.code.trim()), crate::clock::now())
@@ -127,7 +133,7 @@ pub async fn confirm(state: &State, body: ClientBody) -> Result<Response<Body>, 
         .map_err(local_error)?;
     Ok(success(
         StatusCode::OK,
-        json!({ "user": user_json(&user, &profile, state, false) }),
+        json!({ "user": user_json(&user, &profile, call, false) }),
     ))
 }
 
@@ -138,8 +144,8 @@ struct Refresh {
 }
 
 /// `POST /api/auth/refresh`: a new access token, and the rotated refresh token.
-pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
-    let issuer = issuer(state)?;
+pub async fn refresh(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+    let issuer = call.policy.issuer()?;
     let req: Refresh = read_json(body, "RefreshJson").await?;
     let claims = issuer
         .verify_refresh(&req.refresh_token)
@@ -147,7 +153,8 @@ pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, 
     let now = unix_now();
     let next = uuid::Uuid::new_v4().to_string();
     let exp = now.saturating_add_unsigned(issuer.config().refresh_ttl_secs);
-    let user_id = state
+    let user_id = call
+        .shared
         .store
         .passwords
         .rotate_refresh(&claims.fam, &claims.jti, &next, exp, now)
@@ -156,20 +163,22 @@ pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, 
             LocalError::Store(s) => Error::Store(s),
             _ => Error::InvalidRefreshToken,
         })?;
-    let user = state
+    let user = call
+        .shared
         .store
         .users
         .user_by_id(&user_id)
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
-    let profile = state
+    let profile = call
+        .shared
         .store
         .passwords
         .profile(&user_id)
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
     let (access, _) = issuer
-        .access_token(&user, &profile, is_admin(state, &profile), now)
+        .access_token(&user, &profile, is_admin(call, &profile), now)
         .map_err(token_error)?;
     let (refresh, _) = issuer
         .refresh_token(&user_id, &claims.fam, &next, now)
@@ -181,9 +190,9 @@ pub async fn refresh(state: &State, body: ClientBody) -> Result<Response<Body>, 
 }
 
 /// `GET /.well-known/jwks.json`
-pub fn jwks(state: &State) -> Result<Response<Body>, Error> {
+pub fn jwks(call: &Call<'_>) -> Result<Response<Body>, Error> {
     Ok(crate::http::render::json(
         StatusCode::OK,
-        issuer(state)?.jwks(),
+        call.policy.issuer()?.jwks(),
     ))
 }

@@ -13,16 +13,17 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::State;
 use crate::auth::passwords;
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::{Body, BoxError};
 use crate::http::read::read_json;
 use crate::people::codes;
-use crate::people::common::{
-    hash_error, issuer, local_error, normalize_email, stored, success, user_json,
-};
+use crate::people::common::{hash_error, local_error, normalize_email, stored, success, user_json};
+use crate::state::State;
+use crate::state::call::Call;
+use crate::state::policy::Policy;
+use crate::state::shared::Shared;
 use crate::store::error::LocalError;
 use crate::store::model::Profile;
 
@@ -33,11 +34,11 @@ struct ResetRequest {
 
 /// `POST /api/auth/password-reset`: queues the request and answers 200 at once, whether or not
 /// the email is known; a full queue answers 503 to every address alike.
-pub async fn reset_request(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
-    issuer(state)?;
+pub async fn reset_request(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+    call.policy.issuer()?;
     let req: ResetRequest = read_json(body, "PasswordResetJson").await?;
     let email = normalize_email(&req.email)?;
-    state
+    call.shared
         .resets
         .push(email)
         .map_err(|_| Error::ResetQueueFull)?;
@@ -48,7 +49,7 @@ pub async fn reset_request(state: &State, body: ClientBody) -> Result<Response<B
 /// [`crate::mail::outbox::SENDERS`] requests at once are looked up and, for a registered
 /// address, given a fresh code that is mailed. Failures are logged (never the code).
 pub async fn deliver_resets(state: Arc<State>) {
-    let Some(mut queue) = state.resets.take_receiver() else {
+    let Some(mut queue) = state.shared().resets.take_receiver() else {
         return;
     };
     let senders = Arc::new(tokio::sync::Semaphore::new(crate::mail::outbox::SENDERS));
@@ -58,7 +59,9 @@ pub async fn deliver_resets(state: Arc<State>) {
         };
         let state = Arc::clone(&state);
         tokio::spawn(async move {
-            if let Err(e) = mail_reset_code(&state, &email).await {
+            let policy = state.policy();
+            let now = crate::clock::now();
+            if let Err(e) = mail_reset_code(state.shared(), &policy, &email, now).await {
                 tracing::warn!(error = %e, "password reset not mailed");
             }
             drop(permit);
@@ -68,13 +71,19 @@ pub async fn deliver_resets(state: Arc<State>) {
 
 /// For a registered `email`: a new reset code (replacing any earlier one), stored as its
 /// digest, then mailed. Nothing for an unknown one.
-async fn mail_reset_code(state: &State, email: &str) -> Result<(), BoxError> {
-    let Some((user, _)) = state.store.passwords.local_user_by_login(email).await? else {
+async fn mail_reset_code(
+    shared: &Shared,
+    policy: &Policy,
+    email: &str,
+    now: i64,
+) -> Result<(), BoxError> {
+    let Some((user, _)) = shared.store.passwords.local_user_by_login(email).await? else {
         return Ok(());
     };
     let code = codes::new_code();
-    let pending = stored(&code, state);
-    state
+    let ttl = policy.config.accounts.code_ttl_secs;
+    let pending = stored(&code, ttl, now);
+    shared
         .store
         .passwords
         .update_profile(
@@ -84,14 +93,11 @@ async fn mail_reset_code(state: &State, email: &str) -> Result<(), BoxError> {
                 p.reset_code = Some(pending.clone());
                 Ok(())
             }),
-            crate::clock::now(),
+            now,
         )
         .await?;
-    let text = format!(
-        "Your password reset code is {code}\nIt expires in {} seconds.",
-        state.config.accounts.code_ttl_secs
-    );
-    state
+    let text = format!("Your password reset code is {code}\nIt expires in {ttl} seconds.");
+    shared
         .mailer
         .send(email, "Reset your password", text)
         .await?;
@@ -107,14 +113,15 @@ struct ResetConfirm {
 
 /// `POST /api/auth/password-reset/confirm`: sets the new password, ends every login. The code
 /// came by mail, so the mailbox is proven too.
-pub async fn reset_confirm(state: &State, body: ClientBody) -> Result<Response<Body>, Error> {
-    issuer(state)?;
+pub async fn reset_confirm(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+    call.policy.issuer()?;
     let req: ResetConfirm = read_json(body, "PasswordResetConfirmJson").await?;
     let email = normalize_email(&req.email)?;
     if !passwords::acceptable(&req.password) {
         return Err(Error::WeakPassword);
     }
-    let (user, current) = state
+    let (user, current) = call
+        .shared
         .store
         .passwords
         .local_user_by_login(&email)
@@ -131,12 +138,14 @@ pub async fn reset_confirm(state: &State, body: ClientBody) -> Result<Response<B
     if !code_matches(&current) {
         return Err(Error::InvalidCode);
     }
-    let hash = state
+    let hash = call
+        .shared
         .passwords
         .hash(req.password)
         .await
         .map_err(hash_error)?;
-    let profile = state
+    let profile = call
+        .shared
         .store
         .passwords
         .update_profile(
@@ -157,7 +166,7 @@ pub async fn reset_confirm(state: &State, body: ClientBody) -> Result<Response<B
         )
         .await
         .map_err(local_error)?;
-    state
+    call.shared
         .store
         .passwords
         .revoke_refresh_families(&user.user_id)
@@ -165,6 +174,6 @@ pub async fn reset_confirm(state: &State, body: ClientBody) -> Result<Response<B
         .map_err(local_error)?;
     Ok(success(
         StatusCode::OK,
-        json!({ "user": user_json(&user, &profile, state, false) }),
+        json!({ "user": user_json(&user, &profile, call, false) }),
     ))
 }

@@ -14,21 +14,21 @@ use http::{HeaderMap, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::State;
 use crate::auth::Principal;
 use crate::auth::passwords;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::client_body::ClientBody;
 use crate::http::read::read_json;
-use crate::people::common::{hash_error, is_admin, issuer, local_error, normalize_email};
+use crate::people::common::{hash_error, is_admin, local_error, normalize_email};
+use crate::state::call::Call;
 use crate::store::model::is_valid_id;
 use crate::store::model::{Profile, User, UserKind};
 
 /// Whether the request carries the internal system context from an internal peer.
-fn internal_system(state: &State, headers: &HeaderMap, peer: IpAddr) -> bool {
+fn internal_system(call: &Call<'_>, headers: &HeaderMap, peer: IpAddr) -> bool {
     use base64::Engine;
-    if !state.config.internal_networks.contains(peer) {
+    if !call.policy.config.internal_networks.contains(peer) {
         return false;
     }
     let Some(raw) = headers.get("x-user-ctx").and_then(|v| v.to_str().ok()) else {
@@ -45,19 +45,20 @@ fn internal_system(state: &State, headers: &HeaderMap, peer: IpAddr) -> bool {
 /// *and* whose access token was issued as one (`permissionLevel` 100). A token issued before
 /// the mailbox was proven (say, to a stranger who registered the address first, and whose
 /// account the owner then took back with a password reset) never gains the rights.
-async fn administrator(state: &State, who: &Principal) -> Result<bool, Error> {
+async fn administrator(call: &Call<'_>, who: &Principal) -> Result<bool, Error> {
     let token_says_so = who.bearer.as_ref().is_some_and(|c| {
         c.own && c.claims.get("permissionLevel").and_then(Value::as_i64) == Some(100)
     });
     if who.user.kind != UserKind::Local || !token_says_so {
         return Ok(false);
     }
-    Ok(state
+    Ok(call
+        .shared
         .store
         .passwords
         .profile(&who.user.user_id)
         .await?
-        .is_some_and(|p| is_admin(state, &p)))
+        .is_some_and(|p| is_admin(call, &p)))
 }
 
 /// Seed 002's sync body.
@@ -82,18 +83,18 @@ const EXTRA_FIELDS: [&str; 5] = ["phoneNumber", "avatar", "birthday", "gender", 
 
 /// `PUT /api/users`: upserts a user by email, storing only a hash of the password.
 pub async fn sync(
-    state: &State,
+    call: &Call<'_>,
     headers: &HeaderMap,
     peer: IpAddr,
     who: Option<&Principal>,
     body: ClientBody,
 ) -> Result<Response<Body>, Error> {
-    issuer(state)?;
-    let actor = if internal_system(state, headers, peer) {
+    call.policy.issuer()?;
+    let actor = if internal_system(call, headers, peer) {
         "__system".to_owned()
     } else {
         let who = who.ok_or(Error::MissingCredentials)?;
-        if !administrator(state, who).await? {
+        if !administrator(call, who).await? {
             return Err(Error::AdminRequired);
         }
         who.user.user_id.clone()
@@ -112,7 +113,7 @@ pub async fn sync(
             });
         }
         (Some(pw), None) if !passwords::acceptable(&pw) => return Err(Error::WeakPassword),
-        (Some(pw), None) => Some(state.passwords.hash(pw).await.map_err(hash_error)?),
+        (Some(pw), None) => Some(call.shared.passwords.hash(pw).await.map_err(hash_error)?),
         (None, Some(h)) if passwords::importable(&h) => Some(h),
         (None, Some(_)) => {
             return Err(Error::InvalidJson {
@@ -126,7 +127,12 @@ pub async fn sync(
         .into_iter()
         .filter(|(k, _)| EXTRA_FIELDS.contains(&k.as_str()))
         .collect();
-    let existing = state.store.passwords.local_user_by_login(&email).await?;
+    let existing = call
+        .shared
+        .store
+        .passwords
+        .local_user_by_login(&email)
+        .await?;
     let apply = move |p: &mut Profile| {
         p.email = email.clone();
         if req.username.is_some() {
@@ -156,7 +162,8 @@ pub async fn sync(
     };
     let (user, profile) = match existing {
         Some((user, _)) => {
-            let p = state
+            let p = call
+                .shared
                 .store
                 .passwords
                 .update_profile(&user.user_id, true, Box::new(apply), crate::clock::now())
@@ -171,7 +178,7 @@ pub async fn sync(
             };
             apply(&mut p).map_err(local_error)?;
             let by = p.updated_by.take();
-            state
+            call.shared
                 .store
                 .passwords
                 .create_local_user(p, by, crate::clock::now())

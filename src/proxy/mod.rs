@@ -8,6 +8,7 @@
 pub mod headers;
 
 use std::future::Future;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use http::{Request, Response, Version, header};
@@ -15,6 +16,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::CertificateDer;
 
 use crate::auth::Principal;
 use crate::config::RouteConfig;
@@ -26,39 +28,84 @@ use headers::ForwardContext;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 
-/// The configured routes with their upstream clients, longest prefix first.
+/// The configured routes with their upstream clients, longest prefix first: part of the
+/// policy, built from a configuration over the shared [`Upstreams`].
 pub struct Routes {
     routes: Vec<(RouteConfig, HttpsClient)>,
     claims: Claims,
 }
 
-impl Routes {
-    /// Builds one pooled client per distinct trust configuration (routes without
-    /// `upstream_ca` share one). Loads the system roots once.
-    pub fn new(configs: &[RouteConfig]) -> Result<Self, rustls::Error> {
-        let mut sorted = configs.to_vec();
-        sorted.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
-        let system = if sorted
+/// The pooled upstream clients, one per distinct trust configuration (routes without
+/// `upstream_ca` share one): shared state, so that a policy built again for the same backends
+/// keeps their connection pools. Used when routes are built, never per request.
+pub struct Upstreams {
+    pools: Mutex<Pools>,
+}
+
+#[derive(Default)]
+struct Pools {
+    /// The system roots, loaded once, when the first HTTPS route needs them.
+    system: Option<rustls::RootCertStore>,
+    /// Clients by the extra roots (`upstream_ca`) they trust, and whether they trust the
+    /// system roots too.
+    clients: Vec<(Vec<CertificateDer<'static>>, bool, HttpsClient)>,
+}
+
+impl Upstreams {
+    /// No pools yet.
+    pub fn new() -> Self {
+        Self {
+            pools: Mutex::new(Pools::default()),
+        }
+    }
+
+    /// The client for `route`: the shared one, or one trusting its `upstream_ca` too. The
+    /// system roots are loaded (once) when an HTTPS route is the first to need them.
+    fn client_for(&self, route: &RouteConfig) -> Result<HttpsClient, rustls::Error> {
+        // A poisoned lock only means a panic while building a client; the list is still sound.
+        let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
+        let https = route.upstream.scheme == http::uri::Scheme::HTTPS;
+        let ca = &route.upstream_ca;
+        let found = pools
+            .clients
             .iter()
-            .any(|r| r.upstream.scheme == http::uri::Scheme::HTTPS)
-        {
-            crate::tls::upstream_roots(&[])
+            .find(|(c, system, _)| c == ca && (*system || !https))
+            .map(|(_, _, client)| client.clone());
+        if let Some(client) = found {
+            return Ok(client);
+        }
+        let mut roots = if https {
+            pools
+                .system
+                .get_or_insert_with(|| crate::tls::upstream_roots(&[]))
+                .clone()
         } else {
             rustls::RootCertStore::empty()
         };
-        let shared = client(system.clone())?;
+        roots.add_parsable_certificates(ca.iter().cloned());
+        let made = client(roots)?;
+        pools.clients.retain(|(c, _, _)| c != ca);
+        pools.clients.push((ca.clone(), https, made.clone()));
+        Ok(made)
+    }
+}
+
+impl Default for Upstreams {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Routes {
+    /// The routes of a configuration, longest prefix first, each with its pooled client from
+    /// `upstreams`.
+    pub fn new(configs: &[RouteConfig], upstreams: &Upstreams) -> Result<Self, rustls::Error> {
+        let mut sorted = configs.to_vec();
+        sorted.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         let routes = sorted
             .into_iter()
-            .map(|r| {
-                let c = if r.upstream_ca.is_empty() {
-                    shared.clone()
-                } else {
-                    let mut roots = system.clone();
-                    roots.add_parsable_certificates(r.upstream_ca.iter().cloned());
-                    client(roots)?
-                };
-                Ok((r, c))
-            })
+            .map(|r| Ok((upstreams.client_for(&r)?, r)))
+            .map(|made| made.map(|(c, r)| (r, c)))
             .collect::<Result<Vec<_>, rustls::Error>>()?;
         let claims = Claims::new(
             configs.iter().map(|r| r.prefix.as_str()),

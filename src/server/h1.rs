@@ -23,8 +23,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::debug;
 
+use super::Connection;
 use super::activity::{Activity, Step, TrackedIo, Watchdog};
-use super::{Connection, hard_header_limit};
 
 /// How long a connection is quiet before it is parked.
 pub(super) const PARK_AFTER: Duration = Duration::from_millis(100);
@@ -74,7 +74,7 @@ where
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(None)
-            .max_buf_size(hard_header_limit(&c.state.config.server).max(8192));
+            .max_buf_size(c.limits.hard_header_limit.max(8192));
         Box::new(builder.serve_connection(TokioIo::new(io), c.service(activity, tls)))
     };
     let mut stopping = *c.stop.borrow();

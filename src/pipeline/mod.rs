@@ -18,7 +18,6 @@ use http::{HeaderValue, Request, Response, StatusCode, Version, header};
 use tracing::{info, warn};
 
 use crate::api::{self, Endpoint};
-use crate::app::State;
 use crate::auth::Principal;
 use crate::config::{AuthMode, RouteConfig};
 use crate::error::Error;
@@ -27,6 +26,8 @@ use crate::http::client_body::ClientBody;
 use crate::http::render::{error_response, json};
 use crate::net::client_ip;
 use crate::proxy::headers::ForwardContext;
+use crate::state::policy::Policy;
+use crate::state::shared::Shared;
 
 /// What the pipeline knows about the connection a request came on.
 #[derive(Debug, Clone, Copy)]
@@ -48,8 +49,16 @@ enum Target<'a> {
     Forward(&'a RouteConfig),
 }
 
-/// Answers one request. Never fails: every error becomes its JSON error response.
-pub async fn handle(state: &State, req: Request<ClientBody>, conn: ConnInfo) -> Response<Body> {
+pub mod authenticate;
+
+/// Answers one request under `policy`, the snapshot it loaded. Never fails: every error becomes
+/// its JSON error response.
+pub async fn handle(
+    shared: &Shared,
+    policy: &Policy,
+    req: Request<ClientBody>,
+    conn: ConnInfo,
+) -> Response<Body> {
     let started = Instant::now();
     let method = req.method().clone();
     let version = req.version();
@@ -60,7 +69,7 @@ pub async fn handle(state: &State, req: Request<ClientBody>, conn: ConnInfo) -> 
         user_id: None,
     };
     let mut code = "-";
-    let resp = match handle_inner(state, req, conn, &mut trace).await {
+    let resp = match handle_inner(shared, policy, req, conn, &mut trace).await {
         Ok(resp) => resp,
         Err(err) => {
             log_error(&err);
@@ -87,28 +96,27 @@ pub async fn handle(state: &State, req: Request<ClientBody>, conn: ConnInfo) -> 
 }
 
 async fn handle_inner(
-    state: &State,
+    shared: &Shared,
+    policy: &Policy,
     mut req: Request<ClientBody>,
     conn: ConnInfo,
     trace: &mut Trace,
 ) -> Result<Response<Body>, Error> {
+    let now = crate::clock::now();
     canonicalise(&mut req)?;
     let path = req.uri().path();
-    state.routes.check_claims(path)?;
-    if head_size(&req) > state.config.server.max_header_bytes {
+    policy.routes.check_claims(path)?;
+    let server = &policy.config.server;
+    if head_size(&req) > server.max_header_bytes {
         return Err(Error::HeadersTooLarge);
     }
     // Refused on every route, authenticated or not: a backend must not get a second credential.
     crate::auth::authorization(req.headers())?;
-    let ip = client_ip(
-        conn.peer.ip(),
-        req.headers(),
-        &state.config.server.trusted_proxies,
-    );
+    let ip = client_ip(conn.peer.ip(), req.headers(), &server.trusted_proxies);
     if path != "/health" {
-        state.limits.check_ip(ip)?;
+        shared.limits.check_ip(ip)?;
     }
-    let target = match (state.routes.find(path), api::endpoint_for(path)) {
+    let target = match (policy.routes.find(path), api::endpoint_for(path)) {
         (Some(route), Some(e)) if route.prefix.len() >= e.namespace().len() => {
             Target::Forward(route)
         }
@@ -127,32 +135,30 @@ async fn handle_inner(
             }
             endpoint.check_method(req.method())?;
             if endpoint.is_anonymous_password() {
-                state.limits.check_password_ip(ip)?;
+                shared.limits.check_password_ip(ip)?;
             }
             let who = match endpoint.auth() {
                 AuthMode::None => None,
-                AuthMode::Optional => authenticate(state, &req, ip, trace).await?,
-                AuthMode::Required => Some(required(authenticate(state, &req, ip, trace).await?)?),
+                AuthMode::Optional => authenticate(shared, policy, &req, ip, now, trace).await?,
+                AuthMode::Required => Some(required(
+                    authenticate(shared, policy, &req, ip, now, trace).await?,
+                )?),
             };
-            api::serve(
-                state,
-                endpoint,
-                req,
-                who.as_ref(),
-                conn.peer.ip().to_canonical(),
-            )
-            .await
+            let peer = conn.peer.ip().to_canonical();
+            api::serve(shared, policy, endpoint, req, who.as_ref(), peer, now).await
         }
         Target::Forward(route) => {
             let who = match route.auth {
                 AuthMode::None => None,
-                AuthMode::Optional => authenticate(state, &req, ip, trace).await?,
-                AuthMode::Required => Some(required(authenticate(state, &req, ip, trace).await?)?),
+                AuthMode::Optional => authenticate(shared, policy, &req, ip, now, trace).await?,
+                AuthMode::Required => Some(required(
+                    authenticate(shared, policy, &req, ip, now, trace).await?,
+                )?),
             };
             let view = match (&route.view_check, &who) {
                 (Some(check), Some(who)) => Some(
                     crate::obp::route_check::view_for_route(
-                        &*state.store.access,
+                        &*shared.store.access,
                         check,
                         req.uri().path(),
                         who,
@@ -165,15 +171,15 @@ async fn handle_inner(
             let host = host_of(&req);
             let ctx = ForwardContext {
                 peer: conn.peer.ip(),
-                peer_trusted: state.config.server.trusted_proxies.contains(conn.peer.ip()),
+                peer_trusted: server.trusted_proxies.contains(conn.peer.ip()),
                 tls: conn.tls,
                 forward_token: route.forward_token,
                 preserve_host: route.preserve_host,
                 host: host.as_deref(),
                 view: view.as_deref(),
             };
-            let limit = state.config.server.max_body_bytes;
-            state
+            let limit = server.max_body_bytes;
+            policy
                 .routes
                 .forward(route, req, &ctx, who.as_ref(), limit)
                 .await
@@ -182,20 +188,14 @@ async fn handle_inner(
 }
 
 async fn authenticate(
-    state: &State,
+    shared: &Shared,
+    policy: &Policy,
     req: &Request<ClientBody>,
     ip: std::net::IpAddr,
+    now: i64,
     trace: &mut Trace,
 ) -> Result<Option<Principal>, Error> {
-    let who = state
-        .auth
-        .authenticate(
-            &state.store,
-            &state.limits,
-            req.headers(),
-            ip,
-            crate::clock::now(),
-        )
+    let who = authenticate::authenticate(shared, policy, req.headers(), ip, now)
         .await
         .inspect_err(|_| trace.auth = "rejected")?;
     if let Some(p) = &who {

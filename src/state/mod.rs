@@ -1,0 +1,64 @@
+//! The gateway's state, in two halves: [`Shared`] (the stores, replay windows, rate tables,
+//! caches, mailer, hashing pool and upstream pools), built once and never replaced, and
+//! [`Policy`] (everything the configuration decides), immutable, held behind an atomic pointer
+//! and loaded once per request.
+//!
+//! This module owns building both from a [`Config`] and handing out snapshots. It does not
+//! serve anything: the server and the pipeline take a [`State`], embedded handlers a [`call::Call`].
+
+pub mod call;
+pub mod error;
+pub mod policy;
+pub mod shared;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::ArcSwap;
+
+use crate::config::Config;
+use crate::store::Stores;
+use error::StartError;
+use policy::Policy;
+use shared::Shared;
+
+/// Both halves (see the module docs). Shared by every connection through an `Arc`; a connection
+/// never pins a policy, each request loads the current one.
+pub struct State {
+    shared: Shared,
+    policy: ArcSwap<Policy>,
+    generations: AtomicU64,
+}
+
+impl State {
+    /// The state for `config` over opened `stores`: the shared half, then the first policy.
+    pub async fn new(config: Config, stores: Stores) -> Result<Self, StartError> {
+        let shared = Shared::new(&config, stores)?;
+        let policy = Policy::build(config, &shared, 1).await?;
+        Ok(Self {
+            shared,
+            policy: ArcSwap::from_pointee(policy),
+            generations: AtomicU64::new(1),
+        })
+    }
+
+    /// The shared half.
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// The current policy: one load per request, kept for the whole request.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy.load_full()
+    }
+
+    /// Builds the policy of `config` over the same shared half and makes it current: requests
+    /// already running keep the snapshot they loaded, the next one (on any connection) sees
+    /// the new policy. What a reload does once it has a checked `Config`.
+    pub async fn install(&self, config: Config) -> Result<(), StartError> {
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        let policy = Policy::build(config, &self.shared, generation).await?;
+        self.policy.store(Arc::new(policy));
+        Ok(())
+    }
+}

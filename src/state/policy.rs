@@ -1,0 +1,77 @@
+//! [`Policy`]: what the configuration decides, built from a checked [`Config`] by one function
+//! ([`Policy::build`]) and immutable afterwards: the verifiers and their keys, the client
+//! registry (configured and stored clients), the issuer, the route table, and the config itself
+//! (limits' quotas, accounts, OBP settings, server clocks).
+//!
+//! The state holds the current policy behind an atomic pointer ([`super::State`]); a request
+//! loads it once and keeps that snapshot to its end. A reload would build a new `Policy` from
+//! a new `Config` over the same [`Shared`] and swap it in; requests already running finish on
+//! the old one. Each policy has its own `generation`, which keys the verified-token caches, so
+//! a token verified by old keys is verified again under new ones.
+
+use crate::auth::clients::{ClientDef, ClientRegistry};
+use crate::auth::issuer::Issuer;
+use crate::auth::{BearerVerifier, DauthVerifier};
+use crate::config::Config;
+use crate::error::Error;
+use crate::proxy::Routes;
+
+use super::error::StartError;
+use super::shared::Shared;
+
+/// The immutable half of the gateway's state (see the module docs).
+pub struct Policy {
+    /// Which policy this is: 1 for the first, one more for each built after it.
+    pub generation: u64,
+    /// The checked configuration.
+    pub config: Config,
+    /// DAuth tokens: keys and rules.
+    pub dauth: DauthVerifier,
+    /// Bearer tokens: this gateway's issuer and the trusted external ones.
+    pub bearer: BearerVerifier,
+    /// Service clients, configured and stored.
+    pub clients: ClientRegistry,
+    /// This gateway's token issuer, when `[issuer]` is configured.
+    pub issuer: Option<Issuer>,
+    /// Forwarding routes and their upstream clients.
+    pub routes: Routes,
+}
+
+impl Policy {
+    /// The policy of `config`, number `generation`, over `shared` (its stored clients are read
+    /// from the store, its routes' clients taken from the shared pools).
+    pub async fn build(
+        config: Config,
+        shared: &Shared,
+        generation: u64,
+    ) -> Result<Self, StartError> {
+        let stored = shared
+            .store
+            .clients
+            .stored_clients()
+            .await
+            .map_err(|source| StartError::Store {
+                path: config.store.path.clone(),
+                source,
+            })?
+            .iter()
+            .map(|c| ClientDef::from_stored(c).map_err(StartError::StoredClient))
+            .collect::<Result<Vec<_>, _>>()?;
+        let routes =
+            Routes::new(&config.routes, &shared.upstreams).map_err(StartError::UpstreamTls)?;
+        Ok(Self {
+            generation,
+            dauth: DauthVerifier::new(config.dauth.clone()),
+            bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
+            clients: ClientRegistry::new(&config.clients, stored),
+            issuer: config.issuer.clone().map(Issuer::new),
+            routes,
+            config,
+        })
+    }
+
+    /// The issuer, or 404 when `[issuer]` is not configured (its endpoints do not exist then).
+    pub fn issuer(&self) -> Result<&Issuer, Error> {
+        self.issuer.as_ref().ok_or(Error::NotFound)
+    }
+}

@@ -1,0 +1,60 @@
+//! [`Shared`]: what every request of the gateway's life shares and changes, built once at
+//! start-up and never replaced. A new policy ([`super::policy`]) is built over the same
+//! `Shared`, so a reload keeps the replay window, the rate counts, the caches, the hashing
+//! threads, the mail queue and the upstream connection pools.
+
+use std::sync::Arc;
+
+use crate::auth::passwords::Hasher;
+use crate::auth::replay::ReplayGuard;
+use crate::auth::{BearerClaims, VerifiedDauth};
+use crate::cache::BoundedCache;
+use crate::config::Config;
+use crate::limits::Limits;
+use crate::mail::Mailer;
+use crate::mail::outbox::ResetQueue;
+use crate::proxy::Upstreams;
+use crate::store::{ReplayWindow, Stores};
+
+use super::error::StartError;
+
+/// The mutable half of the gateway's state (see the module docs).
+pub struct Shared {
+    /// Every store, as trait objects.
+    pub store: Stores,
+    /// DAuth `request_id`s already accepted (in memory, bounded: `dauth.replay_capacity`).
+    pub dauth_replay: Arc<dyn ReplayWindow>,
+    /// Rate tables and the verification bound (`[limits]`).
+    pub limits: Limits,
+    /// Verified DAuth tokens, by digest of the policy generation and the token: an entry never
+    /// outlives the keys that verified it.
+    pub dauth_tokens: BoundedCache<Arc<VerifiedDauth>>,
+    /// Verified bearer tokens, keyed likewise.
+    pub bearer_tokens: BoundedCache<Arc<BearerClaims>>,
+    /// Outgoing mail.
+    pub mailer: Mailer,
+    /// Password hashing: its threads and bounded queue.
+    pub passwords: Hasher,
+    /// Password resets waiting for their lookup and mail (see [`crate::people::reset`]).
+    pub resets: ResetQueue,
+    /// The upstream clients' connection pools.
+    pub upstreams: Upstreams,
+}
+
+impl Shared {
+    /// The shared state for the first configuration, over opened stores.
+    pub fn new(config: &Config, store: Stores) -> Result<Self, StartError> {
+        let a = &config.accounts;
+        Ok(Self {
+            store,
+            dauth_replay: Arc::new(ReplayGuard::new(config.dauth.replay_capacity)),
+            limits: Limits::new(&config.limits),
+            dauth_tokens: BoundedCache::new(config.cache.tokens),
+            bearer_tokens: BoundedCache::new(config.cache.tokens),
+            mailer: Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?,
+            passwords: Hasher::new(a.hash_slots, a.hash_queue).map_err(StartError::Threads)?,
+            resets: ResetQueue::new(a.mail_queue),
+            upstreams: Upstreams::new(),
+        })
+    }
+}

@@ -8,7 +8,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cache;

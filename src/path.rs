@@ -28,6 +28,17 @@ use unicode_normalization::char::decompose_compatible;
 
 use crate::error::Error;
 
+/// The path prefixes the embedded endpoints claim (each endpoint's namespace is one of them):
+/// [`Claims`] compares every reading of a path against these as against the routes' prefixes.
+pub const EMBEDDED_NAMESPACES: [&str; 6] = [
+    "/health",
+    "/obp/",
+    "/.well-known/",
+    "/api/",
+    "/oidc/",
+    "/users",
+];
+
 /// RFC 3986 2.3 unreserved characters.
 fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')

@@ -194,6 +194,20 @@ impl FrameClock {
     }
 }
 
+/// What a client's request body may be read from: hyper's [`Incoming`] on a connection, or a
+/// body a test or a fuzz target builds in memory.
+pub trait Inbound:
+    Body<Data = Bytes, Error: Into<BoxError>> + Send + Sync + Unpin + 'static
+{
+}
+
+impl<B> Inbound for B
+where
+    B: Body<Data = Bytes> + Send + Sync + Unpin + 'static,
+    B::Error: Into<BoxError>,
+{
+}
+
 /// A client's request body with a deadline between frames (see the module docs).
 pub struct ClientBody<B = Incoming> {
     inner: B,

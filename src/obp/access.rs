@@ -16,8 +16,7 @@ use crate::auth::Principal;
 use crate::auth::address::{canonical_network, is_valid_network, normalize_address};
 use crate::error::{AddressClaim, Error};
 use crate::http::body::Body;
-use crate::http::client_body::ClientBody;
-use crate::http::read::read_json;
+use crate::http::read::Payload;
 use crate::obp::views::{is_custom_id, system_view};
 use crate::state::call::Call;
 use crate::store::error::AccessError;
@@ -178,8 +177,8 @@ fn created(value: &Value) -> Response<Body> {
 }
 
 /// v4 `POST .../user-account-access`: get-or-create a DAuth user and grant it views.
-pub async fn user_account_access(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
-    let req: CreateUserAccess = read_json(body, "PostCreateUserAccountAccessJsonV400").await?;
+pub async fn user_account_access(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
+    let req: CreateUserAccess = body.json("PostCreateUserAccountAccessJsonV400")?;
     let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
     let caller = ctx.caller();
     let authority = grant_authority(&ctx.caller_views().await?, &req.views, &caller)?;
@@ -219,8 +218,8 @@ struct AccountAccess {
 }
 
 /// v4 `POST .../account-access/grant`.
-pub async fn grant(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
-    let req: AccountAccess = read_json(body, "PostAccountAccessJsonV400").await?;
+pub async fn grant(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
+    let req: AccountAccess = body.json("PostAccountAccessJsonV400")?;
     let caller = ctx.caller();
     let authority = grant_authority(
         &ctx.caller_views().await?,
@@ -253,8 +252,8 @@ pub async fn grant(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Er
 }
 
 /// v4 `POST .../account-access/revoke`.
-pub async fn revoke(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
-    let req: AccountAccess = read_json(body, "PostAccountAccessJsonV400").await?;
+pub async fn revoke(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
+    let req: AccountAccess = body.json("PostAccountAccessJsonV400")?;
     let caller = ctx.caller();
     let authority = revoke_authority(&ctx.caller_views().await?, &req.view, &caller)?;
     require_user(ctx, &req.user_id).await?;
@@ -279,8 +278,8 @@ struct ReplaceViews {
 }
 
 /// v4 `PUT .../account-access`: the caller's views on the account become exactly `views`.
-pub async fn replace_own_views(ctx: &Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
-    let req: ReplaceViews = read_json(body, "PostRevokeGrantAccountAccessJsonV400").await?;
+pub async fn replace_own_views(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
+    let req: ReplaceViews = body.json("PostRevokeGrantAccountAccessJsonV400")?;
     let caller = ctx.caller();
     let held = ctx.caller_views().await?;
     if let Some(v) = held.iter().find(|v| !held.iter().any(|h| h.may_revoke(v))) {
@@ -331,7 +330,7 @@ pub async fn through_source(
     ctx: &Ctx<'_>,
     source_id: &str,
     action: SourceAction,
-    body: ClientBody,
+    body: Payload,
 ) -> Result<Response<Body>, Error> {
     if !is_valid_id(source_id) {
         return Err(Error::InvalidId);
@@ -349,8 +348,7 @@ pub async fn through_source(
     let store = &ctx.call.shared.store.access;
     match action {
         SourceAction::UserAccountAccess => {
-            let req: SourceUserAccess =
-                read_json(body, "PostCreateUserAccountAccessJsonV510").await?;
+            let req: SourceUserAccess = body.json("PostCreateUserAccountAccessJsonV510")?;
             check_source(&source, &req.view_id, true)?;
             let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
             let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
@@ -369,7 +367,7 @@ pub async fn through_source(
             Ok(created(&target.to_json()))
         }
         SourceAction::Grant => {
-            let req: SourceAccess = read_json(body, "PostAccountAccessJsonV510").await?;
+            let req: SourceAccess = body.json("PostAccountAccessJsonV510")?;
             check_source(&source, &req.view_id, true)?;
             require_user(ctx, &req.user_id).await?;
             let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
@@ -388,7 +386,7 @@ pub async fn through_source(
             Ok(created(&target.to_json()))
         }
         SourceAction::Revoke => {
-            let req: SourceAccess = read_json(body, "PostAccountAccessJsonV510").await?;
+            let req: SourceAccess = body.json("PostAccountAccessJsonV510")?;
             check_source(&source, &req.view_id, false)?;
             require_user(ctx, &req.user_id).await?;
             let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;

@@ -13,8 +13,7 @@ use super::paths::{AccountOp, AccountPath};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::client_body::ClientBody;
-use crate::http::read::read_json;
+use crate::http::read::Payload;
 use crate::obp::views::{self, Allowance, is_custom_id, system_view};
 use crate::state::call::Call;
 use crate::store::AccessStore;
@@ -26,10 +25,10 @@ use crate::store::model::{OWNER, Permissions, View, is_valid_id};
 pub async fn serve(
     call: &Call<'_>,
     path: AccountPath,
-    method: &Method,
-    body: ClientBody,
     who: &Principal,
+    body: Payload,
 ) -> Result<Response<Body>, Error> {
+    let method = &call.head.method;
     let AccountPath { bank, account, op } = path;
     if !is_valid_id(&bank) || !is_valid_id(&account) {
         return Err(Error::InvalidId);
@@ -82,10 +81,10 @@ async fn create_account(
     store: &dyn AccessStore,
     bank: &str,
     account: &str,
-    body: ClientBody,
+    body: Payload,
     who: &Principal,
 ) -> Result<Response<Body>, Error> {
-    let req: CreateAccountBody = read_json(body, "CreateAccountRequestJsonV310").await?;
+    let req: CreateAccountBody = body.json("CreateAccountRequestJsonV310")?;
     if req.label.len() > 255 || req.label.chars().any(char::is_control) {
         return Err(Error::InvalidJson {
             expected: "CreateAccountRequestJsonV310",
@@ -170,7 +169,7 @@ struct CreateViewBody {
     can_revoke_access_to_views: Vec<String>,
 }
 
-async fn create_view(ctx: &access::Ctx<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+async fn create_view(ctx: &access::Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let held = ctx.caller_views().await?;
     let Some(authorising) = held
         .iter()
@@ -178,7 +177,7 @@ async fn create_view(ctx: &access::Ctx<'_>, body: ClientBody) -> Result<Response
     else {
         return Err(Error::CannotCreateView);
     };
-    let req: CreateViewBody = read_json(body, "CreateViewJson").await?;
+    let req: CreateViewBody = body.json("CreateViewJson")?;
     let view = define_view(req)?;
     if !Allowance::of(&held).covers(&view) {
         return Err(Error::ViewExceedsCreator);

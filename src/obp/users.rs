@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::render::json;
-use crate::store::AccessStore;
+use crate::state::call::Call;
 use crate::store::model::AccessRow;
 
 /// The lowest and highest OBP versions served, as (major, minor, patch).
@@ -56,12 +56,9 @@ struct CurrentUser<'a> {
 
 /// Answers with the caller's user record and the views they hold (`{bank_id, account_id,
 /// view_id}` per account-access row).
-pub async fn current_user(
-    store: &dyn AccessStore,
-    principal: &Principal,
-) -> Result<Response<Body>, Error> {
+pub async fn current_user(call: &Call<'_>, principal: &Principal) -> Result<Response<Body>, Error> {
     let user = &principal.user;
-    let views = store.access_of(&user.user_id).await?;
+    let views = call.shared.store.access.access_of(&user.user_id).await?;
     Ok(json(
         StatusCode::OK,
         &CurrentUser {

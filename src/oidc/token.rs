@@ -19,7 +19,7 @@ use crate::auth::jws::RSA_ALGORITHMS;
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::client_body::ClientBody;
+use crate::http::read::Payload;
 use crate::oidc::assertion::{self, TokenError};
 use crate::state::call::Call;
 use crate::store::{Replay, ReplayScope};
@@ -68,13 +68,9 @@ struct ClientClaims<'a> {
 }
 
 /// `POST /oidc/token`
-pub async fn token(
-    call: &Call<'_>,
-    headers: &HeaderMap,
-    body: ClientBody,
-) -> Result<Response<Body>, Error> {
+pub async fn token(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let issuer = call.policy.issuer()?;
-    match grant(call, issuer, headers, body).await {
+    match grant(call, issuer, body).await {
         Ok(resp) => Ok(resp),
         Err(Refused::OAuth(e)) => Ok(oauth_error(e)),
         Err(Refused::Gateway(e)) => Err(e),
@@ -96,10 +92,9 @@ impl From<TokenError> for Refused {
 async fn grant(
     call: &Call<'_>,
     issuer: &crate::auth::issuer::Issuer,
-    headers: &HeaderMap,
-    body: ClientBody,
+    body: Payload,
 ) -> Result<Response<Body>, Refused> {
-    let form = read_form(headers, body).await?;
+    let form = read_form(&call.head.headers, body)?;
     let param = |name: &str| form.get(name).map(String::as_str);
     match param("grant_type") {
         None => return Err(TokenError::InvalidRequest("grant_type is required").into()),
@@ -223,22 +218,17 @@ fn oauth_error(e: TokenError) -> Response<Body> {
 /// `curl --form` sends, as in seed 000). A parameter given twice is an error (RFC 6749 3.2).
 /// A body too large is an OAuth `invalid_request`; one that stops arriving or cannot be read is
 /// the gateway's 408 or 400, as on every endpoint.
-async fn read_form(
-    headers: &HeaderMap,
-    body: ClientBody,
-) -> Result<HashMap<String, String>, Refused> {
+fn read_form(headers: &HeaderMap, body: Payload) -> Result<HashMap<String, String>, Refused> {
     let bad = TokenError::InvalidRequest;
     let raw_ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let ctype = raw_ctype.to_ascii_lowercase();
-    let bytes: Bytes = crate::http::read::read_body(body)
-        .await
-        .map_err(|e| match e {
-            Error::BodyTooLarge => Refused::OAuth(bad("the body is too large")),
-            e => Refused::Gateway(e),
-        })?;
+    let bytes: Bytes = body.bytes().map_err(|e| match e {
+        Error::BodyTooLarge => Refused::OAuth(bad("the body is too large")),
+        e => Refused::Gateway(e),
+    })?;
     let pairs: Vec<(String, String)> = if ctype.starts_with("application/x-www-form-urlencoded") {
         form_urlencoded::parse(&bytes).into_owned().collect()
     } else if ctype.starts_with("multipart/form-data") {

@@ -14,7 +14,7 @@ use crate::auth::clients::rfc3339_now;
 use crate::auth::issuer::USE_CLIENT;
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::client_body::ClientBody;
+use crate::http::read::Payload;
 use crate::state::call::Call;
 use crate::store::error::ClientStoreError;
 use crate::store::model::ClientUser;
@@ -86,11 +86,11 @@ struct NewUser {
 pub async fn create(
     call: &Call<'_>,
     who: &Principal,
-    body: ClientBody,
+    body: Payload,
 ) -> Result<Response<Body>, Error> {
     let c = caller(call, who)?;
     c.require("user:create")?;
-    let bytes = crate::http::read::read_body(body).await?;
+    let bytes = body.bytes()?;
     let req: NewUser = if bytes.iter().all(u8::is_ascii_whitespace) {
         NewUser::default()
     } else {
@@ -148,11 +148,8 @@ pub async fn get(call: &Call<'_>, who: &Principal, user_id: &str) -> Result<Resp
 
 /// `GET /users?limit=&offset=&clientUserId=` (`user:read`): `{data, meta}`; deleted users are
 /// left out.
-pub async fn list(
-    call: &Call<'_>,
-    who: &Principal,
-    query: Option<&str>,
-) -> Result<Response<Body>, Error> {
+pub async fn list(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
+    let query = call.head.uri.query();
     let c = caller(call, who)?;
     c.require("user:read")?;
     let (mut limit, mut offset, mut client_user_id) = (100usize, 0usize, None);

@@ -1,7 +1,7 @@
 //! `POST /api/auth/login` (seeds 001 and 002), and the lockout after failed logins: each
 //! attempt is counted in the store before its password is checked (see the store's `logins`).
 
-use crate::http::client_body::ClientBody;
+use crate::http::read::Payload;
 use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::read::read_json;
 use crate::people::codes;
 use crate::people::common::{hash_error, is_admin, local_error, success, token_error, user_json};
 use crate::state::call::Call;
@@ -37,9 +36,9 @@ struct WithPassword {
 }
 
 /// `POST /api/auth/login`
-pub async fn login(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+pub async fn login(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let issuer = call.policy.issuer()?;
-    let req: Login = read_json(body, "LoginJson").await?;
+    let req: Login = body.json("LoginJson")?;
     let (login, password) = credentials(call, req)?;
     let login = login.trim().trim_matches(|c| c == '\'' || c == '"');
     let by_email = call

@@ -1,8 +1,21 @@
-//! The identity service's paths (`/api/...`, `/.well-known/jwks.json`) and their methods.
+//! The user service's paths (`/api/...`, `/.well-known/jwks.json`), grouped by what they need
+//! of the caller: anonymous ([`Public`]), an optional caller ([`PeoplePath::Sync`]), or a
+//! password user's bearer token ([`Mine`]).
 
-/// What an identity path asks for.
+/// What a user-service path asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdentityOp {
+pub enum PeoplePath {
+    /// Anonymous endpoints.
+    Public(Public),
+    /// `PUT /api/users`: an administrator, or the internal system from an internal peer.
+    Sync,
+    /// The caller's own user.
+    Mine(Mine),
+}
+
+/// The anonymous endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Public {
     /// `POST /api/auth/register`
     Register,
     /// `POST /api/auth/confirm`
@@ -15,6 +28,15 @@ pub enum IdentityOp {
     ResetRequest,
     /// `POST /api/auth/password-reset/confirm`
     ResetConfirm,
+    /// `GET /api/health`
+    Health,
+    /// `GET /.well-known/jwks.json`
+    Jwks,
+}
+
+/// The endpoints of the caller's own user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mine {
     /// `GET|PATCH /api/users/me`
     Me,
     /// `GET /api/users/me/profile`
@@ -23,71 +45,72 @@ pub enum IdentityOp {
     Attributes,
     /// `DELETE /api/users/me/attributes/{key}`
     Attribute(String),
-    /// `PUT /api/users`
-    Sync,
-    /// `GET /api/health`
-    Health,
-    /// `GET /.well-known/jwks.json`
-    Jwks,
 }
 
-impl IdentityOp {
-    /// The methods the path answers (besides `OPTIONS`), as an `Allow` value.
-    pub fn allow(&self) -> &'static str {
+impl Public {
+    /// The methods the path answers, as an `Allow` value.
+    pub fn allow(self) -> &'static str {
         match self {
-            Self::Register
-            | Self::Confirm
-            | Self::Login
-            | Self::Refresh
-            | Self::ResetRequest
-            | Self::ResetConfirm => "POST, OPTIONS",
-            Self::Me => "GET, HEAD, PATCH, OPTIONS",
-            Self::Attributes => "GET, HEAD, PUT, OPTIONS",
-            Self::Attribute(_) => "DELETE, OPTIONS",
-            Self::Sync => "PUT, OPTIONS",
-            Self::Profile | Self::Health | Self::Jwks => "GET, HEAD, OPTIONS",
+            Self::Health | Self::Jwks => "GET, HEAD, OPTIONS",
+            _ => "POST, OPTIONS",
         }
     }
 
-    /// Register, confirm, login and both reset calls: anonymous, and each may cost a password
-    /// hash or guess a password or a code.
-    pub fn is_anonymous_password(&self) -> bool {
+    /// Register, confirm, login and both reset calls: each may cost a password hash or guess a
+    /// password or a code, so they have a per-IP rate of their own.
+    pub fn is_password(self) -> bool {
         matches!(
             self,
             Self::Register | Self::Confirm | Self::Login | Self::ResetRequest | Self::ResetConfirm
         )
     }
+}
 
-    /// Whether the endpoint needs a password user's bearer token.
-    pub fn needs_user(&self) -> bool {
-        matches!(
-            self,
-            Self::Me | Self::Profile | Self::Attributes | Self::Attribute(_)
-        )
+impl Mine {
+    /// The methods the path answers, as an `Allow` value.
+    pub fn allow(&self) -> &'static str {
+        match self {
+            Self::Me => "GET, HEAD, PATCH, OPTIONS",
+            Self::Profile => "GET, HEAD, OPTIONS",
+            Self::Attributes => "GET, HEAD, PUT, OPTIONS",
+            Self::Attribute(_) => "DELETE, OPTIONS",
+        }
     }
 }
 
-/// The identity operation for `path`, if any.
-pub fn parse(path: &str) -> Option<IdentityOp> {
+impl PeoplePath {
+    /// The methods the path answers, as an `Allow` value.
+    pub fn allow(&self) -> &'static str {
+        match self {
+            Self::Public(p) => p.allow(),
+            Self::Sync => "PUT, OPTIONS",
+            Self::Mine(m) => m.allow(),
+        }
+    }
+}
+
+/// The user-service path `path`, if it is one.
+pub fn parse(path: &str) -> Option<PeoplePath> {
+    use PeoplePath::{Mine as M, Public as P};
     Some(match path {
-        "/api/auth/register" => IdentityOp::Register,
-        "/api/auth/confirm" => IdentityOp::Confirm,
-        "/api/auth/login" => IdentityOp::Login,
-        "/api/auth/refresh" => IdentityOp::Refresh,
-        "/api/auth/password-reset" => IdentityOp::ResetRequest,
-        "/api/auth/password-reset/confirm" => IdentityOp::ResetConfirm,
-        "/api/users/me" => IdentityOp::Me,
-        "/api/users/me/profile" => IdentityOp::Profile,
-        "/api/users/me/attributes" => IdentityOp::Attributes,
-        "/api/users" | "/api/users/" => IdentityOp::Sync,
-        "/api/health" => IdentityOp::Health,
-        "/.well-known/jwks.json" => IdentityOp::Jwks,
+        "/api/auth/register" => P(Public::Register),
+        "/api/auth/confirm" => P(Public::Confirm),
+        "/api/auth/login" => P(Public::Login),
+        "/api/auth/refresh" => P(Public::Refresh),
+        "/api/auth/password-reset" => P(Public::ResetRequest),
+        "/api/auth/password-reset/confirm" => P(Public::ResetConfirm),
+        "/api/health" => P(Public::Health),
+        "/.well-known/jwks.json" => P(Public::Jwks),
+        "/api/users/me" => M(Mine::Me),
+        "/api/users/me/profile" => M(Mine::Profile),
+        "/api/users/me/attributes" => M(Mine::Attributes),
+        "/api/users" | "/api/users/" => PeoplePath::Sync,
         _ => {
             let key = path.strip_prefix("/api/users/me/attributes/")?;
             if key.is_empty() || key.contains('/') {
                 return None;
             }
-            IdentityOp::Attribute(key.to_owned())
+            M(Mine::Attribute(key.to_owned()))
         }
     })
 }

@@ -8,8 +8,7 @@ use serde_json::json;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::client_body::ClientBody;
-use crate::http::read::read_json;
+use crate::http::read::Payload;
 use crate::people::common::{local_error, success, user_json};
 use crate::state::call::Call;
 use crate::store::error::LocalError;
@@ -65,10 +64,10 @@ struct Names {
 pub async fn update_names(
     call: &Call<'_>,
     who: &Principal,
-    body: ClientBody,
+    body: Payload,
 ) -> Result<Response<Body>, Error> {
     let (user, _) = me(call, who).await?;
-    let req: Names = read_json(body, "UpdateNameJson").await?;
+    let req: Names = body.json("UpdateNameJson")?;
     if [&req.firstname, &req.lastname].iter().any(|n| {
         n.as_ref()
             .is_some_and(|n| n.len() > 255 || n.chars().any(char::is_control))
@@ -110,10 +109,10 @@ struct SetAttribute {
 pub async fn set_attribute(
     call: &Call<'_>,
     who: &Principal,
-    body: ClientBody,
+    body: Payload,
 ) -> Result<Response<Body>, Error> {
     let (user, _) = me(call, who).await?;
-    let req: SetAttribute = read_json(body, "AttributeJson").await?;
+    let req: SetAttribute = body.json("AttributeJson")?;
     if !is_valid_id(&req.attribute_key) || req.attribute_text.len() > MAX_ATTRIBUTE_VALUE {
         return Err(Error::InvalidAttribute);
     }

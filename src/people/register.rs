@@ -15,8 +15,7 @@ use crate::auth::passwords;
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::client_body::ClientBody;
-use crate::http::read::read_json;
+use crate::http::read::Payload;
 use crate::people::codes;
 use crate::people::common::{
     hash_error, is_admin, is_admin_address, local_error, normalize_email, stored, success,
@@ -39,9 +38,9 @@ struct Register {
 }
 
 /// `POST /api/auth/register`
-pub async fn register(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+pub async fn register(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     call.policy.issuer()?;
-    let req: Register = read_json(body, "RegisterJson").await?;
+    let req: Register = body.json("RegisterJson")?;
     let email = normalize_email(&req.email)?;
     if !passwords::acceptable(&req.password) {
         return Err(Error::WeakPassword);
@@ -121,9 +120,9 @@ struct Confirm {
 }
 
 /// `POST /api/auth/confirm`
-pub async fn confirm(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+pub async fn confirm(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     call.policy.issuer()?;
-    let req: Confirm = read_json(body, "ConfirmJson").await?;
+    let req: Confirm = body.json("ConfirmJson")?;
     let (user, profile) = call
         .shared
         .store
@@ -144,9 +143,9 @@ struct Refresh {
 }
 
 /// `POST /api/auth/refresh`: a new access token, and the rotated refresh token.
-pub async fn refresh(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+pub async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let issuer = call.policy.issuer()?;
-    let req: Refresh = read_json(body, "RefreshJson").await?;
+    let req: Refresh = body.json("RefreshJson")?;
     let claims = issuer
         .verify_refresh(&req.refresh_token)
         .map_err(|_| Error::InvalidRefreshToken)?;

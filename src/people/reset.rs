@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::http::client_body::ClientBody;
+use crate::http::read::Payload;
 use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,7 +17,6 @@ use crate::auth::passwords;
 use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::{Body, BoxError};
-use crate::http::read::read_json;
 use crate::people::codes;
 use crate::people::common::{hash_error, local_error, normalize_email, stored, success, user_json};
 use crate::state::State;
@@ -34,9 +33,9 @@ struct ResetRequest {
 
 /// `POST /api/auth/password-reset`: queues the request and answers 200 at once, whether or not
 /// the email is known; a full queue answers 503 to every address alike.
-pub async fn reset_request(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+pub async fn reset_request(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     call.policy.issuer()?;
-    let req: ResetRequest = read_json(body, "PasswordResetJson").await?;
+    let req: ResetRequest = body.json("PasswordResetJson")?;
     let email = normalize_email(&req.email)?;
     call.shared
         .resets
@@ -113,9 +112,9 @@ struct ResetConfirm {
 
 /// `POST /api/auth/password-reset/confirm`: sets the new password, ends every login. The code
 /// came by mail, so the mailbox is proven too.
-pub async fn reset_confirm(call: &Call<'_>, body: ClientBody) -> Result<Response<Body>, Error> {
+pub async fn reset_confirm(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     call.policy.issuer()?;
-    let req: ResetConfirm = read_json(body, "PasswordResetConfirmJson").await?;
+    let req: ResetConfirm = body.json("PasswordResetConfirmJson")?;
     let email = normalize_email(&req.email)?;
     if !passwords::acceptable(&req.password) {
         return Err(Error::WeakPassword);

@@ -18,8 +18,7 @@ use crate::auth::Principal;
 use crate::auth::passwords;
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::client_body::ClientBody;
-use crate::http::read::read_json;
+use crate::http::read::Payload;
 use crate::people::common::{hash_error, is_admin, local_error, normalize_email};
 use crate::state::call::Call;
 use crate::store::model::is_valid_id;
@@ -84,13 +83,11 @@ const EXTRA_FIELDS: [&str; 5] = ["phoneNumber", "avatar", "birthday", "gender", 
 /// `PUT /api/users`: upserts a user by email, storing only a hash of the password.
 pub async fn sync(
     call: &Call<'_>,
-    headers: &HeaderMap,
-    peer: IpAddr,
     who: Option<&Principal>,
-    body: ClientBody,
+    body: Payload,
 ) -> Result<Response<Body>, Error> {
     call.policy.issuer()?;
-    let actor = if internal_system(call, headers, peer) {
+    let actor = if internal_system(call, &call.head.headers, call.peer) {
         "__system".to_owned()
     } else {
         let who = who.ok_or(Error::MissingCredentials)?;
@@ -99,7 +96,7 @@ pub async fn sync(
         }
         who.user.user_id.clone()
     };
-    let req: SyncUser = read_json(body, "SyncUserJson").await?;
+    let req: SyncUser = body.json("SyncUserJson")?;
     let email = normalize_email(&req.email)?;
     if req.username.as_ref().is_some_and(|u| !is_valid_id(u)) {
         return Err(Error::InvalidJson {

@@ -1,33 +1,44 @@
-//! The request pipeline: check the head, pick the target, authenticate, act. One log line per
-//! request.
+//! The request pipeline: check the head, pick the endpoint or route, authenticate, act. One
+//! log line per request.
 //!
-//! [`handle`] only times, logs and turns errors into responses; [`handle_inner`] is the flat
+//! [`handle`] only times, logs and turns errors into responses; `handle_inner` is the flat
 //! sequence of steps, each of which may end the request with an [`Error`]:
 //! 1. the path is rewritten to its canonical form, or refused when a backend could read it as
 //!    another path ([`crate::path`]); the head is within `server.max_header_bytes`; there is at
-//!    most one `Authorization` credential;
-//! 2. the target: the longest matching route, or an embedded handler (which keeps its path
-//!    unless a route with a prefix at least as long as the handler's namespace claims it);
-//! 3. authentication, as the target requires;
-//! 4. the embedded handler answers, or the request is forwarded.
+//!    most one `Authorization` credential ([`head`]);
+//! 2. the target: the longest matching route, or an embedded endpoint ([`endpoints`], which
+//!    keeps its path unless a route with a prefix at least as long as its namespace claims it);
+//! 3. the method, then authentication as the target requires ([`authenticate`]): the endpoint
+//!    table and the route's `auth` decide it here, once;
+//! 4. an embedded endpoint's body is read whole ([`Payload`]) and its handler answers
+//!    ([`dispatch`]), or the request is forwarded ([`forward`], the body streaming).
+//!
+//! The request is judged at one time, `now`, read here once and passed down.
 
-use std::net::SocketAddr;
+pub mod authenticate;
+pub mod dispatch;
+pub mod endpoints;
+pub mod forward;
+pub mod head;
+
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use http::{HeaderValue, Request, Response, StatusCode, Version, header};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Version, header};
 use tracing::{info, warn};
 
-use crate::api::{self, Endpoint};
 use crate::auth::Principal;
 use crate::config::{AuthMode, RouteConfig};
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::client_body::ClientBody;
-use crate::http::render::{error_response, json};
+use crate::http::client_body::{ClientBody, Inbound};
+use crate::http::read::Payload;
+use crate::http::render::{error_response, text};
 use crate::net::client_ip;
-use crate::proxy::headers::ForwardContext;
+use crate::state::call::Call;
 use crate::state::policy::Policy;
 use crate::state::shared::Shared;
+use endpoints::{Endpoint, endpoint_for, takes_body};
 
 /// What the pipeline knows about the connection a request came on.
 #[derive(Debug, Clone, Copy)]
@@ -44,19 +55,28 @@ struct Trace {
     user_id: Option<String>,
 }
 
+/// Where a request goes.
 enum Target<'a> {
     Embedded(Endpoint),
     Forward(&'a RouteConfig),
 }
 
-pub mod authenticate;
+/// One request's context in the pipeline: the state it runs on, the connection, the caller's
+/// address and the time it is judged at.
+struct Ctx<'a> {
+    shared: &'a Shared,
+    policy: &'a Policy,
+    conn: ConnInfo,
+    ip: IpAddr,
+    now: i64,
+}
 
 /// Answers one request under `policy`, the snapshot it loaded. Never fails: every error becomes
 /// its JSON error response.
-pub async fn handle(
+pub async fn handle<B: Inbound>(
     shared: &Shared,
     policy: &Policy,
-    req: Request<ClientBody>,
+    req: Request<ClientBody<B>>,
     conn: ConnInfo,
 ) -> Response<Body> {
     let started = Instant::now();
@@ -95,19 +115,19 @@ pub async fn handle(
     resp
 }
 
-async fn handle_inner(
+async fn handle_inner<B: Inbound>(
     shared: &Shared,
     policy: &Policy,
-    mut req: Request<ClientBody>,
+    mut req: Request<ClientBody<B>>,
     conn: ConnInfo,
     trace: &mut Trace,
 ) -> Result<Response<Body>, Error> {
     let now = crate::clock::now();
-    canonicalise(&mut req)?;
+    head::canonicalise(&mut req)?;
     let path = req.uri().path();
     policy.routes.check_claims(path)?;
     let server = &policy.config.server;
-    if head_size(&req) > server.max_header_bytes {
+    if head::size(&req) > server.max_header_bytes {
         return Err(Error::HeadersTooLarge);
     }
     // Refused on every route, authenticated or not: a backend must not get a second credential.
@@ -116,7 +136,7 @@ async fn handle_inner(
     if path != "/health" {
         shared.limits.check_ip(ip)?;
     }
-    let target = match (policy.routes.find(path), api::endpoint_for(path)) {
+    let target = match (policy.routes.find(path), endpoint_for(path)) {
         (Some(route), Some(e)) if route.prefix.len() >= e.namespace().len() => {
             Target::Forward(route)
         }
@@ -124,78 +144,94 @@ async fn handle_inner(
         (Some(route), None) => Target::Forward(route),
         (None, None) => return Err(Error::NotFound),
     };
+    let at = Ctx {
+        shared,
+        policy,
+        conn,
+        ip,
+        now,
+    };
     match target {
-        Target::Embedded(Endpoint::Health) => {
-            Endpoint::Health.check_method(req.method())?;
-            Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"})))
-        }
-        Target::Embedded(endpoint) => {
-            if req.method() == http::Method::OPTIONS && endpoint.allow().contains("OPTIONS") {
-                return Ok(api::options(&endpoint));
-            }
-            endpoint.check_method(req.method())?;
-            if endpoint.is_anonymous_password() {
-                shared.limits.check_password_ip(ip)?;
-            }
-            let who = match endpoint.auth() {
-                AuthMode::None => None,
-                AuthMode::Optional => authenticate(shared, policy, &req, ip, now, trace).await?,
-                AuthMode::Required => Some(required(
-                    authenticate(shared, policy, &req, ip, now, trace).await?,
-                )?),
-            };
-            let peer = conn.peer.ip().to_canonical();
-            api::serve(shared, policy, endpoint, req, who.as_ref(), peer, now).await
-        }
+        Target::Embedded(endpoint) => embedded(&at, endpoint, req, trace).await,
         Target::Forward(route) => {
             let who = match route.auth {
                 AuthMode::None => None,
-                AuthMode::Optional => authenticate(shared, policy, &req, ip, now, trace).await?,
-                AuthMode::Required => Some(required(
-                    authenticate(shared, policy, &req, ip, now, trace).await?,
-                )?),
+                AuthMode::Optional => authenticate(&at, &req, trace).await?,
+                AuthMode::Required => Some(required(authenticate(&at, &req, trace).await?)?),
             };
-            let view = match (&route.view_check, &who) {
-                (Some(check), Some(who)) => Some(
-                    crate::obp::route_check::view_for_route(
-                        &*shared.store.access,
-                        check,
-                        req.uri().path(),
-                        who,
-                    )
-                    .await?,
-                ),
-                (Some(_), None) => return Err(Error::MissingCredentials),
-                (None, _) => None,
-            };
-            let host = host_of(&req);
-            let ctx = ForwardContext {
+            let fwd = forward::Forward {
+                shared,
+                policy,
                 peer: conn.peer.ip(),
-                peer_trusted: server.trusted_proxies.contains(conn.peer.ip()),
                 tls: conn.tls,
-                forward_token: route.forward_token,
-                preserve_host: route.preserve_host,
-                host: host.as_deref(),
-                view: view.as_deref(),
+                route,
             };
-            let limit = server.max_body_bytes;
-            policy
-                .routes
-                .forward(route, req, &ctx, who.as_ref(), limit)
-                .await
+            fwd.send(req, who.as_ref()).await
         }
     }
 }
 
-async fn authenticate(
-    shared: &Shared,
-    policy: &Policy,
-    req: &Request<ClientBody>,
-    ip: std::net::IpAddr,
-    now: i64,
+/// An embedded endpoint: its method, its per-IP password rate, its caller as its kind says,
+/// its body, then its handler.
+async fn embedded<B: Inbound>(
+    at: &Ctx<'_>,
+    endpoint: Endpoint,
+    req: Request<ClientBody<B>>,
+    trace: &mut Trace,
+) -> Result<Response<Body>, Error> {
+    if req.method() == Method::OPTIONS && endpoint.answers_options() {
+        return Ok(options(&endpoint));
+    }
+    endpoint.check_method(req.method())?;
+    if endpoint.is_anonymous_password() {
+        at.shared.limits.check_password_ip(at.ip)?;
+    }
+    match endpoint {
+        Endpoint::Open(op) => {
+            let (head, body) = read(req).await;
+            dispatch::open(&call(at, &head), op, body).await
+        }
+        Endpoint::Optional(op) => {
+            let who = authenticate(at, &req, trace).await?;
+            let (head, body) = read(req).await;
+            dispatch::optional(&call(at, &head), op, who.as_ref(), body).await
+        }
+        Endpoint::Authenticated(op) => {
+            let who = required(authenticate(at, &req, trace).await?)?;
+            let (head, body) = read(req).await;
+            dispatch::authenticated(&call(at, &head), op, &who, body).await
+        }
+    }
+}
+
+/// The request's head, and its body read whole when its method carries one
+/// ([`takes_body`]); otherwise the body is left unread.
+async fn read<B: Inbound>(req: Request<ClientBody<B>>) -> (http::request::Parts, Payload) {
+    let (head, body) = req.into_parts();
+    let payload = if takes_body(&head.method) {
+        Payload::read(body).await
+    } else {
+        Payload::default()
+    };
+    (head, payload)
+}
+
+fn call<'a>(at: &Ctx<'a>, head: &'a http::request::Parts) -> Call<'a> {
+    Call {
+        shared: at.shared,
+        policy: at.policy,
+        head,
+        peer: at.conn.peer.ip().to_canonical(),
+        now: at.now,
+    }
+}
+
+async fn authenticate<B>(
+    at: &Ctx<'_>,
+    req: &Request<B>,
     trace: &mut Trace,
 ) -> Result<Option<Principal>, Error> {
-    let who = authenticate::authenticate(shared, policy, req.headers(), ip, now)
+    let who = authenticate::authenticate(at.shared, at.policy, req.headers(), at.ip, at.now)
         .await
         .inspect_err(|_| trace.auth = "rejected")?;
     if let Some(p) = &who {
@@ -209,47 +245,13 @@ fn required(principal: Option<Principal>) -> Result<Principal, Error> {
     principal.ok_or(Error::MissingCredentials)
 }
 
-/// Rewrites the request's path, once, to its canonical form ([`crate::path::canonical`]), or
-/// refuses it: routes, view checks, embedded handlers and the upstream all see that one path.
-/// The query string is not routed on and stays as it came.
-fn canonicalise<B>(req: &mut Request<B>) -> Result<(), Error> {
-    let path = match crate::path::canonical(req.uri().path())? {
-        std::borrow::Cow::Borrowed(_) => return Ok(()),
-        std::borrow::Cow::Owned(path) => path,
-    };
-    let query = req
-        .uri()
-        .query()
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    let mut parts = req.uri().clone().into_parts();
-    parts.path_and_query = Some(
-        format!("{path}{query}")
-            .parse()
-            .map_err(|_| Error::BadPath)?,
-    );
-    *req.uri_mut() = http::Uri::from_parts(parts).map_err(|_| Error::BadPath)?;
-    Ok(())
-}
-
-/// Bytes of the request line and headers, as they would appear on an HTTP/1.1 wire.
-fn head_size<B>(req: &Request<B>) -> usize {
-    let line = req.method().as_str().len()
-        + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
-        + 12;
-    line + req
-        .headers()
-        .iter()
-        .map(|(k, v)| k.as_str().len() + v.len() + 4)
-        .sum::<usize>()
-}
-
-fn host_of<B>(req: &Request<B>) -> Option<String> {
-    req.headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+/// The answer to `OPTIONS`: the allowed methods, as text and in `Allow` (seed 001).
+fn options(endpoint: &Endpoint) -> Response<Body> {
+    let allow = endpoint.allow();
+    let mut resp = text(StatusCode::OK, allow);
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    resp
 }
 
 fn log_error(err: &Error) {

@@ -22,7 +22,7 @@ use crate::auth::Principal;
 use crate::config::RouteConfig;
 use crate::error::Error;
 use crate::http::body::{Body, BoxError};
-use crate::http::client_body::{ClientBody, Waits, client_fault};
+use crate::http::client_body::{ClientBody, Inbound, Waits, client_fault};
 use crate::path::Claims;
 use headers::ForwardContext;
 
@@ -109,7 +109,7 @@ impl Routes {
             .collect::<Result<Vec<_>, rustls::Error>>()?;
         let claims = Claims::new(
             configs.iter().map(|r| r.prefix.as_str()),
-            &crate::api::NAMESPACES,
+            &crate::path::EMBEDDED_NAMESPACES,
         );
         Ok(Self { routes, claims })
     }
@@ -137,10 +137,10 @@ impl Routes {
     }
 
     /// Forwards `req` along `route` for `who` (see the module docs).
-    pub async fn forward(
+    pub async fn forward<B: Inbound>(
         &self,
         route: &RouteConfig,
-        req: Request<ClientBody>,
+        req: Request<ClientBody<B>>,
         ctx: &ForwardContext<'_>,
         who: Option<&Principal>,
         default_body_limit: u64,

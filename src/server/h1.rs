@@ -23,8 +23,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::debug;
 
-use super::Connection;
 use super::activity::{Activity, Step, TrackedIo, Watchdog};
+use super::connection::Connection;
 
 /// How long a connection is quiet before it is parked.
 pub(super) const PARK_AFTER: Duration = Duration::from_millis(100);

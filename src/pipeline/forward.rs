@@ -1,0 +1,66 @@
+//! The pipeline's forward step: the route's view check, then the request with its headers made
+//! safe ([`crate::proxy::headers`]) streams to the route's upstream ([`crate::proxy`]).
+
+use http::{Request, Response};
+
+use super::head::host_of;
+use crate::auth::Principal;
+use crate::config::RouteConfig;
+use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::client_body::{ClientBody, Inbound};
+use crate::proxy::headers::ForwardContext;
+use crate::state::policy::Policy;
+use crate::state::shared::Shared;
+
+/// A request on its way to `route`'s upstream.
+pub(super) struct Forward<'a> {
+    pub(super) shared: &'a Shared,
+    pub(super) policy: &'a Policy,
+    /// The TCP peer.
+    pub(super) peer: std::net::IpAddr,
+    /// Whether the client connection is TLS.
+    pub(super) tls: bool,
+    pub(super) route: &'a RouteConfig,
+}
+
+impl Forward<'_> {
+    /// Checks the route's view requirement for `who`, then forwards `req`; the body streams.
+    pub(super) async fn send<B: Inbound>(
+        &self,
+        req: Request<ClientBody<B>>,
+        who: Option<&Principal>,
+    ) -> Result<Response<Body>, Error> {
+        let route = self.route;
+        let view = match (&route.view_check, who) {
+            (Some(check), Some(who)) => Some(
+                crate::obp::route_check::view_for_route(
+                    &*self.shared.store.access,
+                    check,
+                    req.uri().path(),
+                    who,
+                )
+                .await?,
+            ),
+            // A route with a view check has `auth = "required"` (the configuration says so).
+            (Some(_), None) => return Err(Error::MissingCredentials),
+            (None, _) => None,
+        };
+        let server = &self.policy.config.server;
+        let host = host_of(&req);
+        let peer = self.peer;
+        let ctx = ForwardContext {
+            peer,
+            peer_trusted: server.trusted_proxies.contains(peer),
+            tls: self.tls,
+            forward_token: route.forward_token,
+            preserve_host: route.preserve_host,
+            host: host.as_deref(),
+            view: view.as_deref(),
+        };
+        self.policy
+            .routes
+            .forward(route, req, &ctx, who, server.max_body_bytes)
+            .await
+    }
+}

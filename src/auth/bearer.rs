@@ -9,11 +9,31 @@
 use jsonwebtoken::dangerous::insecure_decode_claims;
 use serde_json::Value;
 
+use super::issuer::IssuerConfig;
 use super::jws::Jws;
 use super::keys::VerifyKey;
 use crate::auth::issuer::{USE_ACCESS, USE_CLIENT};
-use crate::config::{BearerConfig, IssuerConfig};
 use crate::error::{BearerDefect, Error};
+
+/// An external issuer whose bearer tokens are accepted.
+#[derive(Debug, Clone)]
+pub struct ExternalIssuer {
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// Its keys.
+    pub keys: Vec<VerifyKey>,
+}
+
+/// `[bearer]`
+#[derive(Debug, Clone)]
+pub struct BearerConfig {
+    /// Leeway for `exp` and `nbf`.
+    pub leeway_secs: u64,
+    /// Trusted external issuers.
+    pub issuers: Vec<ExternalIssuer>,
+}
 
 /// Longest token looked at.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;

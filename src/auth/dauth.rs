@@ -13,8 +13,42 @@ use serde::{Deserialize, Deserializer};
 
 use super::address::{MAX_OPAQUE, canonical_network, is_sane, is_valid_network, normalize_address};
 use super::jws::{Jws, JwsError};
-use crate::config::DauthConfig;
+use crate::auth::keys::VerifyKey;
 use crate::error::{AddressClaim, Error, TokenDefect};
+use crate::net::CidrList;
+
+/// `[dauth]`: the DAuth policy a verifier enforces (checked by the configuration).
+#[derive(Debug, Clone)]
+pub struct DauthConfig {
+    /// When false a `DAuth` header is ignored (OBP `allow_dauth`).
+    pub enabled: bool,
+    /// Verification keys, parsed.
+    pub keys: Vec<VerifyKey>,
+    /// Callers allowed to use DAuth.
+    pub allowed_hosts: CidrList,
+    /// Allowed `network_name` values; empty means any well-formed name.
+    pub networks: Vec<String>,
+    /// Maximum age of `timestamp`/`iat`; 0 disables the freshness check.
+    pub max_token_age_secs: u64,
+    /// Tolerated clock difference with signers.
+    pub clock_skew_secs: u64,
+    /// Accept each (consumer_key, request_id) once.
+    pub replay_protection: bool,
+    /// Most pairs the replay window holds.
+    pub replay_capacity: usize,
+    /// Require 20-byte hex addresses with valid EIP-55 checksums.
+    pub strict_addresses: bool,
+}
+
+impl DauthConfig {
+    /// How long a token can stay fresh after it is first seen, so how long its
+    /// request_id must be remembered: age limit plus skew, plus a second for rounding.
+    pub fn replay_window_secs(&self) -> u64 {
+        self.max_token_age_secs
+            .saturating_add(self.clock_skew_secs)
+            .saturating_add(1)
+    }
+}
 
 /// Longest token looked at; anything longer is malformed before any decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;

@@ -5,8 +5,25 @@ use jsonwebtoken::{Algorithm, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::IssuerConfig;
+use super::keys::SigningKey;
 use crate::store::model::{Profile, User};
+
+/// `[issuer]`: tokens this gateway issues.
+#[derive(Debug, Clone)]
+pub struct IssuerConfig {
+    /// `iss` of issued tokens, and the base of the token endpoint.
+    pub url: String,
+    /// The signing key, parsed.
+    pub key: SigningKey,
+    /// `kid` of issued tokens, published in the JWKS.
+    pub kid: String,
+    /// `aud` of issued tokens.
+    pub audience: String,
+    /// Access token lifetime.
+    pub access_ttl_secs: u64,
+    /// Refresh token lifetime.
+    pub refresh_ttl_secs: u64,
+}
 
 /// `token_use` of access tokens for users.
 pub const USE_ACCESS: &str = "access";

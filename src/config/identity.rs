@@ -3,30 +3,17 @@
 
 use std::path::Path;
 
+use super::error::{KeyProblem, Problem};
 use super::file::{RawAccounts, RawBearer, RawClient, RawIssuer, RawKey, RawMail};
-use super::{KeyProblem, Problem};
+use super::values::verify_keys;
+use crate::auth::bearer::{BearerConfig, ExternalIssuer};
 use crate::auth::clients::{ClientDef, is_scope_token, is_valid_client_id};
-use crate::auth::keys::{SigningKey, VerifyKey, load_jwks, load_signing_key_pair};
+use crate::auth::issuer::IssuerConfig;
+use crate::auth::keys::{VerifyKey, load_jwks, load_signing_key_pair};
+use crate::mail::MailConfig;
 
 /// Most `accounts.hash_slots`: each is a thread with a 19 MiB block.
 const MAX_HASH_SLOTS: usize = 256;
-
-/// `[issuer]`: tokens this gateway issues.
-#[derive(Debug, Clone)]
-pub struct IssuerConfig {
-    /// `iss` of issued tokens, and the base of the token endpoint.
-    pub url: String,
-    /// The signing key, parsed.
-    pub key: SigningKey,
-    /// `kid` of issued tokens, published in the JWKS.
-    pub kid: String,
-    /// `aud` of issued tokens.
-    pub audience: String,
-    /// Access token lifetime.
-    pub access_ttl_secs: u64,
-    /// Refresh token lifetime.
-    pub refresh_ttl_secs: u64,
-}
 
 /// `[accounts]`: password users.
 #[derive(Debug, Clone)]
@@ -50,41 +37,6 @@ pub struct AccountsConfig {
     pub hash_queue: usize,
     /// (`clientId`, `clientSecret`) pairs a seed-002 login must name, when any are set.
     pub login_clients: Vec<(String, String)>,
-}
-
-/// An external issuer whose bearer tokens are accepted.
-#[derive(Debug, Clone)]
-pub struct ExternalIssuer {
-    /// Required `iss`.
-    pub issuer: String,
-    /// Required `aud`.
-    pub audience: String,
-    /// Its keys.
-    pub keys: Vec<VerifyKey>,
-}
-
-/// `[bearer]`
-#[derive(Debug, Clone)]
-pub struct BearerConfig {
-    /// Leeway for `exp` and `nbf`.
-    pub leeway_secs: u64,
-    /// Trusted external issuers.
-    pub issuers: Vec<ExternalIssuer>,
-}
-
-/// `[mail]`: SMTP for confirmation and reset mails.
-#[derive(Debug, Clone)]
-pub struct MailConfig {
-    /// Server host.
-    pub smtp_host: String,
-    /// Server port.
-    pub smtp_port: u16,
-    /// Sender mailbox.
-    pub from: String,
-    /// Credentials, when the server wants them.
-    pub credentials: Option<(String, String)>,
-    /// Use STARTTLS.
-    pub starttls: bool,
 }
 
 pub(super) fn issuer(raw: Option<RawIssuer>) -> Result<Option<IssuerConfig>, KeyProblem> {
@@ -182,7 +134,7 @@ fn keys_or_jwks(
     jwks_file: Option<&str>,
 ) -> Result<Vec<VerifyKey>, KeyProblem> {
     match (public_keys.is_empty(), jwks_file) {
-        (false, None) => super::verify_keys(&format!("{prefix}public_keys"), public_keys),
+        (false, None) => verify_keys(&format!("{prefix}public_keys"), public_keys),
         (true, Some(file)) => {
             load_jwks(Path::new(file)).map_err(|e| (format!("{prefix}jwks_file"), Problem::Key(e)))
         }

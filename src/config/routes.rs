@@ -6,8 +6,8 @@ use std::time::Duration;
 use http::uri::{Authority, Scheme};
 use rustls_pki_types::CertificateDer;
 
+use super::error::{KeyProblem, Problem};
 use super::file::RawRoute;
-use super::{KeyProblem, Problem};
 
 /// How a route authenticates callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

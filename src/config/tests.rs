@@ -1,5 +1,6 @@
 use super::*;
 use crate::fs::{MAX_FILE_BYTES, read_small_file};
+use std::time::Duration;
 
 fn keyfile(dir: &Path) -> String {
     let p = dir.join("k.pem");

@@ -11,7 +11,20 @@ use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::MailConfig;
+/// `[mail]`: SMTP for confirmation and reset mails.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// Server host.
+    pub smtp_host: String,
+    /// Server port.
+    pub smtp_port: u16,
+    /// Sender mailbox.
+    pub from: String,
+    /// Credentials, when the server wants them.
+    pub credentials: Option<(String, String)>,
+    /// Use STARTTLS.
+    pub starttls: bool,
+}
 
 /// Where mail goes.
 pub enum Mailer {

@@ -1,0 +1,174 @@
+//! `[server]`, `[store]` and `[log]`: the listener, the store directory and the log.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::{KeyProblem, Problem};
+use super::file::{RawLog, RawServer, RawStore};
+use super::values::cidrs;
+use crate::net::CidrList;
+
+/// `[server]`: the listener.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: CidrList,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+    /// TLS termination, when `tls_cert` and `tls_key` are set.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Largest request body accepted (per route overridable).
+    pub max_body_bytes: u64,
+    /// Largest request head (request line and headers) accepted.
+    pub max_header_bytes: usize,
+    /// Time allowed to receive a request head, from its first byte (and for a TLS handshake).
+    pub header_read_timeout: Duration,
+    /// An idle connection (no request in flight, no bytes moving) is closed after this; also
+    /// the longest a response may stand still while it streams.
+    pub idle_timeout: Duration,
+    /// The longest wait for the next byte of a request body before the request ends with 408.
+    pub body_read_timeout: Duration,
+    /// Most connections served at once; beyond it new connections get a 503.
+    pub max_connections: usize,
+    /// Most HTTP/2 streams in flight on one connection (`SETTINGS_MAX_CONCURRENT_STREAMS`).
+    pub max_concurrent_streams: u32,
+}
+
+/// `[store]`: the sled database.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Directory of the database.
+    pub path: PathBuf,
+    /// Upper bound of sled's page cache.
+    pub cache_bytes: u64,
+}
+
+/// `[log]`
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// A tracing filter (`info`, `dauth_proxy=debug`, ...); `RUST_LOG` overrides it.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn invalid(key: &str, why: &'static str) -> KeyProblem {
+    (key.to_owned(), Problem::Invalid(why))
+}
+
+/// `server.listen` and `server.trusted_proxies`, checked first.
+pub(super) fn address(s: &RawServer) -> Result<(SocketAddr, CidrList), KeyProblem> {
+    let listen = s.listen.parse::<SocketAddr>().map_err(|_| {
+        invalid(
+            "server.listen",
+            "not a socket address such as 127.0.0.1:8080 or [::]:8080",
+        )
+    })?;
+    let trusted_proxies = cidrs("server.trusted_proxies", &s.trusted_proxies)?;
+    Ok((listen, trusted_proxies))
+}
+
+/// `[store]`.
+pub(super) fn store(raw: RawStore) -> Result<StoreConfig, KeyProblem> {
+    if raw.path.trim().is_empty() {
+        return Err(invalid("store.path", "must not be empty"));
+    }
+    Ok(StoreConfig {
+        path: PathBuf::from(raw.path),
+        cache_bytes: raw.cache_mb.saturating_mul(1024 * 1024),
+    })
+}
+
+/// `[log]`.
+pub(super) fn log(raw: &RawLog) -> Result<LogConfig, KeyProblem> {
+    if tracing_subscriber::EnvFilter::try_new(&raw.level).is_err() {
+        return Err(invalid(
+            "log.level",
+            "not a tracing filter such as \"info\" or \"dauth_proxy=debug\"",
+        ));
+    }
+    Ok(LogConfig {
+        level: raw.level.clone(),
+        format: match raw.format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => return Err(invalid("log.format", "must be \"text\" or \"json\"")),
+        },
+    })
+}
+
+/// The rest of `[server]`: TLS, clocks and limits.
+pub(super) fn server(
+    s: &RawServer,
+    listen: SocketAddr,
+    trusted_proxies: CidrList,
+) -> Result<ServerConfig, KeyProblem> {
+    let tls = match (&s.tls_cert, &s.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            crate::tls::server_config(Path::new(cert), Path::new(key)).map_err(|e| {
+                let key = match e {
+                    crate::tls::TlsError::Key { .. } => "server.tls_key",
+                    _ => "server.tls_cert",
+                };
+                (key.to_owned(), Problem::Tls(e))
+            })?,
+        ),
+        (None, None) => None,
+        _ => {
+            return Err(invalid(
+                "server.tls_key",
+                "tls_cert and tls_key must be set together",
+            ));
+        }
+    };
+    let positive = |key: &str, v: u64| {
+        if v == 0 {
+            Err(invalid(key, "must be at least 1"))
+        } else {
+            Ok(v)
+        }
+    };
+    positive(
+        "server.header_read_timeout_secs",
+        s.header_read_timeout_secs,
+    )?;
+    positive("server.idle_timeout_secs", s.idle_timeout_secs)?;
+    let body_read_timeout_secs = positive(
+        "server.body_read_timeout_secs",
+        s.body_read_timeout_secs.unwrap_or(s.idle_timeout_secs),
+    )?;
+    positive("server.max_connections", s.max_connections as u64)?;
+    positive(
+        "server.max_concurrent_streams",
+        u64::from(s.max_concurrent_streams),
+    )?;
+    if s.max_header_bytes < 1024 {
+        return Err(invalid("server.max_header_bytes", "must be at least 1024"));
+    }
+    Ok(ServerConfig {
+        listen,
+        trusted_proxies,
+        shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+        tls,
+        max_body_bytes: s.max_body_bytes,
+        max_header_bytes: s.max_header_bytes,
+        header_read_timeout: Duration::from_secs(s.header_read_timeout_secs),
+        idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+        body_read_timeout: Duration::from_secs(body_read_timeout_secs),
+        max_connections: s.max_connections,
+        max_concurrent_streams: s.max_concurrent_streams,
+    })
+}

@@ -1,0 +1,39 @@
+//! Reading the file and the value kinds several sections share: key files and CIDR lists, each
+//! failure naming its entry.
+
+use std::path::Path;
+
+use super::error::{KeyProblem, Problem};
+use super::file::{RawConfig, RawKey};
+use crate::auth::keys::{VerifyKey, load_verify_key};
+use crate::net::CidrList;
+
+/// The raw sections of `text`; a syntax error or unknown key names its dotted path.
+pub(super) fn parse(text: &str) -> Result<RawConfig, (String, toml::de::Error)> {
+    let de = toml::Deserializer::parse(text).map_err(|e| ("-".to_owned(), e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." { "-".to_owned() } else { path };
+        (key, e.into_inner())
+    })
+}
+
+/// Loads the PEM public keys listed under `key`; an error names the entry (`key[i]`).
+pub(super) fn verify_keys(key: &str, raw: Vec<RawKey>) -> Result<Vec<VerifyKey>, KeyProblem> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let (path, kid) = match k {
+                RawKey::Path(path) => (path, None),
+                RawKey::WithKid { path, kid } => (path, kid),
+            };
+            load_verify_key(Path::new(&path), kid)
+                .map_err(|e| (format!("{key}[{i}]"), Problem::Key(e)))
+        })
+        .collect()
+}
+
+/// A CIDR list; an error names the entry (`key[i]`).
+pub(super) fn cidrs(key: &str, entries: &[String]) -> Result<CidrList, KeyProblem> {
+    CidrList::parse(entries).map_err(|(i, e)| (format!("{key}[{i}]"), Problem::Cidr(e)))
+}

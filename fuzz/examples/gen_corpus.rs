@@ -257,7 +257,8 @@ fn claims(dir: &Path) {
         }
         let token = fx.sign(claims.as_object().unwrap());
         let got = fx
-            .auth
+            .state
+            .policy()
             .dauth
             .verify(&token, NOW)
             .map(|_| ())
@@ -493,7 +494,8 @@ fn json_bodies(dir: &Path) {
     let user = gateway::USER_EMAIL;
     let password = gateway::PASSWORD;
     // An importable bcrypt hash (cost 4): `$2b$`, 60 characters.
-    let bcrypt = "$2b$04$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0";
+    // A real bcrypt hash (cost 4, fixed salt) of "C3rs3i#L4nnist3r": an import must parse.
+    let bcrypt = "$2b$04$XEDzbEeraFHtcFira0TjX.iD0W.PgHNtWPZKt3Gy4EeA3T1JqOkUC";
     let grant_other = |view: &str, system: bool| {
         json!({"user_id": "$OTHER", "view": {"view_id": view, "is_system": system}}).to_string()
     };

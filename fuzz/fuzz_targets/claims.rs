@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         .and_then(|v| v.as_str())
         .unwrap_or_default();
 
-    match fx.auth.dauth.verify(&token, NOW) {
+    match fx.state.policy().dauth.verify(&token, NOW) {
         Ok(accepted) => {
             assert_eip55(&accepted.contract);
             assert_eq!(accepted.contract.to_lowercase(), written.to_lowercase());

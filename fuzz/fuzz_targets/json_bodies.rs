@@ -1,5 +1,5 @@
-//! A JSON body -> every embedded endpoint that reads one, through the real gateway on a
-//! loopback port (socket, hyper, pipeline, authentication, handler).
+//! A JSON body -> every embedded endpoint that reads one, through the gateway's pipeline in
+//! this process, without a socket (routing, authentication, the body's read, the handler).
 //!
 //! Input layout: the first byte picks the endpoint (modulo the number of endpoints; see
 //! `dauth_proxy_fuzz::gateway::ENDPOINTS`), the rest is the body; `$CALLER`, `$OTHER` and
@@ -7,7 +7,7 @@
 //! it needs, so the body is read.
 //! Properties: never a 5xx; a 2xx body is JSON; every other answer is `{"code": <status>,
 //! "message": "<OBP-|DAUTH-><digits>: ..."}`; a body that is not JSON answers 400 `OBP-10001`;
-//! the connection is never dropped without an answer (a panic in the gateway aborts).
+//! a response body never fails (a panic in the gateway aborts).
 
 #![no_main]
 

@@ -1,20 +1,19 @@
-//! The `json_bodies` target's fixture and checks: the real gateway, serving on a loopback port
-//! in this process, and a keep-alive HTTP/1.1 client that sends each input as the body of one of
-//! the embedded endpoints that read a JSON body.
-//!
-//! The embedded handlers take `hyper::body::Incoming`, which only hyper's server builds, so the
-//! bodies go the whole way: socket, hyper, pipeline (routing, authentication), handler. Built
-//! once per process ([`fixture`]):
-//! - a gateway from TOML text ([`config_text`]): a store in a temporary directory, DAuth with the
-//!   development key (replay protection and token freshness off, so one token serves the whole
-//!   run and is verified once, then cached), the `[issuer]` with the development issuer key and
-//!   year-long access tokens, `accounts.auto_confirm`, one admin email, one service client
-//!   (`fuzz-client`, whose key is the development DAuth key), rate limits off;
-//! - the credentials each endpoint needs, obtained over HTTP as a client would: the account
-//!   [`BANK`]/[`ACCOUNT`], created by the DAuth caller [`OWNER`] (who holds `owner` on it); a
-//!   second DAuth user [`OTHER`]; a password user and an admin (registered and logged in); a
-//!   client-credentials token with `user:create` (from `POST /oidc/token`);
-//! - a multi-thread tokio runtime that runs the gateway and the client connection.
+//! The `json_bodies` target's fixture and checks: the real gateway's state, called in this
+//! process through its request pipeline with a body held in memory: no socket, no hyper
+//! connection. Everything behind the socket is the gateway's own: the pipeline (path checks,
+//! routing, authentication, reading the body through the client-body clock), then the handler.
+//! Built once per process ([`fixture`]):
+//! - a gateway state from TOML text ([`config_text`]): a store in a temporary directory, DAuth
+//!   with the development key (replay protection and token freshness off, so one token serves
+//!   the whole run and is verified once, then cached), the `[issuer]` with the development
+//!   issuer key and year-long access tokens, `accounts.auto_confirm`, one admin email, one
+//!   service client (`fuzz-client`, whose key is the development DAuth key), rate limits off;
+//!   the background reset mailer runs, as in the gateway;
+//! - the credentials each endpoint needs, obtained through the same pipeline as a client would:
+//!   the account [`BANK`]/[`ACCOUNT`], created by the DAuth caller [`OWNER`] (who holds `owner`
+//!   on it); a second DAuth user [`OTHER`]; a password user and an admin (registered and logged
+//!   in); a client-credentials token with `user:create` (from `POST /oidc/token`);
+//! - a multi-thread tokio runtime the requests and the background tasks run on.
 //!
 //! Input layout: the first byte picks the endpoint (modulo [`ENDPOINTS`]`.len()`), the rest is
 //! the body, sent as is except that the placeholders `$CALLER`, `$OTHER` and `$REFRESH` are
@@ -27,25 +26,26 @@
 //! Properties ([`check_reply`]): never a 5xx (the store is healthy, limits are off); a 2xx body
 //! is JSON; any other answer is the documented error shape `{"code": <status>, "message":
 //! "<OBP-|DAUTH-><digits>: ..."}`; a body that is not JSON at all answers 400 `OBP-10001` (every
-//! fixture caller has what the endpoint checks before reading the body). A dropped connection
-//! (nothing answered on a fresh connection, or a response cut short) fails; a panic anywhere in
-//! the gateway aborts the process through libFuzzer's panic hook.
+//! fixture caller has what the endpoint checks before reading the body). A response body that
+//! fails while it is read fails; a panic anywhere in the gateway aborts the process through
+//! libFuzzer's panic hook.
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
 use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
-use dauth_proxy::store::Grantee;
-use dauth_proxy::{App, Config, State};
+use dauth_proxy::http::client_body::ClientBody;
+use dauth_proxy::pipeline::{ConnInfo, handle};
+use dauth_proxy::store::Backend;
+use dauth_proxy::store::model::Grantee;
+use dauth_proxy::store::sled::SledStore;
+use dauth_proxy::{Config, State};
 use http::{Method, Request, header};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 
 use crate::{dev_key_dir, dev_signer, repo_root, temporary_dir};
 
@@ -117,7 +117,7 @@ const fn ep(
     }
 }
 
-/// Every embedded endpoint that reads a JSON body (`read_json`, `read_body` in `src/api/`),
+/// Every embedded endpoint that reads a JSON body (`Payload::json`, `Payload::bytes`),
 /// in input order: an input's first byte modulo the length picks one. `POST /oidc/token` reads
 /// a form, not JSON, and is left out.
 pub const ENDPOINTS: [Endpoint; 19] = [
@@ -236,12 +236,10 @@ impl Reply {
     }
 }
 
-/// The running gateway and the credentials of its callers.
+/// The gateway's state and the credentials of its callers.
 pub struct Gateway {
     runtime: tokio::runtime::Runtime,
-    addr: SocketAddr,
     state: Arc<State>,
-    connection: Mutex<Option<SendRequest<Full<Bytes>>>>,
     owner_token: String,
     user_bearer: String,
     admin_bearer: String,
@@ -320,17 +318,19 @@ fn start() -> Gateway {
     let dir = temporary_dir();
     let config = Config::from_toml(&config_text(&dir), Path::new("json_bodies.toml"))
         .expect("fixture configuration");
-    let app = runtime.block_on(App::bind(config)).expect("gateway starts");
-    let addr = app.local_addr();
-    let state = Arc::clone(app.state());
-    runtime.spawn(async move {
-        let _ = app.run(std::future::pending::<()>()).await;
+    let store = SledStore::open(&dir, 16 << 20).expect("store in a temporary directory");
+    let state = runtime.block_on(async {
+        store.check_writable(0).await.expect("store writable");
+        let stores = store.stores(config.cache.users);
+        State::new(config, stores).await.expect("gateway state")
     });
+    let state = Arc::new(state);
+    runtime.spawn(dauth_proxy::people::reset::deliver_resets(Arc::clone(
+        &state,
+    )));
     let mut gw = Gateway {
         runtime,
-        addr,
         state,
-        connection: Mutex::new(None),
         owner_token: dauth_token(OWNER),
         user_bearer: String::new(),
         admin_bearer: String::new(),
@@ -503,98 +503,51 @@ impl Gateway {
     /// (handing it to `$OTHER` first); give it back, or every later OBP input would stop at the
     /// permission check.
     fn keep_owner(&self) {
-        let store = &self.state.store;
-        let held = store
-            .views_held(&self.owner_id, BANK, ACCOUNT)
+        let store = &self.state.shared().store.access;
+        let held = self
+            .runtime
+            .block_on(store.views_held(&self.owner_id, BANK, ACCOUNT))
             .expect("store read");
         if held.iter().any(|v| v == "owner") {
             return;
         }
-        let limit = self.state.config.obp.max_access_rows;
+        let limit = self.state.policy().config.obp.max_access_rows;
         let owner = Grantee::User(self.owner_id.clone());
+        let views = vec!["owner".into()];
         self.runtime
-            .block_on(store.grant(BANK, ACCOUNT, owner, vec!["owner".into()], None, limit))
+            .block_on(store.grant(BANK, ACCOUNT, owner, views, None, limit, 0))
             .expect("give the owner view back");
     }
 
-    /// One request over the kept-alive connection; `headers` are `Name: value` lines.
+    /// One request through the gateway's pipeline, from a loopback peer, its body in memory;
+    /// `headers` are `Name: value` lines.
     pub fn call(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> Reply {
-        let body = Bytes::copy_from_slice(body);
-        let build = || {
-            let mut req = Request::builder()
-                .method(Method::from_bytes(method.as_bytes()).expect("method"))
-                .uri(path)
-                .header(header::HOST, "gateway.fuzz");
-            for line in headers {
-                let (name, value) = line.split_once(": ").expect("Name: value");
-                req = req.header(name, value);
-            }
-            req.body(Full::new(body.clone())).expect("request")
+        let mut req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(path)
+            .header(header::HOST, "gateway.fuzz");
+        for line in headers {
+            let (name, value) = line.split_once(": ").expect("Name: value");
+            req = req.header(name, value);
+        }
+        let body = Full::new(Bytes::copy_from_slice(body));
+        let conn = ConnInfo {
+            peer: SocketAddr::from(([127, 0, 0, 1], 40_000)),
+            tls: false,
         };
-        self.runtime.block_on(self.exchange(build))
-    }
-
-    async fn exchange(&self, build: impl Fn() -> Request<Full<Bytes>>) -> Reply {
-        // A kept-alive connection the gateway closed between two requests (it may, after a
-        // response to a body it did not read) fails the next request: that one is retried on a
-        // new connection. A new connection that answers nothing is a failure.
-        let mut kept = self
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .filter(|c| !c.is_closed());
-        loop {
-            let fresh = kept.is_none();
-            let mut sender = match kept.take() {
-                Some(c) => c,
-                None => self.connect().await,
-            };
-            if let Err(e) = sender.ready().await {
-                assert!(!fresh, "gateway closed a new connection at once: {e}");
-                continue;
-            }
-            let response = match sender.send_request(build()).await {
-                Ok(r) => r,
-                Err(e) => {
-                    assert!(
-                        !fresh,
-                        "gateway dropped a new connection without answering: {e}"
-                    );
-                    continue;
-                }
-            };
-            let close = response
-                .headers()
-                .get(header::CONNECTION)
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        self.runtime.block_on(async {
+            // One policy load per request, as the server does.
+            let policy = self.state.policy();
+            let timeout = policy.config.server.body_read_timeout;
+            let req = req.body(ClientBody::new(body, timeout)).expect("request");
+            let response = handle(self.state.shared(), &policy, req, conn).await;
             let status = response.status().as_u16();
             let body = match response.into_body().collect().await {
                 Ok(b) => b.to_bytes(),
-                Err(e) => panic!("gateway cut a {status} response short: {e}"),
+                Err(e) => panic!("the gateway's {status} response body failed: {e}"),
             };
-            if !close {
-                *self
-                    .connection
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(sender);
-            }
-            return Reply { status, body };
-        }
-    }
-
-    async fn connect(&self) -> SendRequest<Full<Bytes>> {
-        let stream = TcpStream::connect(self.addr)
-            .await
-            .expect("connect to the gateway");
-        let _ = stream.set_nodelay(true);
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .expect("HTTP/1.1 handshake");
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        sender
+            Reply { status, body }
+        })
     }
 }
 
@@ -636,7 +589,7 @@ pub fn check_reply(endpoint: &Endpoint, body: &[u8], reply: &Reply) {
     assert!(status < 500, "server error: {}", shown());
     let json = reply.json();
     let empty_allowed = endpoint.name == "client-users" && body.iter().all(u8::is_ascii_whitespace);
-    if !is_json(body) && !empty_allowed && body.len() <= dauth_proxy::api::MAX_JSON_BODY {
+    if !is_json(body) && !empty_allowed && body.len() <= dauth_proxy::http::read::MAX_JSON_BODY {
         let message = json.as_ref().and_then(|j| j["message"].as_str());
         assert!(
             status == 400 && message.is_some_and(|m| m.starts_with("OBP-10001: ")),

@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use arbitrary::{Arbitrary, Unstructured};
 use dauth_proxy::auth::{AuthMethod, Principal};
 use dauth_proxy::net::CidrList;
-use dauth_proxy::store::{User, UserKind};
+use dauth_proxy::store::model::{User, UserKind};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The trusted proxies of a `client_ip` input whose first line is empty.

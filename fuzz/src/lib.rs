@@ -5,21 +5,19 @@
 //! `keys/dev/dauth_private.pem` pass the signature check), a user store and a current-thread
 //! tokio runtime. The targets only decode their input and call the library's public API; the
 //! properties they assert live here so that every target states them the same way.
-//! `json_bodies` is the exception: its fixture, in [`gateway`], runs the real gateway on a
-//! loopback port and talks HTTP to it, since the embedded handlers only read bodies that hyper
-//! built.
+//! `json_bodies` has a fixture of its own, in [`gateway`]: the whole gateway state, called
+//! through its request pipeline with in-memory bodies.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, Once, PoisonError};
 
-use dauth_proxy::Error;
-use dauth_proxy::auth::keys::{generate_rsa, load_signing_key, load_verify_key};
-use dauth_proxy::auth::{Authenticator, DauthVerifier, Principal};
+use dauth_proxy::auth::keys::{generate_rsa, load_signing_key};
+use dauth_proxy::auth::{DauthVerifier, Principal};
 use dauth_proxy::config::DauthConfig;
-use dauth_proxy::limits::Limits;
-use dauth_proxy::net::CidrList;
-use dauth_proxy::store::Store;
+use dauth_proxy::pipeline::authenticate::authenticate;
+use dauth_proxy::store::sled::SledStore;
+use dauth_proxy::{Config, Error, State};
 use http::HeaderMap;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value};
@@ -50,15 +48,13 @@ pub fn repo_root() -> PathBuf {
 pub struct Fixture {
     /// Signs with the key generated at start-up (trusted as [`FUZZ_KID`]).
     pub signer: EncodingKey,
-    /// Strict addresses, replay protection on: the shipped defaults (`auth.dauth`), no
-    /// bearer issuers or clients, caches off so that every input is verified.
-    pub auth: Authenticator,
-    /// No rate limits; the verification bound as shipped.
-    pub limits: Limits,
+    /// The gateway's state for the DAuth targets: strict addresses, replay protection on (the
+    /// shipped defaults), no bearer issuers or clients, no rate limits, the verification bound
+    /// as shipped, the token cache off so that every input is verified; a store in a temporary
+    /// directory, removed when the process exits.
+    pub state: State,
     /// Same keys and clock rules, lenient addresses.
     pub lenient: DauthVerifier,
-    /// A store in a temporary directory, removed when the process exits.
-    pub store: Store,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -76,50 +72,63 @@ fn build_fixture() -> Fixture {
     let public = dir.path().join("fuzz_public.pem");
     std::fs::write(&public, &pair.public_pem).expect("write public key");
     let signer = EncodingKey::from_rsa_pem(pair.private_pem.as_bytes()).expect("signing key");
-    let keys = vec![
-        load_verify_key(&public, Some(FUZZ_KID.into())).expect("generated key loads"),
-        load_verify_key(
-            &dev_key_dir().join("dauth_public.pem"),
-            Some(DEV_KID.into()),
-        )
-        .expect("keys/dev/dauth_public.pem loads"),
-    ];
-    let policy = DauthConfig {
-        enabled: true,
-        keys,
-        allowed_hosts: CidrList::parse(&["127.0.0.1", "::1"]).expect("CIDRs"),
-        networks: Vec::new(),
-        max_token_age_secs: 300,
-        clock_skew_secs: 60,
-        replay_protection: true,
-        // Large enough that a long run keeps reaching the accept path; when full the verifier
-        // answers 503, which the status property allows.
-        replay_capacity: 1 << 20,
-        strict_addresses: true,
-    };
+    let store_dir = temporary_dir();
+    let config = Config::from_toml(
+        &config_text(&public, &store_dir),
+        Path::new("fuzz-dauth.toml"),
+    )
+    .expect("fixture configuration");
     let lenient = DauthConfig {
         strict_addresses: false,
-        ..policy.clone()
+        ..config.dauth.clone()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("tokio runtime");
+    // Not `SledStore::temporary()`: sled deletes that directory (in `/dev/shm`) only when the
+    // `Db` is dropped, and a static never is, so every fuzzing run would leave one behind.
+    let store = SledStore::open(&store_dir, 16 << 20).expect("store in a temporary directory");
+    let state = runtime
+        .block_on(State::new(config, store.stores(100_000)))
+        .expect("fixture state");
     Fixture {
         signer,
-        auth: Authenticator::dauth_only(DauthVerifier::new(policy), 0),
-        limits: Limits::unlimited(),
+        state,
         lenient: DauthVerifier::new(lenient),
-        store: temporary_store(),
         runtime,
     }
 }
 
-/// A store in a fresh temporary directory that is removed when the process exits.
-///
-/// Not `Store::temporary()`: sled deletes that directory (in `/dev/shm`) only when the `Db` is
-/// dropped, and a static never is, so every fuzzing run would leave one behind.
-fn temporary_store() -> Store {
-    Store::open(&temporary_dir(), 16 << 20).expect("store in a temporary directory")
+/// The DAuth targets' configuration: the generated key (`kid` [`FUZZ_KID`]) and the
+/// development key ([`DEV_KID`]), callers from loopback, five minutes of freshness and a
+/// minute of skew, replay protection with a window large enough that a long run keeps reaching
+/// the accept path (when full the verifier answers 503, which the status property allows).
+fn config_text(public: &Path, store: &Path) -> String {
+    let path = |p: &Path| p.display().to_string();
+    let dev = path(&dev_key_dir().join("dauth_public.pem"));
+    format!(
+        r#"[store]
+path = {store:?}
+
+[dauth]
+public_keys = [{{ path = {public:?}, kid = "{FUZZ_KID}" }}, {{ path = {dev:?}, kid = "{DEV_KID}" }}]
+allowed_hosts = ["127.0.0.1", "::1"]
+max_token_age_secs = 300
+clock_skew_secs = 60
+replay_protection = true
+replay_capacity = 1048576
+strict_addresses = true
+
+[limits]
+per_ip_rps = 0
+per_consumer_rps = 0
+
+[cache]
+tokens = 0
+"#,
+        store = path(store),
+        public = path(public),
+    )
 }
 
 /// A fresh directory `$TMPDIR/dauth-proxy-fuzz-store.*` for a store, removed when the process
@@ -174,9 +183,10 @@ pub fn dev_signer() -> EncodingKey {
 impl Fixture {
     /// The full DAuth decision for `headers` from [`CALLER`] at [`NOW`].
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Principal>, Error> {
-        self.runtime.block_on(self.auth.authenticate(
-            &self.store,
-            &self.limits,
+        let policy = self.state.policy();
+        self.runtime.block_on(authenticate(
+            self.state.shared(),
+            &policy,
             headers,
             CALLER,
             NOW,
@@ -225,7 +235,8 @@ pub fn check_decision(fx: &Fixture, result: Result<Option<Principal>, Error>) {
         Ok(None) => {}
         Ok(Some(who)) => {
             assert_eip55(&who.user.username);
-            let stored = fx.store.user_by_id(&who.user.user_id);
+            let users = &fx.state.shared().store.users;
+            let stored = fx.runtime.block_on(users.user_by_id(&who.user.user_id));
             assert_eq!(
                 stored.ok().flatten().as_ref(),
                 Some(&who.user),

@@ -765,3 +765,47 @@ async fn identity_endpoints_do_not_exist_without_an_issuer() {
         .await
         .assert_error(404, "DAUTH-1404");
 }
+
+/// A mail that cannot be sent answers 503 `DAUTH-5033`, and the log says why (the SMTP
+/// failure, with its source), never a bare "mail unavailable".
+#[tokio::test]
+async fn a_mail_that_cannot_be_sent_answers_503_and_logs_why() {
+    // A port nothing listens on: the SMTP connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("dauth.toml");
+    let mail = format!(
+        "[mail]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\nfrom = \"gw@example.com\"\n\
+         starttls = false\n"
+    );
+    let extra = format!("{}{mail}", issuer_section("auto_confirm = false"));
+    std::fs::write(
+        &cfg,
+        support::config_text(&dir.path().join("store"), "", &extra),
+    )
+    .unwrap();
+    let gw = support::binary::Binary::spawn(&cfg);
+    let body = json!({"email": "m@example.com", "password": "correct horse"}).to_string();
+    let r = send(
+        gw.addr,
+        build(
+            "POST",
+            "/api/auth/register",
+            &[("content-type", "application/json")],
+            body,
+        ),
+    )
+    .await;
+    r.assert_error(503, "DAUTH-5033");
+    let logged = gw
+        .wait_for_line(
+            &["mail not sent", "DAUTH-5033"],
+            std::time::Duration::from_secs(10),
+        )
+        .expect("the failure is logged");
+    assert!(logged.contains("SMTP"), "{logged}");
+}

@@ -104,7 +104,9 @@ impl BearerVerifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(invalid());
         }
+        // Nothing to keep here or below: a bearer token that does not parse is the caller's.
         let jws = Jws::parse(token).map_err(|_| invalid())?;
+        // Nothing to keep: the caller's token.
         let unverified: Value = insecure_decode_claims(token).map_err(|_| invalid())?;
         let iss = unverified
             .get("iss")
@@ -121,6 +123,7 @@ impl BearerVerifier {
         {
             return Err(invalid());
         }
+        // Nothing to keep: the caller's token.
         let claims: Value = jws.claims().map_err(|_| invalid())?;
         check_claims(&claims, &trusted.audience, now, self.leeway)?;
         let claims = BearerClaims {

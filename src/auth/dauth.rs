@@ -173,6 +173,7 @@ impl DauthVerifier {
         if !candidates.any(|k| jws.verified_by(k)) {
             return Err(defect(TokenDefect::BadSignature));
         }
+        // Nothing to keep: the caller's claims; the defect is what the log says of them.
         jws.claims().map_err(|_| defect(TokenDefect::BadClaims))
     }
 }

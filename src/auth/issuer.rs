@@ -43,6 +43,20 @@ pub enum TokenError {
     InvalidRefresh,
 }
 
+/// A token that could not be signed is the gateway's failure (500, its cause logged); a
+/// refresh token refused is the client's (`DAUTH-4008`).
+impl From<TokenError> for crate::error::Error {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Sign(_) => Self::Internal {
+                what: "token signing",
+                cause: Box::new(e),
+            },
+            TokenError::InvalidRefresh => Self::InvalidRefreshToken,
+        }
+    }
+}
+
 /// The access token payload: seed 001's keys plus `iss`, `sub`, `aud`, `jti`, `token_use`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -186,6 +200,7 @@ impl Issuer {
         v.set_audience(&[&self.config.audience]);
         v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         v.leeway = 0;
+        // Why a client's refresh token is refused is not the gateway's failure to log.
         let data = decode::<RefreshClaims>(token, &self.config.key.decoding_key(), &v)
             .map_err(|_| TokenError::InvalidRefresh)?;
         if data.claims.token_use != USE_REFRESH {

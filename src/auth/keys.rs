@@ -62,6 +62,17 @@ fn pkcs1_modulus(der: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// What aws-lc says when it refuses the components of a key it parsed.
+const REFUSED: &str = "its components are refused";
+
+/// A key file that does not hold a usable RSA key, with what the parser said.
+fn not_rsa(path: &Path, why: &dyn std::fmt::Display) -> KeyError {
+    KeyError::NotRsa {
+        path: path.to_owned(),
+        reason: why.to_string(),
+    }
+}
+
 /// Refuses a modulus under [`MIN_RSA_BITS`]; returns its size in bits.
 fn check_size(n: &[u8], path: &Path) -> Result<usize, KeyError> {
     let bits = modulus_bits(n);
@@ -146,10 +157,12 @@ pub enum KeyError {
         expected: &'static str,
     },
     /// The key is not an RSA key, or is malformed.
-    #[error("{} does not hold a valid RSA key", path.display())]
+    #[error("{} does not hold a valid RSA key ({reason})", path.display())]
     NotRsa {
         /// The file.
         path: PathBuf,
+        /// What the parser said.
+        reason: String,
     },
     /// The RSA key is too small to be safe.
     #[error("{} holds a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits are required", path.display())]
@@ -188,16 +201,14 @@ pub fn verify_key_from_pem(
         });
     }
     let encoded = pem::encode(&block);
-    let not_rsa = || KeyError::NotRsa {
-        path: path.to_owned(),
-    };
-    let decoding = DecodingKey::from_rsa_pem(encoded.as_bytes()).map_err(|_| not_rsa())?;
-    let pkcs1_der = decoding.try_get_as_bytes().map_err(|_| not_rsa())?;
-    let parsed = PublicKey::from_der(pkcs1_der).map_err(|_| not_rsa())?;
+    let not_rsa = |why: &dyn std::fmt::Display| not_rsa(path, why);
+    let decoding = DecodingKey::from_rsa_pem(encoded.as_bytes()).map_err(|e| not_rsa(&e))?;
+    let pkcs1_der = decoding.try_get_as_bytes().map_err(|e| not_rsa(&e))?;
+    let parsed = PublicKey::from_der(pkcs1_der).map_err(|e| not_rsa(&e))?;
     let n = parsed.modulus().big_endian_without_leading_zero().to_vec();
     let bits = check_size(&n, path)?;
     let e = parsed.exponent().big_endian_without_leading_zero().to_vec();
-    let parsed = parse_for_every_algorithm(&n, &e).ok_or_else(not_rsa)?;
+    let parsed = parse_for_every_algorithm(&n, &e).ok_or_else(|| not_rsa(&REFUSED))?;
     Ok(VerifyKey {
         kid,
         source: path.to_owned(),
@@ -217,13 +228,12 @@ pub fn load_signing_key(path: &Path) -> Result<EncodingKey, KeyError> {
             expected: "an RSA private key",
         });
     }
-    let not_rsa = || KeyError::NotRsa {
-        path: path.to_owned(),
-    };
-    let key = EncodingKey::from_rsa_pem(pem::encode(&block).as_bytes()).map_err(|_| not_rsa())?;
+    let key =
+        EncodingKey::from_rsa_pem(pem::encode(&block).as_bytes()).map_err(|e| not_rsa(path, &e))?;
     // Sized before aws-lc parses it: aws-lc refuses a key under 2048 bits without saying why.
-    check_size(pkcs1_modulus(key.as_bytes()).ok_or_else(not_rsa)?, path)?;
-    KeyPair::from_der(key.as_bytes()).map_err(|_| not_rsa())?;
+    let modulus = pkcs1_modulus(key.as_bytes()).ok_or_else(|| not_rsa(path, &"no modulus"))?;
+    check_size(modulus, path)?;
+    KeyPair::from_der(key.as_bytes()).map_err(|e| not_rsa(path, &e))?;
     Ok(key)
 }
 
@@ -273,9 +283,7 @@ impl SigningKey {
 /// Loads an RSA private key with its public half (see [`SigningKey`]).
 pub fn load_signing_key_pair(path: &Path) -> Result<SigningKey, KeyError> {
     let encoding = load_signing_key(path)?;
-    let pair = KeyPair::from_der(encoding.as_bytes()).map_err(|_| KeyError::NotRsa {
-        path: path.to_owned(),
-    })?;
+    let pair = KeyPair::from_der(encoding.as_bytes()).map_err(|e| not_rsa(path, &e))?;
     let public = pair.public_key();
     Ok(SigningKey {
         n: public.modulus().big_endian_without_leading_zero().to_vec(),
@@ -291,31 +299,30 @@ pub fn load_jwks(path: &Path) -> Result<Vec<VerifyKey>, KeyError> {
 
 /// Parses JWKS `text` as [`load_jwks`] does; `path` names its origin in errors.
 pub fn jwks_from_json(text: &str, path: &Path) -> Result<Vec<VerifyKey>, KeyError> {
+    // Nothing to keep: the file is named, and it is not a JWKS document.
     let set: jsonwebtoken::jwk::JwkSet =
         serde_json::from_str(text).map_err(|_| KeyError::NotPem {
             path: path.to_owned(),
         })?;
-    let not_rsa = || KeyError::NotRsa {
-        path: path.to_owned(),
-    };
     if set.keys.is_empty() {
-        return Err(not_rsa());
+        return Err(not_rsa(path, &"the JWKS holds no key"));
     }
     set.keys
         .iter()
         .map(|jwk| {
             let jsonwebtoken::jwk::AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
-                return Err(not_rsa());
+                return Err(not_rsa(path, &"a key that is not RSA"));
             };
             use base64::Engine;
             let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(&rsa.n)
-                .map_err(|_| not_rsa())?;
+                .map_err(|e| not_rsa(path, &e))?;
             let bits = check_size(&n, path)?;
             let e = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(&rsa.e)
-                .map_err(|_| not_rsa())?;
-            let parsed = parse_for_every_algorithm(&n, &e).ok_or_else(not_rsa)?;
+                .map_err(|e| not_rsa(path, &e))?;
+            let parsed =
+                parse_for_every_algorithm(&n, &e).ok_or_else(|| not_rsa(path, &REFUSED))?;
             Ok(VerifyKey {
                 kid: jwk.common.key_id.clone(),
                 source: path.to_owned(),
@@ -342,8 +349,11 @@ pub fn generate_rsa(bits: usize) -> Result<GeneratedPair, KeyError> {
         4096 => KeySize::Rsa4096,
         _ => return Err(KeyError::UnsupportedSize(bits)),
     };
+    // Nothing to keep here and below: aws-lc's error is `Unspecified`.
     let pair = KeyPair::generate(size).map_err(|_| KeyError::Generate)?;
+    // Nothing to keep: `Unspecified`, as above.
     let private = pair.as_der().map_err(|_| KeyError::Generate)?;
+    // Nothing to keep: `Unspecified`, as above.
     let public = pair.public_key().as_der().map_err(|_| KeyError::Generate)?;
     Ok(GeneratedPair {
         private_pem: pem::encode(&pem::Pem::new("PRIVATE KEY", private.as_ref().to_vec())),

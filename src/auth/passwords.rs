@@ -10,6 +10,7 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::hashpool::{HashPool, Memory, Ticket};
+use crate::error::Error;
 
 /// Shortest and longest password accepted.
 pub const PASSWORD_LEN: (usize, usize) = (8, 1024);
@@ -20,12 +21,30 @@ pub enum PasswordError {
     /// `accounts.hash_slots + accounts.hash_queue` hashes are already running or waiting.
     #[error("password hashing queue full")]
     Busy,
-    /// The hashing library failed.
-    #[error("password hashing failed")]
-    Hash,
-    /// The hashing thread failed.
+    /// The hashing library (or the random source for a salt) failed; what it said.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    /// The hashing thread died before it answered (the job's panic is not recoverable).
     #[error("password task failed")]
     Task,
+}
+
+/// A full queue answers 503 `DAUTH-5035`; a failure of the hashing itself 500, its cause logged.
+impl From<PasswordError> for Error {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Busy => Error::HashBusy,
+            other => Error::Internal {
+                what: "password hashing",
+                cause: Box::new(other),
+            },
+        }
+    }
+}
+
+/// A hashing failure, with what the library said.
+fn failed(e: impl std::fmt::Display) -> PasswordError {
+    PasswordError::Hash(e.to_string())
 }
 
 /// Whether `password` meets the policy: 8 to 1024 characters.
@@ -98,6 +117,7 @@ impl Hasher {
         self.pool
             .admit()
             .map(HashTicket)
+            // The pool's refusal says only that it is full.
             .map_err(|_| PasswordError::Busy)
     }
 
@@ -148,20 +168,20 @@ impl HashTicket {
 fn argon2id(password: &[u8], memory: &mut Memory) -> Result<String, PasswordError> {
     let params = Params::default();
     let mut salt = [0u8; Salt::RECOMMENDED_LENGTH];
-    aws_lc_rs::rand::fill(&mut salt).map_err(|_| PasswordError::Hash)?;
+    aws_lc_rs::rand::fill(&mut salt).map_err(failed)?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     memory
         .with_blocks(params.block_count(), |blocks| {
             argon.hash_password_into_with_memory(password, &salt, &mut out, blocks)
         })
-        .map_err(|_| PasswordError::Hash)?;
+        .map_err(failed)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params).map_err(|_| PasswordError::Hash)?,
-        salt: Some(Salt::new(&salt).map_err(|_| PasswordError::Hash)?),
-        hash: Some(Output::new(&out).map_err(|_| PasswordError::Hash)?),
+        params: ParamsString::try_from(&params).map_err(failed)?,
+        salt: Some(Salt::new(&salt).map_err(failed)?),
+        hash: Some(Output::new(&out).map_err(failed)?),
     };
     Ok(phc.to_string())
 }

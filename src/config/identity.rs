@@ -45,6 +45,7 @@ pub(super) fn issuer(raw: Option<RawIssuer>) -> Result<Option<IssuerConfig>, Key
     let url: http::Uri = raw
         .url
         .parse()
+        // Nothing to keep: the key is named, and the message says what it must be.
         .map_err(|_| invalid("url", "must be an http:// or https:// URL"))?;
     if !matches!(url.scheme_str(), Some("http" | "https")) || url.authority().is_none() {
         return Err(invalid("url", "must be an http:// or https:// URL"));

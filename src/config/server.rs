@@ -71,6 +71,7 @@ fn invalid(key: &str, why: &'static str) -> KeyProblem {
 
 /// `server.listen` and `server.trusted_proxies`, checked first.
 pub(super) fn address(s: &RawServer) -> Result<(SocketAddr, CidrList), KeyProblem> {
+    // Nothing to keep: the key is named, and the message says what it must be.
     let listen = s.listen.parse::<SocketAddr>().map_err(|_| {
         invalid(
             "server.listen",

@@ -161,10 +161,21 @@ fn every_condition_keeps_its_status_and_code() {
         (Error::AttributeNotFound, 404, "DAUTH-4011"),
         (Error::InvalidLoginClient, 401, "DAUTH-4012"),
         (Error::PasswordUsersOnly, 403, "DAUTH-4013"),
-        (Error::MailUnavailable, 503, "DAUTH-5033"),
+        (
+            Error::MailUnavailable("SMTP refused".into()),
+            503,
+            "DAUTH-5033",
+        ),
         (Error::ResetQueueFull, 503, "DAUTH-5036"),
         (Error::HashBusy, 503, "DAUTH-5035"),
-        (Error::Internal("x"), 500, "DAUTH-5000"),
+        (
+            Error::Internal {
+                what: "x",
+                cause: "boom".into(),
+            },
+            500,
+            "DAUTH-5000",
+        ),
         (Error::ClientTokenRequired, 403, "DAUTH-4101"),
         (Error::InsufficientScope("user:read"), 403, "DAUTH-4102"),
         (Error::ClientUserNotFound, 404, "DAUTH-4104"),
@@ -230,4 +241,49 @@ fn body_failures_close_http1_and_keep_their_cause_out_of_the_answer() {
     assert!(Error::BodyTimeout.closes_connection());
     assert!(!Error::BodyTooLarge.closes_connection());
     assert!(!Error::UpstreamTimeout.closes_connection());
+}
+
+/// Pins the header each kind of answer carries: a 401 always challenges, a 405 lists its
+/// methods, a 429 and a 503 say when to retry, a missing scope names it.
+#[test]
+fn every_condition_keeps_its_header() {
+    let any = Header::Challenge(ANY_CHALLENGE);
+    let bearer = Header::Challenge(BEARER_REFUSED);
+    let table: Vec<(Error, Header)> = vec![
+        (Error::MissingCredentials, any),
+        (Error::IpNotAllowed, any),
+        (Error::InvalidToken(TokenDefect::Malformed), any),
+        (Error::TokenReplayed, any),
+        (Error::InvalidAddress(AddressClaim::Contract), any),
+        (Error::LoginWrongPassword, any),
+        (Error::InvalidBearer(BearerDefect::Invalid), bearer),
+        (Error::InvalidBearer(BearerDefect::Expired), bearer),
+        (Error::InvalidBearer(BearerDefect::Audience), bearer),
+        (
+            Error::InsufficientScope("user:read"),
+            Header::InsufficientScope("user:read"),
+        ),
+        (
+            Error::MethodNotAllowed { allow: "GET, HEAD" },
+            Header::Allow("GET, HEAD"),
+        ),
+        (Error::TooManyRequests(7), Header::RetryAfter(7)),
+        (Error::Store(StoreError::Dangling), Header::RetryAfter(1)),
+        (Error::ReplayWindowFull, Header::RetryAfter(1)),
+        (Error::VerifierBusy, Header::RetryAfter(1)),
+        (Error::HashBusy, Header::RetryAfter(1)),
+        (Error::ResetQueueFull, Header::RetryAfter(1)),
+        (
+            Error::MailUnavailable("SMTP refused".into()),
+            Header::RetryAfter(1),
+        ),
+        (Error::Overloaded, Header::RetryAfter(1)),
+        (Error::NotFound, Header::None),
+        (Error::BodyTooLarge, Header::None),
+        (Error::AdminRequired, Header::None),
+        (Error::UpstreamTimeout, Header::None),
+    ];
+    for (err, header) in table {
+        assert_eq!(err.public().header, header, "{err:?}");
+    }
 }

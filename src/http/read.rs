@@ -65,6 +65,7 @@ impl Payload {
     /// The body as JSON of type `T`; `expected` names it in `OBP-10001` errors.
     pub fn json<T: serde::de::DeserializeOwned>(self, expected: &'static str) -> Result<T, Error> {
         let bytes = self.0?;
+        // Nothing to keep: a body that is not the JSON expected is the client's, answered 400.
         serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson { expected })
     }
 }

@@ -4,7 +4,7 @@ use http::{HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 
 use super::body::{Body, full};
-use crate::error::Error;
+use crate::error::{Error, Header};
 
 /// A plain-text response.
 pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
@@ -29,43 +29,38 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     }
 }
 
-/// The error shape `{"code": <status>, "message": "<CODE>: <text>"}`, with
-/// `WWW-Authenticate` on 401 and `Allow` on 405.
+/// The error shape `{"code": <status>, "message": "<CODE>: <text>"}`, with the header the
+/// error's row of the table gives ([`Error::public`]).
 pub fn error_response(err: &Error) -> Response<Body> {
-    let status = err.status();
+    let public = err.public();
     let body = ErrorBody {
-        code: status.as_u16(),
+        code: public.status.as_u16(),
         message: err.message(),
     };
-    let mut resp = json(status, &body);
+    let mut resp = json(public.status, &body);
     let headers = resp.headers_mut();
-    if status == StatusCode::UNAUTHORIZED {
-        let challenge = match err {
-            Error::InvalidBearer(_) => r#"Bearer realm="dauth-proxy", error="invalid_token""#,
-            _ => r#"DAuth realm="dauth-proxy", Bearer realm="dauth-proxy""#,
-        };
-        headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(challenge),
-        );
-    }
-    if let Error::InsufficientScope(scope) = err
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            r#"Bearer realm="dauth-proxy", error="insufficient_scope", scope="{scope}""#
-        ))
-    {
-        headers.insert(header::WWW_AUTHENTICATE, v);
-    }
-    if let Error::MethodNotAllowed { allow } = err {
-        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
-    }
-    if let Error::TooManyRequests(secs) = err
-        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-    {
-        headers.insert(header::RETRY_AFTER, v);
-    }
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    match public.header {
+        Header::None => {}
+        Header::Challenge(challenge) => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        Header::InsufficientScope(scope) => {
+            let challenge = format!(
+                r#"Bearer realm="dauth-proxy", error="insufficient_scope", scope="{scope}""#
+            );
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                headers.insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        Header::Allow(allow) => {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        Header::RetryAfter(secs) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
     }
     resp
 }

@@ -42,15 +42,22 @@ pub enum Mailer {
 /// Why a mail was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    /// The recipient is not a mailbox.
-    #[error("invalid recipient")]
-    Recipient,
+    /// An address (the recipient, or `mail.from`) is not a mailbox.
+    #[error("invalid mailbox: {0}")]
+    Recipient(#[source] lettre::address::AddressError),
     /// The message could not be built.
     #[error("cannot build the message: {0}")]
     Build(#[source] lettre::error::Error),
     /// The SMTP exchange failed.
     #[error("SMTP: {0}")]
     Smtp(#[source] lettre::transport::smtp::Error),
+}
+
+/// A mail that could not be sent answers 503 `DAUTH-5033`; its cause is logged.
+impl From<MailError> for crate::error::Error {
+    fn from(e: MailError) -> Self {
+        Self::MailUnavailable(Box::new(e))
+    }
 }
 
 impl Mailer {
@@ -70,7 +77,7 @@ impl Mailer {
             Some((user, pass)) => builder.credentials(Credentials::new(user.clone(), pass.clone())),
             None => builder,
         };
-        let from = c.from.parse().map_err(|_| MailError::Recipient)?;
+        let from = c.from.parse().map_err(MailError::Recipient)?;
         Ok(Self::Smtp {
             transport: Box::new(builder.build()),
             from,
@@ -85,7 +92,7 @@ impl Mailer {
                 Ok(())
             }
             Self::Smtp { transport, from } => {
-                let to: Mailbox = to.parse().map_err(|_| MailError::Recipient)?;
+                let to: Mailbox = to.parse().map_err(MailError::Recipient)?;
                 let message = Message::builder()
                     .from(from.clone())
                     .to(to)

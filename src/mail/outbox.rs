@@ -24,6 +24,13 @@ pub struct ResetQueue {
 #[error("the password-reset queue is full")]
 pub struct QueueFull;
 
+/// A full queue answers 503 `DAUTH-5036`, to every address alike.
+impl From<QueueFull> for crate::error::Error {
+    fn from(_: QueueFull) -> Self {
+        Self::ResetQueueFull
+    }
+}
+
 impl ResetQueue {
     /// A queue holding up to `capacity` waiting requests (at least one).
     pub fn new(capacity: usize) -> Self {
@@ -36,6 +43,7 @@ impl ResetQueue {
 
     /// Queues a reset for `email`, or refuses at once when the queue is full.
     pub fn push(&self, email: String) -> Result<(), QueueFull> {
+        // The channel's error only hands the address back: full, or its worker stopped.
         self.tx.try_send(email).map_err(|_| QueueFull)
     }
 

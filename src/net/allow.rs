@@ -87,6 +87,7 @@ fn parse_net(entry: &str) -> Result<IpNet, CidrParseError> {
     };
     let net = match entry.parse::<IpNet>() {
         Ok(net) => net,
+        // Nothing to keep: the entry is named in the error, which says what it must be.
         Err(_) => IpNet::from(entry.parse::<IpAddr>().map_err(|_| err())?),
     };
     Ok(canonical_net(net.trunc()))

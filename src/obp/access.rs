@@ -97,29 +97,32 @@ impl Ctx<'_> {
         }
         let strict = self.call.policy.config.dauth.strict_addresses;
         let address = normalize_address(username, strict, AddressClaim::Contract)
+            // Nothing to keep: the client's username, answered with its own code.
             .map_err(|_| Error::InvalidUsername)?;
         Ok(Grantee::Dauth { network, address })
     }
 }
 
-/// Maps the store conditions every endpoint shares.
-pub fn store_error(e: AccessError) -> Error {
-    match e {
-        AccessError::Store(s) => Error::Store(s),
-        AccessError::AccountMissing => Error::AccountNotFound,
-        AccessError::AccountExists => Error::AccountExists,
-        AccessError::ViewExists => Error::ViewExists,
-        AccessError::UserMissing => Error::UserNotFoundById(String::new()),
-        AccessError::NoSuchAccess(view) => Error::CannotRevoke {
-            view,
-            missing: true,
-        },
-        AccessError::LastOwner => Error::CannotRevoke {
-            view: crate::store::model::OWNER.into(),
-            missing: false,
-        },
-        AccessError::RowLimit(view) => Error::CannotGrant(view),
-        AccessError::AuthorityGone => Error::AccessChanged,
+/// How an access refusal answers, unless an endpoint says otherwise (OBP's codes).
+impl From<AccessError> for Error {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::Store(s) => Error::Store(s),
+            AccessError::AccountMissing => Error::AccountNotFound,
+            AccessError::AccountExists => Error::AccountExists,
+            AccessError::ViewExists => Error::ViewExists,
+            AccessError::UserMissing => Error::UserNotFoundById(String::new()),
+            AccessError::NoSuchAccess(view) => Error::CannotRevoke {
+                view,
+                missing: true,
+            },
+            AccessError::LastOwner => Error::CannotRevoke {
+                view: crate::store::model::OWNER.into(),
+                missing: false,
+            },
+            AccessError::RowLimit(view) => Error::CannotGrant(view),
+            AccessError::AuthorityGone => Error::AccessChanged,
+        }
     }
 }
 
@@ -204,8 +207,7 @@ pub async fn user_account_access(ctx: &Ctx<'_>, body: Payload) -> Result<Respons
             ctx.limit(),
             crate::clock::now(),
         )
-        .await
-        .map_err(store_error)?;
+        .await?;
     Ok(created(&Value::Array(
         targets.iter().map(View::to_json).collect(),
     )))
@@ -246,8 +248,7 @@ pub async fn grant(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error
             ctx.limit(),
             crate::clock::now(),
         )
-        .await
-        .map_err(store_error)?;
+        .await?;
     Ok(created(&target.to_json()))
 }
 
@@ -267,8 +268,7 @@ pub async fn revoke(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Erro
         .store
         .access
         .revoke(ctx.bank, ctx.account, &req.user_id, &target.id, Some(by))
-        .await
-        .map_err(store_error)?;
+        .await?;
     Ok(created(&json!({"revoked": true})))
 }
 
@@ -307,8 +307,7 @@ pub async fn replace_own_views(ctx: &Ctx<'_>, body: Payload) -> Result<Response<
         .store
         .access
         .replace_views(ctx.bank, ctx.account, &caller, ids, ctx.limit())
-        .await
-        .map_err(store_error)?;
+        .await?;
     Ok(created(&json!({"revoked": true})))
 }
 
@@ -362,8 +361,7 @@ pub async fn through_source(
                     ctx.limit(),
                     crate::clock::now(),
                 )
-                .await
-                .map_err(store_error)?;
+                .await?;
             Ok(created(&target.to_json()))
         }
         SourceAction::Grant => {
@@ -381,8 +379,7 @@ pub async fn through_source(
                     ctx.limit(),
                     crate::clock::now(),
                 )
-                .await
-                .map_err(store_error)?;
+                .await?;
             Ok(created(&target.to_json()))
         }
         SourceAction::Revoke => {
@@ -392,8 +389,7 @@ pub async fn through_source(
             let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
             store
                 .revoke(ctx.bank, ctx.account, &req.user_id, &target.id, Some(by))
-                .await
-                .map_err(store_error)?;
+                .await?;
             Ok(created(&json!({"revoked": true})))
         }
     }

@@ -101,7 +101,7 @@ async fn create_account(
         .await
         .map_err(|e| match e {
             AccessError::AccountExists => Error::AccountExists,
-            other => access::store_error(other),
+            other => Error::from(other),
         })?;
     Ok(crate::http::render::json(
         StatusCode::CREATED,
@@ -196,7 +196,7 @@ async fn create_view(ctx: &access::Ctx<'_>, body: Payload) -> Result<Response<Bo
         .map_err(|e| match e {
             AccessError::ViewExists => Error::ViewExists,
             AccessError::AuthorityGone => Error::CannotCreateView,
-            other => access::store_error(other),
+            other => Error::from(other),
         })?;
     Ok(crate::http::render::json(
         StatusCode::CREATED,

@@ -88,6 +88,7 @@ pub fn verify<'r>(
     if assertion.len() > 16 * 1024 {
         return Err(bad_client("client_assertion is too long"));
     }
+    // Nothing to keep: why the client's assertion does not parse is said in its OAuth error.
     let header =
         decode_header(assertion).map_err(|_| bad_client("client_assertion is not a JWT"))?;
     if !RSA_ALGORITHMS.contains(&header.alg) {
@@ -96,6 +97,7 @@ pub fn verify<'r>(
         ));
     }
     let unverified: Value = insecure_decode_claims(assertion)
+        // Nothing to keep: the client's input, answered with its OAuth error.
         .map_err(|_| bad_client("client_assertion is not a JWT"))?;
     let iss = unverified
         .get("iss")
@@ -118,6 +120,7 @@ pub fn verify<'r>(
     }
     let claims: Value = jws
         .claims()
+        // Nothing to keep: the client's input, answered with its OAuth error.
         .map_err(|_| bad_client("client_assertion claims are not JSON"))?;
     let exp = check_claims(&claims, &client.client_id, audience, now, leeway)?;
     let jti = claims["jti"].as_str().unwrap_or_default().to_owned();

@@ -163,7 +163,7 @@ async fn grant(
     };
     let access = issuer
         .sign(&claims)
-        .map_err(|_| Refused::Gateway(Error::Internal("token signing failed")))?;
+        .map_err(|e| Refused::Gateway(e.into()))?;
     let mut resp = crate::http::render::json(
         StatusCode::OK,
         &json!({"access_token": access, "expires_in": ttl, "token_type": "Bearer", "scope": scope}),

@@ -68,11 +68,14 @@ impl Caller {
     }
 }
 
-fn client_store_error(e: ClientStoreError) -> Error {
-    match e {
-        ClientStoreError::Store(s) => Error::Store(s),
-        ClientStoreError::Exists => Error::ClientUserIdTaken,
-        ClientStoreError::NotFound => Error::ClientUserNotFound,
+/// How a client-store refusal answers in the users API.
+impl From<ClientStoreError> for Error {
+    fn from(e: ClientStoreError) -> Self {
+        match e {
+            ClientStoreError::Store(s) => Error::Store(s),
+            ClientStoreError::Exists => Error::ClientUserIdTaken,
+            ClientStoreError::NotFound => Error::ClientUserNotFound,
+        }
     }
 }
 
@@ -94,6 +97,7 @@ pub async fn create(
     let req: NewUser = if bytes.iter().all(u8::is_ascii_whitespace) {
         NewUser::default()
     } else {
+        // Nothing to keep: a body that is not the JSON expected is the client's, answered 400.
         serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson {
             expected: "CreateUserJson",
         })?
@@ -122,13 +126,7 @@ pub async fn create(
         client_name: c.client_name.clone(),
         connection_ids: Vec::new(),
     };
-    let created = call
-        .shared
-        .store
-        .clients
-        .create_client_user(user)
-        .await
-        .map_err(client_store_error)?;
+    let created = call.shared.store.clients.create_client_user(user).await?;
     Ok(crate::http::render::json(StatusCode::CREATED, &created))
 }
 
@@ -162,6 +160,7 @@ pub async fn list(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Er
                     .filter(|l| (1..=MAX_LIMIT).contains(l))
                     .ok_or(Error::InvalidPaging)?
             }
+            // Nothing to keep: the client's query, answered 400.
             "offset" => offset = v.parse().map_err(|_| Error::InvalidPaging)?,
             "clientUserId" => client_user_id = Some(v.into_owned()),
             _ => {}
@@ -204,7 +203,6 @@ pub async fn delete(
                 Ok(())
             }),
         )
-        .await
-        .map_err(client_store_error)?;
+        .await?;
     Ok(crate::http::render::json(StatusCode::OK, &deleted))
 }

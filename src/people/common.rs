@@ -5,7 +5,6 @@
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::auth::passwords;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::people::codes;
@@ -61,21 +60,15 @@ pub fn success(status: StatusCode, fields: Value) -> Response<Body> {
     crate::http::render::json(status, &body)
 }
 
-/// How a password-user store refusal answers.
-pub fn local_error(e: LocalError) -> Error {
-    match e {
-        LocalError::Store(s) => Error::Store(s),
-        LocalError::EmailTaken | LocalError::UsernameTaken => Error::UserExists,
-        LocalError::NotFound | LocalError::Refused(_) => Error::InvalidCode,
-        LocalError::RefreshReused => Error::InvalidRefreshToken,
-    }
-}
-
-/// How a hashing failure answers: 503 when the queue is full, else 500.
-pub fn hash_error(e: passwords::PasswordError) -> Error {
-    match e {
-        passwords::PasswordError::Busy => Error::HashBusy,
-        _ => Error::Internal("password hashing failed"),
+/// How a password-user store refusal answers, unless an endpoint says otherwise.
+impl From<LocalError> for Error {
+    fn from(e: LocalError) -> Self {
+        match e {
+            LocalError::Store(s) => Error::Store(s),
+            LocalError::EmailTaken | LocalError::UsernameTaken => Error::UserExists,
+            LocalError::NotFound | LocalError::Refused(_) => Error::InvalidCode,
+            LocalError::RefreshReused => Error::InvalidRefreshToken,
+        }
     }
 }
 
@@ -85,9 +78,4 @@ pub fn stored(code: &str, ttl_secs: u64, now: i64) -> StoredCode {
         digest: codes::digest(code),
         expires_at: now.saturating_add_unsigned(ttl_secs),
     }
-}
-
-/// How a signing failure answers (500).
-pub fn token_error(_: crate::auth::issuer::TokenError) -> Error {
-    Error::Internal("token signing failed")
 }

@@ -10,7 +10,7 @@ use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::people::codes;
-use crate::people::common::{hash_error, is_admin, local_error, success, token_error, user_json};
+use crate::people::common::{is_admin, success, user_json};
 use crate::state::call::Call;
 use crate::store::model::{LoginAttempt, Profile};
 
@@ -66,9 +66,7 @@ pub async fn login(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Err
     if !profile.confirmed {
         return Err(Error::EmailNotConfirmed);
     }
-    let (access, _) = issuer
-        .access_token(&user, &profile, is_admin(call, &profile), now)
-        .map_err(token_error)?;
+    let (access, _) = issuer.access_token(&user, &profile, is_admin(call, &profile), now)?;
     let jti = uuid::Uuid::new_v4().to_string();
     let exp = now.saturating_add_unsigned(issuer.config().refresh_ttl_secs);
     let family = call
@@ -76,11 +74,8 @@ pub async fn login(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Err
         .store
         .passwords
         .start_refresh_family(&user.user_id, &jti, exp)
-        .await
-        .map_err(local_error)?;
-    let (refresh, _) = issuer
-        .refresh_token(&user.user_id, &family, &jti, now)
-        .map_err(token_error)?;
+        .await?;
+    let (refresh, _) = issuer.refresh_token(&user.user_id, &family, &jti, now)?;
     Ok(success(
         StatusCode::OK,
         json!({ "user": user_json(&user, &profile, call, false), "accessToken": access, "refreshToken": refresh }),
@@ -117,7 +112,7 @@ async fn check_password(
     let cfg = &call.policy.config.accounts;
     let (max, lockout) = (cfg.max_failed_logins, cfg.lockout_secs);
     // A place in the hashing queue first: a full queue refuses before the attempt is counted.
-    let ticket = call.shared.passwords.admit().map_err(hash_error)?;
+    let ticket = call.shared.passwords.admit()?;
     // Counted before the slow check, so parallel guesses cannot all pass a "not locked" test.
     let begun = call
         .shared
@@ -125,13 +120,10 @@ async fn check_password(
         .passwords
         .begin_login(id, max, lockout, now)
         .await;
-    if let LoginAttempt::Locked(left) = begun.map_err(local_error)? {
+    if let LoginAttempt::Locked(left) = begun? {
         return Err(Error::AccountLocked(left));
     }
-    let (ok, upgrade) = ticket
-        .verify(password.clone(), stored)
-        .await
-        .map_err(hash_error)?;
+    let (ok, upgrade) = ticket.verify(password.clone(), stored).await?;
     if !ok {
         return Err(
             match call
@@ -143,7 +135,7 @@ async fn check_password(
             {
                 Ok(LoginAttempt::Locked(left)) => Error::AccountLocked(left),
                 Ok(LoginAttempt::Counted) => Error::LoginWrongPassword,
-                Err(e) => local_error(e),
+                Err(e) => Error::from(e),
             },
         );
     }
@@ -159,7 +151,7 @@ async fn check_password(
         .passwords
         .succeed_login(id, new_hash, unix_now())
         .await;
-    match done.map_err(local_error)? {
+    match done? {
         Ok(p) => Ok(p),
         Err(LoginAttempt::Locked(left)) => Err(Error::AccountLocked(left)),
         Err(LoginAttempt::Counted) => Err(Error::LoginWrongPassword),

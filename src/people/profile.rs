@@ -9,7 +9,7 @@ use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::read::Payload;
-use crate::people::common::{local_error, success, user_json};
+use crate::people::common::{success, user_json};
 use crate::state::call::Call;
 use crate::store::error::LocalError;
 use crate::store::model::is_valid_id;
@@ -90,8 +90,7 @@ pub async fn update_names(
             }),
             crate::clock::now(),
         )
-        .await
-        .map_err(local_error)?;
+        .await?;
     Ok(success(
         StatusCode::OK,
         json!({ "user": user_json(&user, &p, call, true) }),
@@ -138,7 +137,7 @@ pub async fn set_attribute(
         .await
         .map_err(|e| match e {
             LocalError::Refused(_) => Error::InvalidAttribute,
-            other => local_error(other),
+            other => Error::from(other),
         })?;
     Ok(success(
         StatusCode::OK,
@@ -177,7 +176,7 @@ pub async fn delete_attribute(
         .await
         .map_err(|e| match e {
             LocalError::Refused(_) => Error::AttributeNotFound,
-            other => local_error(other),
+            other => Error::from(other),
         })?;
     Ok(success(
         StatusCode::OK,

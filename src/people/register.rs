@@ -18,8 +18,7 @@ use crate::http::body::Body;
 use crate::http::read::Payload;
 use crate::people::codes;
 use crate::people::common::{
-    hash_error, is_admin, is_admin_address, local_error, normalize_email, stored, success,
-    token_error, user_json,
+    is_admin, is_admin_address, normalize_email, stored, success, user_json,
 };
 use crate::state::call::Call;
 use crate::store::error::LocalError;
@@ -55,12 +54,7 @@ pub async fn register(call: &Call<'_>, body: Payload) -> Result<Response<Body>, 
     {
         return Err(Error::UserExists);
     }
-    let hash = call
-        .shared
-        .passwords
-        .hash(req.password)
-        .await
-        .map_err(hash_error)?;
+    let hash = call.shared.passwords.hash(req.password).await?;
     let auto = call.policy.config.accounts.auto_confirm;
     // An administrator's address gets a code even under auto_confirm: the account is usable at
     // once, but is an administrator only once the code proves the mailbox.
@@ -85,8 +79,7 @@ pub async fn register(call: &Call<'_>, body: Payload) -> Result<Response<Body>, 
         .store
         .passwords
         .create_local_user(profile, None, crate::clock::now())
-        .await
-        .map_err(local_error)?;
+        .await?;
     Ok(success(
         StatusCode::CREATED,
         json!({ "user": user_json(&user, &profile, call, false) }),
@@ -111,7 +104,7 @@ async fn mail_confirmation(call: &Call<'_>, email: &str, code: &str) -> Result<(
         .mailer
         .send(email, "Confirm your email address", text)
         .await
-        .map_err(|_| Error::MailUnavailable)
+        .map_err(Error::from)
 }
 
 #[derive(Deserialize)]
@@ -128,8 +121,7 @@ pub async fn confirm(call: &Call<'_>, body: Payload) -> Result<Response<Body>, E
         .store
         .passwords
         .confirm(&codes::digest(req.code.trim()), crate::clock::now())
-        .await
-        .map_err(local_error)?;
+        .await?;
     Ok(success(
         StatusCode::OK,
         json!({ "user": user_json(&user, &profile, call, false) }),
@@ -146,9 +138,7 @@ struct Refresh {
 pub async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let issuer = call.policy.issuer()?;
     let req: Refresh = body.json("RefreshJson")?;
-    let claims = issuer
-        .verify_refresh(&req.refresh_token)
-        .map_err(|_| Error::InvalidRefreshToken)?;
+    let claims = issuer.verify_refresh(&req.refresh_token)?;
     let now = unix_now();
     let next = uuid::Uuid::new_v4().to_string();
     let exp = now.saturating_add_unsigned(issuer.config().refresh_ttl_secs);
@@ -176,12 +166,8 @@ pub async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<Body>, E
         .profile(&user_id)
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
-    let (access, _) = issuer
-        .access_token(&user, &profile, is_admin(call, &profile), now)
-        .map_err(token_error)?;
-    let (refresh, _) = issuer
-        .refresh_token(&user_id, &claims.fam, &next, now)
-        .map_err(token_error)?;
+    let (access, _) = issuer.access_token(&user, &profile, is_admin(call, &profile), now)?;
+    let (refresh, _) = issuer.refresh_token(&user_id, &claims.fam, &next, now)?;
     Ok(success(
         StatusCode::OK,
         json!({ "accessToken": access, "refreshToken": refresh }),

@@ -18,7 +18,7 @@ use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::{Body, BoxError};
 use crate::people::codes;
-use crate::people::common::{hash_error, local_error, normalize_email, stored, success, user_json};
+use crate::people::common::{normalize_email, stored, success, user_json};
 use crate::state::State;
 use crate::state::call::Call;
 use crate::state::policy::Policy;
@@ -37,10 +37,7 @@ pub async fn reset_request(call: &Call<'_>, body: Payload) -> Result<Response<Bo
     call.policy.issuer()?;
     let req: ResetRequest = body.json("PasswordResetJson")?;
     let email = normalize_email(&req.email)?;
-    call.shared
-        .resets
-        .push(email)
-        .map_err(|_| Error::ResetQueueFull)?;
+    call.shared.resets.push(email)?;
     Ok(success(StatusCode::OK, json!({})))
 }
 
@@ -137,12 +134,7 @@ pub async fn reset_confirm(call: &Call<'_>, body: Payload) -> Result<Response<Bo
     if !code_matches(&current) {
         return Err(Error::InvalidCode);
     }
-    let hash = call
-        .shared
-        .passwords
-        .hash(req.password)
-        .await
-        .map_err(hash_error)?;
+    let hash = call.shared.passwords.hash(req.password).await?;
     let profile = call
         .shared
         .store
@@ -163,14 +155,12 @@ pub async fn reset_confirm(call: &Call<'_>, body: Payload) -> Result<Response<Bo
             }),
             crate::clock::now(),
         )
-        .await
-        .map_err(local_error)?;
+        .await?;
     call.shared
         .store
         .passwords
         .revoke_refresh_families(&user.user_id)
-        .await
-        .map_err(local_error)?;
+        .await?;
     Ok(success(
         StatusCode::OK,
         json!({ "user": user_json(&user, &profile, call, false) }),

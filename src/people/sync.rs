@@ -19,7 +19,7 @@ use crate::auth::passwords;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::read::Payload;
-use crate::people::common::{hash_error, is_admin, local_error, normalize_email};
+use crate::people::common::{is_admin, normalize_email};
 use crate::state::call::Call;
 use crate::store::model::is_valid_id;
 use crate::store::model::{Profile, User, UserKind};
@@ -110,7 +110,7 @@ pub async fn sync(
             });
         }
         (Some(pw), None) if !passwords::acceptable(&pw) => return Err(Error::WeakPassword),
-        (Some(pw), None) => Some(call.shared.passwords.hash(pw).await.map_err(hash_error)?),
+        (Some(pw), None) => Some(call.shared.passwords.hash(pw).await?),
         (None, Some(h)) if passwords::importable(&h) => Some(h),
         (None, Some(_)) => {
             return Err(Error::InvalidJson {
@@ -164,8 +164,7 @@ pub async fn sync(
                 .store
                 .passwords
                 .update_profile(&user.user_id, true, Box::new(apply), crate::clock::now())
-                .await
-                .map_err(local_error)?;
+                .await?;
             (user, p)
         }
         None => {
@@ -173,14 +172,13 @@ pub async fn sync(
                 language: "en".into(),
                 ..Profile::default()
             };
-            apply(&mut p).map_err(local_error)?;
+            apply(&mut p)?;
             let by = p.updated_by.take();
             call.shared
                 .store
                 .passwords
                 .create_local_user(p, by, crate::clock::now())
-                .await
-                .map_err(local_error)?
+                .await?
         }
     };
     Ok(crate::http::render::json(

@@ -75,6 +75,7 @@ async fn dauth(
     }
     let token = first
         .to_str()
+        // Nothing to keep: a header value that is not text is the caller's.
         .map_err(|_| Error::InvalidToken(TokenDefect::Malformed))?
         .trim();
     if values.next().is_some() || token.is_empty() || token.contains(',') {

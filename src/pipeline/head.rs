@@ -22,8 +22,10 @@ pub(super) fn canonicalise<B>(req: &mut Request<B>) -> Result<(), Error> {
     parts.path_and_query = Some(
         format!("{path}{query}")
             .parse()
+            // Nothing to keep: the path was checked; only the client's query can fail here.
             .map_err(|_| Error::BadPath)?,
     );
+    // Nothing to keep: the parts came from a valid URI and a checked path.
     *req.uri_mut() = http::Uri::from_parts(parts).map_err(|_| Error::BadPath)?;
     Ok(())
 }

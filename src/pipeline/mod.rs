@@ -254,11 +254,20 @@ fn options(endpoint: &Endpoint) -> Response<Body> {
     resp
 }
 
+/// Logs what the answer does not say: the cause of a failure of the gateway or of what it
+/// depends on (with the whole chain of sources), the reason a token was refused, a body that
+/// did not arrive. Never a credential: causes name what failed, not what was sent.
 fn log_error(err: &Error) {
     match err {
-        Error::Store(cause) => warn!(code = err.code(), error = %cause, "store failure"),
+        Error::Store(cause) => warn!(code = err.code(), error = %chain(cause), "store failure"),
         Error::UpstreamUnavailable(cause) => {
-            warn!(code = err.code(), error = %cause, "upstream failure")
+            warn!(code = err.code(), error = %chain(cause.as_ref()), "upstream failure")
+        }
+        Error::Internal { what, cause } => {
+            warn!(code = err.code(), what, error = %chain(cause.as_ref()), "internal failure")
+        }
+        Error::MailUnavailable(cause) => {
+            warn!(code = err.code(), error = %chain(cause.as_ref()), "mail not sent")
         }
         Error::InvalidToken(defect) => info!(code = err.code(), reason = %defect, "token refused"),
         Error::BodyTimeout => info!(code = err.code(), "request body timed out"),
@@ -267,4 +276,20 @@ fn log_error(err: &Error) {
         }
         _ => {}
     }
+}
+
+/// An error and its sources, `a: b: c`.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        // thiserror's `{0}` already prints the source in many variants; do not repeat it.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    out
 }

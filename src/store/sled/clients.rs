@@ -37,6 +37,7 @@ impl ClientStore for SledStore {
                     Some(raw),
                 )
                 .map_err(StoreError::from)?;
+            // Not an error: the compare-and-swap found the id taken.
             swapped.map_err(|_| ClientStoreError::Exists)
         })
         .await

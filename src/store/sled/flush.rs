@@ -50,7 +50,9 @@ impl Flusher {
             .as_ref()
             .ok_or_else(stopped)?
             .send(done)
+            // Nothing to keep: a closed channel only says the thread is gone.
             .map_err(|_| stopped())?;
+        // Nothing to keep: a dropped answer only says the thread is gone.
         wait.await.map_err(|_| stopped())?
     }
 }

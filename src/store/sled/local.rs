@@ -300,6 +300,7 @@ impl PasswordStore for SledStore {
                     Ok(Ok(fam.user_id))
                 })
                 .map_err(txn_error)?;
+            // Not an error: the transaction ended a family presented with a stale token id.
             outcome.map_err(|_| LocalError::RefreshReused)
         })
         .await

@@ -49,15 +49,6 @@ impl ClientDef {
     }
 }
 
-/// Now, as RFC 3339.
-pub fn rfc3339_now() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// Whether `id` is a usable client id: 1 to 128 of `A-Z a-z 0-9 . _ - :`.
 pub fn is_valid_client_id(id: &str) -> bool {
     !id.is_empty()

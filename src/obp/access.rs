@@ -205,7 +205,7 @@ pub async fn user_account_access(ctx: &Ctx<'_>, body: Payload) -> Result<Respons
             ids,
             Some(by),
             ctx.limit(),
-            crate::clock::now(),
+            ctx.call.now,
         )
         .await?;
     Ok(created(&Value::Array(
@@ -246,7 +246,7 @@ pub async fn grant(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error
             vec![target.id.clone()],
             Some(by),
             ctx.limit(),
-            crate::clock::now(),
+            ctx.call.now,
         )
         .await?;
     Ok(created(&target.to_json()))
@@ -359,7 +359,7 @@ pub async fn through_source(
                     vec![target.id.clone()],
                     Some(by),
                     ctx.limit(),
-                    crate::clock::now(),
+                    ctx.call.now,
                 )
                 .await?;
             Ok(created(&target.to_json()))
@@ -377,7 +377,7 @@ pub async fn through_source(
                     vec![target.id.clone()],
                     Some(by),
                     ctx.limit(),
-                    crate::clock::now(),
+                    ctx.call.now,
                 )
                 .await?;
             Ok(created(&target.to_json()))

@@ -35,7 +35,7 @@ pub async fn serve(
     }
     let store = &*call.shared.store.access;
     if op == AccountOp::Create {
-        return create_account(store, &bank, &account, body, who).await;
+        return create_account(call, store, &bank, &account, body, who).await;
     }
     require_account(store, &bank, &account).await?;
     let ctx = access::Ctx {
@@ -78,6 +78,7 @@ struct CreateAccountBody {
 }
 
 async fn create_account(
+    call: &Call<'_>,
     store: &dyn AccessStore,
     bank: &str,
     account: &str,
@@ -91,13 +92,7 @@ async fn create_account(
         });
     }
     let created = store
-        .create_account(
-            bank,
-            account,
-            &req.label,
-            &who.user.user_id,
-            crate::clock::now(),
-        )
+        .create_account(bank, account, &req.label, &who.user.user_id, call.now)
         .await
         .map_err(|e| match e {
             AccessError::AccountExists => Error::AccountExists,

@@ -13,10 +13,9 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::auth::clients::{USER_SCOPES, rfc3339_now};
+use crate::auth::clients::USER_SCOPES;
 use crate::auth::issuer::USE_CLIENT;
 use crate::auth::jws::RSA_ALGORITHMS;
-use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::read::Payload;
@@ -114,7 +113,7 @@ async fn grant(
         )
         .into());
     }
-    let now = unix_now();
+    let now = call.now;
     let leeway = i64::try_from(call.policy.config.bearer.leeway_secs).unwrap_or(0);
     let url = &issuer.config().url;
     let proven = assertion::verify(&call.policy.clients, jwt, &token_endpoint(url), now, leeway)?;
@@ -174,7 +173,7 @@ async fn grant(
 
 /// A token for one of the client's users: the user must exist and not be deleted.
 async fn acting_for(call: &Call<'_>, client: &str, user: &str) -> Result<String, TokenError> {
-    let now = rfc3339_now();
+    let now = crate::clock::rfc3339(call.now);
     let updated = call
         .shared
         .store

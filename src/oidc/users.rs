@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::Principal;
-use crate::auth::clients::rfc3339_now;
 use crate::auth::issuer::USE_CLIENT;
 use crate::error::Error;
 use crate::http::body::Body;
@@ -111,7 +110,7 @@ pub async fn create(
             expected: "CreateUserJson",
         });
     }
-    let now = rfc3339_now();
+    let now = crate::clock::rfc3339(call.now);
     let user = ClientUser {
         user_id: uuid::Uuid::new_v4().to_string(),
         client_user_id: req.client_user_id,
@@ -186,7 +185,7 @@ pub async fn delete(
 ) -> Result<Response<Body>, Error> {
     let c = caller(call, who)?;
     c.require("user:delete")?;
-    let now = rfc3339_now();
+    let now = crate::clock::rfc3339(call.now);
     let deleted = call
         .shared
         .store

@@ -6,7 +6,6 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::people::codes;
@@ -61,7 +60,7 @@ pub async fn login(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Err
         .password_hash
         .clone()
         .ok_or(Error::LoginWrongPassword)?;
-    let now = unix_now();
+    let now = call.now;
     let profile = check_password(call, &user.user_id, password, stored, now).await?;
     if !profile.confirmed {
         return Err(Error::EmailNotConfirmed);
@@ -130,7 +129,7 @@ async fn check_password(
                 .shared
                 .store
                 .passwords
-                .fail_login(id, max, lockout, unix_now())
+                .fail_login(id, max, lockout, call.now)
                 .await
             {
                 Ok(LoginAttempt::Locked(left)) => Error::AccountLocked(left),
@@ -149,7 +148,7 @@ async fn check_password(
         .shared
         .store
         .passwords
-        .succeed_login(id, new_hash, unix_now())
+        .succeed_login(id, new_hash, call.now)
         .await;
     match done? {
         Ok(p) => Ok(p),

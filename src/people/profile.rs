@@ -88,7 +88,7 @@ pub async fn update_names(
                 p.lastname = req.lastname.clone();
                 Ok(())
             }),
-            crate::clock::now(),
+            call.now,
         )
         .await?;
     Ok(success(
@@ -132,7 +132,7 @@ pub async fn set_attribute(
                     .insert(req.attribute_key.clone(), req.attribute_text.clone());
                 Ok(())
             }),
-            crate::clock::now(),
+            call.now,
         )
         .await
         .map_err(|e| match e {
@@ -171,7 +171,7 @@ pub async fn delete_attribute(
                     .map(drop)
                     .ok_or(LocalError::Refused("no such attribute"))
             }),
-            crate::clock::now(),
+            call.now,
         )
         .await
         .map_err(|e| match e {

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::passwords;
-use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::read::Payload;
@@ -78,7 +77,7 @@ pub async fn register(call: &Call<'_>, body: Payload) -> Result<Response<Body>, 
         .shared
         .store
         .passwords
-        .create_local_user(profile, None, crate::clock::now())
+        .create_local_user(profile, None, call.now)
         .await?;
     Ok(success(
         StatusCode::CREATED,
@@ -120,7 +119,7 @@ pub async fn confirm(call: &Call<'_>, body: Payload) -> Result<Response<Body>, E
         .shared
         .store
         .passwords
-        .confirm(&codes::digest(req.code.trim()), crate::clock::now())
+        .confirm(&codes::digest(req.code.trim()), call.now)
         .await?;
     Ok(success(
         StatusCode::OK,
@@ -139,7 +138,7 @@ pub async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<Body>, E
     let issuer = call.policy.issuer()?;
     let req: Refresh = body.json("RefreshJson")?;
     let claims = issuer.verify_refresh(&req.refresh_token)?;
-    let now = unix_now();
+    let now = call.now;
     let next = uuid::Uuid::new_v4().to_string();
     let exp = now.saturating_add_unsigned(issuer.config().refresh_ttl_secs);
     let user_id = call

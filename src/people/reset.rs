@@ -14,7 +14,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::passwords;
-use crate::clock::now as unix_now;
 use crate::error::Error;
 use crate::http::body::{Body, BoxError};
 use crate::people::codes;
@@ -56,6 +55,7 @@ pub async fn deliver_resets(state: Arc<State>) {
         let state = Arc::clone(&state);
         tokio::spawn(async move {
             let policy = state.policy();
+            // A background job, not a request: it reads the clock for itself, once.
             let now = crate::clock::now();
             if let Err(e) = mail_reset_code(state.shared(), &policy, &email, now).await {
                 tracing::warn!(error = %e, "password reset not mailed");
@@ -124,10 +124,11 @@ pub async fn reset_confirm(call: &Call<'_>, body: Payload) -> Result<Response<Bo
         .await?
         .ok_or(Error::InvalidCode)?;
     let digest = codes::digest(req.code.trim());
+    let now = call.now;
     let code_matches = move |p: &Profile| {
         p.reset_code
             .as_ref()
-            .is_some_and(|c| codes::same_secret(&c.digest, &digest) && c.expires_at > unix_now())
+            .is_some_and(|c| codes::same_secret(&c.digest, &digest) && c.expires_at > now)
     };
     // Checked before the (deliberately slow) hash, so a wrong code costs no hashing; checked
     // again in the update, which is what makes the code single-use.
@@ -153,7 +154,7 @@ pub async fn reset_confirm(call: &Call<'_>, body: Payload) -> Result<Response<Bo
                 p.locked_until = None;
                 Ok(())
             }),
-            crate::clock::now(),
+            call.now,
         )
         .await?;
     call.shared

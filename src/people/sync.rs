@@ -163,7 +163,7 @@ pub async fn sync(
                 .shared
                 .store
                 .passwords
-                .update_profile(&user.user_id, true, Box::new(apply), crate::clock::now())
+                .update_profile(&user.user_id, true, Box::new(apply), call.now)
                 .await?;
             (user, p)
         }
@@ -177,18 +177,18 @@ pub async fn sync(
             call.shared
                 .store
                 .passwords
-                .create_local_user(p, by, crate::clock::now())
+                .create_local_user(p, by, call.now)
                 .await?
         }
     };
     Ok(crate::http::render::json(
         StatusCode::OK,
-        &synced_json(&user, &profile),
+        &synced_json(&user, &profile, call.now),
     ))
 }
 
 /// Seed 002's user shape. The password hash is never returned.
-fn synced_json(user: &User, p: &Profile) -> Value {
+fn synced_json(user: &User, p: &Profile, now: i64) -> Value {
     let time = |t: i64| {
         time::OffsetDateTime::from_unix_timestamp(t)
             .ok()
@@ -198,7 +198,7 @@ fn synced_json(user: &User, p: &Profile) -> Value {
             })
     };
     let extra = |k: &str| p.extra.get(k).cloned().unwrap_or(Value::Null);
-    let locked = p.locked_until.is_some_and(|u| u > crate::clock::now());
+    let locked = p.locked_until.is_some_and(|u| u > now);
     json!({
         "emailVerified": p.confirmed,
         "username": p.username,

@@ -14,7 +14,7 @@ use aws_lc_rs::digest;
 const SHARDS: usize = 16;
 
 /// The cache key of `parts`: SHA-256 over each part, length-prefixed, cut to 128 bits.
-pub fn digest(parts: &[&[u8]]) -> u128 {
+pub(crate) fn digest(parts: &[&[u8]]) -> u128 {
     let mut ctx = digest::Context::new(&digest::SHA256);
     for p in parts {
         ctx.update(&(p.len() as u64).to_be_bytes());
@@ -32,14 +32,14 @@ struct Shard<V> {
 }
 
 /// The cache.
-pub struct BoundedCache<V> {
+pub(crate) struct BoundedCache<V> {
     shards: Vec<Mutex<Shard<V>>>,
     per_shard: usize,
 }
 
 impl<V: Clone> BoundedCache<V> {
     /// A cache of about `capacity` entries (0 disables it).
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             shards: (0..SHARDS)
                 .map(|_| {
@@ -61,7 +61,7 @@ impl<V: Clone> BoundedCache<V> {
     }
 
     /// The value for `key`, if present and still valid at `now` (Unix seconds).
-    pub fn get(&self, key: u128, now: i64) -> Option<V> {
+    pub(crate) fn get(&self, key: u128, now: i64) -> Option<V> {
         if self.per_shard == 0 {
             return None;
         }
@@ -77,7 +77,7 @@ impl<V: Clone> BoundedCache<V> {
     }
 
     /// Stores `value` for `key` until `valid_until` (Unix seconds).
-    pub fn insert(&self, key: u128, value: V, valid_until: i64) {
+    pub(crate) fn insert(&self, key: u128, value: V, valid_until: i64) {
         if self.per_shard == 0 {
             return;
         }
@@ -98,19 +98,6 @@ impl<V: Clone> BoundedCache<V> {
             let Shard { map, order } = &mut *shard;
             order.retain(|k| map.contains_key(k));
         }
-    }
-
-    /// Number of entries (all shards).
-    pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).map.len())
-            .sum()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -6,13 +6,13 @@
 use std::path::Path;
 
 /// The largest file the gateway reads at start-up: configuration, keys, certificates.
-pub const MAX_FILE_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// Reads a UTF-8 text file of at most [`MAX_FILE_BYTES`] that must be a regular file.
 ///
 /// A path to a device, FIFO or directory (`/dev/zero`, a named pipe) is refused at once
 /// rather than read until memory runs out or forever.
-pub fn read_small_file(path: &Path) -> std::io::Result<String> {
+pub(crate) fn read_small_file(path: &Path) -> std::io::Result<String> {
     use std::io::{Error, ErrorKind, Read};
     // Checked before opening: opening a FIFO blocks until something writes to it.
     if !std::fs::metadata(path)?.is_file() {

@@ -1,35 +1,48 @@
-//! dauth-proxy: an authentication gateway for smart-contract callers.
+//! dauth-proxy: an authentication gateway for smart-contract callers (DAuth), people and
+//! services.
 //!
-//! A request's path through the crate:
-//! [`server`] accepts a connection -> [`pipeline`] routes, resolves the caller's IP ([`net`]),
-//! authenticates ([`auth`], users from [`store`]) and answers from an embedded handler ([`api`]).
-//! Everything is configured once from [`config`] into the shared [`app::State`]; every failure
-//! is an [`Error`] with a stable code and status.
+//! The crate is layered, top to bottom, and no module uses one above it (`tools/modgraph`
+//! checks that there is no import cycle, `tests/architecture.rs` the order; ARCHITECTURE.md
+//! draws it):
+//! - [`cli`] (the command line) and `app` (the composition root: [`App`] binds and runs);
+//! - `server`: connections, TLS, HTTP/1.1 and HTTP/2, their clocks;
+//! - [`pipeline`]: the request's steps: path and head checks, the endpoint or route,
+//!   authentication, dispatch, the log line;
+//! - the products, each a folder: `obp` (OBP accounts and views), [`people`] (the password user
+//!   service), `oidc` (service clients, the token endpoint, the users API);
+//! - [`state`]: [`State`] = [`state::shared::Shared`] (built once) + [`state::policy::Policy`]
+//!   (built from a [`Config`], swapped atomically, loaded once per request);
+//! - [`proxy`] and `limits`, then [`config`], then [`auth`] and `mail`;
+//! - the base: [`store`] (traits, records, the sled backend), [`net`], [`http`], [`path`],
+//!   [`error`] (the one public [`Error`] table), `tls`, `cache`, [`clock`], `fs`.
+//!
+//! The library exposes what the binary, the tests, the benchmarks and the fuzz targets use;
+//! everything else is crate-private.
 
 #![forbid(unsafe_code)]
 
-pub mod app;
+mod app;
 pub mod auth;
-pub mod cache;
+mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
-pub mod fs;
+mod fs;
 pub mod http;
-pub mod limits;
-pub mod mail;
+mod limits;
+mod mail;
 pub mod net;
-pub mod obp;
-pub mod oidc;
+mod obp;
+mod oidc;
 pub mod path;
 pub mod people;
 pub mod pipeline;
 pub mod proxy;
-pub mod server;
+mod server;
 pub mod state;
 pub mod store;
-pub mod tls;
+mod tls;
 
 pub use app::App;
 pub use config::Config;

@@ -65,7 +65,7 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
 }
 
 /// Every limit, built once from `[limits]`.
-pub struct Limits {
+pub(crate) struct Limits {
     per_ip: Keyed<IpAddr>,
     ipv6_prefix_len: u8,
     password_per_ip: Keyed<IpAddr>,
@@ -76,7 +76,7 @@ pub struct Limits {
 }
 
 /// A place in the verifier: held while a token is verified.
-pub struct VerifySlot<'a> {
+pub(crate) struct VerifySlot<'a> {
     _permit: SemaphorePermit<'a>,
     in_flight: &'a AtomicUsize,
 }
@@ -88,21 +88,8 @@ impl Drop for VerifySlot<'_> {
 }
 
 impl Limits {
-    /// No rate limits; the shipped bound of 1,024 verifications in flight.
-    pub fn unlimited() -> Self {
-        Self::new(&LimitsConfig {
-            per_ip_rps: 0,
-            per_ip_burst: 0,
-            per_consumer_rps: 0,
-            per_consumer_burst: 0,
-            max_verifications_in_flight: 1024,
-            ipv6_prefix_len: 64,
-            password_per_ip_per_minute: 0,
-        })
-    }
-
     /// The limits of a configuration.
-    pub fn new(c: &LimitsConfig) -> Self {
+    pub(crate) fn new(c: &LimitsConfig) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             per_ip: Keyed::new(c.per_ip_rps, c.per_ip_burst),
@@ -116,7 +103,7 @@ impl Limits {
     }
 
     /// Counts a request from `ip`; 429 over the per-IP rate.
-    pub fn check_ip(&self, ip: IpAddr) -> Result<(), Error> {
+    pub(crate) fn check_ip(&self, ip: IpAddr) -> Result<(), Error> {
         self.per_ip.check(&self.caller_key(ip))
     }
 
@@ -124,7 +111,7 @@ impl Limits {
     /// is, an IPv6 address truncated to `limits.ipv6_prefix_len` bits. One host commonly holds
     /// a whole /64 and can pick any address in it, so counting full IPv6 addresses would give
     /// it 2^64 fresh limits.
-    pub fn caller_key(&self, ip: IpAddr) -> IpAddr {
+    pub(crate) fn caller_key(&self, ip: IpAddr) -> IpAddr {
         match ip.to_canonical() {
             IpAddr::V6(v6) => ipnet::Ipv6Net::new(v6, self.ipv6_prefix_len)
                 .map_or(IpAddr::V6(v6), |net| IpAddr::V6(net.network())),
@@ -134,12 +121,12 @@ impl Limits {
 
     /// Counts a call of an anonymous password endpoint from `ip`; 429 over
     /// `limits.password_per_ip_per_minute`. Keyed as [`Limits::check_ip`] keys.
-    pub fn check_password_ip(&self, ip: IpAddr) -> Result<(), Error> {
+    pub(crate) fn check_password_ip(&self, ip: IpAddr) -> Result<(), Error> {
         self.password_per_ip.check(&self.caller_key(ip))
     }
 
     /// Counts a verified DAuth request of `consumer_key`; 429 over the per-consumer rate.
-    pub fn check_consumer(&self, consumer_key: &str) -> Result<(), Error> {
+    pub(crate) fn check_consumer(&self, consumer_key: &str) -> Result<(), Error> {
         if self.per_consumer.limiter.is_none() {
             return Ok(());
         }
@@ -148,7 +135,7 @@ impl Limits {
 
     /// Waits for a place in the verifier, or refuses at once (503) when
     /// `max_verifications_in_flight` are already waiting or verifying.
-    pub async fn verify_slot(&self) -> Result<VerifySlot<'_>, Error> {
+    pub(crate) async fn verify_slot(&self) -> Result<VerifySlot<'_>, Error> {
         if self.in_flight.fetch_add(1, Ordering::Relaxed) >= self.max_in_flight {
             self.in_flight.fetch_sub(1, Ordering::Relaxed);
             return Err(Error::VerifierBusy);
@@ -166,14 +153,14 @@ impl Limits {
     }
 
     /// Forgets idle keys, so the limiters' memory follows the active callers.
-    pub fn tidy(&self) {
+    pub(crate) fn tidy(&self) {
         self.per_ip.tidy();
         self.password_per_ip.tidy();
         self.per_consumer.tidy();
     }
 
     /// How often [`Limits::tidy`] should run.
-    pub const TIDY_EVERY: Duration = Duration::from_secs(60);
+    pub(crate) const TIDY_EVERY: Duration = Duration::from_secs(60);
 }
 
 #[cfg(test)]

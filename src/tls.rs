@@ -39,7 +39,10 @@ pub enum TlsError {
 }
 
 /// The listener's TLS configuration from a PEM certificate chain and private key.
-pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+pub(crate) fn server_config(
+    cert: &Path,
+    key: &Path,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let certs = read_certs(cert)?;
     let key_fail = |detail: String| TlsError::Key {
         path: key.to_owned(),
@@ -60,7 +63,7 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig
 }
 
 /// Reads every certificate in a PEM file (at least one).
-pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub(crate) fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let fail = |detail: String| TlsError::Certs {
         path: path.to_owned(),
         detail,
@@ -76,7 +79,7 @@ pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError>
 }
 
 /// The roots an upstream connection trusts: the system's, plus `extra` certificates.
-pub fn upstream_roots(extra: &[CertificateDer<'static>]) -> RootCertStore {
+pub(crate) fn upstream_roots(extra: &[CertificateDer<'static>]) -> RootCertStore {
     let mut roots = RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);
@@ -85,7 +88,7 @@ pub fn upstream_roots(extra: &[CertificateDer<'static>]) -> RootCertStore {
 }
 
 /// A client TLS configuration trusting `roots`, offering HTTP/1.1 only.
-pub fn client_config(roots: RootCertStore) -> Result<rustls::ClientConfig, rustls::Error> {
+pub(crate) fn client_config(roots: RootCertStore) -> Result<rustls::ClientConfig, rustls::Error> {
     Ok(
         rustls::ClientConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
             .with_safe_default_protocol_versions()?

@@ -31,10 +31,10 @@ use tokio::sync::oneshot;
 /// Blocks (1 KiB each) reserved for any block allocation: 33 MiB, above glibc's largest
 /// dynamic mmap threshold (32 MiB on 64-bit, `DEFAULT_MMAP_THRESHOLD_MAX`), so the allocation
 /// is its own mapping. Only the part argon2 uses is ever touched, so only that is resident.
-pub const MMAP_FLOOR_BLOCKS: usize = 33 * 1024;
+pub(crate) const MMAP_FLOOR_BLOCKS: usize = 33 * 1024;
 
 /// A hashing thread's argon2 memory.
-pub struct Memory {
+pub(crate) struct Memory {
     kept: Option<Vec<Block>>,
     keep: usize,
     resident: Arc<AtomicUsize>,
@@ -43,7 +43,7 @@ pub struct Memory {
 impl Memory {
     /// Runs `f` on `count` blocks: the thread's own block when `count` is at most the size it
     /// keeps (allocated on first use), else a block allocated for this call and freed after.
-    pub fn with_blocks<T>(&mut self, count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    pub(crate) fn with_blocks<T>(&mut self, count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
         if count > self.keep {
             return f(&mut allocate(count));
         }
@@ -95,15 +95,15 @@ impl Shared {
 /// The pool was full: the caller is refused at once.
 #[derive(Debug, thiserror::Error)]
 #[error("the password-hashing queue is full")]
-pub struct PoolBusy;
+pub(crate) struct PoolBusy;
 
 /// The pool: threads, their memory, and the bounded queue in front of them.
-pub struct HashPool {
+pub(crate) struct HashPool {
     shared: Arc<Shared>,
 }
 
 /// A place in the pool, held from admission until the work is done (or given up).
-pub struct Ticket {
+pub(crate) struct Ticket {
     shared: Arc<Shared>,
 }
 
@@ -117,7 +117,7 @@ impl HashPool {
     /// Starts `slots` threads (at least one) that each keep up to `keep_blocks` of memory for
     /// as long as they get work at least every `idle`, with room for `queue` more admitted
     /// callers waiting for them.
-    pub fn new(
+    pub(crate) fn new(
         slots: usize,
         queue: usize,
         keep_blocks: usize,
@@ -150,7 +150,7 @@ impl HashPool {
     }
 
     /// A place in the pool, or [`PoolBusy`] at once when `slots + queue` are taken.
-    pub fn admit(&self) -> Result<Ticket, PoolBusy> {
+    pub(crate) fn admit(&self) -> Result<Ticket, PoolBusy> {
         let before = self.shared.admitted.fetch_add(1, Ordering::AcqRel);
         let ticket = Ticket {
             shared: Arc::clone(&self.shared),
@@ -162,7 +162,8 @@ impl HashPool {
     }
 
     /// Blocks of memory the threads keep right now.
-    pub fn resident_blocks(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn resident_blocks(&self) -> usize {
         self.shared.resident.load(Ordering::Relaxed)
     }
 }
@@ -178,7 +179,7 @@ impl Drop for HashPool {
 impl Ticket {
     /// Runs `work` on one of the pool's threads with that thread's memory. If the caller stops
     /// waiting before the work starts, it is skipped.
-    pub async fn run<T: Send + 'static>(
+    pub(crate) async fn run<T: Send + 'static>(
         self,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Option<T> {

@@ -17,7 +17,7 @@ use super::keys::VerifyKey;
 
 /// The algorithms a DAuth token, a bearer token or a client assertion may use: the RSA family
 /// only.
-pub const RSA_ALGORITHMS: [Algorithm; 6] = [
+pub(crate) const RSA_ALGORITHMS: [Algorithm; 6] = [
     Algorithm::RS256,
     Algorithm::RS384,
     Algorithm::RS512,
@@ -28,7 +28,7 @@ pub const RSA_ALGORITHMS: [Algorithm; 6] = [
 
 /// Why a token was refused before its claims were looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JwsError {
+pub(crate) enum JwsError {
     /// Not three base64url parts, or a header that does not parse.
     Malformed,
     /// An algorithm outside the RSA family.
@@ -40,7 +40,7 @@ pub enum JwsError {
 }
 
 /// A parsed, not yet verified, compact JWS.
-pub struct Jws<'a> {
+pub(crate) struct Jws<'a> {
     /// The protected header.
     pub header: Header,
     alg_index: usize,
@@ -51,7 +51,7 @@ pub struct Jws<'a> {
 
 impl<'a> Jws<'a> {
     /// Splits and decodes `token`; refuses non-RSA algorithms.
-    pub fn parse(token: &'a str) -> Result<Self, JwsError> {
+    pub(crate) fn parse(token: &'a str) -> Result<Self, JwsError> {
         let (signing_input, signature) = token.rsplit_once('.').ok_or(JwsError::Malformed)?;
         let (_, payload) = signing_input.split_once('.').ok_or(JwsError::Malformed)?;
         if payload.contains('.') {
@@ -80,13 +80,8 @@ impl<'a> Jws<'a> {
         })
     }
 
-    /// The header's algorithm.
-    pub fn alg(&self) -> Algorithm {
-        self.header.alg
-    }
-
     /// Whether `key` verifies the signature.
-    pub fn verified_by(&self, key: &VerifyKey) -> bool {
+    pub(crate) fn verified_by(&self, key: &VerifyKey) -> bool {
         key.parsed
             .get(self.alg_index)
             .is_some_and(|k| k.verify_sig(self.signing_input, &self.signature).is_ok())
@@ -95,7 +90,7 @@ impl<'a> Jws<'a> {
     /// Keys worth trying: every key when the header names no `kid`; otherwise the keys with
     /// that `kid`, and also keys configured without one when `unkeyed_too` (a PEM file has no
     /// `kid`, while the tokens of most issuers carry one).
-    pub fn candidates<'k>(
+    pub(crate) fn candidates<'k>(
         &self,
         keys: &'k [VerifyKey],
         unkeyed_too: bool,
@@ -108,7 +103,7 @@ impl<'a> Jws<'a> {
     }
 
     /// The payload decoded as `T` (call only after verifying).
-    pub fn claims<T: DeserializeOwned>(&self) -> Result<T, JwsError> {
+    pub(crate) fn claims<T: DeserializeOwned>(&self) -> Result<T, JwsError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(self.payload)
             // Nothing to keep: the caller's token (see `parse`).

@@ -14,14 +14,14 @@ pub mod authorization;
 pub mod bearer;
 pub mod clients;
 pub mod dauth;
-pub mod hashpool;
+pub(crate) mod hashpool;
 pub mod issuer;
-pub mod jws;
+pub(crate) mod jws;
 pub mod keys;
 pub mod mint;
-pub mod passwords;
+pub(crate) mod passwords;
 pub mod principal;
-pub mod replay;
+pub(crate) mod replay;
 
 pub use authorization::{Authorization, DAUTH_HEADER, authorization};
 pub use bearer::{BearerClaims, BearerVerifier};

@@ -13,7 +13,7 @@ use super::hashpool::{HashPool, Memory, Ticket};
 use crate::error::Error;
 
 /// Shortest and longest password accepted.
-pub const PASSWORD_LEN: (usize, usize) = (8, 1024);
+pub(crate) const PASSWORD_LEN: (usize, usize) = (8, 1024);
 
 /// Why a password operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -48,19 +48,19 @@ fn failed(e: impl std::fmt::Display) -> PasswordError {
 }
 
 /// Whether `password` meets the policy: 8 to 1024 characters.
-pub fn acceptable(password: &str) -> bool {
+pub(crate) fn acceptable(password: &str) -> bool {
     let n = password.chars().count();
     n >= PASSWORD_LEN.0 && password.len() <= PASSWORD_LEN.1
 }
 
 /// Highest bcrypt cost verified (2^14 rounds: about 0.9 s on one core).
-pub const MAX_BCRYPT_COST: u32 = 14;
+pub(crate) const MAX_BCRYPT_COST: u32 = 14;
 /// Highest argon2 memory cost verified, in KiB (64 MiB).
-pub const MAX_ARGON2_KIB: u32 = 64 * 1024;
+pub(crate) const MAX_ARGON2_KIB: u32 = 64 * 1024;
 /// Highest argon2 pass count verified.
-pub const MAX_ARGON2_PASSES: u32 = 10;
+pub(crate) const MAX_ARGON2_PASSES: u32 = 10;
 /// Highest argon2 lane count verified.
-pub const MAX_ARGON2_LANES: u32 = 8;
+pub(crate) const MAX_ARGON2_LANES: u32 = 8;
 
 /// Whether `hash` is a hash we can verify at a bounded cost: bcrypt (`$2a$`, `$2b$`, `$2y$`)
 /// of cost at most [`MAX_BCRYPT_COST`], or argon2 PHC within [`MAX_ARGON2_KIB`],
@@ -69,7 +69,7 @@ pub const MAX_ARGON2_LANES: u32 = 8;
 /// The bound matters because a login runs the stored hash at its own cost: an imported
 /// `$2b$31$` hash would hold a hashing slot for a day per attempt, and a few attempts would
 /// stall every login.
-pub fn importable(hash: &str) -> bool {
+pub(crate) fn importable(hash: &str) -> bool {
     if is_bcrypt(hash) {
         return hash.len() == 60
             && hash
@@ -94,18 +94,18 @@ fn is_bcrypt(hash: &str) -> bool {
 const IDLE_RELEASE: Duration = Duration::from_secs(5);
 
 /// The password hasher: the pool and its queue, built once from `[accounts]`.
-pub struct Hasher {
+pub(crate) struct Hasher {
     pool: HashPool,
 }
 
 /// A place in the hashing queue, taken before other work for the request (such as counting a
 /// login attempt) so that a full queue refuses before anything else happens.
-pub struct HashTicket(Ticket);
+pub(crate) struct HashTicket(Ticket);
 
 impl Hasher {
     /// `slots` hashing threads, each keeping one block of our argon2 memory cost, and room for
     /// `queue` callers waiting for them.
-    pub fn new(slots: usize, queue: usize) -> std::io::Result<Self> {
+    pub(crate) fn new(slots: usize, queue: usize) -> std::io::Result<Self> {
         let keep = Params::default().block_count();
         Ok(Self {
             pool: HashPool::new(slots, queue, keep, IDLE_RELEASE)?,
@@ -113,7 +113,7 @@ impl Hasher {
     }
 
     /// A place in the queue, or [`PasswordError::Busy`] at once.
-    pub fn admit(&self) -> Result<HashTicket, PasswordError> {
+    pub(crate) fn admit(&self) -> Result<HashTicket, PasswordError> {
         self.pool
             .admit()
             .map(HashTicket)
@@ -122,19 +122,14 @@ impl Hasher {
     }
 
     /// An argon2id PHC string for `password`; see [`HashTicket::hash`].
-    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+    pub(crate) async fn hash(&self, password: String) -> Result<String, PasswordError> {
         self.admit()?.hash(password).await
-    }
-
-    /// Memory blocks (1 KiB) the hashing threads hold right now.
-    pub fn resident_blocks(&self) -> usize {
-        self.pool.resident_blocks()
     }
 }
 
 impl HashTicket {
     /// An argon2id PHC string for `password` (OWASP parameters: 19 MiB, 2 passes, 1 lane).
-    pub async fn hash(self, password: String) -> Result<String, PasswordError> {
+    pub(crate) async fn hash(self, password: String) -> Result<String, PasswordError> {
         self.0
             .run(move |memory| argon2id(password.as_bytes(), memory))
             .await
@@ -144,7 +139,7 @@ impl HashTicket {
     /// Whether `password` matches `stored` (argon2 PHC or bcrypt). Also says whether the hash
     /// is of an old kind that should be replaced by an argon2id one. A hash over the cost
     /// bounds of [`importable`] never matches, and costs nothing to refuse.
-    pub async fn verify(
+    pub(crate) async fn verify(
         self,
         password: String,
         stored: String,

@@ -25,7 +25,7 @@ use crate::store::{Replay, ReplayScope, ReplayWindow};
 const SHARDS: usize = 16;
 
 /// A bounded set of recently seen ids.
-pub struct ReplayGuard {
+pub(crate) struct ReplayGuard {
     per_shard: usize,
     shards: Vec<Mutex<Shard>>,
 }
@@ -38,7 +38,7 @@ struct Shard {
 
 impl ReplayGuard {
     /// A window holding at most about `capacity` unexpired ids.
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);
         Self {
             per_shard,
@@ -54,7 +54,13 @@ impl ReplayGuard {
     }
 
     /// Records `id` in `scope` until `expires_at`, at `now` (see [`ReplayWindow::record`]).
-    pub fn check(&self, scope: ReplayScope<'_>, id: &str, expires_at: i64, now: i64) -> Replay {
+    pub(crate) fn check(
+        &self,
+        scope: ReplayScope<'_>,
+        id: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Replay {
         let key = digest_of(scope, id);
         let mut shard = self.shard(key);
         shard.prune(now);
@@ -70,12 +76,14 @@ impl ReplayGuard {
     }
 
     /// Number of ids currently remembered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         (0..SHARDS).map(|i| self.shard(i as u128).seen.len()).sum()
     }
 
     /// True when nothing is remembered.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

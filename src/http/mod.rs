@@ -8,4 +8,4 @@
 pub mod body;
 pub mod client_body;
 pub mod read;
-pub mod render;
+pub(crate) mod render;

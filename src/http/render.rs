@@ -7,7 +7,7 @@ use super::body::{Body, full};
 use crate::error::{Error, Header};
 
 /// A plain-text response.
-pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
     resp.headers_mut().insert(
@@ -18,7 +18,7 @@ pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
 }
 
 /// A JSON response with `status`.
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     match serde_json::to_vec(value) {
         Ok(bytes) => bytes_response(status, bytes),
         // Our response types always serialise; answer something well-formed regardless.
@@ -31,7 +31,7 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
 
 /// The error shape `{"code": <status>, "message": "<CODE>: <text>"}`, with the header the
 /// error's row of the table gives ([`Error::public`]).
-pub fn error_response(err: &Error) -> Response<Body> {
+pub(crate) fn error_response(err: &Error) -> Response<Body> {
     let public = err.public();
     let body = ErrorBody {
         code: public.status.as_u16(),
@@ -67,7 +67,7 @@ pub fn error_response(err: &Error) -> Response<Body> {
 
 /// The JSON error body.
 #[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// Equal to the HTTP status.
     pub code: u16,
     /// `"<CODE>: <text>"`.

@@ -2,7 +2,7 @@
 
 /// Trims whitespace and stray quotes, lowercases, and checks the shape of an email address:
 /// the one form addresses are stored, looked up and compared in (`accounts.admin_emails` too).
-pub fn normalize_email(raw: &str) -> Option<String> {
+pub(crate) fn normalize_email(raw: &str) -> Option<String> {
     let email = raw
         .trim()
         .trim_matches(|c| c == '\'' || c == '"')

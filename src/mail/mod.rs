@@ -3,8 +3,8 @@
 //! Without `[mail]`, confirmation and reset codes are written to the log at `info`: meant for
 //! development, and said so in the README.
 
-pub mod address;
-pub mod outbox;
+pub(crate) mod address;
+pub(crate) mod outbox;
 
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
@@ -27,7 +27,7 @@ pub struct MailConfig {
 }
 
 /// Where mail goes.
-pub enum Mailer {
+pub(crate) enum Mailer {
     /// A real SMTP relay.
     Smtp {
         /// The transport (pooled).
@@ -62,7 +62,7 @@ impl From<MailError> for crate::error::Error {
 
 impl Mailer {
     /// The mailer for a configuration.
-    pub fn new(config: Option<&MailConfig>) -> Result<Self, MailError> {
+    pub(crate) fn new(config: Option<&MailConfig>) -> Result<Self, MailError> {
         let Some(c) = config else {
             return Ok(Self::Log);
         };
@@ -85,7 +85,12 @@ impl Mailer {
     }
 
     /// Sends a plain-text mail.
-    pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), MailError> {
+    pub(crate) async fn send(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<(), MailError> {
         match self {
             Self::Log => {
                 tracing::info!(to, subject, body = %body, "mail (no [mail] section: logged, not sent)");

@@ -11,10 +11,10 @@ use std::sync::Mutex;
 use tokio::sync::mpsc;
 
 /// Reset requests looked up and mailed at once.
-pub const SENDERS: usize = 4;
+pub(crate) const SENDERS: usize = 4;
 
 /// The queue of normalised addresses that asked for a reset.
-pub struct ResetQueue {
+pub(crate) struct ResetQueue {
     tx: mpsc::Sender<String>,
     rx: Mutex<Option<mpsc::Receiver<String>>>,
 }
@@ -33,7 +33,7 @@ impl From<QueueFull> for crate::error::Error {
 
 impl ResetQueue {
     /// A queue holding up to `capacity` waiting requests (at least one).
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         Self {
             tx,
@@ -42,13 +42,13 @@ impl ResetQueue {
     }
 
     /// Queues a reset for `email`, or refuses at once when the queue is full.
-    pub fn push(&self, email: String) -> Result<(), QueueFull> {
+    pub(crate) fn push(&self, email: String) -> Result<(), QueueFull> {
         // The channel's error only hands the address back: full, or its worker stopped.
         self.tx.try_send(email).map_err(|_| QueueFull)
     }
 
     /// The receiving end, once: for the worker that empties the queue.
-    pub fn take_receiver(&self) -> Option<mpsc::Receiver<String>> {
+    pub(crate) fn take_receiver(&self) -> Option<mpsc::Receiver<String>> {
         self.rx.lock().ok().and_then(|mut rx| rx.take())
     }
 }

@@ -24,7 +24,7 @@ use crate::store::model::{Authority, Grantee};
 use crate::store::model::{View, is_valid_id};
 
 /// The account a request acts on, and who asks.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// Shared state.
     pub call: &'a Call<'a>,
     /// `BANK_ID`.
@@ -37,7 +37,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The views the caller holds on the account, resolved.
-    pub async fn caller_views(&self) -> Result<Vec<View>, Error> {
+    pub(crate) async fn caller_views(&self) -> Result<Vec<View>, Error> {
         let ids = self
             .call
             .shared
@@ -180,7 +180,10 @@ fn created(value: &Value) -> Response<Body> {
 }
 
 /// v4 `POST .../user-account-access`: get-or-create a DAuth user and grant it views.
-pub async fn user_account_access(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn user_account_access(
+    ctx: &Ctx<'_>,
+    body: Payload,
+) -> Result<Response<Body>, Error> {
     let req: CreateUserAccess = body.json("PostCreateUserAccountAccessJsonV400")?;
     let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
     let caller = ctx.caller();
@@ -220,7 +223,7 @@ struct AccountAccess {
 }
 
 /// v4 `POST .../account-access/grant`.
-pub async fn grant(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn grant(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let req: AccountAccess = body.json("PostAccountAccessJsonV400")?;
     let caller = ctx.caller();
     let authority = grant_authority(
@@ -253,7 +256,7 @@ pub async fn grant(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error
 }
 
 /// v4 `POST .../account-access/revoke`.
-pub async fn revoke(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn revoke(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let req: AccountAccess = body.json("PostAccountAccessJsonV400")?;
     let caller = ctx.caller();
     let authority = revoke_authority(&ctx.caller_views().await?, &req.view, &caller)?;
@@ -278,7 +281,10 @@ struct ReplaceViews {
 }
 
 /// v4 `PUT .../account-access`: the caller's views on the account become exactly `views`.
-pub async fn replace_own_views(ctx: &Ctx<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn replace_own_views(
+    ctx: &Ctx<'_>,
+    body: Payload,
+) -> Result<Response<Body>, Error> {
     let req: ReplaceViews = body.json("PostRevokeGrantAccountAccessJsonV400")?;
     let caller = ctx.caller();
     let held = ctx.caller_views().await?;
@@ -325,7 +331,7 @@ struct SourceAccess {
 }
 
 /// v5.1.0 `POST .../views/{VIEW_ID}/...`: the permission is the source view's alone.
-pub async fn through_source(
+pub(crate) async fn through_source(
     ctx: &Ctx<'_>,
     source_id: &str,
     action: SourceAction,

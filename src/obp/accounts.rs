@@ -22,7 +22,7 @@ use crate::store::model::{Account, Authority};
 use crate::store::model::{OWNER, Permissions, View, is_valid_id};
 
 /// Dispatches an account path.
-pub async fn serve(
+pub(crate) async fn serve(
     call: &Call<'_>,
     path: AccountPath,
     who: &Principal,
@@ -59,7 +59,7 @@ pub async fn serve(
 }
 
 /// The account, or OBP's 404: bank not found when the bank has no account at all.
-pub async fn require_account(
+pub(crate) async fn require_account(
     store: &dyn AccessStore,
     bank: &str,
     account: &str,

@@ -1,10 +1,10 @@
 //! The OBP product: `users/current`, accounts, account access, views and their permissions,
 //! OBP path parsing, and the route view check.
 
-pub mod access;
-pub mod accounts;
-pub mod paths;
-pub mod permissions;
-pub mod route_check;
-pub mod users;
-pub mod views;
+pub(crate) mod access;
+pub(crate) mod accounts;
+pub(crate) mod paths;
+pub(crate) mod permissions;
+pub(crate) mod route_check;
+pub(crate) mod users;
+pub(crate) mod views;

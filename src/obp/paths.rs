@@ -3,7 +3,7 @@
 
 /// What an account path asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccountOp {
+pub(crate) enum AccountOp {
     /// `PUT .../accounts/{ACCOUNT_ID}`: create the account.
     Create,
     /// `GET|POST .../views`: list or create views.
@@ -27,7 +27,7 @@ pub enum AccountOp {
 
 /// The v5.1.0 actions taken through a source view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceAction {
+pub(crate) enum SourceAction {
     /// `.../user-account-access`
     UserAccountAccess,
     /// `.../account-access/grant`
@@ -38,7 +38,7 @@ pub enum SourceAction {
 
 /// A parsed account path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountPath {
+pub(crate) struct AccountPath {
     /// `BANK_ID` as written.
     pub bank: String,
     /// `ACCOUNT_ID` as written.
@@ -49,7 +49,7 @@ pub struct AccountPath {
 
 impl AccountOp {
     /// The methods the path answers, as an `Allow` value.
-    pub fn allow(&self) -> &'static str {
+    pub(crate) fn allow(&self) -> &'static str {
         match self {
             Self::Create | Self::ReplaceOwnViews => "PUT",
             Self::Views => "GET, HEAD, POST",
@@ -60,7 +60,7 @@ impl AccountOp {
 
 /// Parses an OBP account path. v4.0.0-style access endpoints are served on v4.0.0 and v5.0.0,
 /// the `/views/{VIEW_ID}/...` forms on v5.1.0, account and view creation on all three.
-pub fn parse(path: &str) -> Option<AccountPath> {
+pub(crate) fn parse(path: &str) -> Option<AccountPath> {
     let segments: Vec<&str> = path.strip_prefix("/obp/")?.split('/').collect();
     let [version, "banks", bank, "accounts", account, rest @ ..] = segments.as_slice() else {
         return None;

@@ -2,7 +2,7 @@
 //! each one is in a stored view, are [`crate::store::model::permissions`].
 
 /// OBP's `SYSTEM_VIEW_PERMISSION_COMMON`: what `accountant` and `auditor` may do.
-pub const COMMON: &[&str] = &[
+pub(crate) const COMMON: &[&str] = &[
     "can_see_transaction_this_bank_account",
     "can_see_transaction_other_bank_account",
     "can_see_transaction_metadata",
@@ -79,7 +79,7 @@ pub const COMMON: &[&str] = &[
 
 /// OBP's `SYSTEM_OWNER_VIEW_PERMISSION_ADMIN` (its two list-valued entries are the grant and
 /// revoke lists), added to [`COMMON`] for `owner` and `standard`.
-pub const ADMIN: &[&str] = &[
+pub(crate) const ADMIN: &[&str] = &[
     "can_see_available_views_for_bank_account",
     "can_see_transaction_requests",
     "can_see_transaction_request_types",
@@ -93,7 +93,7 @@ pub const ADMIN: &[&str] = &[
 
 /// What only `owner` has beyond OBP's defaults: managing custom views (OBP's
 /// `SYSTEM_MANAGER_VIEW_PERMISSION`), so an account's holder can do everything this gateway serves.
-pub const MANAGE_CUSTOM_VIEWS: &[&str] = &[
+pub(crate) const MANAGE_CUSTOM_VIEWS: &[&str] = &[
     "can_revoke_access_to_custom_views",
     "can_grant_access_to_custom_views",
     "can_create_custom_view",

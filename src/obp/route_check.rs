@@ -9,7 +9,7 @@ use crate::store::model::is_valid_id;
 /// The route view check: the caller's view, on the account the path names, that has the
 /// route's permission (system views in [`crate::obp::views::SYSTEM_VIEW_IDS`] order first, then
 /// custom views by id).
-pub async fn view_for_route(
+pub(crate) async fn view_for_route(
     store: &dyn crate::store::AccessStore,
     check: &crate::config::ViewCheck,
     path: &str,

@@ -17,7 +17,7 @@ use crate::store::model::AccessRow;
 const VERSIONS: ((u32, u32, u32), (u32, u32, u32)) = ((3, 0, 0), (5, 1, 0));
 
 /// True for `/obp/vX.Y.Z/users/current` with X.Y.Z in the served range.
-pub fn is_current_user_path(path: &str) -> bool {
+pub(crate) fn is_current_user_path(path: &str) -> bool {
     let Some(rest) = path.strip_prefix("/obp/v") else {
         return false;
     };
@@ -56,7 +56,10 @@ struct CurrentUser<'a> {
 
 /// Answers with the caller's user record and the views they hold (`{bank_id, account_id,
 /// view_id}` per account-access row).
-pub async fn current_user(call: &Call<'_>, principal: &Principal) -> Result<Response<Body>, Error> {
+pub(crate) async fn current_user(
+    call: &Call<'_>,
+    principal: &Principal,
+) -> Result<Response<Body>, Error> {
     let user = &principal.user;
     let views = call.shared.store.access.access_of(&user.user_id).await?;
     Ok(json(

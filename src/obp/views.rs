@@ -20,7 +20,7 @@ use crate::store::model::{Permissions, View};
 
 /// The system views this gateway defines, in the order they are preferred when several grant a
 /// permission.
-pub const SYSTEM_VIEW_IDS: [&str; 4] = ["owner", "accountant", "auditor", "standard"];
+pub(crate) const SYSTEM_VIEW_IDS: [&str; 4] = ["owner", "accountant", "auditor", "standard"];
 
 static SYSTEM_VIEWS: LazyLock<Vec<View>> = LazyLock::new(|| {
     let all_system: Vec<String> = SYSTEM_VIEW_IDS.iter().map(|s| (*s).to_owned()).collect();
@@ -62,12 +62,12 @@ fn capitalise(s: &str) -> String {
 }
 
 /// The system view `id`, if there is one.
-pub fn system_view(id: &str) -> Option<&'static View> {
+pub(crate) fn system_view(id: &str) -> Option<&'static View> {
     SYSTEM_VIEWS.iter().find(|v| v.id == id)
 }
 
 /// Whether `id` names a custom view (OBP: custom view ids start with `_`).
-pub fn is_custom_id(id: &str) -> bool {
+pub(crate) fn is_custom_id(id: &str) -> bool {
     id.starts_with('_')
 }
 
@@ -133,7 +133,7 @@ impl View {
 
 /// What a set of views allows together: the union of permissions and of the two lists.
 #[derive(Debug, Clone, Default)]
-pub struct Allowance {
+pub(crate) struct Allowance {
     /// Union of permissions.
     pub permissions: Permissions,
     /// Union of grantable system views.
@@ -144,7 +144,7 @@ pub struct Allowance {
 
 impl Allowance {
     /// The combined allowance of `views`.
-    pub fn of<'a>(views: impl IntoIterator<Item = &'a View>) -> Self {
+    pub(crate) fn of<'a>(views: impl IntoIterator<Item = &'a View>) -> Self {
         let mut a = Self::default();
         for v in views {
             a.permissions = a.permissions.union(v.permissions);
@@ -156,7 +156,7 @@ impl Allowance {
     }
 
     /// Whether a view defined as `view` gives nothing beyond this allowance.
-    pub fn covers(&self, view: &View) -> bool {
+    pub(crate) fn covers(&self, view: &View) -> bool {
         view.permissions.is_subset_of(self.permissions)
             && view
                 .can_grant_access_to_views

@@ -16,11 +16,11 @@ use crate::auth::jws::RSA_ALGORITHMS;
 use crate::auth::jws::{Jws, JwsError};
 
 /// Most an assertion's `exp` may lie ahead of now.
-pub const MAX_ASSERTION_LIFETIME: i64 = 300;
+pub(crate) const MAX_ASSERTION_LIFETIME: i64 = 300;
 
 /// RFC 6749 section 5.2 errors of the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     /// Missing, repeated or malformed parameters, or a body that is not a form.
     InvalidRequest(&'static str),
     /// The client could not be authenticated.
@@ -35,7 +35,7 @@ pub enum TokenError {
 
 impl TokenError {
     /// The `error` value.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Self::InvalidRequest(_) => "invalid_request",
             Self::InvalidClient(_) => "invalid_client",
@@ -46,7 +46,7 @@ impl TokenError {
     }
 
     /// The `error_description` value.
-    pub fn description(self) -> &'static str {
+    pub(crate) fn description(self) -> &'static str {
         match self {
             Self::InvalidRequest(d)
             | Self::InvalidClient(d)
@@ -57,7 +57,7 @@ impl TokenError {
     }
 
     /// The HTTP status: 401 for `invalid_client`, 400 otherwise.
-    pub fn status(self) -> u16 {
+    pub(crate) fn status(self) -> u16 {
         match self {
             Self::InvalidClient(_) => 401,
             _ => 400,
@@ -67,7 +67,7 @@ impl TokenError {
 
 /// A usable assertion.
 #[derive(Debug, Clone)]
-pub struct Assertion<'r> {
+pub(crate) struct Assertion<'r> {
     /// The client it proves.
     pub client: &'r ClientDef,
     /// Its `jti`, to be accepted once.
@@ -77,7 +77,7 @@ pub struct Assertion<'r> {
 }
 
 /// Checks `assertion` for the token endpoint at `audience`, at `now` with `leeway` seconds.
-pub fn verify<'r>(
+pub(crate) fn verify<'r>(
     registry: &'r ClientRegistry,
     assertion: &str,
     audience: &str,

@@ -1,6 +1,6 @@
 //! Service clients (seed 000): the token endpoint and discovery, client assertions, and the
 //! users API.
 
-pub mod assertion;
-pub mod token;
-pub mod users;
+pub(crate) mod assertion;
+pub(crate) mod token;
+pub(crate) mod users;

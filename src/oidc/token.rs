@@ -24,15 +24,15 @@ use crate::state::call::Call;
 use crate::store::{Replay, ReplayScope};
 
 /// RFC 7523's client assertion type.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The token endpoint's URL, which assertions must name as `aud`.
-pub fn token_endpoint(issuer_url: &str) -> String {
+pub(crate) fn token_endpoint(issuer_url: &str) -> String {
     format!("{issuer_url}/oidc/token")
 }
 
 /// `GET /.well-known/openid-configuration`
-pub fn discovery(call: &Call<'_>) -> Result<Response<Body>, Error> {
+pub(crate) fn discovery(call: &Call<'_>) -> Result<Response<Body>, Error> {
     let issuer = call.policy.issuer()?;
     let url = &issuer.config().url;
     let algs: Vec<String> = RSA_ALGORITHMS.iter().map(|a| format!("{a:?}")).collect();
@@ -67,7 +67,7 @@ struct ClientClaims<'a> {
 }
 
 /// `POST /oidc/token`
-pub async fn token(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn token(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let issuer = call.policy.issuer()?;
     match grant(call, issuer, body).await {
         Ok(resp) => Ok(resp),
@@ -253,7 +253,7 @@ fn read_form(headers: &HeaderMap, body: Payload) -> Result<HashMap<String, Strin
 }
 
 /// The text fields of a `multipart/form-data` body.
-pub fn multipart_fields(body: &[u8], boundary: &str) -> Option<Vec<(String, String)>> {
+pub(crate) fn multipart_fields(body: &[u8], boundary: &str) -> Option<Vec<(String, String)>> {
     let text = std::str::from_utf8(body).ok()?;
     let delimiter = format!("--{boundary}");
     let mut fields = Vec::new();

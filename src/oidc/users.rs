@@ -85,7 +85,7 @@ struct NewUser {
 }
 
 /// `POST /users` (`user:create`): 201 and the new user.
-pub async fn create(
+pub(crate) async fn create(
     call: &Call<'_>,
     who: &Principal,
     body: Payload,
@@ -130,7 +130,11 @@ pub async fn create(
 }
 
 /// `GET /users/{userId}` (`user:read`).
-pub async fn get(call: &Call<'_>, who: &Principal, user_id: &str) -> Result<Response<Body>, Error> {
+pub(crate) async fn get(
+    call: &Call<'_>,
+    who: &Principal,
+    user_id: &str,
+) -> Result<Response<Body>, Error> {
     let c = caller(call, who)?;
     c.require("user:read")?;
     let user = call
@@ -145,7 +149,7 @@ pub async fn get(call: &Call<'_>, who: &Principal, user_id: &str) -> Result<Resp
 
 /// `GET /users?limit=&offset=&clientUserId=` (`user:read`): `{data, meta}`; deleted users are
 /// left out.
-pub async fn list(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
+pub(crate) async fn list(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
     let query = call.head.uri.query();
     let c = caller(call, who)?;
     c.require("user:read")?;
@@ -178,7 +182,7 @@ pub async fn list(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Er
 }
 
 /// `DELETE /users/{userId}` (`user:delete`): a soft delete; the user gets no more tokens.
-pub async fn delete(
+pub(crate) async fn delete(
     call: &Call<'_>,
     who: &Principal,
     user_id: &str,

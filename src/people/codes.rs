@@ -4,7 +4,7 @@ use aws_lc_rs::{digest, rand};
 use base64::Engine;
 
 /// A fresh code: 24 random bytes, base64url (32 characters).
-pub fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     let mut bytes = [0u8; 24];
     // aws-lc's system RNG does not fail on supported platforms; an all-zero code would still be
     // unusable for guessing since it is checked against its digest and expiry.
@@ -13,7 +13,7 @@ pub fn new_code() -> String {
 }
 
 /// Hex SHA-256 of a code, as stored.
-pub fn digest(code: &str) -> String {
+pub(crate) fn digest(code: &str) -> String {
     digest::digest(&digest::SHA256, code.as_bytes())
         .as_ref()
         .iter()
@@ -22,6 +22,6 @@ pub fn digest(code: &str) -> String {
 }
 
 /// Compares two secrets without leaking where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }

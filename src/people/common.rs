@@ -13,7 +13,7 @@ use crate::store::error::LocalError;
 use crate::store::model::{Profile, StoredCode, User};
 
 /// Seed 001's user object; `attributes` only where the seed shows them.
-pub fn user_json(user: &User, p: &Profile, call: &Call<'_>, with_attributes: bool) -> Value {
+pub(crate) fn user_json(user: &User, p: &Profile, call: &Call<'_>, with_attributes: bool) -> Value {
     let mut v = json!({
         "confirmed": p.confirmed,
         "firstname": p.firstname,
@@ -30,7 +30,7 @@ pub fn user_json(user: &User, p: &Profile, call: &Call<'_>, with_attributes: boo
 }
 
 /// Whether `email` (normalised) is in `accounts.admin_emails`.
-pub fn is_admin_address(call: &Call<'_>, email: &str) -> bool {
+pub(crate) fn is_admin_address(call: &Call<'_>, email: &str) -> bool {
     call.policy
         .config
         .accounts
@@ -42,17 +42,17 @@ pub fn is_admin_address(call: &Call<'_>, email: &str) -> bool {
 /// Whether the profile is an administrator's: its address is in `accounts.admin_emails` *and*
 /// its mailbox is proven ([`Profile::mailbox_verified`]). A self-asserted address grants
 /// nothing, even under `accounts.auto_confirm`.
-pub fn is_admin(call: &Call<'_>, p: &Profile) -> bool {
+pub(crate) fn is_admin(call: &Call<'_>, p: &Profile) -> bool {
     p.mailbox_verified && is_admin_address(call, &p.email)
 }
 
 /// [`crate::mail::address::normalize_email`], or 400 `DAUTH-4005`.
-pub fn normalize_email(raw: &str) -> Result<String, Error> {
+pub(crate) fn normalize_email(raw: &str) -> Result<String, Error> {
     crate::mail::address::normalize_email(raw).ok_or(Error::InvalidEmail)
 }
 
 /// The seeds' success envelope: `{"status": "success", ...fields}` with `status`.
-pub fn success(status: StatusCode, fields: Value) -> Response<Body> {
+pub(crate) fn success(status: StatusCode, fields: Value) -> Response<Body> {
     let mut body = json!({"status": "success"});
     if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), fields) {
         b.extend(extra);
@@ -73,7 +73,7 @@ impl From<LocalError> for Error {
 }
 
 /// A one-time code as stored: its digest and its expiry, `ttl_secs` after `now`.
-pub fn stored(code: &str, ttl_secs: u64, now: i64) -> StoredCode {
+pub(crate) fn stored(code: &str, ttl_secs: u64, now: i64) -> StoredCode {
     StoredCode {
         digest: codes::digest(code),
         expires_at: now.saturating_add_unsigned(ttl_secs),

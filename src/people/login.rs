@@ -35,7 +35,7 @@ struct WithPassword {
 }
 
 /// `POST /api/auth/login`
-pub async fn login(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn login(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let issuer = call.policy.issuer()?;
     let req: Login = body.json("LoginJson")?;
     let (login, password) = credentials(call, req)?;

@@ -4,7 +4,7 @@
 
 /// What a user-service path asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PeoplePath {
+pub(crate) enum PeoplePath {
     /// Anonymous endpoints.
     Public(Public),
     /// `PUT /api/users`: an administrator, or the internal system from an internal peer.
@@ -15,7 +15,7 @@ pub enum PeoplePath {
 
 /// The anonymous endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Public {
+pub(crate) enum Public {
     /// `POST /api/auth/register`
     Register,
     /// `POST /api/auth/confirm`
@@ -36,7 +36,7 @@ pub enum Public {
 
 /// The endpoints of the caller's own user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mine {
+pub(crate) enum Mine {
     /// `GET|PATCH /api/users/me`
     Me,
     /// `GET /api/users/me/profile`
@@ -49,7 +49,7 @@ pub enum Mine {
 
 impl Public {
     /// The methods the path answers, as an `Allow` value.
-    pub fn allow(self) -> &'static str {
+    pub(crate) fn allow(self) -> &'static str {
         match self {
             Self::Health | Self::Jwks => "GET, HEAD, OPTIONS",
             _ => "POST, OPTIONS",
@@ -58,7 +58,7 @@ impl Public {
 
     /// Register, confirm, login and both reset calls: each may cost a password hash or guess a
     /// password or a code, so they have a per-IP rate of their own.
-    pub fn is_password(self) -> bool {
+    pub(crate) fn is_password(self) -> bool {
         matches!(
             self,
             Self::Register | Self::Confirm | Self::Login | Self::ResetRequest | Self::ResetConfirm
@@ -68,7 +68,7 @@ impl Public {
 
 impl Mine {
     /// The methods the path answers, as an `Allow` value.
-    pub fn allow(&self) -> &'static str {
+    pub(crate) fn allow(&self) -> &'static str {
         match self {
             Self::Me => "GET, HEAD, PATCH, OPTIONS",
             Self::Profile => "GET, HEAD, OPTIONS",
@@ -80,7 +80,7 @@ impl Mine {
 
 impl PeoplePath {
     /// The methods the path answers, as an `Allow` value.
-    pub fn allow(&self) -> &'static str {
+    pub(crate) fn allow(&self) -> &'static str {
         match self {
             Self::Public(p) => p.allow(),
             Self::Sync => "PUT, OPTIONS",
@@ -90,7 +90,7 @@ impl PeoplePath {
 }
 
 /// The user-service path `path`, if it is one.
-pub fn parse(path: &str) -> Option<PeoplePath> {
+pub(crate) fn parse(path: &str) -> Option<PeoplePath> {
     use PeoplePath::{Mine as M, Public as P};
     Some(match path {
         "/api/auth/register" => P(Public::Register),

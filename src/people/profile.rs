@@ -37,7 +37,7 @@ async fn me(call: &Call<'_>, who: &Principal) -> Result<(User, Profile), Error> 
 }
 
 /// `GET /api/users/me`: the user, without attributes.
-pub async fn current(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
+pub(crate) async fn current(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
     let (user, p) = me(call, who).await?;
     Ok(success(
         StatusCode::OK,
@@ -46,7 +46,7 @@ pub async fn current(call: &Call<'_>, who: &Principal) -> Result<Response<Body>,
 }
 
 /// `GET /api/users/me/profile`: the user with attributes.
-pub async fn profile(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
+pub(crate) async fn profile(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
     let (user, p) = me(call, who).await?;
     Ok(success(
         StatusCode::OK,
@@ -61,7 +61,7 @@ struct Names {
 }
 
 /// `PATCH /api/users/me`: sets both names; an absent one becomes null, as the seed says.
-pub async fn update_names(
+pub(crate) async fn update_names(
     call: &Call<'_>,
     who: &Principal,
     body: Payload,
@@ -105,7 +105,7 @@ struct SetAttribute {
 }
 
 /// `PUT /api/users/me/attributes`: creates or replaces one attribute.
-pub async fn set_attribute(
+pub(crate) async fn set_attribute(
     call: &Call<'_>,
     who: &Principal,
     body: Payload,
@@ -146,13 +146,16 @@ pub async fn set_attribute(
 }
 
 /// `GET /api/users/me/attributes`: the attributes object itself.
-pub async fn list_attributes(call: &Call<'_>, who: &Principal) -> Result<Response<Body>, Error> {
+pub(crate) async fn list_attributes(
+    call: &Call<'_>,
+    who: &Principal,
+) -> Result<Response<Body>, Error> {
     let (_, p) = me(call, who).await?;
     Ok(crate::http::render::json(StatusCode::OK, &p.attributes))
 }
 
 /// `DELETE /api/users/me/attributes/{key}`
-pub async fn delete_attribute(
+pub(crate) async fn delete_attribute(
     call: &Call<'_>,
     who: &Principal,
     key: String,

@@ -36,7 +36,7 @@ struct Register {
 }
 
 /// `POST /api/auth/register`
-pub async fn register(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn register(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     call.policy.issuer()?;
     let req: Register = body.json("RegisterJson")?;
     let email = normalize_email(&req.email)?;
@@ -112,7 +112,7 @@ struct Confirm {
 }
 
 /// `POST /api/auth/confirm`
-pub async fn confirm(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn confirm(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     call.policy.issuer()?;
     let req: Confirm = body.json("ConfirmJson")?;
     let (user, profile) = call
@@ -134,7 +134,7 @@ struct Refresh {
 }
 
 /// `POST /api/auth/refresh`: a new access token, and the rotated refresh token.
-pub async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
+pub(crate) async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<Body>, Error> {
     let issuer = call.policy.issuer()?;
     let req: Refresh = body.json("RefreshJson")?;
     let claims = issuer.verify_refresh(&req.refresh_token)?;
@@ -174,7 +174,7 @@ pub async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<Body>, E
 }
 
 /// `GET /.well-known/jwks.json`
-pub fn jwks(call: &Call<'_>) -> Result<Response<Body>, Error> {
+pub(crate) fn jwks(call: &Call<'_>) -> Result<Response<Body>, Error> {
     Ok(crate::http::render::json(
         StatusCode::OK,
         call.policy.issuer()?.jwks(),

@@ -81,7 +81,7 @@ struct SyncUser {
 const EXTRA_FIELDS: [&str; 5] = ["phoneNumber", "avatar", "birthday", "gender", "roles"];
 
 /// `PUT /api/users`: upserts a user by email, storing only a hash of the password.
-pub async fn sync(
+pub(crate) async fn sync(
     call: &Call<'_>,
     who: Option<&Principal>,
     body: Payload,

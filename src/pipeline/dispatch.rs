@@ -17,7 +17,11 @@ use crate::people::paths::{Mine, Public};
 use crate::state::call::Call;
 
 /// An endpoint anyone may call.
-pub async fn open(call: &Call<'_>, op: Open, body: Payload) -> Result<Response<Body>, Error> {
+pub(super) async fn open(
+    call: &Call<'_>,
+    op: Open,
+    body: Payload,
+) -> Result<Response<Body>, Error> {
     match op {
         Open::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
         Open::People(p) => match p {
@@ -36,7 +40,7 @@ pub async fn open(call: &Call<'_>, op: Open, body: Payload) -> Result<Response<B
 }
 
 /// An endpoint that takes a caller when there is one.
-pub async fn optional(
+pub(super) async fn optional(
     call: &Call<'_>,
     op: Optional,
     who: Option<&Principal>,
@@ -48,7 +52,7 @@ pub async fn optional(
 }
 
 /// An endpoint for an authenticated caller, `who`.
-pub async fn authenticated(
+pub(super) async fn authenticated(
     call: &Call<'_>,
     op: Authenticated,
     who: &Principal,

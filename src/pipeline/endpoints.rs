@@ -14,7 +14,7 @@ use crate::people::paths::{Mine, PeoplePath, Public};
 
 /// An embedded endpoint, found by [`endpoint_for`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
+pub(super) enum Endpoint {
     /// No authentication.
     Open(Open),
     /// Authenticated when credentials are present.
@@ -25,7 +25,7 @@ pub enum Endpoint {
 
 /// The endpoints anyone may call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Open {
+pub(super) enum Open {
     /// `GET /health`: liveness.
     Health,
     /// The user service's anonymous endpoints, and `/.well-known/jwks.json`.
@@ -38,14 +38,14 @@ pub enum Open {
 
 /// The endpoints that take a caller when there is one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Optional {
+pub(super) enum Optional {
     /// `PUT /api/users`: an administrator, or the internal system (which sends no credentials).
     Sync,
 }
 
 /// The endpoints that need a caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Authenticated {
+pub(super) enum Authenticated {
     /// `GET /obp/{version}/users/current`.
     CurrentUser,
     /// `/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/...`.
@@ -62,7 +62,7 @@ impl Endpoint {
     /// The path namespace the endpoint lives in (one of [`crate::path::EMBEDDED_NAMESPACES`]).
     /// A route whose prefix matches the path and is at least this long claims the path from the
     /// embedded handler.
-    pub fn namespace(&self) -> &'static str {
+    pub(super) fn namespace(&self) -> &'static str {
         match self {
             Self::Open(Open::Health) => "/health",
             Self::Authenticated(Authenticated::CurrentUser | Authenticated::Account(_)) => "/obp/",
@@ -77,7 +77,7 @@ impl Endpoint {
     }
 
     /// The methods the endpoint answers, as an `Allow` header value.
-    pub fn allow(&self) -> &'static str {
+    pub(super) fn allow(&self) -> &'static str {
         match self {
             Self::Open(Open::Health) | Self::Authenticated(Authenticated::CurrentUser) => {
                 "GET, HEAD"
@@ -94,7 +94,7 @@ impl Endpoint {
     }
 
     /// Refuses methods the endpoint does not answer.
-    pub fn check_method(&self, method: &Method) -> Result<(), Error> {
+    pub(super) fn check_method(&self, method: &Method) -> Result<(), Error> {
         let allow = self.allow();
         if allow.split(", ").any(|m| m == method.as_str()) {
             Ok(())
@@ -104,25 +104,25 @@ impl Endpoint {
     }
 
     /// Whether the endpoint answers `OPTIONS` itself (seed 001's endpoints do).
-    pub fn answers_options(&self) -> bool {
+    pub(super) fn answers_options(&self) -> bool {
         self.allow().contains("OPTIONS")
     }
 
     /// Whether the endpoint is one of the anonymous password endpoints, which have a per-IP
     /// rate of their own (`limits.password_per_ip_per_minute`).
-    pub fn is_anonymous_password(&self) -> bool {
+    pub(super) fn is_anonymous_password(&self) -> bool {
         matches!(self, Self::Open(Open::People(p)) if p.is_password())
     }
 }
 
 /// Whether a request with `method` to an embedded endpoint has a body its handler reads: the
 /// methods that carry one (`POST`, `PUT`, `PATCH`). Any other request's body is not read.
-pub fn takes_body(method: &Method) -> bool {
+pub(super) fn takes_body(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PUT | Method::PATCH)
 }
 
 /// The embedded endpoint serving `path`, if any.
-pub fn endpoint_for(path: &str) -> Option<Endpoint> {
+pub(super) fn endpoint_for(path: &str) -> Option<Endpoint> {
     use Endpoint::{Authenticated as A, Open as O};
     match path {
         "/health" => Some(O(Open::Health)),

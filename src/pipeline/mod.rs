@@ -16,10 +16,10 @@
 //! The request is judged at one time, `now`, read here once and passed down.
 
 pub mod authenticate;
-pub mod dispatch;
-pub mod endpoints;
-pub mod forward;
-pub mod head;
+mod dispatch;
+mod endpoints;
+mod forward;
+mod head;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;

@@ -43,7 +43,11 @@ use activity::{Activity, TrackedIo};
 use connection::{ConnLimits, Connection};
 
 /// Serves `listener` until `shutdown` resolves, then drains (see the module docs).
-pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    shutdown: impl Future<Output = ()>,
+) {
     let max_connections = state.policy().config.server.max_connections;
     let slots = Arc::new(Semaphore::new(max_connections.min(Semaphore::MAX_PERMITS)));
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -28,13 +28,13 @@ pub struct Policy {
     /// DAuth tokens: keys and rules.
     pub dauth: DauthVerifier,
     /// Bearer tokens: this gateway's issuer and the trusted external ones.
-    pub bearer: BearerVerifier,
+    pub(crate) bearer: BearerVerifier,
     /// Service clients, configured and stored.
-    pub clients: ClientRegistry,
+    pub(crate) clients: ClientRegistry,
     /// This gateway's token issuer, when `[issuer]` is configured.
-    pub issuer: Option<Issuer>,
+    pub(crate) issuer: Option<Issuer>,
     /// Forwarding routes and their upstream clients.
-    pub routes: Routes,
+    pub(crate) routes: Routes,
 }
 
 impl Policy {
@@ -71,7 +71,7 @@ impl Policy {
     }
 
     /// The issuer, or 404 when `[issuer]` is not configured (its endpoints do not exist then).
-    pub fn issuer(&self) -> Result<&Issuer, Error> {
+    pub(crate) fn issuer(&self) -> Result<&Issuer, Error> {
         self.issuer.as_ref().ok_or(Error::NotFound)
     }
 }

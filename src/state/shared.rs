@@ -23,22 +23,22 @@ pub struct Shared {
     /// Every store, as trait objects.
     pub store: Stores,
     /// DAuth `request_id`s already accepted (in memory, bounded: `dauth.replay_capacity`).
-    pub dauth_replay: Arc<dyn ReplayWindow>,
+    pub(crate) dauth_replay: Arc<dyn ReplayWindow>,
     /// Rate tables and the verification bound (`[limits]`).
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// Verified DAuth tokens, by digest of the policy generation and the token: an entry never
     /// outlives the keys that verified it.
-    pub dauth_tokens: BoundedCache<Arc<VerifiedDauth>>,
+    pub(crate) dauth_tokens: BoundedCache<Arc<VerifiedDauth>>,
     /// Verified bearer tokens, keyed likewise.
-    pub bearer_tokens: BoundedCache<Arc<BearerClaims>>,
+    pub(crate) bearer_tokens: BoundedCache<Arc<BearerClaims>>,
     /// Outgoing mail.
-    pub mailer: Mailer,
+    pub(crate) mailer: Mailer,
     /// Password hashing: its threads and bounded queue.
-    pub passwords: Hasher,
+    pub(crate) passwords: Hasher,
     /// Password resets waiting for their lookup and mail (see [`crate::people::reset`]).
-    pub resets: ResetQueue,
+    pub(crate) resets: ResetQueue,
     /// The upstream clients' connection pools.
-    pub upstreams: Upstreams,
+    pub(crate) upstreams: Upstreams,
 }
 
 impl Shared {

@@ -16,14 +16,14 @@ use super::model::User;
 use crate::cache::{BoundedCache, digest};
 
 /// Any [`UserStore`] with its DAuth users cached.
-pub struct HotUsers {
+pub(crate) struct HotUsers {
     inner: Arc<dyn UserStore>,
     hot: BoundedCache<User>,
 }
 
 impl HotUsers {
     /// `inner` with up to `capacity` DAuth users kept in memory (0: none).
-    pub fn new(inner: Arc<dyn UserStore>, capacity: usize) -> Self {
+    pub(crate) fn new(inner: Arc<dyn UserStore>, capacity: usize) -> Self {
         Self {
             inner,
             hot: BoundedCache::new(capacity),

@@ -20,7 +20,7 @@
 //! Every method is async and the traits are object safe (`Arc<dyn UserStore>`), so a backend
 //! that talks to a server can be added beside sled; the boxed future is one allocation per call.
 
-pub mod cached;
+pub(crate) mod cached;
 pub mod error;
 pub mod model;
 pub mod sled;

@@ -51,11 +51,12 @@ async fn tls_terminates_with_http1_and_h2_by_alpn() {
         &[("DAuth", &token(CONTRACT, "ETHEREUM"))],
         "",
     );
+    let before = parks(&gw);
     let resp = sender.send_request(req).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(up.last().headers.get("x-forwarded-proto").unwrap(), "https");
-    // Quiet long enough to be parked (server/h1.rs), the TLS connection still serves.
-    tokio::time::sleep(QUIET).await;
+    // Parked once quiet (server/h1.rs), the TLS connection still serves.
+    parked_after(&gw, before).await;
     let req = build("GET", "/health", &[], "");
     assert_eq!(sender.send_request(req).await.unwrap().status(), 200);
 
@@ -115,8 +116,25 @@ async fn https_upstream_is_verified_against_the_configured_ca() {
     assert_eq!(up.seen().len(), 1);
 }
 
-/// Longer than a keep-alive connection stays quiet before the gateway parks it (100 ms).
-const QUIET: Duration = Duration::from_millis(300);
+/// How many connections the gateway has parked so far.
+fn parks(gw: &Gateway) -> u64 {
+    gw.state.shared().connections.parks()
+}
+
+/// Waits until the gateway has parked a connection since it counted `before` parks: a
+/// readiness check on the gateway's own count, not a fixed pause. Parking happens after 100 ms
+/// of quiet; it fails if none is parked within two seconds (well under the header timeout, so
+/// a connection left unparked until the next header check is caught).
+async fn parked_after(gw: &Gateway, before: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while parks(gw) <= before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no connection was parked within 2 s of quiet"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
 
 /// Reads one HTTP/1.1 response with a `content-length` body; returns its status line.
 async fn read_response(tcp: &mut TcpStream, pending: &mut Vec<u8>) -> String {
@@ -152,6 +170,7 @@ async fn quiet_keep_alive_connections_are_parked_and_keep_serving() {
     let mut tcp = TcpStream::connect(gw.addr).await.unwrap();
     let mut pending = Vec::new();
     let get = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    let before = parks(&gw);
     tcp.write_all(get).await.unwrap();
     assert_eq!(
         read_response(&mut tcp, &mut pending).await,
@@ -159,7 +178,8 @@ async fn quiet_keep_alive_connections_are_parked_and_keep_serving() {
     );
 
     // Parked, then woken by two pipelined requests in one write: both are answered.
-    tokio::time::sleep(QUIET).await;
+    parked_after(&gw, before).await;
+    let before = parks(&gw);
     tcp.write_all(&[&get[..], &get[..]].concat()).await.unwrap();
     assert_eq!(
         read_response(&mut tcp, &mut pending).await,
@@ -171,7 +191,8 @@ async fn quiet_keep_alive_connections_are_parked_and_keep_serving() {
     );
 
     // Parked again, then woken by a head that arrives in pieces, its first byte alone.
-    tokio::time::sleep(QUIET).await;
+    parked_after(&gw, before).await;
+    let before = parks(&gw);
     tcp.write_all(&get[..1]).await.unwrap();
     tcp.flush().await.unwrap();
     tcp.write_all(&get[1..]).await.unwrap();
@@ -180,8 +201,8 @@ async fn quiet_keep_alive_connections_are_parked_and_keep_serving() {
         "HTTP/1.1 200 OK"
     );
 
-    // A POST with a body, after another quiet spell.
-    tokio::time::sleep(QUIET).await;
+    // A POST with a body, after another quiet spell (parked again).
+    parked_after(&gw, before).await;
     tcp.write_all(b"POST /nowhere HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\n\r\nhello")
         .await
         .unwrap();
@@ -217,6 +238,7 @@ async fn slow_request_heads_are_cut_off_and_the_gateway_stays_up() {
     // The same after a request and a quiet spell (the connection was parked in between).
     let mut slow = TcpStream::connect(gw.addr).await.unwrap();
     let mut pending = Vec::new();
+    let before = parks(&gw);
     slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
@@ -224,7 +246,7 @@ async fn slow_request_heads_are_cut_off_and_the_gateway_stays_up() {
         read_response(&mut slow, &mut pending).await,
         "HTTP/1.1 200 OK"
     );
-    tokio::time::sleep(QUIET).await;
+    parked_after(&gw, before).await;
     slow.write_all(b"GET /health HTTP/1.1\r\nX-Slow: ")
         .await
         .unwrap();

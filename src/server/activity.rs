@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Notify;
 
 /// Timestamps are milliseconds since `epoch`; 0 in `head_started` means "no head pending".
 pub(super) struct Activity {
@@ -37,6 +38,9 @@ pub(super) struct Activity {
     in_flight: AtomicUsize,
     /// Responses whose body is still going out.
     streaming: AtomicUsize,
+    /// Signalled when a request ends: the watchdog, which may be sleeping until a deadline
+    /// computed while the request was in flight, looks at the clocks again.
+    ended: Notify,
 }
 
 /// What the connection's timers decide.
@@ -78,7 +82,14 @@ impl Activity {
             served: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             streaming: AtomicUsize::new(0),
+            ended: Notify::new(),
         }
+    }
+
+    /// Resolves when a request ends after this is called (or already did since the last call):
+    /// the time to look at the clocks again.
+    pub(super) async fn request_ended(&self) {
+        self.ended.notified().await;
     }
 
     fn now_ms(&self) -> u64 {
@@ -290,6 +301,8 @@ impl Drop for Busy {
             &self.activity.in_flight
         };
         count.fetch_sub(1, Ordering::Relaxed);
+        // One permit is kept if the watchdog is not waiting: it looks again on its next turn.
+        self.activity.ended.notify_one();
     }
 }
 

@@ -107,6 +107,9 @@ where
                 watchdog.close(clocks);
                 Pin::new(&mut *conn).graceful_shutdown();
             }
+            // A request that ended may make the connection quiet before the deadline the
+            // timer was set to while it was in flight: look at the clocks again.
+            () = activity.request_ended(), if !stopping => {}
             () = tokio::time::sleep_until(watchdog.wake_at(activity, clocks)),
                 if !stopping || watchdog.closing() => match watchdog.step(activity, clocks) {
                 Step::Wait => {}
@@ -141,6 +144,7 @@ where
         close(io).await;
         return None;
     }
+    c.state.shared().connections.parked();
     let idle_due = tokio::time::Instant::from_std(activity.idle_due(c.clocks(None).idle));
     let mut first = [0u8; 1];
     tokio::select! {

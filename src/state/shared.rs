@@ -4,6 +4,7 @@
 //! threads, the mail queue and the upstream connection pools.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::auth::passwords::Hasher;
 use crate::auth::replay::ReplayGuard;
@@ -39,6 +40,26 @@ pub struct Shared {
     pub(crate) resets: ResetQueue,
     /// The upstream clients' connection pools.
     pub(crate) upstreams: Upstreams,
+    /// What the server counts about its connections.
+    pub connections: Connections,
+}
+
+/// What the server counts about its connections (read by tests; not metrics).
+#[derive(Debug, Default)]
+pub struct Connections {
+    parks: AtomicU64,
+}
+
+impl Connections {
+    /// How many times an HTTP/1 connection has been parked (see `server/h1.rs`) since start.
+    pub fn parks(&self) -> u64 {
+        self.parks.load(Ordering::Relaxed)
+    }
+
+    /// A connection was parked.
+    pub(crate) fn parked(&self) {
+        self.parks.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Shared {
@@ -55,6 +76,7 @@ impl Shared {
             passwords: Hasher::new(a.hash_slots, a.hash_queue).map_err(StartError::Threads)?,
             resets: ResetQueue::new(a.mail_queue),
             upstreams: Upstreams::new(),
+            connections: Connections::default(),
         })
     }
 }

@@ -24,11 +24,11 @@ pub mod upstream;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use dauth_proxy::auth::keys::{GeneratedPair, generate_rsa};
 use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
-use dauth_proxy::{App, Config};
+use dauth_proxy::{App, Config, State};
 use jsonwebtoken::EncodingKey;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -134,6 +134,8 @@ pub fn config_text_with(
 pub struct Gateway {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Its state (the same the server uses), for what a test observes inside the gateway.
+    pub state: Arc<State>,
     /// The store directory.
     pub store_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
@@ -164,6 +166,7 @@ impl Gateway {
         let store_dir = config.store.path.clone();
         let app = App::bind(config).await.unwrap();
         let addr = app.local_addr();
+        let state = Arc::clone(app.state());
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
             app.run(async {
@@ -174,6 +177,7 @@ impl Gateway {
         });
         Self {
             addr,
+            state,
             store_dir,
             shutdown: Some(tx),
             task: Some(task),

@@ -85,6 +85,8 @@ async fn a_trickled_body_on_an_embedded_endpoint_is_408_too() {
             if tx.write_all(b" ").await.is_err() {
                 return;
             }
+            // Measures a timeout: the trickle's pace is the point (no gap reaches the body
+            // read timeout, the whole body does), so this pause stays.
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
     });
@@ -178,6 +180,7 @@ async fn a_slow_steady_upload_is_not_cut_by_the_upstream_clock() {
         let chunk = vec![i; 10_000];
         all.extend_from_slice(&chunk);
         tx.send(chunk.into()).await.unwrap();
+        // Measures a timeout: the upload must outlast the route's timeout at this pace.
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     }
     drop(tx);
@@ -264,6 +267,7 @@ async fn a_body_cut_short_is_logged_as_the_clients_not_the_upstreams() {
     while lines.iter().filter(answered).count() < 5 {
         assert!(std::time::Instant::now() < deadline, "{lines:#?}");
         lines.extend(gw.drain_output());
+        // The poll interval of a readiness check, bounded by the deadline above.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let log = lines.join("\n");

@@ -1,6 +1,9 @@
 //! SIGKILL at a random moment while many first requests for many contracts are in flight, then a
 //! restart: every user id a client ever received still maps to its contract, and no contract has
 //! two users. Several rounds on the same store.
+//!
+//! The kill points come from a seed, printed at the start (`crash: seed N`); `CRASH_SEED=N`
+//! replays the same kill points.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,9 +26,20 @@ fn contract(round: usize, i: usize) -> String {
     format!("0x{:040x}", (round << 20) | i)
 }
 
-/// A random number in `0..n`, from the OS random source behind UUIDs.
-fn random_below(n: u128) -> u128 {
-    uuid::Uuid::new_v4().as_u128() % n
+/// The kill points' seed: `CRASH_SEED` when set, else a fresh one from the OS random source.
+fn seed() -> u64 {
+    match std::env::var("CRASH_SEED") {
+        Ok(s) => s.trim().parse().expect("CRASH_SEED is an unsigned integer"),
+        Err(_) => uuid::Uuid::new_v4().as_u64_pair().0,
+    }
+}
+
+/// splitmix64: the `n`th number of the sequence `seed` starts.
+fn nth(seed: u64, n: u64) -> u64 {
+    let mut x = seed.wrapping_add(n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -42,6 +56,8 @@ async fn sigkill_during_first_requests_loses_nothing_a_client_saw() {
         ),
     )
     .unwrap();
+    let seed = seed();
+    eprintln!("crash: seed {seed} (replay these kill points with CRASH_SEED={seed})");
     // Every (contract -> user id) a client was ever told, across rounds.
     let seen: Arc<Mutex<HashMap<String, String>>> = Arc::new(Mutex::new(HashMap::new()));
 
@@ -49,7 +65,9 @@ async fn sigkill_during_first_requests_loses_nothing_a_client_saw() {
         let gw = Binary::spawn(&cfg);
         let addr = gw.addr;
         // Kill after a random number of answers (between 10 and 2/3 of the round's contracts).
-        let kill_after = 10 + random_below((CONTRACTS_PER_ROUND * 2 / 3) as u128) as usize;
+        let span = (CONTRACTS_PER_ROUND * 2 / 3) as u64;
+        let kill_after = 10 + (nth(seed, round as u64) % span) as usize;
+        eprintln!("crash: round {round} kills after {kill_after} answers");
         let answered = Arc::new(Mutex::new(0usize));
         let reached = Arc::new(Notify::new());
         let next = Arc::new(Mutex::new(0usize));

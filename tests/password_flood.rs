@@ -212,6 +212,7 @@ async fn a_registration_flood_takes_bounded_memory_and_gives_it_back() {
             baseline / 1024,
             hwm / 1024
         );
+        // The poll interval of a readiness check, bounded by the deadline above.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

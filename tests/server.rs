@@ -132,6 +132,7 @@ async fn parked_after(gw: &Gateway, before: u64) {
             tokio::time::Instant::now() < deadline,
             "no connection was parked within 2 s of quiet"
         );
+        // The poll interval of this readiness check.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -190,6 +190,7 @@ async fn mixed_traffic_for_24_seconds_stays_correct_and_flat() {
     let started = Instant::now();
     let mut samples = Vec::new();
     while started.elapsed() < DURATION {
+        // The sampling interval of the memory measurement over the soak's duration.
         tokio::time::sleep(Duration::from_millis(250)).await;
         samples.push(rss_kib(pid));
     }

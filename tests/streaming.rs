@@ -70,6 +70,7 @@ where
         .await
         .expect("the download was cut");
     assert_whole_download(&body.to_bytes());
+    // Measures a timeout: quiet for longer than the header clock, which must not close it.
     tokio::time::sleep(PAUSE).await;
     let again = sender
         .send_request(get(&format!("{scheme}://gw.test/health")))
@@ -114,7 +115,8 @@ async fn a_slow_http1_download_completes_and_the_connection_serves_on() {
         .await
         .expect("the download was cut");
     assert_whole_download(&body.to_bytes());
-    // Parked meanwhile (quiet for more than 100 ms), it still serves.
+    // Measures a timeout: quiet for longer than the header clock (and parked meanwhile), it
+    // still serves.
     tokio::time::sleep(PAUSE).await;
     let again = sender.send_request(get("/health")).await.unwrap();
     assert_eq!(again.status(), 200);

@@ -313,3 +313,23 @@ fn b64(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
 }
+
+/// A token verified, and cached, under one policy is verified again under the next: once its
+/// key is no longer trusted it is refused, though the cache still holds its verdict.
+#[tokio::test]
+async fn a_cached_token_does_not_outlive_the_keys_that_verified_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let text = support::config_text(&store, "replay_protection = false", "");
+    let gw = Gateway::start_text(&text).await;
+    let t = token(CONTRACT, "ETHEREUM");
+    assert_eq!(gw.current_user(&t).await.status, 200);
+    assert_eq!(gw.current_user(&t).await.status, 200);
+    // The new policy trusts only the stranger's key.
+    let trusted = keys().dir.join("trusted_public.pem").display().to_string();
+    let stranger = keys().dir.join("stranger_public.pem").display().to_string();
+    let text = text.replace(&format!("{trusted:?}"), &format!("{stranger:?}"));
+    let config = dauth_proxy::Config::from_toml(&text, std::path::Path::new("reloaded.toml"));
+    gw.state.install(config.unwrap()).await.unwrap();
+    gw.current_user(&t).await.assert_error(401, "OBP-20071");
+}

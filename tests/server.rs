@@ -305,3 +305,39 @@ async fn shutdown_drains_in_flight_requests() {
     stopping.await.unwrap();
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+/// A new policy (what a reload installs) is seen by the next request on a connection that was
+/// open before it: connections do not pin the policy they started with.
+#[tokio::test]
+async fn an_open_keep_alive_connection_sees_a_new_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let text = support::config_text(&store, "", "");
+    let gw = Gateway::start_text(&text).await;
+    let mut tcp = TcpStream::connect(gw.addr).await.unwrap();
+    let mut pending = Vec::new();
+    let jwks = b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n\r\n";
+    tcp.write_all(jwks).await.unwrap();
+    // No [issuer]: the endpoint does not exist.
+    assert!(
+        read_response(&mut tcp, &mut pending)
+            .await
+            .starts_with("HTTP/1.1 404")
+    );
+    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/dev/issuer_private.pem");
+    let issuer = format!(
+        "[issuer]\nurl = \"http://gw.test\"\nprivate_key = {:?}\nkid = \"k1\"\n",
+        key.display().to_string()
+    );
+    let config = dauth_proxy::Config::from_toml(
+        &support::config_text(&store, "", &issuer),
+        std::path::Path::new("reloaded.toml"),
+    )
+    .unwrap();
+    gw.state.install(config).await.unwrap();
+    tcp.write_all(jwks).await.unwrap();
+    assert_eq!(
+        read_response(&mut tcp, &mut pending).await,
+        "HTTP/1.1 200 OK"
+    );
+}

@@ -8,3 +8,6 @@ pub(crate) mod permissions;
 pub(crate) mod route_check;
 pub(crate) mod users;
 pub(crate) mod views;
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,6 @@
 //! OBP account-access endpoints: create a DAuth user with access, grant, revoke, and replace the
-//! caller's own views (v4.0.0), and the v5.1.0 forms that act through one source view.
+//! caller's own views (v4.0.0); the v5.1.0 forms that act through one source view are
+//! [`super::source`].
 //!
 //! OBP's rules and codes, with its bugs corrected: a caller who lacks the permission on every
 //! view gets 403 (OBP answers 400 for OBP-20047), revoke failures say OBP-20048 (OBP reuses the
@@ -11,7 +12,6 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::paths::SourceAction;
 use crate::auth::Principal;
 use crate::auth::address::{canonical_network, is_valid_network, normalize_address};
 use crate::error::{AddressClaim, Error};
@@ -55,7 +55,7 @@ impl Ctx<'_> {
     }
 
     /// A view of this account: a system view, or one of its custom views.
-    async fn view(&self, id: &str, is_system: bool) -> Result<View, Error> {
+    pub(super) async fn view(&self, id: &str, is_system: bool) -> Result<View, Error> {
         if is_system {
             return system_view(id)
                 .cloned()
@@ -73,16 +73,16 @@ impl Ctx<'_> {
             .ok_or_else(|| Error::ViewNotFound(id.to_owned()))
     }
 
-    fn caller(&self) -> String {
+    pub(super) fn caller(&self) -> String {
         self.who.user.user_id.clone()
     }
 
-    fn limit(&self) -> u64 {
+    pub(super) fn limit(&self) -> u64 {
         self.call.policy.config.obp.max_access_rows
     }
 
     /// The DAuth grantee for a (username, provider) pair, normalised as the DAuth core does.
-    fn dauth_grantee(&self, username: &str, provider: &str) -> Result<Grantee, Error> {
+    pub(super) fn dauth_grantee(&self, username: &str, provider: &str) -> Result<Grantee, Error> {
         let network = match provider.get(..6) {
             Some(tag) if tag.eq_ignore_ascii_case("dauth.") => &provider[6..],
             _ => provider,
@@ -127,10 +127,10 @@ impl From<AccessError> for Error {
 }
 
 #[derive(Deserialize)]
-struct ViewRef {
-    view_id: String,
+pub(super) struct ViewRef {
+    pub(super) view_id: String,
     #[serde(default = "yes")]
-    is_system: bool,
+    pub(super) is_system: bool,
 }
 
 fn yes() -> bool {
@@ -175,7 +175,7 @@ fn revoke_authority(held: &[View], target: &ViewRef, caller: &str) -> Result<Str
         })
 }
 
-fn created(value: &Value) -> Response<Body> {
+pub(super) fn created(value: &Value) -> Response<Body> {
     crate::http::render::json(StatusCode::CREATED, value)
 }
 
@@ -317,136 +317,16 @@ pub(crate) async fn replace_own_views(
     Ok(created(&json!({"revoked": true})))
 }
 
-#[derive(Deserialize)]
-struct SourceUserAccess {
-    username: String,
-    provider: String,
-    view_id: String,
-}
-
-#[derive(Deserialize)]
-struct SourceAccess {
-    user_id: String,
-    view_id: String,
-}
-
-/// v5.1.0 `POST .../views/{VIEW_ID}/...`: the permission is the source view's alone.
-pub(crate) async fn through_source(
-    ctx: &Ctx<'_>,
-    source_id: &str,
-    action: SourceAction,
-    body: Payload,
-) -> Result<Response<Body>, Error> {
-    if !is_valid_id(source_id) {
-        return Err(Error::InvalidId);
-    }
-    let caller = ctx.caller();
-    let held = ctx.caller_views().await?;
-    let source = held
-        .into_iter()
-        .find(|v| v.id == source_id)
-        .ok_or_else(|| Error::NoViewAccess(source_id.to_owned()))?;
-    let by = Authority {
-        user_id: caller.clone(),
-        view_id: source.id.clone(),
-    };
-    let store = &ctx.call.shared.store.access;
-    match action {
-        SourceAction::UserAccountAccess => {
-            let req: SourceUserAccess = body.json("PostCreateUserAccountAccessJsonV510")?;
-            check_source(&source, &req.view_id, true)?;
-            let grantee = ctx.dauth_grantee(&req.username, &req.provider)?;
-            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
-            store
-                .grant(
-                    ctx.bank,
-                    ctx.account,
-                    grantee,
-                    vec![target.id.clone()],
-                    Some(by),
-                    ctx.limit(),
-                    ctx.call.now,
-                )
-                .await?;
-            Ok(created(&target.to_json()))
-        }
-        SourceAction::Grant => {
-            let req: SourceAccess = body.json("PostAccountAccessJsonV510")?;
-            check_source(&source, &req.view_id, true)?;
-            require_user(ctx, &req.user_id).await?;
-            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
-            store
-                .grant(
-                    ctx.bank,
-                    ctx.account,
-                    Grantee::User(req.user_id),
-                    vec![target.id.clone()],
-                    Some(by),
-                    ctx.limit(),
-                    ctx.call.now,
-                )
-                .await?;
-            Ok(created(&target.to_json()))
-        }
-        SourceAction::Revoke => {
-            let req: SourceAccess = body.json("PostAccountAccessJsonV510")?;
-            check_source(&source, &req.view_id, false)?;
-            require_user(ctx, &req.user_id).await?;
-            let target = ctx.view(&req.view_id, !is_custom_id(&req.view_id)).await?;
-            store
-                .revoke(ctx.bank, ctx.account, &req.user_id, &target.id, Some(by))
-                .await?;
-            Ok(created(&json!({"revoked": true})))
-        }
-    }
-}
-
-/// OBP-20084..20087: may the source view grant (or revoke) the target?
-fn check_source(source: &View, target: &str, granting: bool) -> Result<(), Error> {
-    let custom = is_custom_id(target);
-    known_system_view(&ViewRef {
-        view_id: target.to_owned(),
-        is_system: !custom,
-    })?;
-    let allowed = if granting {
-        source.may_grant_id(target, !custom)
-    } else {
-        source.may_revoke_id(target, !custom)
-    };
-    if allowed {
-        return Ok(());
-    }
-    let (source_view, target) = (source.id.clone(), target.to_owned());
-    Err(match (granting, custom) {
-        (true, false) => Error::SourceCannotGrant {
-            source_view,
-            target,
-        },
-        (true, true) => Error::SourceCannotGrantCustom {
-            source_view,
-            target,
-        },
-        (false, false) => Error::SourceCannotRevoke {
-            source_view,
-            target,
-        },
-        (false, true) => Error::SourceCannotRevokeCustom {
-            source_view,
-            target,
-        },
-    })
-}
-
 /// System view ids are public, so an unknown one is reported before permissions are weighed
 /// (OBP-30252); custom view ids are the account's business and are looked up only after.
-fn known_system_view(target: &ViewRef) -> Result<(), Error> {
+pub(super) fn known_system_view(target: &ViewRef) -> Result<(), Error> {
     if target.is_system && system_view(&target.view_id).is_none() {
         return Err(Error::SystemViewNotFound(target.view_id.clone()));
     }
     Ok(())
 }
 
-async fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {
+pub(super) async fn require_user(ctx: &Ctx<'_>, user_id: &str) -> Result<(), Error> {
     match ctx.call.shared.store.users.user_by_id(user_id).await? {
         Some(_) => Ok(()),
         None => Err(Error::UserNotFoundById(user_id.to_owned())),

@@ -53,7 +53,7 @@ pub(crate) async fn serve(
         AccountOp::Revoke => access::revoke(&ctx, body).await,
         AccountOp::ReplaceOwnViews => access::replace_own_views(&ctx, body).await,
         AccountOp::Source { view, action } => {
-            access::through_source(&ctx, &view, action, body).await
+            super::source::through_source(&ctx, &view, action, body).await
         }
     }
 }

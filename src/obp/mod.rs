@@ -6,6 +6,7 @@ pub(crate) mod accounts;
 pub(crate) mod paths;
 pub(crate) mod permissions;
 pub(crate) mod route_check;
+pub(crate) mod source;
 pub(crate) mod users;
 pub(crate) mod views;
 

@@ -1,7 +1,7 @@
 //! A bounded, sharded, expiring map from 128-bit digests to shared values: the verified-token
 //! cache and the hot-user cache.
 //!
-//! Keys are SHA-256 digests cut to 128 bits ([`digest`]), so a token is never kept whole and a
+//! Keys are SHA-256 digests cut to 128 bits ([`digest()`]), so a token is never kept whole and a
 //! stranger cannot aim a collision at a cached entry. Each shard evicts its oldest insertion when
 //! full; an expired entry is dropped when it is next looked at. Locks are held only for a map
 //! operation, never across an `.await`.

@@ -3,7 +3,7 @@
 //! Every way a request can fail is a variant named for its condition. Each variant maps to a
 //! stable public code (OBP's where OBP has the condition, `DAUTH-` otherwise), an HTTP status
 //! and a fixed public message; the cause, when there is one, stays in the variant for the log
-//! and never reaches the client. The mapping is one exhaustive `match`, in [`table`], so a new
+//! and never reaches the client. The mapping is one exhaustive `match`, in `table`, so a new
 //! variant does not compile until it has a code, a status, a text and a header, and a table test
 //! pins every row. Each domain's own error converts into this one (`From`, next to the domain
 //! error); a store failure converts here, to 503 `DAUTH-5030`.

@@ -1,10 +1,10 @@
 //! Credentials: verifying what a caller presents, and the keys and tokens behind it.
 //!
 //! This module owns token verification (DAuth tokens: [`dauth`]; bearer tokens: [`bearer`];
-//! both through [`jws`] with keys parsed once: [`keys`]), the one reading of the
-//! `Authorization` header ([`authorization`]), the in-memory replay window ([`replay`]), this
-//! gateway's issuer ([`issuer`]) and minting ([`mint`]), password hashing ([`passwords`] on the
-//! [`hashpool`]), the service-client registry ([`clients`]), address rules ([`address`]) and the
+//! both through `jws` with keys parsed once: [`keys`]), the one reading of the
+//! `Authorization` header ([`authorization()`]), the in-memory replay window (`replay`), this
+//! gateway's issuer ([`issuer`]) and minting ([`mint`]), password hashing (`passwords` on the
+//! `hashpool`), the service-client registry ([`clients`]), address rules ([`address`]) and the
 //! [`Principal`] that results ([`principal`]). It does not decide what an identity may do (the
 //! products and the proxy do), nor read the store: the pipeline's authentication step joins
 //! verified claims with stored users.

@@ -5,10 +5,10 @@
 //! combinations that would be insecure. A failure is a [`ConfigError`] naming the file and the
 //! key. Relative paths in the file are relative to the working directory.
 //!
-//! This module owns the file's shape ([`file`]) and the checks, one file per group of sections;
+//! This module owns the file's shape (`file`) and the checks, one file per group of sections;
 //! a section's checked type lives with what it configures when that is below the configuration
 //! (the DAuth policy in [`crate::auth::dauth`], bearer issuers in [`crate::auth::bearer`], the
-//! issuer in [`crate::auth::issuer`], mail in [`crate::mail`]) and is re-exported here. It does
+//! issuer in [`crate::auth::issuer`], mail in `crate::mail`) and is re-exported here. It does
 //! not build anything that runs: the state does ([`crate::state`]).
 
 mod dauth;

@@ -4,7 +4,7 @@
 
 use http::StatusCode;
 
-/// What a client is told about an [`Error`] (see [`Error::public`]).
+/// What a client is told about an [`super::Error`] (see `Error::public`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Public {
     /// The HTTP status.

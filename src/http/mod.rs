@@ -1,6 +1,6 @@
 //! HTTP plumbing every layer shares, and nothing else: the response body type ([`body`]), the
 //! client's request body with its clock ([`client_body`]), reading a bounded body
-//! ([`read`]), and the JSON, text and error responses ([`render`]).
+//! ([`read`]), and the JSON, text and error responses (`render`).
 //!
 //! It knows no endpoint, route or principal: handlers, the pipeline, the proxy and the server
 //! use it, never the other way round.

@@ -1,7 +1,9 @@
-//! Outgoing mail: SMTP through lettre when `[mail]` is configured, otherwise the log.
+//! Outgoing mail: SMTP through lettre when `[mail]` is configured, otherwise the log; the
+//! password-reset queue ([`outbox`]) and the email address rule ([`address`]).
 //!
 //! Without `[mail]`, confirmation and reset codes are written to the log at `info`: meant for
-//! development, and said so in the README.
+//! development, and said so in the README. This module owns sending and `[mail]`'s checked
+//! type ([`MailConfig`], which the configuration fills); what a mail says is the user service's.
 
 pub(crate) mod address;
 pub(crate) mod outbox;

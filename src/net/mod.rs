@@ -1,6 +1,6 @@
 //! Network identity of a caller: CIDR lists and the client-IP rule.
 //!
-//! This module decides *which address* a request comes from ([`client_ip`]) and whether an
+//! This module decides *which address* a request comes from (`client_ip`) and whether an
 //! address is in a configured list ([`CidrList`]). It does not decide what a list is for; the
 //! auth and proxy layers do.
 

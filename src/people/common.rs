@@ -1,6 +1,6 @@
-//! What the user service's endpoints share: the issuer they need, the seeds' user object and
-//! success envelope, who is an administrator, and how store, hashing and signing failures
-//! answer.
+//! What the user service's endpoints share: the seeds' user object and success envelope, who is
+//! an administrator, the email rule's answer, a one-time code as stored, and how a password
+//! user's store refusals answer (`From<LocalError>`).
 
 use http::{Response, StatusCode};
 use serde_json::{Value, json};

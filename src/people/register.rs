@@ -1,6 +1,6 @@
-//! The user service (seeds 001 and 002): register, confirm and refresh. Login is in
-//! [`super::login`], password reset in [`super::reset`]; profile, attributes and third-party
-//! sync in [`super::profile`].
+//! The user service (seeds 001 and 002): register, confirm, refresh and the issuer's JWKS. Login
+//! is in [`super::login`], password reset in [`super::reset`], profile and attributes in
+//! [`super::profile`], the third-party sync in [`super::sync`].
 //!
 //! Responses keep the seeds' `{"status": "success", "user": {...}}` envelope. Deliberate
 //! departures, for safety: a password reset mails a single-use, expiring code and a second call

@@ -2,7 +2,7 @@
 //! password, as seed 001 does), and `POST /api/auth/password-reset/confirm` sets the new
 //! password with it.
 //!
-//! The request handler only validates and queues ([`crate::identity::outbox`]); the lookup, the
+//! The request handler only validates and queues (`crate::mail::outbox`); the lookup, the
 //! code and the mail run in [`deliver_resets`], after the answer. So the answer is the same, in
 //! content and in time, for a registered address and an unknown one, and never waits for SMTP.
 
@@ -41,7 +41,7 @@ pub async fn reset_request(call: &Call<'_>, body: Payload) -> Result<Response<Bo
 }
 
 /// Empties the reset queue for as long as the gateway runs: up to
-/// [`crate::mail::outbox::SENDERS`] requests at once are looked up and, for a registered
+/// `crate::mail::outbox::SENDERS` requests at once are looked up and, for a registered
 /// address, given a fresh code that is mailed. Failures are logged (never the code).
 pub async fn deliver_resets(state: Arc<State>) {
     let Some(mut queue) = state.shared().resets.take_receiver() else {

@@ -5,7 +5,7 @@
 //! header `x-user-ctx: base64({"id":"__system","user":"__system"})` counts only when the TCP
 //! peer is in `[internal] networks`. From anywhere else the header is ignored, and the proxy
 //! strips it before forwarding. A trusted caller's `emailVerified` counts as proof of the
-//! mailbox (see [`crate::store::Profile::mailbox_verified`]).
+//! mailbox (see [`crate::store::model::Profile::mailbox_verified`]).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

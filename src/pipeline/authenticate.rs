@@ -1,7 +1,7 @@
 //! The pipeline's authentication step: from a request's credentials to a [`Principal`].
 //!
 //! Credentials are a `DAuth` header (a smart contract) or an `Authorization: Bearer` token (a
-//! person or a service), read by [`authorization`], the one parser the header filter uses too;
+//! person or a service), read by [`authorization()`], the one parser the header filter uses too;
 //! header names are matched case-insensitively, as HTTP requires. Sending both is refused as
 //! ambiguous. The verifiers are the policy's ([`crate::auth`]); this step adds what needs the
 //! shared state: the verified-token caches (keyed by the policy's generation, so a token is

@@ -5,13 +5,13 @@
 //! sequence of steps, each of which may end the request with an [`Error`]:
 //! 1. the path is rewritten to its canonical form, or refused when a backend could read it as
 //!    another path ([`crate::path`]); the head is within `server.max_header_bytes`; there is at
-//!    most one `Authorization` credential ([`head`]);
-//! 2. the target: the longest matching route, or an embedded endpoint ([`endpoints`], which
+//!    most one `Authorization` credential (`head`);
+//! 2. the target: the longest matching route, or an embedded endpoint (`endpoints`, which
 //!    keeps its path unless a route with a prefix at least as long as its namespace claims it);
-//! 3. the method, then authentication as the target requires ([`authenticate`]): the endpoint
+//! 3. the method, then authentication as the target requires ([`mod@authenticate`]): the endpoint
 //!    table and the route's `auth` decide it here, once;
 //! 4. an embedded endpoint's body is read whole ([`Payload`]) and its handler answers
-//!    ([`dispatch`]), or the request is forwarded ([`forward`], the body streaming).
+//!    (`dispatch`), or the request is forwarded (`forward`, the body streaming).
 //!
 //! The request is judged at one time, `now`, read here once and passed down.
 

@@ -214,7 +214,7 @@ pub fn prepare_request_headers(
     }
 }
 
-/// Removes the `DAuth` header and a bearer `Authorization` (as [`crate::auth::authorization`]
+/// Removes the `DAuth` header and a bearer `Authorization` (as [`crate::auth::authorization()`]
 /// reads it, so the verifier and this filter agree on what a bearer credential is), unless the
 /// route forwards tokens and the gateway verified that very credential. Another scheme passes;
 /// an `Authorization` the parser refuses (which the pipeline answered 400) never does.

@@ -3,7 +3,9 @@
 //! client's body is what failed).
 //!
 //! This module does not authenticate; the pipeline decides who the caller is and hands the
-//! principal in. Header rules live in [`headers`].
+//! principal in. Header rules live in [`headers`]. The route table ([`Routes`]) is part of the
+//! policy; the connection pools behind it ([`Upstreams`]) are shared state, so a policy built
+//! again for the same backends reuses their connections.
 
 pub mod headers;
 

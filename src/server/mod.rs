@@ -19,6 +19,10 @@
 //! On shutdown every connection is asked to finish its in-flight requests and close, and the
 //! server waits for that up to `server.shutdown_grace_secs`; a connection with nothing in flight
 //! that has not closed a header timeout later (an HTTP/2 client ignoring GOAWAY) is dropped.
+//!
+//! A connection holds the [`State`], never a policy: its own settings are read from the policy
+//! current when it is accepted ([`connection`]), and each of its requests loads the policy once
+//! ([`gateway`]), so a policy swapped in is seen by the next request on an open connection.
 
 mod activity;
 mod connection;

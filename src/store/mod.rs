@@ -3,7 +3,7 @@
 //! This module owns the contracts every backend keeps: [`UserStore`], [`AccessStore`],
 //! [`PasswordStore`], [`ClientStore`], the [`ReplayWindow`] and the [`Backend`] lifecycle. The
 //! records are [`model`]'s, the failures [`error`]'s; [`sled`] is the embedded backend (the only
-//! place that touches sled, with its key encodings), and [`cached`] the hot-user cache that
+//! place that touches sled, with its key encodings), and `cached` the hot-user cache that
 //! decorates any [`UserStore`]. It does not decide what a refusal means to a client: each
 //! product maps the refusals it meets (`From` into [`crate::error::Error`]), and a failing
 //! backend ([`StoreError`]) answers 503 `DAUTH-5030` everywhere.
@@ -343,7 +343,7 @@ pub trait Backend: Send + Sync {
 /// Every store a gateway uses, as trait objects (one backend may be all of them).
 #[derive(Clone)]
 pub struct Stores {
-    /// Users (usually through the [`cached::HotUsers`] cache).
+    /// Users (usually through the `cached::HotUsers` cache).
     pub users: std::sync::Arc<dyn UserStore>,
     /// Accounts, views, access rows.
     pub access: std::sync::Arc<dyn AccessStore>,

@@ -5,7 +5,7 @@
 //! This module owns the shapes (and their serde forms, which are what sled stores) and the
 //! rules that belong to the data itself: which ids are well formed, the one spelling of a
 //! network name, the permission vocabulary ([`permissions`]). It does not own key encodings
-//! (each backend's own) or what a view may grant (that is [`crate::obp::views`]).
+//! (each backend's own) or what a view may grant (that is `crate::obp::views`).
 
 pub mod permissions;
 

@@ -1,6 +1,6 @@
-//! The `can_*` permission names of OBP views, as views store them (OBP's `ALL_VIEW_PERMISSION_NAMES`, without the two
-//! list-valued ones, `can_grant_access_to_views` and `can_revoke_access_to_views`, which are
-//! kept apart). A view's permissions are a bit set indexed by position in [`ALL`].
+//! The `can_*` permission names of OBP views, as views store them (OBP's
+//! `ALL_VIEW_PERMISSION_NAMES`, without the two list-valued ones, `can_grant_access_to_views`
+//! and `can_revoke_access_to_views`, which are kept apart). A view's permissions are a bit set indexed by position in [`ALL`].
 
 /// Every boolean permission, in a fixed order (the bit index).
 pub const ALL: [&str; 91] = [

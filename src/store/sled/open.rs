@@ -55,7 +55,7 @@ impl SledStore {
     }
 
     /// This store as every store the gateway uses, with up to `hot_users` DAuth users answered
-    /// from memory ([`HotUsers`]; 0: none).
+    /// from memory (`HotUsers`; 0: none).
     pub fn stores(&self, hot_users: usize) -> Stores {
         let this = Arc::new(self.clone());
         Stores {

@@ -22,12 +22,15 @@ free_port() {
 }
 
 vm_kb() { # PID FIELD: a /proc/PID/status field in kB (0 if gone)
-  awk -v f="$2:" '$1 == f { print $2; found=1 } END { if (!found) print 0 }' "/proc/$1/status" 2>/dev/null || echo 0
+  awk -v f="$2:" '$1 == f { v = $2 } END { print v + 0 }' "/proc/$1/status" 2>/dev/null || true
 }
 
 target_kb() { # FIELD: summed over TARGET_PIDS
-  local sum=0 pid
-  for pid in $TARGET_PIDS; do sum=$((sum + $(vm_kb "$pid" "$1"))); done
+  local sum=0 pid v
+  for pid in $TARGET_PIDS; do
+    v=$(vm_kb "$pid" "$1")
+    sum=$((sum + ${v:-0}))
+  done
   echo "$sum"
 }
 
@@ -48,7 +51,7 @@ start_upstream_on() {
   STARTED_PID=$!
   STARTED_ADDR=
   for _ in $(seq 100); do
-    STARTED_ADDR=$(sed -n 's/^listening on //p' "$2" 2>/dev/null)
+    STARTED_ADDR=$(sed -n 's/^listening on //p' "$2" 2>/dev/null || true)
     [[ -n $STARTED_ADDR ]] && break
     sleep 0.05
   done

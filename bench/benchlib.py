@@ -78,6 +78,7 @@ def cmd_record(args):
     core = str(args.gateway_core)
     cbusy, ctotal, csteal = delta(before, after, core)
     mbusy, mtotal, msteal = delta(before, after, "all")
+    lbusy, ltotal, _ = delta(before, after, str(args.load_core))
     load_ticks = args.load_ms / 1000 * CLK_TCK
     errors = {
         k: load[k]
@@ -99,6 +100,9 @@ def cmd_record(args):
         # Others on the measured core: its busy ticks less the measured process's.
         "others_core_pct": round(100 * max(0, cbusy - target_ticks) / max(ctotal, 1), 1),
         "steal_core_pct": round(100 * csteal / max(ctotal, 1), 1),
+        # How busy the load core was (the load generator, the upstream and anything else there):
+        # near 100 % with the measured core well below it, the load side was the limit.
+        "load_core_busy_pct": round(100 * lbusy / max(ltotal, 1), 1),
         # Others on the whole machine: less the measured process, the upstream and the load tool.
         "others_machine_pct": round(
             100 * max(0, mbusy - target_ticks - helper_ticks - load_ticks) / max(mtotal, 1), 1
@@ -300,6 +304,7 @@ def main():
     s.add_argument("--load-ms", type=int, required=True)
     s.add_argument("--rss-kb", type=int, required=True)
     s.add_argument("--gateway-core", type=int, required=True)
+    s.add_argument("--load-core", type=int, required=True)
     s.add_argument("--extra", nargs="*")
     s = sub.add_parser("h2load")
     s.add_argument("output")

@@ -107,7 +107,7 @@ measure() {
 record() { # NAME SYSTEM [KEY=VALUE...]: the last measurement, into $RESULTS
   python3 bench/benchlib.py record --scenario "$1" --system "$2" --before "$MEASURED.before.json" \
     --after "$MEASURED.after.json" --load "$MEASURED.load.json" --load-ms "$LOAD_MS" \
-    --rss-kb "$RSS_KB" --gateway-core "$GW_CORE" --tool "$LOAD_KIND" --extra "${@:3}"
+    --rss-kb "$RSS_KB" --gateway-core "$GW_CORE" --load-core "$LOAD_CORE" --tool "$LOAD_KIND" --extra "${@:3}"
 }
 
 tokens_short() { json_get "$MEASURED.load.json" tokens_short; }

@@ -164,7 +164,7 @@ scenario_G() { # ours only: HAProxy has no user store
   ensure_tokens G "$count"
   measure_tokens G ours wrk
   local users
-  users=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(round((r["requests"] - r["non2xx"]) / r["duration_us"] * 1e6, 1))' "$MEASURED.load.json")
+  users=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(round((r["requests"] - r["non2xx"]) / r["duration_us"] * 1e6))' "$MEASURED.load.json")
   record G ours new_users_per_s="$users"
   stop_target
 }

@@ -67,12 +67,18 @@ function alter(desc, { url, method, body, set = {}, drop = [] } = {}) {
 }
 
 async function libraryVerdict(desc, now, store = memoryStore()) {
-  const r = await verifyRequest({
+  let r;
+  try {
+    r = await verifyRequest({
     request: toRequest(desc),
     verifyMessage,
     nonceStore: store,
     policy: { now: () => now, clockSkewSec: POLICY.clock_skew_secs, maxValiditySec: POLICY.max_lifetime_secs },
-  });
+    });
+  } catch (e) {
+    // The library throws (instead of answering a reason) for a covered header that is missing.
+    return { ok: false, reason: `threw ${e.code ?? e.name}`, error: e.message };
+  }
   return r.ok ? { ok: true, address: r.address, chain_id: r.chainId, binding: r.binding } : { ok: false, reason: r.reason };
 }
 
@@ -228,6 +234,8 @@ const digestNotCovered = { ...classBody, desc: alter(classBody.desc, { set: { 'c
 await add('digest_present_not_covered', 'A correct Content-Digest header is sent but not covered by the signature.', classBody, digestNotCovered.desc, now, refuse('not_request_bound', 'not_request_bound'));
 
 await add('digest_covered_header_removed', 'content-digest is covered, but the header was removed in transit.', postJson, alter(postJson.desc, { drop: ['content-digest'] }), now, refuse('digest_required', 'digest_required'));
+
+await add('covered_header_missing', 'post_extra_component with its covered content-type header removed in transit. The library\'s verifier throws (BAD_HEADER_VALUE) instead of answering a reason; the gateway must answer a clean 401.', postExtra, alter(postExtra.desc, { drop: ['content-type'] }), now, refuse('covered_header_missing', 'threw BAD_HEADER_VALUE'));
 
 const changedBody = JSON_BODY.replace('EUR', 'USD');
 await add('body_changed', 'The body was changed after signing; Content-Digest left as signed.', postJson, alter(postJson.desc, { body: changedBody }), now, refuse('digest_mismatch', 'digest_mismatch'));

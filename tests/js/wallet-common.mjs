@@ -136,10 +136,14 @@ export function memberValue(header, label) {
   return header.slice(prefix.length);
 }
 
-/** A fetch Request from a JSON description {method, url, headers, body}. */
+/**
+ * A fetch Request from a JSON description {method, url, headers, body}. A text body is passed as
+ * its UTF-8 bytes, so fetch adds no Content-Type of its own (for a string it would add
+ * text/plain): the Request carries exactly the described headers.
+ */
 export function toRequest({ method = 'GET', url, headers = {}, body = null }) {
   const init = { method, headers };
-  if (body != null) init.body = body;
+  if (body != null) init.body = typeof body === 'string' ? new TextEncoder().encode(body) : body;
   return new Request(url, init);
 }
 

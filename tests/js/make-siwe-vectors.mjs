@@ -1,7 +1,8 @@
 // Writes tests/fixtures/wallets/siwe.json: Sign-In with Ethereum (EIP-4361) vectors in the
 // shape of spruceid's test suite (parsing_positive, parsing_negative, verification_positive,
 // verification_negative). spruceid's own JSON files are not shipped in any registry package
-// (npm siwe 1.x-3.0.0, @spruceid/siwe-parser 1.x-3.0.0, PyPI siwe 2.x-4.4.0 were checked), so
+// (npm siwe 1.1.6/2.3.2/3.0.0, @spruceid/siwe-parser 1.1.3/2.1.2/3.0.0, PyPI siwe
+// 2.4.1/4.0.0/4.4.0 were checked), so
 // these are written here: messages by viem's createSiweMessage where viem can make them, by hand
 // (marked made_by "hand") where it cannot (no milliseconds, offsets, userinfo, empty fields);
 // signatures by viem local accounts with fixed test keys (deterministic, RFC 6979). Every

@@ -13,6 +13,7 @@ pub mod app;
 pub mod auth;
 pub mod body;
 pub mod cache;
+pub mod chain;
 pub mod cli;
 pub mod clients;
 pub mod config;

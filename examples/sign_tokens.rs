@@ -1,7 +1,9 @@
 //! Pre-signs DAuth tokens for load tests, one per line, using every core.
 //!
 //! Each token has its own `request_id` (`<run-uuid>-<index>`, so no two tokens of any run share
-//! one) and names one of `--contracts` contract addresses (EIP-55 form, round-robin). Signing
+//! one) and names one of `--contracts` contract addresses (EIP-55 form, round-robin), or, with
+//! `--random-contracts`, a contract of its own drawn at random (every token a new user: no two
+//! files share a contract either, so files signed at different times can be concatenated). Signing
 //! goes through [`dauth_proxy::auth::mint::mint_dauth`], the same code as `dauth-proxy token`.
 //! RS256 signing costs about 1 ms per token per core, so this is done before a measurement,
 //! never during one. The time taken is printed on stderr.
@@ -39,6 +41,9 @@ struct Args {
     /// Number of distinct contracts, used round-robin.
     #[arg(long, default_value_t = 1)]
     contracts: usize,
+    /// Give every token its own random contract instead (`--contracts` is then ignored).
+    #[arg(long)]
+    random_contracts: bool,
     /// `network_name` claim.
     #[arg(long, default_value = "ETHEREUM")]
     network: String,
@@ -66,6 +71,15 @@ fn contract(i: usize) -> String {
     Address::from(bytes).to_checksum(None)
 }
 
+/// A random contract address, EIP-55 form (122 random bits of each of two v4 UUIDs).
+fn random_contract() -> String {
+    let mut bytes = [0u8; 20];
+    let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    bytes[..16].copy_from_slice(a.as_bytes());
+    bytes[16..].copy_from_slice(&b.as_bytes()[..4]);
+    Address::from(bytes).to_checksum(None)
+}
+
 fn main() {
     let args = Args::parse();
     let key = load_signing_key(&args.private_key).expect("signing key");
@@ -86,11 +100,13 @@ fn main() {
                     let range = (t * chunk).min(args.count)..((t + 1) * chunk).min(args.count);
                     range
                         .map(|i| {
-                            let mut spec = DauthTokenSpec::new(
-                                &contracts[i % contracts.len()],
-                                &args.network,
-                                &args.consumer_key,
-                            );
+                            let contract = if args.random_contracts {
+                                random_contract()
+                            } else {
+                                contracts[i % contracts.len()].clone()
+                            };
+                            let mut spec =
+                                DauthTokenSpec::new(&contract, &args.network, &args.consumer_key);
                             spec.request_id = Some(format!("{run}-{i}"));
                             spec.ttl_secs = args.ttl;
                             mint_dauth(key, &spec, now).expect("signing")

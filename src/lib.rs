@@ -24,6 +24,7 @@
 mod app;
 pub mod auth;
 mod cache;
+pub mod chain;
 pub mod cli;
 pub mod clock;
 pub mod config;

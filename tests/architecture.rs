@@ -23,7 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["http", "path"],
     &["error", "tls", "net"],
     &["store", "fs"],
-    &["cache", "clock"],
+    &["cache", "clock", "chain"],
 ];
 
 fn layer_of(module: &str) -> usize {

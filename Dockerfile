@@ -19,8 +19,11 @@ ARG RUNTIME_IMAGE=debian:trixie-slim
 
 # ---- build: the release binary, from the lockfile ------------------------------------------
 # The slim Rust image has gcc and libc6-dev, all that aws-lc-sys (built with cc, no cmake) and
-# sled need.
+# sled need; jemalloc (the binary's allocator, tikv-jemalloc-sys) is built with make as well.
 FROM ${RUST_IMAGE} AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the package needs: the manifest names benches/ and the examples, and keys/ holds the
 # development public keys the gateway may compare configured keys with.

@@ -124,13 +124,15 @@ fn load(path: &Path) -> Result<Config, Failure> {
 fn serve(config: Config) -> Result<(), String> {
     runtime()?.block_on(async {
         telemetry::init(&config.log);
+        // Before anything can announce readiness: the `listening` line means SIGTERM drains.
+        let stop = shutdown_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
         for (key, why) in config.warnings() {
             tracing::warn!(file = %config.source.display(), key, "{why}");
         }
         let app = App::bind(config)
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
-        app.run(shutdown_signal())
+        app.run(stop)
             .await
             .map_err(|e| format!("final store flush failed: {e}"))?;
         tracing::info!("stopped");
@@ -138,17 +140,15 @@ fn serve(config: Config) -> Result<(), String> {
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
+/// SIGINT or SIGTERM. The handlers are installed by this call, not when the future is first
+/// polled: a signal that arrives between the two (the server polls it only once it is in its
+/// accept loop, after it has logged `listening`) would otherwise meet the default action and
+/// kill the process without draining or flushing.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+    })
 }

@@ -34,9 +34,23 @@ pub struct Binary {
 }
 
 impl Binary {
-    /// Starts `dauth-proxy serve --config PATH` and waits until it logs `listening`.
+    /// Starts `dauth-proxy serve --config PATH` and waits until it logs `listening`, which it
+    /// does once it can be stopped with SIGTERM or SIGINT (its handlers are installed first).
     pub fn spawn(config: &Path) -> Self {
-        let mut child = Command::new(exe())
+        Self::spawn_under(&[], config)
+    }
+
+    /// Like [`Binary::spawn`], run under `wrapper` (`["nice", "-n", "19"]`, say).
+    pub fn spawn_under(wrapper: &[&str], config: &Path) -> Self {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(exe());
+                c
+            }
+            None => Command::new(exe()),
+        };
+        let mut child = command
             .args(["serve", "--config"])
             .arg(config)
             .env("RUST_LOG", "info")

@@ -42,6 +42,16 @@ impl Binary {
 
     /// Like [`Binary::spawn`], run under `wrapper` (`["nice", "-n", "19"]`, say).
     pub fn spawn_under(wrapper: &[&str], config: &Path) -> Self {
+        Self::launch(wrapper, Some("info"), config)
+    }
+
+    /// Like [`Binary::spawn`], with `RUST_LOG` set to `rust_log` or, for `None`, unset (so
+    /// that `log.level` decides).
+    pub fn spawn_with_log(rust_log: Option<&str>, config: &Path) -> Self {
+        Self::launch(&[], rust_log, config)
+    }
+
+    fn launch(wrapper: &[&str], rust_log: Option<&str>, config: &Path) -> Self {
         let mut command = match wrapper.split_first() {
             Some((program, args)) => {
                 let mut c = Command::new(program);
@@ -53,7 +63,8 @@ impl Binary {
         let mut child = command
             .args(["serve", "--config"])
             .arg(config)
-            .env("RUST_LOG", "info")
+            .env_remove("RUST_LOG")
+            .envs(rust_log.map(|l| ("RUST_LOG", l)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

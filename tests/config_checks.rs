@@ -98,3 +98,132 @@ fn an_uppercase_level_still_logs_the_listening_line() {
     let gw = Binary::spawn_with_log(None, &path);
     assert_eq!(gw.terminate().code(), Some(0));
 }
+
+/// The trusted test public key's path, as a TOML string.
+fn key() -> String {
+    format!(
+        "{:?}",
+        support::keys()
+            .dir
+            .join("trusted_public.pem")
+            .display()
+            .to_string()
+    )
+}
+
+#[test]
+fn unknown_fields_inside_key_tables_are_refused_in_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key();
+    let bearer = |entry: &str| {
+        format!(
+            "[[bearer.issuers]]\nissuer = \"https://idp.example\"\naudience = \"a\"\npublic_keys = [{entry}]\n"
+        )
+    };
+    let client = |entry: &str| {
+        format!("[[clients]]\nclient_id = \"svc\"\nname = \"svc\"\npublic_keys = [{entry}]\n")
+    };
+    let typo = format!("{{ path = {k}, kd = \"k1\" }}");
+    let no_path = format!("{{ pth = {k} }}");
+    let cases = [
+        (
+            format!("[dauth]\npublic_keys = [{typo}]\n[store]\npath = \"s\"\n"),
+            "dauth.public_keys[0].kd",
+            "unknown field `kd`",
+        ),
+        (
+            with(dir.path(), "", &bearer(&typo)),
+            "bearer.issuers[0].public_keys[0].kd",
+            "unknown field `kd`",
+        ),
+        (
+            with(dir.path(), "", &client(&format!("{k}, {typo}"))),
+            "clients[0].public_keys[1].kd",
+            "unknown field `kd`",
+        ),
+        (
+            format!("[dauth]\npublic_keys = [{no_path}]\n"),
+            "dauth.public_keys[0].pth",
+            "unknown field `pth`, expected `path` or `kid`",
+        ),
+        (
+            with(dir.path(), "", &bearer("{ kid = \"k1\" }")),
+            "bearer.issuers[0].public_keys[0]",
+            "missing field `path`",
+        ),
+        (
+            with(dir.path(), "", &client("42")),
+            "clients[0].public_keys[0]",
+            "a key file path",
+        ),
+    ];
+    for (text, key, words) in cases {
+        assert_refused(dir.path(), &text, key, &[words]);
+        let (_, err) = check(dir.path(), &text);
+        for internal in ["RawKey", "untagged", "Raw"] {
+            assert!(!err.contains(internal), "{key}: names {internal}: {err}");
+        }
+    }
+}
+
+#[test]
+fn unknown_fields_and_wrong_types_are_refused_in_the_configs_words_in_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = |extra: &str| with(dir.path(), "", extra);
+    let cases = [
+        (base("[log]\nlevle = \"info\"\n"), "log.levle"),
+        (
+            base("").replace("[store]\n", "[store]\ncache = 1\n"),
+            "store.cache",
+        ),
+        (base("[obp]\nmax_rows = 1\n"), "obp.max_rows"),
+        (base("[cache]\ntoken = 1\n"), "cache.token"),
+        (base("[limits]\nper_ip = 1\n"), "limits.per_ip"),
+        (base("[internal]\nnetwork = []\n"), "internal.network"),
+        (base("[bearer]\nleeway = 1\n"), "bearer.leeway"),
+        (
+            base("[accounts]\nadmin_email = []\n"),
+            "accounts.admin_email",
+        ),
+        (
+            base(
+                "[[accounts.login_clients]]\nclient_id = \"a\"\nclient_secret = \"b\"\nsecret = \"c\"\n",
+            ),
+            "accounts.login_clients[0].secret",
+        ),
+        (
+            base("[mail]\nsmtp_host = \"h\"\nfrom = \"a@b.example\"\nport = 25\n"),
+            "mail.port",
+        ),
+        (
+            base("[[routes]]\nprefix = \"/a/\"\nupstream = \"http://127.0.0.1:1\"\nstrip = true\n"),
+            "routes[0].strip",
+        ),
+        (
+            base("").replace("[server]\n", "[server]\nlisten2 = 1\n"),
+            "server.listen2",
+        ),
+        (
+            base("").replace("[dauth]\n", "[dauth]\nkeys = []\n"),
+            "dauth.keys",
+        ),
+        (base("[mail]\nsmtp_host = \"h\"\n"), "mail"),
+        (format!("log = \"info\"\n{}", base("")), "log"),
+        (format!("bogus = 1\n{}", base("")), "bogus"),
+        (
+            base("[[routes]]\nprefix = \"/a/\"\nupstream = 5\n"),
+            "routes[0].upstream",
+        ),
+        (format!("routes = 5\n{}", base("")), "routes"),
+        (base("[[routes]]\nprefix = \"/a/\"\n"), "routes[0]"),
+    ];
+    for (text, key) in cases {
+        let (code, err) = check(dir.path(), &text);
+        assert_eq!(code, 64, "{key}: {text}\n{err}");
+        assert!(err.contains(&format!("bad.toml: {key}: ")), "{key}: {err}");
+        assert!(
+            !err.contains("Raw") && !err.contains("struct "),
+            "{key}: {err}"
+        );
+    }
+}

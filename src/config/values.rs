@@ -23,11 +23,7 @@ pub(super) fn verify_keys(key: &str, raw: Vec<RawKey>) -> Result<Vec<VerifyKey>,
     raw.into_iter()
         .enumerate()
         .map(|(i, k)| {
-            let (path, kid) = match k {
-                RawKey::Path(path) => (path, None),
-                RawKey::WithKid { path, kid } => (path, kid),
-            };
-            load_verify_key(Path::new(&path), kid)
+            load_verify_key(Path::new(&k.path), k.kid)
                 .map_err(|e| (format!("{key}[{i}]"), Problem::Key(e)))
         })
         .collect()

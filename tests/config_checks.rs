@@ -227,3 +227,78 @@ fn unknown_fields_and_wrong_types_are_refused_in_the_configs_words_in_every_sect
         );
     }
 }
+
+#[test]
+fn each_check_names_the_key_it_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = support::tls::TestCert::new();
+    let (cert, tls_key) = (tls.path("cert.pem"), tls.path("key.pem"));
+    let other_key = support::keys()
+        .dir
+        .join("trusted_private.pem")
+        .display()
+        .to_string();
+    let server = |lines: &str| {
+        with(dir.path(), "", "").replace("[server]\n", &format!("[server]\n{lines}\n"))
+    };
+    let issuer = |ttl: &str| {
+        with(
+            dir.path(),
+            "",
+            &format!(
+                "[issuer]\nurl = \"http://127.0.0.1:8080\"\nprivate_key = {other_key:?}\nkid = \"k\"\n{ttl}\n"
+            ),
+        )
+    };
+    let bearer = |issuer: &str, audience: &str| {
+        with(
+            dir.path(),
+            "",
+            &format!(
+                "[[bearer.issuers]]\nissuer = {issuer:?}\naudience = {audience:?}\npublic_keys = [{}]\n",
+                key()
+            ),
+        )
+    };
+    let mail = |lines: &str| {
+        with(
+            dir.path(),
+            "",
+            &format!("[mail]\nsmtp_host = \"h\"\nfrom = \"a@b.example\"\n{lines}\n"),
+        )
+    };
+    let cases = [
+        (issuer("refresh_ttl_secs = 0"), "issuer.refresh_ttl_secs"),
+        (issuer("access_ttl_secs = 0"), "issuer.access_ttl_secs"),
+        (
+            server(&format!(
+                "tls_cert = {cert:?}\ntls_key = \"/nonexistent/key.pem\""
+            )),
+            "server.tls_key",
+        ),
+        (
+            server(&format!(
+                "tls_cert = \"/nonexistent/cert.pem\"\ntls_key = {tls_key:?}"
+            )),
+            "server.tls_cert",
+        ),
+        // A key that is not the certificate's: the key is what to change.
+        (
+            server(&format!("tls_cert = {cert:?}\ntls_key = {other_key:?}")),
+            "server.tls_key",
+        ),
+        // One of the pair without the other names the one that is missing.
+        (server(&format!("tls_cert = {cert:?}")), "server.tls_key"),
+        (server(&format!("tls_key = {tls_key:?}")), "server.tls_cert"),
+        (
+            bearer("https://idp.example", " "),
+            "bearer.issuers[0].audience",
+        ),
+        (bearer("", "a"), "bearer.issuers[0].issuer"),
+        (mail("username = \"u\""), "mail.password"),
+        (mail("password = \"p\""), "mail.username"),
+    ];
+    for (text, key) in cases {
+        assert_refused(dir.path(), &text, key, &[]);
+    }
+}

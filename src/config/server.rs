@@ -151,17 +151,27 @@ pub(super) fn server(
     let tls = match (&s.tls_cert, &s.tls_key) {
         (Some(cert), Some(key)) => Some(
             crate::tls::server_config(Path::new(cert), Path::new(key)).map_err(|e| {
+                // A key rustls refuses, or one that is not the certificate's, is the key's
+                // fault: the certificate parsed.
                 let key = match e {
-                    crate::tls::TlsError::Key { .. } => "server.tls_key",
-                    _ => "server.tls_cert",
+                    crate::tls::TlsError::Certs { .. } => "server.tls_cert",
+                    crate::tls::TlsError::Key { .. } | crate::tls::TlsError::Config(_) => {
+                        "server.tls_key"
+                    }
                 };
                 (key.to_owned(), Problem::Tls(e))
             })?,
         ),
         (None, None) => None,
-        _ => {
+        (Some(_), None) => {
             return Err(invalid(
                 "server.tls_key",
+                "tls_cert and tls_key must be set together",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "server.tls_cert",
                 "tls_cert and tls_key must be set together",
             ));
         }

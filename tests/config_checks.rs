@@ -302,3 +302,115 @@ fn each_check_names_the_key_it_checks() {
         assert_refused(dir.path(), &text, key, &[]);
     }
 }
+
+#[test]
+fn check_config_refuses_a_listen_address_in_use_without_holding_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let text = with(dir.path(), "", "")
+        .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"{addr}\""));
+    let (code, err) = check(dir.path(), &text);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("bad.toml: server.listen: "), "{err}");
+    assert!(err.contains(&addr.to_string()), "{err}");
+    // An address the machine does not have.
+    let text =
+        with(dir.path(), "", "").replace("listen = \"127.0.0.1:0\"", "listen = \"192.0.2.1:8080\"");
+    let (code, err) = check(dir.path(), &text);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("bad.toml: server.listen: "), "{err}");
+    // Free again: ok, and check-config did not keep it.
+    drop(taken);
+    let text = with(dir.path(), "", "")
+        .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"{addr}\""));
+    let (code, err) = check(dir.path(), &text);
+    assert_eq!(code, 0, "{err}");
+    std::net::TcpListener::bind(addr).unwrap();
+}
+
+#[test]
+fn check_config_refuses_a_store_directory_it_cannot_write_and_leaves_nothing_behind() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config_for = |store: &Path| config_text(store, "", "");
+    // A file where the directory should be, and a directory under it.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    for store in [file.clone(), file.join("store")] {
+        let (code, err) = check(dir.path(), &config_for(&store));
+        assert_eq!(code, 64, "{}: {err}", store.display());
+        assert!(err.contains("bad.toml: store.path: "), "{err}");
+        assert!(err.contains(&store.display().to_string()), "{err}");
+    }
+    // A read-only parent (root ignores permissions, so only when they hold).
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let writable_anyway = std::fs::write(ro.join("probe"), "").is_ok();
+    let _ = std::fs::remove_file(ro.join("probe"));
+    for store in [ro.join("store"), ro.clone()] {
+        let (code, err) = check(dir.path(), &config_for(&store));
+        if writable_anyway {
+            assert_eq!(code, 0, "{err}");
+        } else {
+            assert_eq!(code, 64, "{}: {err}", store.display());
+            assert!(err.contains("bad.toml: store.path: "), "{err}");
+        }
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        std::fs::read_dir(&ro).unwrap().count(),
+        0,
+        "left behind in ro/"
+    );
+    // A store that does not exist yet: ok, and not created.
+    let fresh = dir.path().join("new/deeper/store");
+    let (code, err) = check(dir.path(), &config_for(&fresh));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !dir.path().join("new").exists(),
+        "check-config created new/"
+    );
+    // An existing store directory: ok, and nothing added to it.
+    let existing = dir.path().join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    let (code, err) = check(dir.path(), &config_for(&existing));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_dir(&existing).unwrap().count(), 0);
+}
+
+#[test]
+fn check_config_does_not_lock_a_store_a_gateway_is_using() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dauth.toml");
+    std::fs::write(&path, with(dir.path(), "", "")).unwrap();
+    let gw = Binary::spawn(&path);
+    let (code, _, err) = run(&["check-config", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(gw.terminate().code(), Some(0));
+}
+
+#[test]
+fn check_config_file_only_skips_the_listen_and_store_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let text = config_text(&file.join("store"), "", "").replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"{}\"", taken.local_addr().unwrap()),
+    );
+    let path = dir.path().join("other-machine.toml");
+    std::fs::write(&path, text).unwrap();
+    let (code, out, err) = run(&[
+        "check-config",
+        "--file-only",
+        "--config",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(": ok"), "{out}");
+    let (code, _, err) = run(&["check-config", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 64, "{err}");
+}

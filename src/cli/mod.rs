@@ -3,6 +3,7 @@
 //! cause, so failures are printed as one line.
 
 mod admin;
+mod check;
 mod failure;
 mod telemetry;
 
@@ -47,10 +48,15 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Check a configuration file; exit 64 with a message naming the bad key.
+    /// Check a configuration file, and that its listen address can be bound and its store
+    /// directory written (both tried and released); exit 64 with a message naming the bad key.
     CheckConfig {
         #[arg(long, default_value = DEFAULT_PATH)]
         config: PathBuf,
+        /// Check the file only, not the listen address and store directory (for a file meant
+        /// for another machine, such as a container's).
+        #[arg(long)]
+        file_only: bool,
     },
     /// Operator commands on the store (run them while the gateway is stopped).
     Admin {
@@ -77,11 +83,15 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve { config } => load(&config).and_then(|c| serve(c).map_err(Failure::Runtime)),
-        Command::CheckConfig { config } => load(&config).map(|c| {
+        Command::CheckConfig { config, file_only } => load(&config).and_then(|c| {
+            if !file_only {
+                check::resources(&c).map_err(|e| Failure::Usage(e.to_string()))?;
+            }
             for (key, why) in c.warnings() {
                 eprintln!("warning: {}: {key}: {why}", c.source.display());
             }
             println!("{}: ok", c.source.display());
+            Ok(())
         }),
         Command::Token(args) => auth::mint::run_token(&args)
             .map(|t| println!("{t}"))

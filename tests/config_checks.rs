@@ -414,3 +414,149 @@ fn check_config_file_only_skips_the_listen_and_store_checks() {
     let (code, _, err) = run(&["check-config", "--config", path.to_str().unwrap()]);
     assert_eq!(code, 64, "{err}");
 }
+
+/// Runs the binary with `args` in `cwd`, with `DAUTH_CONFIG` set to `env` or unset: (exit
+/// code, stdout, stderr).
+fn run_in(cwd: &Path, env: Option<&Path>, args: &[&str]) -> (i32, String, String) {
+    let mut command = std::process::Command::new(support::binary::exe());
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("DAUTH_CONFIG");
+    if let Some(path) = env {
+        command.env("DAUTH_CONFIG", path);
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_missing_default_config_says_where_it_looked_and_how_to_name_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path().canonicalize().unwrap();
+    for args in [
+        &["check-config"][..],
+        &["serve"],
+        &["admin", "client", "list"],
+    ] {
+        let (code, _, err) = run_in(&cwd, None, args);
+        assert_eq!(code, 64, "{args:?}: {err}");
+        let looked = cwd.join("config/dauth.toml").display().to_string();
+        assert!(err.contains(&looked), "{args:?}: {err}");
+        assert!(
+            err.contains("--config") && err.contains("DAUTH_CONFIG"),
+            "{err}"
+        );
+    }
+    // A named file that is missing says where it looked too.
+    let (code, _, err) = run_in(&cwd, None, &["check-config", "--config", "nope.toml"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(
+        err.contains(&cwd.join("nope.toml").display().to_string()),
+        "{err}"
+    );
+}
+
+/// A configuration in `dir/conf/` whose key and store are given relative to it.
+fn relative_config(dir: &Path) -> std::path::PathBuf {
+    let conf = dir.join("conf");
+    std::fs::create_dir_all(conf.join("keys")).unwrap();
+    std::fs::copy(
+        support::keys().dir.join("trusted_public.pem"),
+        conf.join("keys/dauth_public.pem"),
+    )
+    .unwrap();
+    let path = conf.join("gw.toml");
+    std::fs::write(
+        &path,
+        "[server]\nlisten = \"127.0.0.1:0\"\n[store]\npath = \"data/store\"\n\
+         [dauth]\npublic_keys = [\"keys/dauth_public.pem\", { path = \"./keys/dauth_public.pem\", kid = \"k\" }]\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn dauth_config_names_the_file_for_every_subcommand_and_config_wins_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = relative_config(dir.path());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_in(elsewhere.path(), Some(&path), &["check-config"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("gw.toml: ok"), "{out}");
+    let (code, out, err) = run_in(elsewhere.path(), Some(&path), &["admin", "client", "list"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // --config wins over the environment.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[server]\nlisten = \"nowhere\"\n").unwrap();
+    let (code, _, err) = run_in(
+        elsewhere.path(),
+        Some(&path),
+        &["check-config", "--config", bad.to_str().unwrap()],
+    );
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("bad.toml: server.listen"), "{err}");
+    let (code, _, err) = run_in(elsewhere.path(), Some(&bad), &["serve"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("bad.toml: server.listen"), "{err}");
+}
+
+#[test]
+fn relative_paths_in_a_config_are_taken_from_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = relative_config(dir.path());
+    // From an unrelated working directory, by absolute and by relative --config.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_in(
+        elsewhere.path(),
+        None,
+        &["check-config", "--config", path.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run_in(
+        dir.path(),
+        None,
+        &["check-config", "--config", "conf/gw.toml"],
+    );
+    assert_eq!(code, 0, "{err}");
+    // A key that is not there is reported at the path it was looked for.
+    let missing = dir.path().join("conf/missing.toml");
+    std::fs::write(&missing, "[dauth]\npublic_keys = [\"keys/none.pem\"]\n").unwrap();
+    let (code, _, err) = run_in(
+        elsewhere.path(),
+        None,
+        &["check-config", "--config", missing.to_str().unwrap()],
+    );
+    assert_eq!(code, 64, "{err}");
+    let looked = dir.path().join("conf").join("keys/none.pem");
+    assert!(err.contains(&looked.display().to_string()), "{err}");
+    // The gateway's store lands beside the config, not in the working directory.
+    let gw = support::binary::Binary::spawn_in(elsewhere.path(), &path);
+    assert!(dir.path().join("conf/data/store").is_dir());
+    assert!(!elsewhere.path().join("data").exists());
+    assert_eq!(gw.terminate().code(), Some(0));
+}
+
+#[test]
+fn the_shipped_configs_work_from_any_directory() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let elsewhere = tempfile::tempdir().unwrap();
+    for file in ["config/dauth.toml", "config/dev.toml"] {
+        let path = root.join(file);
+        let (code, _, err) = run_in(
+            elsewhere.path(),
+            None,
+            &[
+                "check-config",
+                "--file-only",
+                "--config",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "{file}: {err}");
+    }
+}

@@ -31,7 +31,7 @@ struct Cli {
 enum Command {
     /// Run the gateway until SIGINT or SIGTERM, then drain and exit 0.
     Serve {
-        #[arg(long, default_value = DEFAULT_PATH)]
+        #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH)]
         config: PathBuf,
     },
     /// Print a signed DAuth token (what an integrator or the README's curl example uses).
@@ -51,7 +51,7 @@ enum Command {
     /// Check a configuration file, and that its listen address can be bound and its store
     /// directory written (both tried and released); exit 64 with a message naming the bad key.
     CheckConfig {
-        #[arg(long, default_value = DEFAULT_PATH)]
+        #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH)]
         config: PathBuf,
         /// Check the file only, not the listen address and store directory (for a file meant
         /// for another machine, such as a container's).
@@ -60,7 +60,7 @@ enum Command {
     },
     /// Operator commands on the store (run them while the gateway is stopped).
     Admin {
-        #[arg(long, default_value = DEFAULT_PATH, global = true)]
+        #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH, global = true)]
         config: PathBuf,
         #[command(subcommand)]
         command: admin::AdminCommand,
@@ -127,8 +127,21 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Loads the configuration; a file that cannot be read says where it was looked for and how
+/// to name another.
 fn load(path: &Path) -> Result<Config, Failure> {
-    Config::load(path).map_err(|e| Failure::Usage(e.to_string()))
+    Config::load(path).map_err(|e| {
+        let mut text = e.to_string();
+        if matches!(e.problem, crate::config::Problem::Read(_)) {
+            let looked = std::env::current_dir().map_or_else(|_| path.to_owned(), |d| d.join(path));
+            text.push_str(&format!(
+                " (looked for {}; name the configuration with --config PATH or the DAUTH_CONFIG \
+                 environment variable)",
+                looked.display()
+            ));
+        }
+        Failure::Usage(text)
+    })
 }
 
 fn serve(config: Config) -> Result<(), String> {

@@ -3,7 +3,7 @@
 //! Everything that can be checked before serving is checked here: unknown keys, CIDRs, socket
 //! addresses, key files (read, parsed and size-checked; never again per request) and
 //! combinations that would be insecure. A failure is a [`ConfigError`] naming the file and the
-//! key. Relative paths in the file are relative to the working directory.
+//! key. Relative paths in the file are relative to the file's own directory (`paths`).
 //!
 //! This module owns the file's shape (`file`) and the checks, one file per group of sections;
 //! a section's checked type lives with what it configures when that is below the configuration
@@ -16,6 +16,7 @@ mod error;
 mod file;
 mod identity;
 mod limits;
+mod paths;
 mod routes;
 mod server;
 mod values;
@@ -89,7 +90,8 @@ impl Config {
         Self::from_toml(&text, path)
     }
 
-    /// Checks configuration `text`; `source` names it in errors. Sections are checked in a
+    /// Checks configuration `text`; `source` names it in errors, and relative paths in it are
+    /// taken from `source`'s directory. Sections are checked in a
     /// fixed order, so a file with several problems is always reported by the same key.
     pub fn from_toml(text: &str, source: &Path) -> Result<Self, ConfigError> {
         let fail = |(key, problem): (String, Problem)| ConfigError {
@@ -97,8 +99,9 @@ impl Config {
             key,
             problem,
         };
-        let raw =
+        let mut raw =
             values::parse(text).map_err(|(key, e)| fail((key, Problem::Syntax(Box::new(e)))))?;
+        paths::resolve(&mut raw, source.parent().unwrap_or(Path::new("")));
         let (listen, trusted_proxies) = server::address(&raw.server).map_err(fail)?;
         let store = server::store(raw.store).map_err(fail)?;
         let log = server::log(&raw.log).map_err(fail)?;

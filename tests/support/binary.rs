@@ -51,7 +51,21 @@ impl Binary {
         Self::launch(&[], rust_log, config)
     }
 
+    /// Like [`Binary::spawn`], in the working directory `cwd`.
+    pub fn spawn_in(cwd: &Path, config: &Path) -> Self {
+        Self::launch_in(Some(cwd), &[], Some("info"), config)
+    }
+
     fn launch(wrapper: &[&str], rust_log: Option<&str>, config: &Path) -> Self {
+        Self::launch_in(None, wrapper, rust_log, config)
+    }
+
+    fn launch_in(
+        cwd: Option<&Path>,
+        wrapper: &[&str],
+        rust_log: Option<&str>,
+        config: &Path,
+    ) -> Self {
         let mut command = match wrapper.split_first() {
             Some((program, args)) => {
                 let mut c = Command::new(program);
@@ -60,6 +74,9 @@ impl Binary {
             }
             None => Command::new(exe()),
         };
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
         let mut child = command
             .args(["serve", "--config"])
             .arg(config)

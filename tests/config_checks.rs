@@ -560,3 +560,84 @@ fn the_shipped_configs_work_from_any_directory() {
         assert_eq!(code, 0, "{file}: {err}");
     }
 }
+
+#[test]
+fn each_configured_development_key_is_warned_about_once_wherever_it_was_copied() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &str, to: &str| {
+        let to = dir.path().join(to);
+        std::fs::copy(root.join(from), &to).unwrap();
+        to.display().to_string()
+    };
+    let dauth = copy("keys/dev/dauth_public.pem", "mine.pem");
+    let issuer = copy("keys/dev/issuer_private.pem", "signing.pem");
+    // The client's development key in another encoding (PKCS#1): compared by key, not bytes.
+    let client = dir.path().join("client_pkcs1.pem");
+    let status = std::process::Command::new("openssl")
+        .args(["rsa", "-pubin", "-RSAPublicKey_out", "-in"])
+        .arg(root.join("keys/dev/client_app_public.pem"))
+        .arg("-out")
+        .arg(&client)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // A JWKS holding the issuer's development key.
+    let pair =
+        dauth_proxy::auth::keys::load_signing_key_pair(&root.join("keys/dev/issuer_private.pem"))
+            .unwrap();
+    let jwks = dir.path().join("idp.json");
+    std::fs::write(
+        &jwks,
+        serde_json::json!({"keys": [pair.jwk("idp-1")]}).to_string(),
+    )
+    .unwrap();
+    let text = config_text(&dir.path().join("store"), "", "")
+        .replace("public_keys = [", &format!("public_keys = [{dauth:?}, "))
+        + &format!(
+            "[issuer]\nurl = \"http://127.0.0.1:8080\"\nprivate_key = {issuer:?}\nkid = \"k\"\n\
+             [[bearer.issuers]]\nissuer = \"https://idp.example\"\naudience = \"a\"\njwks_file = {:?}\n\
+             [[clients]]\nclient_id = \"svc\"\nname = \"svc\"\npublic_keys = [{}, {:?}]\n",
+            jwks.display().to_string(),
+            key(),
+            client.display().to_string(),
+        );
+    let path = dir.path().join("dauth.toml");
+    std::fs::write(&path, &text).unwrap();
+    let expected = [
+        "dauth.public_keys[0]",
+        "issuer.private_key",
+        "bearer.issuers[0].jwks_file",
+        "clients[0].public_keys[1]",
+    ];
+    let gw = Binary::spawn(&path);
+    let warned: Vec<&String> = gw
+        .startup
+        .iter()
+        .filter(|l| l.contains("WARN") && l.contains("DEVELOPMENT KEY"))
+        .collect();
+    assert_eq!(warned.len(), expected.len(), "{:#?}", gw.startup);
+    for key in expected {
+        assert_eq!(
+            warned
+                .iter()
+                .filter(|l| l.contains(&format!("key=\"{key}\"")))
+                .count(),
+            1,
+            "{key}: {warned:#?}"
+        );
+    }
+    assert_eq!(gw.terminate().code(), Some(0));
+    // check-config says so too, and still succeeds.
+    let (code, out, err) = run(&["check-config", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(": ok"));
+    assert_eq!(err.matches("DEVELOPMENT KEY").count(), 4, "{err}");
+    // The test keys are nobody's development keys.
+    let plain = dir.path().join("plain.toml");
+    std::fs::write(&plain, config_text(&dir.path().join("store"), "", "")).unwrap();
+    let (code, _, err) = run(&["check-config", "--config", plain.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("DEVELOPMENT KEY"), "{err}");
+}

@@ -71,13 +71,18 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `[cache]`
     pub cache: CacheConfig,
+    /// (key, warning) for each configured key that is a shipped development key.
+    development_keys: Vec<(String, &'static str)>,
 }
 
 impl Config {
     /// What is allowed but probably a mistake, as (key, why): `check-config` prints these and
     /// `serve` logs them at start-up.
+    /// Each configured key that is one of the development keys of `keys/dev/` is one.
     pub fn warnings(&self) -> Vec<(String, &'static str)> {
-        routes::warnings(&self.routes)
+        let mut all = self.development_keys.clone();
+        all.extend(routes::warnings(&self.routes));
+        all
     }
 
     /// Reads and checks the configuration file at `path`.
@@ -111,11 +116,34 @@ impl Config {
         let accounts = identity::accounts(raw.accounts).map_err(fail)?;
         let internal_networks =
             values::cidrs("internal.networks", &raw.internal.networks).map_err(fail)?;
+        let jwks = |file: &Option<String>| file.is_some();
+        let bearer_jwks: Vec<bool> = raw
+            .bearer
+            .issuers
+            .iter()
+            .map(|b| jwks(&b.jwks_file))
+            .collect();
+        let client_jwks: Vec<bool> = raw.clients.iter().map(|c| jwks(&c.jwks_file)).collect();
         let bearer = identity::bearer(raw.bearer, issuer.as_ref()).map_err(fail)?;
         let mail = identity::mail(raw.mail).map_err(fail)?;
         let clients = identity::clients(raw.clients).map_err(fail)?;
         let limits = limits::limits(&raw.limits).map_err(fail)?;
         let server = server::server(&raw.server, listen, trusted_proxies).map_err(fail)?;
+        let development_keys = values::development_keys(
+            &dauth.keys,
+            issuer.as_ref(),
+            &bearer
+                .issuers
+                .iter()
+                .zip(bearer_jwks)
+                .map(|(b, j)| (b.keys.as_slice(), j))
+                .collect::<Vec<_>>(),
+            &clients
+                .iter()
+                .zip(client_jwks)
+                .map(|(c, j)| (c.keys.as_slice(), j))
+                .collect::<Vec<_>>(),
+        );
         Ok(Self {
             source: source.to_owned(),
             server,
@@ -137,6 +165,7 @@ impl Config {
                 tokens: raw.cache.tokens,
                 users: raw.cache.users,
             },
+            development_keys,
         })
     }
 }

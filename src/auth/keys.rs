@@ -104,8 +104,26 @@ pub struct VerifyKey {
 impl VerifyKey {
     /// When this is one of the development keys shipped in `keys/dev/`, the warning to log.
     pub fn development_key(&self) -> Option<&'static str> {
-        dev::warning(&self.fingerprint)
+        development_warning(&self.fingerprint)
     }
+}
+
+/// The warning for the development key ([`dev::DEV_KEYS`]) with this fingerprint, if any.
+fn development_warning(fingerprint: &[u8; 32]) -> Option<&'static str> {
+    static KNOWN: std::sync::OnceLock<Vec<([u8; 32], &'static str)>> = std::sync::OnceLock::new();
+    KNOWN
+        .get_or_init(|| {
+            dev::DEV_KEYS
+                .iter()
+                .filter_map(|(pem, why)| {
+                    let key = verify_key_from_pem(pem, Path::new("keys/dev"), None).ok()?;
+                    Some((key.fingerprint, *why))
+                })
+                .collect()
+        })
+        .iter()
+        .find(|(known, _)| known == fingerprint)
+        .map(|(_, why)| *why)
 }
 
 /// Parses the public key (`n`, `e`) once per RSA algorithm.
@@ -286,7 +304,7 @@ impl SigningKey {
     /// When this is (the private half of) a development key shipped in `keys/dev/`, the
     /// warning to log.
     pub fn development_key(&self) -> Option<&'static str> {
-        dev::warning(&dev::fingerprint(&self.n))
+        development_warning(&dev::fingerprint(&self.n))
     }
 
     /// The public half as an RFC 7517 JWK for RS256 with `kid`.

@@ -1,11 +1,10 @@
 //! The development key pairs shipped in `keys/dev/`, known by their public halves (built into
 //! the binary), so that a configured key that is one of them is found wherever it was copied
 //! and in whatever encoding: the comparison is of the RSA modulus, not of a path or a file.
-
-use std::sync::OnceLock;
+//! The keys are parsed by the parent module, which looks them up.
 
 /// Each development public key, with what to say when it is configured.
-const DEV_KEYS: [(&str, &str); 3] = [
+pub(super) const DEV_KEYS: [(&str, &str); 3] = [
     (
         include_str!("../../../keys/dev/dauth_public.pem"),
         "DEVELOPMENT KEY: this is keys/dev/dauth (shipped with dauth-proxy); anyone with the \
@@ -33,22 +32,4 @@ pub(super) fn fingerprint(modulus: &[u8]) -> [u8; 32] {
     let mut out = [0; 32];
     out.copy_from_slice(digest.as_ref());
     out
-}
-
-/// The warning for the development key with this fingerprint, if it is one.
-pub(super) fn warning(fingerprint: &[u8; 32]) -> Option<&'static str> {
-    static KNOWN: OnceLock<Vec<([u8; 32], &'static str)>> = OnceLock::new();
-    KNOWN
-        .get_or_init(|| {
-            DEV_KEYS
-                .iter()
-                .filter_map(|(pem, why)| {
-                    let key = super::verify_key_from_pem(pem, "keys/dev".as_ref(), None).ok()?;
-                    Some((key.fingerprint, *why))
-                })
-                .collect()
-        })
-        .iter()
-        .find(|(known, _)| known == fingerprint)
-        .map(|(_, why)| *why)
 }

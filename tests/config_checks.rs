@@ -470,11 +470,30 @@ fn relative_config(dir: &Path) -> std::path::PathBuf {
         conf.join("keys/dauth_public.pem"),
     )
     .unwrap();
+    std::fs::copy(
+        support::keys().dir.join("trusted_private.pem"),
+        conf.join("keys/issuer.pem"),
+    )
+    .unwrap();
+    let tls = support::tls::TestCert::new();
+    std::fs::write(conf.join("keys/cert.pem"), &tls.cert_pem).unwrap();
+    std::fs::write(conf.join("keys/key.pem"), &tls.key_pem).unwrap();
+    let pair =
+        dauth_proxy::auth::keys::load_signing_key_pair(&conf.join("keys/issuer.pem")).unwrap();
+    std::fs::write(
+        conf.join("keys/svc.json"),
+        serde_json::json!({"keys": [pair.jwk("svc-1")]}).to_string(),
+    )
+    .unwrap();
     let path = conf.join("gw.toml");
     std::fs::write(
         &path,
-        "[server]\nlisten = \"127.0.0.1:0\"\n[store]\npath = \"data/store\"\n\
-         [dauth]\npublic_keys = [\"keys/dauth_public.pem\", { path = \"./keys/dauth_public.pem\", kid = \"k\" }]\n",
+        "[server]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"keys/cert.pem\"\ntls_key = \"keys/key.pem\"\n\
+         [store]\npath = \"data/store\"\n\
+         [dauth]\npublic_keys = [\"keys/dauth_public.pem\", { path = \"./keys/dauth_public.pem\", kid = \"k\" }]\n\
+         [issuer]\nurl = \"http://127.0.0.1:8080\"\nprivate_key = \"keys/issuer.pem\"\nkid = \"k\"\n\
+         [[clients]]\nclient_id = \"svc\"\nname = \"svc\"\njwks_file = \"keys/svc.json\"\n\
+         [[routes]]\nprefix = \"/b/\"\nupstream = \"https://127.0.0.1:9\"\nupstream_ca = \"keys/cert.pem\"\n",
     )
     .unwrap();
     path

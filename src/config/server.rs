@@ -122,11 +122,15 @@ fn is_level(word: &str) -> bool {
 /// Whether `text` is a tracing `EnvFilter` every part of which says something: each
 /// comma-separated directive is a level, or a target (with an optional `[span{field}]`) and
 /// `=LEVEL`, with a known level name. `EnvFilter` itself takes a lone unknown word (`warning`,
-/// `debugg`) as a target to trace and nothing else, skips empty directives (`info,,`) and reads
-/// `target=` as trace: each a typo that would silence the log, the listening line included.
+/// `debugg`, and `info ` with a space) as a target to trace and nothing else, skips empty
+/// directives (`info,,`) and reads `target=` as trace: each a typo that would silence the log,
+/// the listening line included.
 fn is_log_filter(text: &str) -> bool {
     let directive_ok = |d: &str| {
-        let d = d.trim();
+        // tracing reads `info ` (with the space) as a target, not as the level.
+        if d != d.trim() {
+            return false;
+        }
         if is_level(d) {
             return true;
         }

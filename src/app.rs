@@ -1,8 +1,8 @@
 //! The composition root: the state built from a [`Config`] over the sled store, a bound
 //! listener, the background tasks, and the run loop with graceful shutdown.
 //!
-//! [`App::bind`] does everything that can fail before serving (open and probe the store, build
-//! the state, bind the socket), so a bad deployment fails at start with a clear message instead
+//! [`App::bind`] does everything that can fail before serving (bind the socket, open and probe
+//! the store, build the state), so a bad deployment fails at start with a clear message instead
 //! of on the first request. [`App::run`] serves until the shutdown future resolves, drains, and
 //! flushes. This is the one module that knows which store backend runs; a reload (swapping the
 //! policy, [`State::install`]) would be started from here too.
@@ -29,32 +29,47 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the store, proves it writable, and binds the listener.
+    /// Binds the listener, then opens the store and proves it writable. A start that fails
+    /// removes the store directory (and parents) it created, so a refused start (the port in
+    /// use, say) leaves nothing behind.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
+        let listener = listen(&config).await?;
         let path = config.store.path.clone();
+        let created = crate::fs::first_missing(&path);
         let store_err = |source| StartError::Store {
             path: path.clone(),
             source,
         };
-        if let Err(e) = std::fs::create_dir_all(&path) {
-            return Err(store_err(StoreError::Io(e)));
+        let state = async {
+            std::fs::create_dir_all(&path).map_err(|e| store_err(StoreError::Io(e)))?;
+            let store = SledStore::open(&path, config.store.cache_bytes).map_err(store_err)?;
+            store
+                .check_writable(crate::clock::now())
+                .await
+                .map_err(store_err)?;
+            let stores = store.stores(config.cache.users);
+            State::new(config, stores).await
         }
-        let store = SledStore::open(&path, config.store.cache_bytes).map_err(store_err)?;
-        store
-            .check_writable(crate::clock::now())
-            .await
-            .map_err(store_err)?;
-        let stores = store.stores(config.cache.users);
-        Self::bind_with_store(config, stores).await
+        .await;
+        match state {
+            Ok(state) => Ok(Self {
+                state: Arc::new(state),
+                listener,
+            }),
+            Err(e) => {
+                if let Some(dir) = created {
+                    // Best effort: the start failed either way, and this error says why.
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Binds the listener over already opened stores.
     pub async fn bind_with_store(config: Config, stores: Stores) -> Result<Self, StartError> {
-        let addr = config.server.listen;
+        let listener = listen(&config).await?;
         let state = Arc::new(State::new(config, stores).await?);
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
         Ok(Self { state, listener })
     }
 
@@ -81,6 +96,13 @@ impl App {
         resets.abort();
         state.shared().store.backend.flush().await
     }
+}
+
+async fn listen(config: &Config) -> Result<TcpListener, StartError> {
+    let addr = config.server.listen;
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
 }
 
 /// Every [`Limits::TIDY_EVERY`], off the request path: rate tables forget idle callers, and the

@@ -1,7 +1,8 @@
 //! Reading the files the gateway is given at start-up: configuration, keys, certificates.
 //!
 //! This module owns the one rule for those reads (a regular file, at most [`MAX_FILE_BYTES`],
-//! UTF-8); it does not know what the files mean: config, auth and tls parse them.
+//! UTF-8), and which directories a start creates; it does not know what the files mean:
+//! config, auth and tls parse them.
 
 use std::path::Path;
 
@@ -28,4 +29,17 @@ pub(crate) fn read_small_file(path: &Path) -> std::io::Result<String> {
         ));
     }
     Ok(text)
+}
+
+/// The outermost of `path` and its ancestors that does not exist: what `create_dir_all(path)`
+/// would create first, and so what to remove to undo it. `None` when `path` exists.
+pub(crate) fn first_missing(path: &Path) -> Option<&Path> {
+    let mut missing = None;
+    for p in path.ancestors() {
+        if p.as_os_str().is_empty() || std::fs::symlink_metadata(p).is_ok() {
+            break;
+        }
+        missing = Some(p);
+    }
+    missing
 }

@@ -35,7 +35,7 @@ fn swap(text: &str, from: &str, to: &str) -> String {
 }
 
 /// `config/dev.toml` as a test can run it: a free port, a temporary store, its echo route sent
-/// to `echo`, the repository's key paths made absolute.
+/// to `echo`, the repository's key paths (relative to `config/`) made absolute.
 fn dev_config(store: &Path, echo: &str) -> String {
     let text = read("config/dev.toml");
     let text = swap(
@@ -45,11 +45,15 @@ fn dev_config(store: &Path, echo: &str) -> String {
     );
     let text = swap(
         &text,
-        "path = \"data/dev-store\"",
+        "path = \"../data/dev-store\"",
         &format!("path = {:?}", store.display().to_string()),
     );
     let text = swap(&text, "\"http://127.0.0.1:9000\"", &format!("{echo:?}"));
-    swap(&text, "\"keys/", &format!("\"{}/keys/", root().display()))
+    swap(
+        &text,
+        "\"../keys/",
+        &format!("\"{}/keys/", root().display()),
+    )
 }
 
 /// Mints a DAuth token the way the README does, with the development key.

@@ -138,14 +138,76 @@ async fn sigterm_drains_and_exits_zero_and_data_persists() {
     assert_eq!(r.json()["user_id"], id.as_str());
 }
 
+/// The race behind a once-flaky run: SIGTERM sent the moment the gateway says it is listening
+/// must be caught by its handler (drain, exit 0), never meet the default action (killed by the
+/// signal, no exit code). The handlers are installed before the listening line is printed.
+/// The gateway runs at the lowest priority so that it is likely to be preempted right after
+/// that line, as on the loaded machine where the race was first seen.
+#[test]
+fn sigterm_the_moment_it_is_listening_still_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    for round in 0..20 {
+        let status = Binary::spawn_under(&["nice", "-n", "19"], &config).terminate();
+        assert_eq!(status.code(), Some(0), "round {round}: {status:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_second_gateway_on_the_same_store_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
     let _first = Binary::spawn(&config);
+    let store = dir.path().join("store").display().to_string();
     let (code, _, stderr) = support::binary::run(&["serve", "--config", config.to_str().unwrap()]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("store"), "{stderr}");
+    // Said in the operator's words, naming the store; not sled's lock error.
+    assert!(stderr.contains(&store), "{stderr}");
+    assert!(
+        stderr.contains("held by another gateway or admin command"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("WouldBlock") && !stderr.contains("acquire lock"),
+        "{stderr}"
+    );
+    // An admin command says the same.
+    let (code, _, stderr) = support::binary::run(&[
+        "admin",
+        "client",
+        "list",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&store) && stderr.contains("held by another gateway or admin command"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("WouldBlock"), "{stderr}");
+}
+
+#[test]
+fn a_start_that_cannot_listen_leaves_no_store_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    // A store whose parent is missing too, and one whose parent exists.
+    for store in [dir.path().join("new/data/store"), dir.path().join("store")] {
+        let config = dir.path().join("dauth.toml");
+        let text = config_text(&store, "", "")
+            .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"{addr}\""));
+        std::fs::write(&config, text).unwrap();
+        let (code, _, stderr) =
+            support::binary::run(&["serve", "--config", config.to_str().unwrap()]);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("cannot listen on {addr}")),
+            "{stderr}"
+        );
+        assert!(!store.exists(), "{} was left behind", store.display());
+        assert!(!dir.path().join("new").exists(), "new/ was left behind");
+    }
 }
 
 #[tokio::test]

@@ -120,7 +120,7 @@ $extra
 path = "$WORK/store-$name"
 
 [dauth]
-public_keys = ["keys/dev/dauth_public.pem"]
+public_keys = ["$ROOT/keys/dev/dauth_public.pem"]
 allowed_hosts = ["127.0.0.1/32"]
 max_token_age_secs = $TOKEN_TTL
 replay_protection = $replay
@@ -151,7 +151,7 @@ start_gateway() { # NAME: start on $WORK/NAME.toml, pinned, and wait for its por
 # F's gateway issues tokens with the development issuer key; bearer_token registers a user and
 # logs in once the gateway runs (BENCH_BEARER_TOKEN, if set, is used instead).
 bearer_config() {
-  printf '[issuer]\nurl = "%s"\nprivate_key = "keys/dev/issuer_private.pem"\nkid = "dev-1"\naccess_ttl_secs = 86400\n' "$GATEWAY_URL"
+  printf '[issuer]\nurl = "%s"\nprivate_key = "%s/keys/dev/issuer_private.pem"\nkid = "dev-1"\naccess_ttl_secs = 86400\n' "$GATEWAY_URL" "$ROOT"
 }
 bearer_token() {
   if [[ -n ${BENCH_BEARER_TOKEN:-} ]]; then printf '%s' "$BENCH_BEARER_TOKEN"; return; fi

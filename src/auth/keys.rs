@@ -97,6 +97,33 @@ pub struct VerifyKey {
     /// The key parsed for each of [`super::jws::RSA_ALGORITHMS`], in that order: verification
     /// never parses key material again.
     pub(crate) parsed: Arc<Vec<ParsedPublicKey>>,
+    /// SHA-256 of the modulus: which key this is, whatever file or encoding it came from.
+    fingerprint: [u8; 32],
+}
+
+impl VerifyKey {
+    /// When this is one of the development keys shipped in `keys/dev/`, the warning to log.
+    pub fn development_key(&self) -> Option<&'static str> {
+        development_warning(&self.fingerprint)
+    }
+}
+
+/// The warning for the development key ([`dev::DEV_KEYS`]) with this fingerprint, if any.
+fn development_warning(fingerprint: &[u8; 32]) -> Option<&'static str> {
+    static KNOWN: std::sync::OnceLock<Vec<([u8; 32], &'static str)>> = std::sync::OnceLock::new();
+    KNOWN
+        .get_or_init(|| {
+            dev::DEV_KEYS
+                .iter()
+                .filter_map(|(pem, why)| {
+                    let key = verify_key_from_pem(pem, Path::new("keys/dev"), None).ok()?;
+                    Some((key.fingerprint, *why))
+                })
+                .collect()
+        })
+        .iter()
+        .find(|(known, _)| known == fingerprint)
+        .map(|(_, why)| *why)
 }
 
 /// Parses the public key (`n`, `e`) once per RSA algorithm.
@@ -214,6 +241,7 @@ pub fn verify_key_from_pem(
         source: path.to_owned(),
         bits,
         parsed,
+        fingerprint: dev::fingerprint(&n),
     })
 }
 
@@ -269,7 +297,14 @@ impl SigningKey {
             source: PathBuf::from("[issuer]"),
             bits: modulus_bits(&self.n),
             parsed: parse_for_every_algorithm(&self.n, &self.e)?,
+            fingerprint: dev::fingerprint(&self.n),
         })
+    }
+
+    /// When this is (the private half of) a development key shipped in `keys/dev/`, the
+    /// warning to log.
+    pub fn development_key(&self) -> Option<&'static str> {
+        development_warning(&dev::fingerprint(&self.n))
     }
 
     /// The public half as an RFC 7517 JWK for RS256 with `kid`.
@@ -328,6 +363,7 @@ pub fn jwks_from_json(text: &str, path: &Path) -> Result<Vec<VerifyKey>, KeyErro
                 source: path.to_owned(),
                 bits,
                 parsed,
+                fingerprint: dev::fingerprint(&n),
             })
         })
         .collect()
@@ -416,6 +452,8 @@ fn first_pem(path: &Path, text: &str) -> Result<pem::Pem, KeyError> {
             path: path.to_owned(),
         })
 }
+
+mod dev;
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! `dauth-proxy admin ...`: operator commands that act on the store directly.
 //!
 //! sled lets one process open a store, so these run while the gateway is stopped; a store in use
-//! is reported as such instead of a lock error.
+//! is reported as such ([`StoreError::InUse`](crate::store::error::StoreError::InUse)) instead
+//! of a lock error.
 
 use clap::Subcommand;
 
@@ -214,18 +215,6 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
 
 fn open(config: &Config) -> Result<SledStore, Failure> {
     let path = &config.store.path;
-    SledStore::open(path, config.store.cache_bytes).map_err(|e| {
-        let text = e.to_string();
-        if text.contains("lock")
-            || text.contains("WouldBlock")
-            || text.contains("Resource temporarily unavailable")
-        {
-            Failure::Runtime(format!(
-                "store {} is in use (is the gateway running? stop it first): {text}",
-                path.display()
-            ))
-        } else {
-            Failure::Runtime(format!("store {}: {text}", path.display()))
-        }
-    })
+    SledStore::open(path, config.store.cache_bytes)
+        .map_err(|e| Failure::Runtime(format!("store {}: {e}", path.display())))
 }

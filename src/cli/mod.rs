@@ -3,6 +3,7 @@
 //! cause, so failures are printed as one line.
 
 mod admin;
+mod check;
 mod failure;
 mod telemetry;
 
@@ -30,7 +31,7 @@ struct Cli {
 enum Command {
     /// Run the gateway until SIGINT or SIGTERM, then drain and exit 0.
     Serve {
-        #[arg(long, default_value = DEFAULT_PATH)]
+        #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH)]
         config: PathBuf,
     },
     /// Print a signed DAuth token (what an integrator or the README's curl example uses).
@@ -47,14 +48,19 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Check a configuration file; exit 64 with a message naming the bad key.
+    /// Check a configuration file, and that its listen address can be bound and its store
+    /// directory written (both tried and released); exit 64 with a message naming the bad key.
     CheckConfig {
-        #[arg(long, default_value = DEFAULT_PATH)]
+        #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH)]
         config: PathBuf,
+        /// Check the file only, not the listen address and store directory (for a file meant
+        /// for another machine, such as a container's).
+        #[arg(long)]
+        file_only: bool,
     },
     /// Operator commands on the store (run them while the gateway is stopped).
     Admin {
-        #[arg(long, default_value = DEFAULT_PATH, global = true)]
+        #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH, global = true)]
         config: PathBuf,
         #[command(subcommand)]
         command: admin::AdminCommand,
@@ -77,11 +83,15 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve { config } => load(&config).and_then(|c| serve(c).map_err(Failure::Runtime)),
-        Command::CheckConfig { config } => load(&config).map(|c| {
+        Command::CheckConfig { config, file_only } => load(&config).and_then(|c| {
+            if !file_only {
+                check::resources(&c).map_err(|e| Failure::Usage(e.to_string()))?;
+            }
             for (key, why) in c.warnings() {
                 eprintln!("warning: {}: {key}: {why}", c.source.display());
             }
             println!("{}: ok", c.source.display());
+            Ok(())
         }),
         Command::Token(args) => auth::mint::run_token(&args)
             .map(|t| println!("{t}"))
@@ -117,20 +127,35 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Loads the configuration; a file that cannot be read says where it was looked for and how
+/// to name another.
 fn load(path: &Path) -> Result<Config, Failure> {
-    Config::load(path).map_err(|e| Failure::Usage(e.to_string()))
+    Config::load(path).map_err(|e| {
+        let mut text = e.to_string();
+        if matches!(e.problem, crate::config::Problem::Read(_)) {
+            let looked = std::env::current_dir().map_or_else(|_| path.to_owned(), |d| d.join(path));
+            text.push_str(&format!(
+                " (looked for {}; name the configuration with --config PATH or the DAUTH_CONFIG \
+                 environment variable)",
+                looked.display()
+            ));
+        }
+        Failure::Usage(text)
+    })
 }
 
 fn serve(config: Config) -> Result<(), String> {
     runtime()?.block_on(async {
         telemetry::init(&config.log);
+        // Before anything can announce readiness: the `listening` line means SIGTERM drains.
+        let stop = shutdown_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
         for (key, why) in config.warnings() {
             tracing::warn!(file = %config.source.display(), key, "{why}");
         }
         let app = App::bind(config)
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
-        app.run(shutdown_signal())
+        app.run(stop)
             .await
             .map_err(|e| format!("final store flush failed: {e}"))?;
         tracing::info!("stopped");
@@ -138,17 +163,15 @@ fn serve(config: Config) -> Result<(), String> {
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
+/// SIGINT or SIGTERM. The handlers are installed by this call, not when the future is first
+/// polled: a signal that arrives between the two (the server polls it only once it is in its
+/// accept loop, after it has logged `listening`) would otherwise meet the default action and
+/// kill the process without draining or flushing.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+    })
 }

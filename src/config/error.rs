@@ -35,6 +35,10 @@ pub enum Problem {
     /// TLS material was refused.
     #[error("{0}")]
     Tls(#[source] crate::tls::TlsError),
+    /// What a key names cannot be used on this machine (an address in use, a directory that
+    /// cannot be written), as `check-config` finds by trying.
+    #[error("{0}")]
+    Unavailable(String),
     /// A value is out of range or contradicts another.
     #[error("{0}")]
     Invalid(&'static str),

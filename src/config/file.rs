@@ -7,7 +7,11 @@ use serde::Deserialize;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "the configuration file's tables"
+)]
 pub(super) struct RawConfig {
     pub(super) server: RawServer,
     pub(super) store: RawStore,
@@ -27,7 +31,7 @@ pub(super) struct RawConfig {
 
 /// `[cache]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [cache] table")]
 pub(super) struct RawCache {
     pub(super) tokens: usize,
     pub(super) users: usize,
@@ -44,7 +48,7 @@ impl Default for RawCache {
 
 /// `[limits]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [limits] table")]
 pub(super) struct RawLimits {
     pub(super) per_ip_rps: u32,
     pub(super) per_ip_burst: Option<u32>,
@@ -71,7 +75,7 @@ impl Default for RawLimits {
 
 /// `[[clients]]`: a service that gets client-credentials tokens with a `private_key_jwt`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [[clients]] table")]
 pub(super) struct RawClient {
     pub(super) client_id: String,
     pub(super) name: String,
@@ -85,7 +89,7 @@ pub(super) struct RawClient {
 
 /// `[issuer]`: the gateway's own token issuer.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an [issuer] table")]
 pub(super) struct RawIssuer {
     pub(super) url: String,
     pub(super) private_key: String,
@@ -112,7 +116,7 @@ fn default_refresh_ttl() -> u64 {
 
 /// `[accounts]`: password users.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "an [accounts] table")]
 pub(super) struct RawAccounts {
     pub(super) auto_confirm: bool,
     pub(super) admin_emails: Vec<String>,
@@ -143,7 +147,7 @@ impl Default for RawAccounts {
 
 /// `[[accounts.login_clients]]`: the `clientId`/`clientSecret` pairs a seed-002 login may name.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an [[accounts.login_clients]] table")]
 pub(super) struct RawLoginClient {
     pub(super) client_id: String,
     pub(super) client_secret: String,
@@ -151,14 +155,14 @@ pub(super) struct RawLoginClient {
 
 /// `[internal]`
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "an [internal] table")]
 pub(super) struct RawInternal {
     pub(super) networks: Vec<String>,
 }
 
 /// `[bearer]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [bearer] table")]
 pub(super) struct RawBearer {
     pub(super) leeway_secs: u64,
     pub(super) issuers: Vec<RawBearerIssuer>,
@@ -175,7 +179,7 @@ impl Default for RawBearer {
 
 /// `[[bearer.issuers]]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [[bearer.issuers]] table")]
 pub(super) struct RawBearerIssuer {
     pub(super) issuer: String,
     pub(super) audience: String,
@@ -187,7 +191,7 @@ pub(super) struct RawBearerIssuer {
 
 /// `[mail]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [mail] table")]
 pub(super) struct RawMail {
     pub(super) smtp_host: String,
     #[serde(default = "default_smtp_port")]
@@ -211,7 +215,7 @@ fn default_true() -> bool {
 
 /// `[obp]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "an [obp] table")]
 pub(super) struct RawObp {
     pub(super) max_access_rows: u64,
 }
@@ -226,7 +230,7 @@ impl Default for RawObp {
 
 /// `[server]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [server] table")]
 pub(super) struct RawServer {
     pub(super) listen: String,
     pub(super) trusted_proxies: Vec<String>,
@@ -263,7 +267,7 @@ impl Default for RawServer {
 
 /// `[[routes]]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [[routes]] table")]
 pub(super) struct RawRoute {
     pub(super) prefix: String,
     pub(super) upstream: String,
@@ -297,7 +301,7 @@ fn default_timeout() -> u64 {
 
 /// `[store]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [store] table")]
 pub(super) struct RawStore {
     pub(super) path: String,
     pub(super) cache_mb: u64,
@@ -312,17 +316,57 @@ impl Default for RawStore {
     }
 }
 
-/// One entry of `dauth.public_keys`: a path, or `{ path, kid }`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(super) enum RawKey {
-    Path(String),
-    WithKid { path: String, kid: Option<String> },
+/// One entry of a `public_keys` list: a path, or `{ path, kid }` (nothing else in the table).
+#[derive(Debug)]
+pub(super) struct RawKey {
+    pub(super) path: String,
+    pub(super) kid: Option<String>,
+}
+
+/// The table form of [`RawKey`].
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { path = \"...\", kid = \"...\" }"
+)]
+struct RawKeyTable {
+    path: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Form;
+        impl<'de> serde::de::Visitor<'de> for Form {
+            type Value = RawKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a key file path (\"keys/a.pem\") or a table { path = \"keys/a.pem\", kid = \"k1\" }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, path: &str) -> Result<RawKey, E> {
+                Ok(RawKey {
+                    path: path.to_owned(),
+                    kid: None,
+                })
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<RawKey, M::Error> {
+                let t =
+                    RawKeyTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawKey {
+                    path: t.path,
+                    kid: t.kid,
+                })
+            }
+        }
+        d.deserialize_any(Form)
+    }
 }
 
 /// `[dauth]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [dauth] table")]
 pub(super) struct RawDauth {
     pub(super) enabled: bool,
     pub(super) public_keys: Vec<RawKey>,
@@ -353,7 +397,7 @@ impl Default for RawDauth {
 
 /// `[log]`
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a [log] table")]
 pub(super) struct RawLog {
     pub(super) level: String,
     pub(super) format: String,

@@ -176,11 +176,10 @@ pub(super) fn bearer(
     let mut issuers = Vec::with_capacity(raw.issuers.len());
     for (i, r) in raw.issuers.into_iter().enumerate() {
         let key = |k: &str| format!("bearer.issuers[{i}].{k}");
-        if r.issuer.trim().is_empty() || r.audience.trim().is_empty() {
-            return Err((
-                key("issuer"),
-                Problem::Invalid("issuer and audience must not be empty"),
-            ));
+        for (field, value) in [("issuer", &r.issuer), ("audience", &r.audience)] {
+            if value.trim().is_empty() {
+                return Err((key(field), Problem::Invalid("must not be empty")));
+            }
         }
         let Some(this) = issuer_identity(&r.issuer) else {
             return Err((
@@ -234,9 +233,15 @@ pub(super) fn mail(raw: Option<RawMail>) -> Result<Option<MailConfig>, KeyProble
     let credentials = match (raw.username, raw.password) {
         (Some(u), Some(p)) => Some((u, p)),
         (None, None) => None,
-        _ => {
+        (Some(_), None) => {
             return Err((
                 "mail.password".into(),
+                Problem::Invalid("username and password go together"),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err((
+                "mail.username".into(),
                 Problem::Invalid("username and password go together"),
             ));
         }

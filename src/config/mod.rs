@@ -3,7 +3,7 @@
 //! Everything that can be checked before serving is checked here: unknown keys, CIDRs, socket
 //! addresses, key files (read, parsed and size-checked; never again per request) and
 //! combinations that would be insecure. A failure is a [`ConfigError`] naming the file and the
-//! key. Relative paths in the file are relative to the working directory.
+//! key. Relative paths in the file are relative to the file's own directory (`paths`).
 //!
 //! This module owns the file's shape (`file`) and the checks, one file per group of sections;
 //! a section's checked type lives with what it configures when that is below the configuration
@@ -16,6 +16,7 @@ mod error;
 mod file;
 mod identity;
 mod limits;
+mod paths;
 mod routes;
 mod server;
 mod values;
@@ -70,13 +71,18 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `[cache]`
     pub cache: CacheConfig,
+    /// (key, warning) for each configured key that is a shipped development key.
+    development_keys: Vec<(String, &'static str)>,
 }
 
 impl Config {
     /// What is allowed but probably a mistake, as (key, why): `check-config` prints these and
     /// `serve` logs them at start-up.
+    /// Each configured key that is one of the development keys of `keys/dev/` is one.
     pub fn warnings(&self) -> Vec<(String, &'static str)> {
-        routes::warnings(&self.routes)
+        let mut all = self.development_keys.clone();
+        all.extend(routes::warnings(&self.routes));
+        all
     }
 
     /// Reads and checks the configuration file at `path`.
@@ -89,7 +95,8 @@ impl Config {
         Self::from_toml(&text, path)
     }
 
-    /// Checks configuration `text`; `source` names it in errors. Sections are checked in a
+    /// Checks configuration `text`; `source` names it in errors, and relative paths in it are
+    /// taken from `source`'s directory. Sections are checked in a
     /// fixed order, so a file with several problems is always reported by the same key.
     pub fn from_toml(text: &str, source: &Path) -> Result<Self, ConfigError> {
         let fail = |(key, problem): (String, Problem)| ConfigError {
@@ -97,8 +104,9 @@ impl Config {
             key,
             problem,
         };
-        let raw =
+        let mut raw =
             values::parse(text).map_err(|(key, e)| fail((key, Problem::Syntax(Box::new(e)))))?;
+        paths::resolve(&mut raw, source.parent().unwrap_or(Path::new("")));
         let (listen, trusted_proxies) = server::address(&raw.server).map_err(fail)?;
         let store = server::store(raw.store).map_err(fail)?;
         let log = server::log(&raw.log).map_err(fail)?;
@@ -108,11 +116,34 @@ impl Config {
         let accounts = identity::accounts(raw.accounts).map_err(fail)?;
         let internal_networks =
             values::cidrs("internal.networks", &raw.internal.networks).map_err(fail)?;
+        let jwks = |file: &Option<String>| file.is_some();
+        let bearer_jwks: Vec<bool> = raw
+            .bearer
+            .issuers
+            .iter()
+            .map(|b| jwks(&b.jwks_file))
+            .collect();
+        let client_jwks: Vec<bool> = raw.clients.iter().map(|c| jwks(&c.jwks_file)).collect();
         let bearer = identity::bearer(raw.bearer, issuer.as_ref()).map_err(fail)?;
         let mail = identity::mail(raw.mail).map_err(fail)?;
         let clients = identity::clients(raw.clients).map_err(fail)?;
         let limits = limits::limits(&raw.limits).map_err(fail)?;
         let server = server::server(&raw.server, listen, trusted_proxies).map_err(fail)?;
+        let development_keys = values::development_keys(
+            &dauth.keys,
+            issuer.as_ref(),
+            &bearer
+                .issuers
+                .iter()
+                .zip(bearer_jwks)
+                .map(|(b, j)| (b.keys.as_slice(), j))
+                .collect::<Vec<_>>(),
+            &clients
+                .iter()
+                .zip(client_jwks)
+                .map(|(c, j)| (c.keys.as_slice(), j))
+                .collect::<Vec<_>>(),
+        );
         Ok(Self {
             source: source.to_owned(),
             server,
@@ -134,6 +165,7 @@ impl Config {
                 tokens: raw.cache.tokens,
                 users: raw.cache.users,
             },
+            development_keys,
         })
     }
 }

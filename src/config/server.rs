@@ -95,10 +95,11 @@ pub(super) fn store(raw: RawStore) -> Result<StoreConfig, KeyProblem> {
 
 /// `[log]`.
 pub(super) fn log(raw: &RawLog) -> Result<LogConfig, KeyProblem> {
-    if tracing_subscriber::EnvFilter::try_new(&raw.level).is_err() {
+    if !is_log_filter(&raw.level) {
         return Err(invalid(
             "log.level",
-            "not a tracing filter such as \"info\" or \"dauth_proxy=debug\"",
+            "not a log filter: a level (trace, debug, info, warn, error, off) or comma-separated \
+             directives TARGET=LEVEL, such as \"info\" or \"info,dauth_proxy=debug,hyper=warn\"",
         ));
     }
     Ok(LogConfig {
@@ -111,6 +112,40 @@ pub(super) fn log(raw: &RawLog) -> Result<LogConfig, KeyProblem> {
     })
 }
 
+/// The level names a filter may use; tracing takes them in any letter case.
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+fn is_level(word: &str) -> bool {
+    LEVELS.iter().any(|l| word.eq_ignore_ascii_case(l))
+}
+
+/// Whether `text` is a tracing `EnvFilter` every part of which says something: each
+/// comma-separated directive is a level, or a target (with an optional `[span{field}]`) and
+/// `=LEVEL`, with a known level name. `EnvFilter` itself takes a lone unknown word (`warning`,
+/// `debugg`, and `info ` with a space) as a target to trace and nothing else, skips empty
+/// directives (`info,,`) and reads `target=` as trace: each a typo that would silence the log,
+/// the listening line included.
+fn is_log_filter(text: &str) -> bool {
+    let directive_ok = |d: &str| {
+        // tracing reads `info ` (with the space) as a target, not as the level.
+        if d != d.trim() {
+            return false;
+        }
+        if is_level(d) {
+            return true;
+        }
+        // The level follows the last `=` after any span part (fields may hold `=` too).
+        let tail = d.rfind(']').map_or(d, |i| &d[i + 1..]);
+        let level_ok = tail
+            .split_once('=')
+            .is_some_and(|(_, level)| is_level(level));
+        level_ok && d.parse::<tracing_subscriber::filter::Directive>().is_ok()
+    };
+    !text.trim().is_empty()
+        && text.split(',').all(directive_ok)
+        && tracing_subscriber::EnvFilter::try_new(text).is_ok()
+}
+
 /// The rest of `[server]`: TLS, clocks and limits.
 pub(super) fn server(
     s: &RawServer,
@@ -120,17 +155,27 @@ pub(super) fn server(
     let tls = match (&s.tls_cert, &s.tls_key) {
         (Some(cert), Some(key)) => Some(
             crate::tls::server_config(Path::new(cert), Path::new(key)).map_err(|e| {
+                // A key rustls refuses, or one that is not the certificate's, is the key's
+                // fault: the certificate parsed.
                 let key = match e {
-                    crate::tls::TlsError::Key { .. } => "server.tls_key",
-                    _ => "server.tls_cert",
+                    crate::tls::TlsError::Certs { .. } => "server.tls_cert",
+                    crate::tls::TlsError::Key { .. } | crate::tls::TlsError::Config(_) => {
+                        "server.tls_key"
+                    }
                 };
                 (key.to_owned(), Problem::Tls(e))
             })?,
         ),
         (None, None) => None,
-        _ => {
+        (Some(_), None) => {
             return Err(invalid(
                 "server.tls_key",
+                "tls_cert and tls_key must be set together",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "server.tls_cert",
                 "tls_cert and tls_key must be set together",
             ));
         }

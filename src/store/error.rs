@@ -18,6 +18,12 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// Another process has the store open: sled lets one process open a store at a time.
+    #[error(
+        "in use: held by another gateway or admin command (one process at a time may open a \
+         store; stop the other one first)"
+    )]
+    InUse,
     /// The store directory could not be created.
     #[error("cannot create the store directory: {0}")]
     Io(#[source] std::io::Error),

@@ -34,12 +34,54 @@ pub struct Binary {
 }
 
 impl Binary {
-    /// Starts `dauth-proxy serve --config PATH` and waits until it logs `listening`.
+    /// Starts `dauth-proxy serve --config PATH` and waits until it logs `listening`, which it
+    /// does once it can be stopped with SIGTERM or SIGINT (its handlers are installed first).
     pub fn spawn(config: &Path) -> Self {
-        let mut child = Command::new(exe())
+        Self::spawn_under(&[], config)
+    }
+
+    /// Like [`Binary::spawn`], run under `wrapper` (`["nice", "-n", "19"]`, say).
+    pub fn spawn_under(wrapper: &[&str], config: &Path) -> Self {
+        Self::launch(wrapper, Some("info"), config)
+    }
+
+    /// Like [`Binary::spawn`], with `RUST_LOG` set to `rust_log` or, for `None`, unset (so
+    /// that `log.level` decides).
+    pub fn spawn_with_log(rust_log: Option<&str>, config: &Path) -> Self {
+        Self::launch(&[], rust_log, config)
+    }
+
+    /// Like [`Binary::spawn`], in the working directory `cwd`.
+    pub fn spawn_in(cwd: &Path, config: &Path) -> Self {
+        Self::launch_in(Some(cwd), &[], Some("info"), config)
+    }
+
+    fn launch(wrapper: &[&str], rust_log: Option<&str>, config: &Path) -> Self {
+        Self::launch_in(None, wrapper, rust_log, config)
+    }
+
+    fn launch_in(
+        cwd: Option<&Path>,
+        wrapper: &[&str],
+        rust_log: Option<&str>,
+        config: &Path,
+    ) -> Self {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(exe());
+                c
+            }
+            None => Command::new(exe()),
+        };
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = command
             .args(["serve", "--config"])
             .arg(config)
-            .env("RUST_LOG", "info")
+            .env_remove("RUST_LOG")
+            .envs(rust_log.map(|l| ("RUST_LOG", l)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -104,3 +104,21 @@ fn key_sizes_are_counted_in_bits_of_the_modulus() {
         assert_eq!(signing.verify_key("k").unwrap().bits, size);
     }
 }
+
+#[test]
+fn every_shipped_development_key_is_known_and_generated_keys_are_not() {
+    for (pem, why) in dev::DEV_KEYS {
+        let key = verify_key_from_pem(pem, Path::new("dev.pem"), None).unwrap();
+        assert_eq!(key.development_key(), Some(why));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for private in ["dauth", "issuer", "client_app"] {
+        let pair =
+            load_signing_key_pair(&root.join(format!("keys/dev/{private}_private.pem"))).unwrap();
+        assert!(pair.development_key().is_some(), "{private}");
+        assert!(pair.verify_key("k").unwrap().development_key().is_some());
+    }
+    let fresh = generate_rsa(2048).unwrap();
+    let key = verify_key_from_pem(&fresh.public_pem, Path::new("fresh.pem"), None).unwrap();
+    assert_eq!(key.development_key(), None);
+}

@@ -19,7 +19,15 @@ impl SledStore {
             .path(path)
             .cache_capacity(cache_bytes)
             .flush_every_ms(Some(500))
-            .open()?;
+            .open()
+            .map_err(|e| match &e {
+                // sled's own words for a store another process has locked (its only way to
+                // say it: an `Other` I/O error with this text).
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::InUse
+                }
+                _ => StoreError::from(e),
+            })?;
         Self::from_db(db)
     }
 

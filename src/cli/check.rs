@@ -1,0 +1,47 @@
+//! What `check-config` checks beyond the file: that the listen address can be bound and the
+//! store directory created and written, each tried and undone at once. It never opens the
+//! store (a running gateway holds its lock) and leaves nothing behind.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::Config;
+use crate::config::{ConfigError, Problem};
+
+/// Binds `server.listen` and releases it, then proves `store.path` writable.
+pub(super) fn resources(config: &Config) -> Result<(), ConfigError> {
+    let fail = |key: &str, why: String| ConfigError {
+        file: config.source.clone(),
+        key: key.to_owned(),
+        problem: Problem::Unavailable(why),
+    };
+    let addr = config.server.listen;
+    drop(
+        std::net::TcpListener::bind(addr)
+            .map_err(|e| fail("server.listen", format!("cannot listen on {addr}: {e}")))?,
+    );
+    let store = &config.store.path;
+    writable(store).map_err(|e| {
+        fail(
+            "store.path",
+            format!(
+                "{}: cannot create or write the store directory: {e}",
+                store.display()
+            ),
+        )
+    })
+}
+
+/// Creates `dir` (and parents) if missing, writes and removes a probe file in it, and removes
+/// what it created.
+fn writable(dir: &Path) -> std::io::Result<()> {
+    let created = crate::fs::first_missing(dir).map(Path::to_owned);
+    let probe = dir.join(format!(".dauth-check-config-{}", std::process::id()));
+    let attempt = std::fs::create_dir_all(dir).and_then(|()| {
+        let written = std::fs::File::create_new(&probe).and_then(|mut f| f.write_all(b"probe"));
+        let removed = std::fs::remove_file(&probe);
+        written.and(removed)
+    });
+    let undone = created.map_or(Ok(()), std::fs::remove_dir_all);
+    attempt.and(undone)
+}

@@ -100,6 +100,152 @@ fn token_refuses_non_rsa_algorithms_and_public_keys() {
     assert!(err.contains("trusted_public.pem"), "{err}");
 }
 
+/// `token` with `--private-key` of the trusted pair, `--network ETHEREUM` and
+/// `--consumer-key ck` unless `args` gives them, and `args`.
+fn token_with(args: &[&str]) -> (i32, String, String) {
+    let private = keys().dir.join("trusted_private.pem");
+    let mut all = vec!["token", "--private-key", private.to_str().unwrap()];
+    for (flag, value) in [("--network", "ETHEREUM"), ("--consumer-key", "ck")] {
+        if !args.contains(&flag) {
+            all.extend([flag, value]);
+        }
+    }
+    all.extend(args);
+    let out = std::process::Command::new(support::binary::exe())
+        .args(&all)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn token_refuses_claims_the_gateway_would_refuse_unless_unchecked() {
+    let checksummed = support::CONTRACT;
+    let bad_checksum = checksummed.replace("dA6", "Da6");
+    let upper = format!("0x{}", &CONTRACT_LOWER[2..].to_ascii_uppercase());
+    let long = "k".repeat(257);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--contract", "nonsense"], "--contract"),
+        (vec!["--contract", "0x1"], "--contract"),
+        (vec!["--contract", &CONTRACT_LOWER[2..]], "--contract"),
+        (
+            vec!["--contract", "0Xd8da6bf26964af9d7eed9e03e53415d37aa96045"],
+            "--contract",
+        ),
+        (
+            vec!["--contract", "0xd8da6bf26964af9d7eed9e03e53415d37aa9604"],
+            "--contract",
+        ),
+        (
+            vec!["--contract", "0xd8da6bf26964af9d7eed9e03e53415d37aa960455"],
+            "--contract",
+        ),
+        (
+            vec!["--contract", "0xg8da6bf26964af9d7eed9e03e53415d37aa96045"],
+            "--contract",
+        ),
+        (
+            vec!["--contract", " 0xd8da6bf26964af9d7eed9e03e53415d37aa96045"],
+            "--contract",
+        ),
+        (vec!["--contract", &bad_checksum], "EIP-55"),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--msg-sender", "0x2"],
+            "--msg-sender",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--msg-sender", &bad_checksum],
+            "--msg-sender",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--network", ""],
+            "--network",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--network", "ETH EREUM"],
+            "--network",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--network", "ÉTHER"],
+            "--network",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--network", &long[..65]],
+            "--network",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--consumer-key", ""],
+            "--consumer-key",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--consumer-key", " "],
+            "--consumer-key",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--consumer-key", "a\tb"],
+            "--consumer-key",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--consumer-key", &long],
+            "--consumer-key",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--request-id", &long],
+            "--request-id",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--request-id", ""],
+            "--request-id",
+        ),
+    ];
+    for (args, named) in &cases {
+        let (code, out, err) = token_with(args);
+        assert_eq!(code, 64, "{args:?} was accepted: {out}");
+        assert!(out.is_empty(), "{args:?} printed {out}");
+        assert!(err.contains(named), "{args:?}: {err}");
+        assert!(err.contains("--unchecked"), "{args:?}: {err}");
+        // With --unchecked the same claims are signed as given, for testing the gateway.
+        let mut unchecked = args.clone();
+        unchecked.push("--unchecked");
+        let (code, out, err) = token_with(&unchecked);
+        assert_eq!(code, 0, "{unchecked:?}: {err}");
+        assert_eq!(
+            decode_with_trusted(out.trim())["consumer_key"].is_string(),
+            true
+        );
+    }
+    let (_, out, _) = token_with(&["--contract", "nonsense", "--unchecked"]);
+    assert_eq!(
+        decode_with_trusted(out.trim())["smart_contract_address"],
+        "nonsense"
+    );
+
+    // What the gateway accepts is accepted, and signed as given (it normalises, not the CLI).
+    for (contract, network) in [
+        (CONTRACT_LOWER, "ETHEREUM"),
+        (checksummed, "ethereum"),
+        (upper.as_str(), "eip155:1"),
+        (CONTRACT_LOWER, "AIRNODE.TESTNET.ETH-1_x"),
+    ] {
+        let (code, out, err) = token_with(&[
+            "--contract",
+            contract,
+            "--network",
+            network,
+            "--msg-sender",
+            checksummed,
+        ]);
+        assert_eq!(code, 0, "{contract} {network}: {err}");
+        let claims = decode_with_trusted(out.trim());
+        assert_eq!(claims["smart_contract_address"], contract);
+        assert_eq!(claims["network_name"], network);
+    }
+}
+
 #[test]
 fn keygen_writes_a_usable_pair_and_will_not_overwrite() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,9 @@
 //! Minting DAuth tokens: what `dauth-proxy token` prints, and what tests and benchmarks sign.
 //!
 //! This is the integrator's side of the protocol, kept next to the verifier so the two cannot
-//! drift apart.
+//! drift apart. [`assertion`] mints a service client's `private_key_jwt` assertion.
+
+pub mod assertion;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde::Serialize;
@@ -136,6 +138,16 @@ pub enum MintError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),
+    /// An argument the gateway would refuse in what is signed.
+    #[error("{flag} {value:?}: {why}")]
+    Argument {
+        /// The flag that gave it.
+        flag: &'static str,
+        /// What it gave.
+        value: String,
+        /// The rule it breaks.
+        why: &'static str,
+    },
     /// A claim the gateway would refuse (see [`check_claims`]).
     #[error(
         "{flag} {value:?}: {why}, so the gateway would refuse the token (--unchecked signs it anyway)"
@@ -195,15 +207,18 @@ pub fn check_claims(args: &TokenArgs) -> Result<(), MintError> {
     Ok(())
 }
 
+/// `--alg`: one of the RSA algorithms the gateway's verifiers allow.
+fn rsa_algorithm(name: &str) -> Result<Algorithm, MintError> {
+    name.parse::<Algorithm>()
+        .ok()
+        .filter(|a| super::jws::RSA_ALGORITHMS.contains(a))
+        .ok_or_else(|| MintError::Algorithm(name.to_owned()))
+}
+
 /// Runs `dauth-proxy token`: the signed token, dated now; claims the gateway would refuse are
 /// refused unless `--unchecked`.
 pub fn run_token(args: &TokenArgs) -> Result<String, MintError> {
-    let alg = args
-        .alg
-        .parse::<Algorithm>()
-        .ok()
-        .filter(|a| super::jws::RSA_ALGORITHMS.contains(a))
-        .ok_or_else(|| MintError::Algorithm(args.alg.clone()))?;
+    let alg = rsa_algorithm(&args.alg)?;
     let key = super::keys::load_signing_key(&args.private_key)?;
     if !args.unchecked {
         check_claims(args)?;

@@ -35,6 +35,8 @@ enum Command {
     },
     /// Print a signed DAuth token (what an integrator or the README's curl example uses).
     Token(auth::mint::TokenArgs),
+    /// Print a signed RFC 7523 client assertion (private_key_jwt) for POST /oidc/token.
+    ClientAssertion(auth::mint::assertion::AssertionArgs),
     /// Write an RSA key pair as PEM: NAME_private.pem (PKCS#8) and NAME_public.pem (SPKI).
     Keygen {
         #[arg(long)]
@@ -84,6 +86,9 @@ pub fn main() -> ExitCode {
             println!("{}: ok", c.source.display());
         }),
         Command::Token(args) => auth::mint::run_token(&args)
+            .map(|t| println!("{t}"))
+            .map_err(|e| Failure::Usage(e.to_string())),
+        Command::ClientAssertion(args) => auth::mint::assertion::run_client_assertion(&args)
             .map(|t| println!("{t}"))
             .map_err(|e| Failure::Usage(e.to_string())),
         Command::Keygen {

@@ -244,6 +244,85 @@ fn token_refuses_claims_the_gateway_would_refuse_unless_unchecked() {
 }
 
 #[test]
+fn completions_are_a_bash_script_that_completes_every_subcommand() {
+    let (code, script, err) = run(&["completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dauth-proxy.bash");
+    std::fs::write(&file, &script).unwrap();
+    // Sourced by bash, it registers a completion for the command, offering every subcommand.
+    let probe = format!(
+        "set -e; source {file:?}; f=$(complete -p dauth-proxy | sed -n 's/.* -F \\([^ ]*\\) .*/\\1/p'); \
+         COMP_WORDS=(dauth-proxy ''); COMP_CWORD=1; COMP_LINE='dauth-proxy '; COMP_POINT=12; \
+         \"$f\" dauth-proxy '' dauth-proxy; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &probe])
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{offered} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for sub in [
+        "serve",
+        "token",
+        "client-assertion",
+        "keygen",
+        "check-config",
+        "completions",
+        "man",
+        "admin",
+    ] {
+        assert!(
+            offered.lines().any(|l| l == sub),
+            "{sub} not offered: {offered}"
+        );
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, script, err) = run(&["completions", shell]);
+        assert_eq!(code, 0, "{err}");
+        assert!(script.contains("check-config"), "{shell}: {script}");
+    }
+    let (code, _, err) = run(&["completions", "nosh"]);
+    assert_eq!(code, 64);
+    assert!(err.contains("bash"), "{err}");
+}
+
+#[test]
+fn man_prints_a_manual_page_naming_every_subcommand() {
+    let (code, page, err) = run(&["man"]);
+    assert_eq!(code, 0, "{err}");
+    let th = page
+        .lines()
+        .find(|l| l.starts_with(".TH "))
+        .unwrap_or_else(|| panic!("no .TH line: {page}"));
+    assert!(th.starts_with(".TH dauth-proxy 1 "), "{th}");
+    // Before .TH only roff requests (string definitions); after it the sections.
+    let head: Vec<&str> = page
+        .lines()
+        .take_while(|l| !l.starts_with(".TH "))
+        .collect();
+    assert!(head.iter().all(|l| l.starts_with('.')), "{head:?}");
+    for section in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        ".SH DESCRIPTION",
+        ".SH SUBCOMMANDS",
+    ] {
+        assert!(
+            page.lines().any(|l| l == section),
+            "{section} missing: {page}"
+        );
+    }
+    // roff escapes the hyphen.
+    assert!(page.contains("check\\-config"), "{page}");
+    assert!(page.contains("client\\-assertion"), "{page}");
+}
+
+#[test]
 fn keygen_writes_a_usable_pair_and_will_not_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();

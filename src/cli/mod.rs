@@ -9,7 +9,7 @@ mod telemetry;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::DEFAULT_PATH;
 use crate::{App, Config, auth};
@@ -54,6 +54,13 @@ enum Command {
         #[arg(long, default_value = DEFAULT_PATH)]
         config: PathBuf,
     },
+    /// Print a shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `dauth-proxy man | man -l -`).
+    Man,
     /// Operator commands on the store (run them while the gateway is stopped).
     Admin {
         #[arg(long, default_value = DEFAULT_PATH, global = true)]
@@ -107,6 +114,18 @@ pub fn main() -> ExitCode {
                 }
                 _ => Failure::Runtime(e.to_string()),
             }),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "dauth-proxy",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map_err(|e| Failure::Runtime(format!("cannot write the manual page: {e}"))),
         Command::Admin { config, command } => load(&config).and_then(|c| admin::run(&c, command)),
     };
     match outcome {

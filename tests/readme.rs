@@ -33,7 +33,7 @@ fn root() -> PathBuf {
 /// One marked block.
 #[derive(Debug)]
 struct Block {
-    /// Its first line's number in README.md.
+    /// The line number of its opening fence in README.md.
     line: usize,
     /// The shell text.
     code: String,
@@ -43,6 +43,32 @@ struct Block {
     stopped: bool,
     /// Output the README shows for it: `# <json>` lines in it, then a `json` block after it.
     expected: Vec<String>,
+}
+
+/// The options of a `<!-- readme-run ... -->` marker line (`status=...`, `stopped`), or `None`
+/// for any other line.
+fn marker(line: &str, number: usize) -> Option<(Option<Vec<u16>>, bool)> {
+    let options = line
+        .trim()
+        .strip_prefix("<!-- readme-run")?
+        .strip_suffix("-->")?;
+    let (mut statuses, mut stopped) = (None, false);
+    for option in options.split_whitespace() {
+        if option == "stopped" {
+            stopped = true;
+        } else if let Some(list) = option.strip_prefix("status=") {
+            statuses = Some(list.split(',').map(|s| s.parse().unwrap()).collect());
+        } else {
+            panic!("README.md:{number}: unknown marker option {option:?}");
+        }
+    }
+    Some((statuses, stopped))
+}
+
+/// The text of the fenced block that opens at `lines[open]`, and the index of its closing fence.
+fn fenced(lines: &[&str], open: usize) -> (String, usize) {
+    let close = open + 1 + lines[open + 1..].iter().position(|l| *l == "```").unwrap();
+    (lines[open + 1..close].join("\n"), close)
 }
 
 /// The marked blocks of `readme`, in order. A marker not followed by an `sh` block, an option
@@ -59,57 +85,34 @@ fn blocks(readme: &str) -> Vec<Block> {
         );
     }
     let mut found = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let Some(options) = lines[i]
-            .trim()
-            .strip_prefix("<!-- readme-run")
-            .and_then(|rest| rest.strip_suffix("-->"))
-        else {
-            i += 1;
+    for (i, line) in lines.iter().enumerate() {
+        let Some((statuses, stopped)) = marker(line, i + 1) else {
             continue;
         };
-        let (mut statuses, mut stopped) = (None, false);
-        for option in options.split_whitespace() {
-            if option == "stopped" {
-                stopped = true;
-            } else if let Some(list) = option.strip_prefix("status=") {
-                statuses = Some(list.split(',').map(|s| s.parse().unwrap()).collect());
-            } else {
-                panic!("README.md:{}: unknown marker option {option:?}", i + 1);
-            }
-        }
         assert_eq!(
             lines.get(i + 1).copied(),
             Some("```sh"),
             "README.md:{}: a marker needs an sh block right after it",
             i + 1
         );
-        let start = i + 2;
-        let end = start + lines[start..].iter().position(|l| *l == "```").unwrap();
-        let code = lines[start..end].join("\n") + "\n";
-        let mut expected: Vec<String> = lines[start..end]
-            .iter()
+        let (code, close) = fenced(&lines, i + 1);
+        let mut expected: Vec<String> = code
+            .lines()
             .filter_map(|l| l.strip_prefix("# "))
             .filter(|l| serde_json::from_str::<Value>(l).is_ok())
             .map(str::to_owned)
             .collect();
-        let mut next = end + 1;
-        while lines.get(next).is_some_and(|l| l.trim().is_empty()) {
-            next += 1;
-        }
-        if lines.get(next).copied() == Some("```json") {
-            let close = next + 1 + lines[next + 1..].iter().position(|l| *l == "```").unwrap();
-            expected.push(lines[next + 1..close].join("\n"));
+        let next = (close + 1..lines.len()).find(|&n| !lines[n].trim().is_empty());
+        if let Some(next) = next.filter(|&n| lines[n] == "```json") {
+            expected.push(fenced(&lines, next).0);
         }
         found.push(Block {
-            line: start,
-            code,
+            line: i + 2,
+            code: code + "\n",
             statuses,
             stopped,
             expected,
         });
-        i = end + 1;
     }
     found
 }
@@ -128,7 +131,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Replaces the README's addresses with the ones of this run, insisting they are there.
+/// Replaces the README's addresses with the ones of this run.
 fn ports(text: &str, gateway: SocketAddr, echo: SocketAddr) -> String {
     text.replace("127.0.0.1:8080", &gateway.to_string())
         .replace("127.0.0.1:9000", &echo.to_string())
@@ -339,22 +342,47 @@ fn check(block: &Block, ok: bool, out: &str, err: &str, gateway: &Gateway, shown
     }
 }
 
+/// Copies the repository's `config/` and `keys/` into `dir`, with the runner's own files;
+/// returns `config/dev.toml`'s text, the README's ports still in it.
+fn repository_copy(dir: &Path) -> String {
+    for sub in ["config", "keys"] {
+        copy_dir(&root().join(sub), &dir.join(sub));
+    }
+    let text = std::fs::read_to_string(dir.join("config/dev.toml")).unwrap();
+    assert!(text.contains("127.0.0.1:8080") && text.contains("127.0.0.1:9000"));
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::create_dir_all(dir.join(".readme")).unwrap();
+    std::fs::write(dir.join(".readme/prelude.sh"), PRELUDE).unwrap();
+    text
+}
+
+/// Writes `config/dev.toml` with a port that was free a moment ago and starts the gateway on
+/// it; another port if that one was taken meanwhile.
+fn start_on_a_free_port(dir: &Path, config: &str, echo: SocketAddr) -> (Gateway, SocketAddr) {
+    (0..5)
+        .find_map(|_| {
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            std::fs::write(dir.join("config/dev.toml"), ports(config, addr, echo)).unwrap();
+            Gateway::try_start(dir, addr).ok().map(|g| (g, addr))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the gateway did not start on 5 free ports:\n{}",
+                std::fs::read_to_string(dir.join("data/gateway.log")).unwrap_or_default()
+            )
+        })
+}
+
 #[test]
 fn every_readme_walkthrough_runs_as_written() {
-    for tool in ["curl", "jq"] {
-        if which(tool).is_none() {
-            apt_install(&["curl", "jq"], || {
-                which("curl").is_some() && which("jq").is_some()
-            });
-        }
+    if which("curl").is_none() || which("jq").is_none() {
+        apt_install(&["curl", "jq"], || {
+            which("curl").is_some() && which("jq").is_some()
+        });
     }
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let blocks = blocks(&readme);
-    assert!(
-        blocks.len() >= 10,
-        "only {} marked blocks found",
-        blocks.len()
-    );
+    assert!(blocks.len() >= 10, "only {} marked blocks", blocks.len());
     assert!(blocks.iter().any(|b| b.stopped));
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -365,35 +393,13 @@ fn every_readme_walkthrough_runs_as_written() {
     runtime.spawn(echo::accept_loop(listener));
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    for sub in ["config", "keys"] {
-        copy_dir(&root().join(sub), &dir.join(sub));
-    }
-    let config = dir.join("config/dev.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    assert!(text.contains("127.0.0.1:8080") && text.contains("127.0.0.1:9000"));
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    std::fs::create_dir_all(dir.join(".readme")).unwrap();
-    std::fs::write(dir.join(".readme/prelude.sh"), PRELUDE).unwrap();
-
-    // A port that was free a moment ago; another one if it was taken meanwhile.
-    let (mut gateway, gateway_addr) = (0..5)
-        .find_map(|_| {
-            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-            std::fs::write(&config, ports(&text, addr, echo_addr)).unwrap();
-            Gateway::try_start(dir, addr).ok().map(|g| (g, addr))
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "the gateway did not start on 5 free ports:\n{}",
-                std::fs::read_to_string(dir.join("data/gateway.log")).unwrap_or_default()
-            )
-        });
+    let config = repository_copy(dir);
+    let (mut gateway, gateway_addr) = start_on_a_free_port(dir, &config, echo_addr);
     for block in &blocks {
         if block.stopped {
             gateway.stop();
         }
-        let code = ports(&block.code, gateway_addr, echo_addr);
-        let (ok, out, err) = run_block(dir, &code);
+        let (ok, out, err) = run_block(dir, &ports(&block.code, gateway_addr, echo_addr));
         if block.stopped {
             gateway = Gateway::start(dir, gateway_addr);
         }

@@ -100,6 +100,228 @@ fn token_refuses_non_rsa_algorithms_and_public_keys() {
     assert!(err.contains("trusted_public.pem"), "{err}");
 }
 
+/// `token` with `--private-key` of the trusted pair, `--network ETHEREUM` and
+/// `--consumer-key ck` unless `args` gives them, and `args`.
+fn token_with(args: &[&str]) -> (i32, String, String) {
+    let private = keys().dir.join("trusted_private.pem");
+    let mut all = vec!["token", "--private-key", private.to_str().unwrap()];
+    for (flag, value) in [("--network", "ETHEREUM"), ("--consumer-key", "ck")] {
+        if !args.contains(&flag) {
+            all.extend([flag, value]);
+        }
+    }
+    all.extend(args);
+    let out = std::process::Command::new(support::binary::exe())
+        .args(&all)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn token_refuses_claims_the_gateway_would_refuse_unless_unchecked() {
+    let checksummed = support::CONTRACT;
+    let bad_checksum = checksummed.replace("dA6", "Da6");
+    let upper = format!("0x{}", &CONTRACT_LOWER[2..].to_ascii_uppercase());
+    let long = "k".repeat(257);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--contract", "nonsense"], "--contract"),
+        (vec!["--contract", "0x1"], "--contract"),
+        (vec!["--contract", &CONTRACT_LOWER[2..]], "--contract"),
+        (
+            vec!["--contract", "0Xd8da6bf26964af9d7eed9e03e53415d37aa96045"],
+            "--contract",
+        ),
+        (
+            vec!["--contract", "0xd8da6bf26964af9d7eed9e03e53415d37aa9604"],
+            "--contract",
+        ),
+        (
+            vec!["--contract", "0xd8da6bf26964af9d7eed9e03e53415d37aa960455"],
+            "--contract",
+        ),
+        (
+            vec!["--contract", "0xg8da6bf26964af9d7eed9e03e53415d37aa96045"],
+            "--contract",
+        ),
+        (
+            vec!["--contract", " 0xd8da6bf26964af9d7eed9e03e53415d37aa96045"],
+            "--contract",
+        ),
+        (vec!["--contract", &bad_checksum], "EIP-55"),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--msg-sender", "0x2"],
+            "--msg-sender",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--msg-sender", &bad_checksum],
+            "--msg-sender",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--network", ""],
+            "--network",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--network", "ETH EREUM"],
+            "--network",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--network", "ÉTHER"],
+            "--network",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--network", &long[..65]],
+            "--network",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--consumer-key", ""],
+            "--consumer-key",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--consumer-key", " "],
+            "--consumer-key",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--consumer-key", "a\tb"],
+            "--consumer-key",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--consumer-key", &long],
+            "--consumer-key",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--request-id", &long],
+            "--request-id",
+        ),
+        (
+            vec!["--contract", CONTRACT_LOWER, "--request-id", ""],
+            "--request-id",
+        ),
+    ];
+    for (args, named) in &cases {
+        let (code, out, err) = token_with(args);
+        assert_eq!(code, 64, "{args:?} was accepted: {out}");
+        assert!(out.is_empty(), "{args:?} printed {out}");
+        assert!(err.contains(named), "{args:?}: {err}");
+        assert!(err.contains("--unchecked"), "{args:?}: {err}");
+        // With --unchecked the same claims are signed as given, for testing the gateway.
+        let mut unchecked = args.clone();
+        unchecked.push("--unchecked");
+        let (code, out, err) = token_with(&unchecked);
+        assert_eq!(code, 0, "{unchecked:?}: {err}");
+        assert!(decode_with_trusted(out.trim())["consumer_key"].is_string());
+    }
+    let (_, out, _) = token_with(&["--contract", "nonsense", "--unchecked"]);
+    assert_eq!(
+        decode_with_trusted(out.trim())["smart_contract_address"],
+        "nonsense"
+    );
+
+    // What the gateway accepts is accepted, and signed as given (it normalises, not the CLI).
+    for (contract, network) in [
+        (CONTRACT_LOWER, "ETHEREUM"),
+        (checksummed, "ethereum"),
+        (upper.as_str(), "eip155:1"),
+        (CONTRACT_LOWER, "AIRNODE.TESTNET.ETH-1_x"),
+    ] {
+        let (code, out, err) = token_with(&[
+            "--contract",
+            contract,
+            "--network",
+            network,
+            "--msg-sender",
+            checksummed,
+        ]);
+        assert_eq!(code, 0, "{contract} {network}: {err}");
+        let claims = decode_with_trusted(out.trim());
+        assert_eq!(claims["smart_contract_address"], contract);
+        assert_eq!(claims["network_name"], network);
+    }
+}
+
+#[test]
+fn completions_are_a_bash_script_that_completes_every_subcommand() {
+    let (code, script, err) = run(&["completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dauth-proxy.bash");
+    std::fs::write(&file, &script).unwrap();
+    // Sourced by bash, it registers a completion for the command, offering every subcommand.
+    let probe = format!(
+        "set -e; source {file:?}; f=$(complete -p dauth-proxy | sed -n 's/.* -F \\([^ ]*\\) .*/\\1/p'); \
+         COMP_WORDS=(dauth-proxy ''); COMP_CWORD=1; COMP_LINE='dauth-proxy '; COMP_POINT=12; \
+         \"$f\" dauth-proxy '' dauth-proxy; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &probe])
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{offered} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for sub in [
+        "serve",
+        "token",
+        "client-assertion",
+        "keygen",
+        "check-config",
+        "completions",
+        "man",
+        "admin",
+    ] {
+        assert!(
+            offered.lines().any(|l| l == sub),
+            "{sub} not offered: {offered}"
+        );
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, script, err) = run(&["completions", shell]);
+        assert_eq!(code, 0, "{err}");
+        assert!(script.contains("check-config"), "{shell}: {script}");
+    }
+    let (code, _, err) = run(&["completions", "nosh"]);
+    assert_eq!(code, 64);
+    assert!(err.contains("bash"), "{err}");
+}
+
+#[test]
+fn man_prints_a_manual_page_naming_every_subcommand() {
+    let (code, page, err) = run(&["man"]);
+    assert_eq!(code, 0, "{err}");
+    let th = page
+        .lines()
+        .find(|l| l.starts_with(".TH "))
+        .unwrap_or_else(|| panic!("no .TH line: {page}"));
+    assert!(th.starts_with(".TH dauth-proxy 1 "), "{th}");
+    // Before .TH only roff requests (string definitions); after it the sections.
+    let head: Vec<&str> = page
+        .lines()
+        .take_while(|l| !l.starts_with(".TH "))
+        .collect();
+    assert!(head.iter().all(|l| l.starts_with('.')), "{head:?}");
+    for section in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        ".SH DESCRIPTION",
+        ".SH SUBCOMMANDS",
+    ] {
+        assert!(
+            page.lines().any(|l| l == section),
+            "{section} missing: {page}"
+        );
+    }
+    // roff escapes the hyphen.
+    assert!(page.contains("check\\-config"), "{page}");
+    assert!(page.contains("client\\-assertion"), "{page}");
+}
+
 #[test]
 fn keygen_writes_a_usable_pair_and_will_not_overwrite() {
     let dir = tempfile::tempdir().unwrap();

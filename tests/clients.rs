@@ -649,3 +649,85 @@ async fn admin_cli_registers_clients_in_the_store() {
     ]);
     assert_eq!(code, 64);
 }
+
+/// `dauth-proxy client-assertion` with the flags of `base`, each replaced by its value in
+/// `over` when `over` names it too, then the other flags of `over`.
+fn cli_assertion(base: &[(&str, &str)], over: &[(&str, &str)]) -> (i32, String, String) {
+    let mut flags: Vec<(&str, &str)> = base.to_vec();
+    for &(flag, value) in over {
+        match flags.iter_mut().find(|(f, _)| *f == flag) {
+            Some(slot) => slot.1 = value,
+            None => flags.push((flag, value)),
+        }
+    }
+    let mut args = vec!["client-assertion"];
+    args.extend(flags.iter().flat_map(|&(f, v)| [f, v]));
+    support::binary::run(&args)
+}
+
+#[tokio::test]
+async fn the_client_assertion_command_signs_what_the_token_endpoint_accepts() {
+    let gw = gateway("").await;
+    let dir = tempfile::tempdir().unwrap();
+    let private = dir.path().join("a_private.pem");
+    std::fs::write(&private, &client_keys().a.private_pem).unwrap();
+    let key = private.to_str().unwrap();
+    let base = [
+        ("--private-key", key),
+        ("--client-id", "client-a"),
+        ("--token-endpoint", TOKEN_URL),
+    ];
+
+    let mut seen = Vec::new();
+    for extra in [
+        &[][..],
+        &[("--alg", "PS256"), ("--kid", "k-1"), ("--ttl", "300")][..],
+    ] {
+        let (code, out, err) = cli_assertion(&base, extra);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        let assertion = out.trim().to_owned();
+        let header = jsonwebtoken::decode_header(&assertion).unwrap();
+        let claims = jsonwebtoken::dangerous::insecure_decode_claims::<Value>(&assertion).unwrap();
+        assert_eq!(claims["iss"], "client-a");
+        assert_eq!(claims["sub"], "client-a");
+        assert_eq!(claims["aud"], TOKEN_URL);
+        let iat = claims["iat"].as_i64().unwrap();
+        assert!((now() - iat).abs() < 30, "{claims}");
+        let ttl = if extra.is_empty() { 60 } else { 300 };
+        assert_eq!(claims["exp"].as_i64().unwrap() - iat, ttl, "{claims}");
+        assert!(uuid::Uuid::parse_str(claims["jti"].as_str().unwrap()).is_ok());
+        if extra.is_empty() {
+            assert_eq!(header.alg, Algorithm::RS256);
+            assert_eq!(header.kid, None);
+        } else {
+            assert_eq!(header.alg, Algorithm::PS256);
+            assert_eq!(header.kid.as_deref(), Some("k-1"));
+        }
+        let r = token(&gw, &assertion, Some("user:read")).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.json()["scope"], "user:read");
+        // Its jti is fresh each time, and accepted once.
+        assert_oauth(&token(&gw, &assertion, None).await, 400, "invalid_grant");
+        seen.push(claims["jti"].clone());
+    }
+    assert_ne!(seen[0], seen[1]);
+
+    // What the token endpoint would refuse is refused here, before anything is signed.
+    let public = dir.path().join("a_public.pem");
+    std::fs::write(&public, &client_keys().a.public_pem).unwrap();
+    let public = public.to_str().unwrap();
+    for (args, named) in [
+        (vec![("--ttl", "301")], "--ttl"),
+        (vec![("--ttl", "0")], "--ttl"),
+        (vec![("--alg", "HS256")], "--alg"),
+        (vec![("--alg", "ES256")], "--alg"),
+        (vec![("--client-id", "")], "--client-id"),
+        (vec![("--token-endpoint", "not a url")], "--token-endpoint"),
+        (vec![("--private-key", public)], "a_public.pem"),
+    ] {
+        let (code, out, err) = cli_assertion(&base, &args);
+        assert_eq!(code, 64, "{args:?} was accepted: {out}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(err.contains(named), "{args:?}: {err}");
+    }
+}

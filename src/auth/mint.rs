@@ -1,12 +1,17 @@
 //! Minting DAuth tokens: what `dauth-proxy token` prints, and what tests and benchmarks sign.
 //!
 //! This is the integrator's side of the protocol, kept next to the verifier so the two cannot
-//! drift apart.
+//! drift apart. [`assertion`] mints a service client's `private_key_jwt` assertion.
+
+pub mod assertion;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+use super::address::{MAX_OPAQUE, is_sane, is_valid_network, normalize_address};
+use crate::error::AddressClaim;
 
 /// What goes into a DAuth token.
 #[derive(Debug, Clone)]
@@ -116,6 +121,9 @@ pub struct TokenArgs {
     /// Signing algorithm: RS256, RS384, RS512, PS256, PS384 or PS512.
     #[arg(long, default_value = "RS256")]
     pub alg: String,
+    /// Sign the claims as given, even those the gateway refuses (for testing it).
+    #[arg(long)]
+    pub unchecked: bool,
 }
 
 /// Why `dauth-proxy token` could not print a token.
@@ -130,17 +138,91 @@ pub enum MintError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),
+    /// An argument the gateway would refuse in what is signed.
+    #[error("{flag} {value:?}: {why}")]
+    Argument {
+        /// The flag that gave it.
+        flag: &'static str,
+        /// What it gave.
+        value: String,
+        /// The rule it breaks.
+        why: &'static str,
+    },
+    /// A claim the gateway would refuse (see [`check_claims`]).
+    #[error(
+        "{flag} {value:?}: {why}, so the gateway would refuse the token (--unchecked signs it anyway)"
+    )]
+    Claim {
+        /// The flag that gave it.
+        flag: &'static str,
+        /// What it gave.
+        value: String,
+        /// The rule it breaks.
+        why: &'static str,
+    },
 }
 
-/// Runs `dauth-proxy token`: the signed token, dated now.
-pub fn run_token(args: &TokenArgs) -> Result<String, MintError> {
-    let alg = args
-        .alg
-        .parse::<Algorithm>()
+/// Refuses what the gateway's verifier would refuse in its default, strict mode
+/// (`dauth.strict_addresses`): addresses that are not `0x` + 40 hex digits or whose mixed case
+/// is not a valid EIP-55 checksum, network names that are not 1 to 64 of `A-Z a-z 0-9 . _ - :`,
+/// and a consumer key or request id that is blank, longer than 256 bytes or holds a control
+/// character. The same functions decide it as in the verifier ([`super::address`]).
+pub fn check_claims(args: &TokenArgs) -> Result<(), MintError> {
+    let claim = |flag, value: &str, why| MintError::Claim {
+        flag,
+        value: value.to_owned(),
+        why,
+    };
+    let address = |flag, value: &str, which| match normalize_address(value, true, which) {
+        Ok(_) => Ok(()),
+        Err(crate::error::Error::BadChecksum(_)) => Err(claim(
+            flag,
+            value,
+            "a mixed-case address must be a valid EIP-55 checksum",
+        )),
+        Err(_) => Err(claim(flag, value, "not 0x followed by 40 hex digits")),
+    };
+    address("--contract", &args.contract, AddressClaim::Contract)?;
+    if let Some(sender) = &args.msg_sender {
+        address("--msg-sender", sender, AddressClaim::MsgSender)?;
+    }
+    if !is_valid_network(&args.network) {
+        return Err(claim(
+            "--network",
+            &args.network,
+            "not 1 to 64 of A-Z a-z 0-9 . _ - :",
+        ));
+    }
+    let opaque = "blank, over 256 bytes, or holding a control character";
+    if !is_sane(&args.consumer_key, MAX_OPAQUE) {
+        return Err(claim("--consumer-key", &args.consumer_key, opaque));
+    }
+    if let Some(id) = args
+        .request_id
+        .as_deref()
+        .filter(|r| !is_sane(r, MAX_OPAQUE))
+    {
+        return Err(claim("--request-id", id, opaque));
+    }
+    Ok(())
+}
+
+/// `--alg`: one of the RSA algorithms the gateway's verifiers allow.
+fn rsa_algorithm(name: &str) -> Result<Algorithm, MintError> {
+    name.parse::<Algorithm>()
         .ok()
         .filter(|a| super::jws::RSA_ALGORITHMS.contains(a))
-        .ok_or_else(|| MintError::Algorithm(args.alg.clone()))?;
+        .ok_or_else(|| MintError::Algorithm(name.to_owned()))
+}
+
+/// Runs `dauth-proxy token`: the signed token, dated now; claims the gateway would refuse are
+/// refused unless `--unchecked`.
+pub fn run_token(args: &TokenArgs) -> Result<String, MintError> {
+    let alg = rsa_algorithm(&args.alg)?;
     let key = super::keys::load_signing_key(&args.private_key)?;
+    if !args.unchecked {
+        check_claims(args)?;
+    }
     let spec = DauthTokenSpec {
         contract: args.contract.clone(),
         network: args.network.clone(),

@@ -10,7 +10,7 @@ mod telemetry;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::DEFAULT_PATH;
 use crate::{App, Config, auth};
@@ -36,6 +36,8 @@ enum Command {
     },
     /// Print a signed DAuth token (what an integrator or the README's curl example uses).
     Token(auth::mint::TokenArgs),
+    /// Print a signed RFC 7523 client assertion (private_key_jwt) for POST /oidc/token.
+    ClientAssertion(auth::mint::assertion::AssertionArgs),
     /// Write an RSA key pair as PEM: NAME_private.pem (PKCS#8) and NAME_public.pem (SPKI).
     Keygen {
         #[arg(long)]
@@ -58,6 +60,13 @@ enum Command {
         #[arg(long)]
         file_only: bool,
     },
+    /// Print a shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `dauth-proxy man | man -l -`).
+    Man,
     /// Operator commands on the store (run them while the gateway is stopped).
     Admin {
         #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH, global = true)]
@@ -96,6 +105,9 @@ pub fn main() -> ExitCode {
         Command::Token(args) => auth::mint::run_token(&args)
             .map(|t| println!("{t}"))
             .map_err(|e| Failure::Usage(e.to_string())),
+        Command::ClientAssertion(args) => auth::mint::assertion::run_client_assertion(&args)
+            .map(|t| println!("{t}"))
+            .map_err(|e| Failure::Usage(e.to_string())),
         Command::Keygen {
             out,
             name,
@@ -112,6 +124,18 @@ pub fn main() -> ExitCode {
                 }
                 _ => Failure::Runtime(e.to_string()),
             }),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "dauth-proxy",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map_err(|e| Failure::Runtime(format!("cannot write the manual page: {e}"))),
         Command::Admin { config, command } => load(&config).and_then(|c| admin::run(&c, command)),
     };
     match outcome {

@@ -15,8 +15,9 @@ use crate::auth::clients::{ClientDef, ClientRegistry};
 use crate::auth::jws::RSA_ALGORITHMS;
 use crate::auth::jws::{Jws, JwsError};
 
-/// Most an assertion's `exp` may lie ahead of now.
-pub(crate) const MAX_ASSERTION_LIFETIME: i64 = 300;
+/// Most an assertion's `exp` may lie ahead of now (what `dauth-proxy client-assertion` keeps to).
+pub(crate) const MAX_ASSERTION_LIFETIME: i64 =
+    crate::auth::mint::assertion::MAX_LIFETIME_SECS as i64;
 
 /// RFC 6749 section 5.2 errors of the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

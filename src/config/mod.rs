@@ -11,6 +11,7 @@
 //! issuer in [`crate::auth::issuer`], mail in `crate::mail`) and is re-exported here. It does
 //! not build anything that runs: the state does ([`crate::state`]).
 
+mod airnode;
 mod dauth;
 mod error;
 mod file;
@@ -20,6 +21,7 @@ mod routes;
 mod server;
 mod values;
 
+pub use crate::auth::airnode::AirnodeConfig;
 pub use crate::auth::bearer::{BearerConfig, ExternalIssuer};
 pub use crate::auth::dauth::DauthConfig;
 pub use crate::auth::issuer::IssuerConfig;
@@ -70,6 +72,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `[cache]`
     pub cache: CacheConfig,
+    /// `[[airnode]]`, in file order.
+    pub airnodes: Vec<AirnodeConfig>,
 }
 
 impl Config {
@@ -113,6 +117,7 @@ impl Config {
         let clients = identity::clients(raw.clients).map_err(fail)?;
         let limits = limits::limits(&raw.limits).map_err(fail)?;
         let server = server::server(&raw.server, listen, trusted_proxies).map_err(fail)?;
+        let airnodes = airnode::airnodes(raw.airnode).map_err(fail)?;
         Ok(Self {
             source: source.to_owned(),
             server,
@@ -134,6 +139,7 @@ impl Config {
                 tokens: raw.cache.tokens,
                 users: raw.cache.users,
             },
+            airnodes,
         })
     }
 }

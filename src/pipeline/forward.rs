@@ -28,7 +28,7 @@ impl Forward<'_> {
     /// Checks the route's view requirement for `who`, then forwards `req`; the body streams.
     pub(super) async fn send<B: Inbound>(
         &self,
-        req: Request<ClientBody<B>>,
+        mut req: Request<ClientBody<B>>,
         who: Option<&Principal>,
     ) -> Result<Response<Body>, Error> {
         let route = self.route;
@@ -46,6 +46,10 @@ impl Forward<'_> {
             (Some(_), None) => return Err(Error::MissingCredentials),
             (None, _) => None,
         };
+        // Relay facts and Airnode keys reach a backend only as the gateway's own headers.
+        for name in self.policy.airnodes.header_names() {
+            req.headers_mut().remove(name);
+        }
         let server = &self.policy.config.server;
         let host = host_of(&req);
         let peer = self.peer;

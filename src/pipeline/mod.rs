@@ -269,6 +269,9 @@ fn log_error(err: &Error) {
         Error::MailUnavailable(cause) => {
             warn!(code = err.code(), error = %chain(cause.as_ref()), "mail not sent")
         }
+        Error::ChainUnavailable(cause) => {
+            warn!(code = err.code(), error = %chain(cause.as_ref()), "chain check failed")
+        }
         Error::InvalidToken(defect) => info!(code = err.code(), reason = %defect, "token refused"),
         Error::BodyTimeout => info!(code = err.code(), "request body timed out"),
         Error::BadBody(cause) => {

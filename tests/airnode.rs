@@ -9,89 +9,10 @@ mod support;
 use std::net::IpAddr;
 
 use bytes::Bytes;
-use support::client::{Reply, build, send, send_from};
-use support::upstream::{Upstream, sha256_hex};
-use support::{Gateway, route, token};
-
-/// `airnode-adapter/test/fixtures/options.ts` (v0.15.0): the metadata Airnode relays.
-const REQUESTER: &str = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
-const SPONSOR: &str = "0x7a9a6F6B21AEE3b905AEeC757bbBcA39747Ca4Fa";
-const SPONSOR_WALLET: &str = "0xB604c9f7de852F26DB90C04000820850112905b4";
-const REQUEST_ID: &str = "0xcf2816af81f9cc7c9879dc84ce29c00fe1e290bcb8d2e4b204be1eeb120811bf";
-const CHAIN_ID: &str = "31337";
-
-const KEY: &str = "airnode-secret-0123456789abcdef";
-const OTHER_KEY: &str = "strict-airnode-secret-9876543210";
-
-/// Request headers, in order.
-type Headers = Vec<(String, String)>;
-
-/// The block under test (default header names), a second block with allow-lists, and routes.
-fn config(upstream: &Upstream, extra_block: &str) -> String {
-    let up = format!("http://{}", upstream.addr);
-    format!(
-        "[[airnode]]\nname = \"acme-airnode\"\napi_key_sha256 = \"{key}\"\n\
-         allowed_hosts = [\"127.0.0.1/32\"]\nchains = {{ \"31337\" = \"hardhat.local\", \"1\" = \"ethereum\" }}\n\
-         {extra_block}\n\
-         [[airnode]]\nname = \"strict\"\napi_key_sha256 = \"{other}\"\n\
-         allowed_hosts = [\"127.0.0.1/32\"]\nchains = {{ \"31337\" = \"hardhat.local\" }}\n\
-         sponsors = [\"0x0000000000000000000000000000000000000001\"]\n\n{}{}",
-        route("/svc", &up, "required", ""),
-        route("/open", &up, "none", ""),
-        key = sha256_hex(KEY.as_bytes()),
-        other = sha256_hex(OTHER_KEY.as_bytes()),
-    )
-}
-
-async fn gateway(upstream: &Upstream) -> Gateway {
-    Gateway::start("", &config(upstream, "")).await
-}
-
-/// The headers Airnode v0.15.0 builds for an OIS with an `apiKey` scheme named
-/// `X-Airnode-Key` and the six relay schemes under the default names.
-fn relay_headers(key: &str) -> Vec<(String, String)> {
-    [
-        ("X-Airnode-Key", key),
-        ("X-Airnode-Requester", REQUESTER),
-        ("X-Airnode-Chain-Id", CHAIN_ID),
-        ("X-Airnode-Chain-Type", "evm"),
-        ("X-Airnode-Request-Id", REQUEST_ID),
-        ("X-Airnode-Sponsor", SPONSOR),
-        ("X-Airnode-Sponsor-Wallet", SPONSOR_WALLET),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect()
-}
-
-fn with(mut headers: Vec<(String, String)>, name: &str, value: &str) -> Vec<(String, String)> {
-    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-    headers.push((name.to_owned(), value.to_owned()));
-    headers
-}
-
-fn without(mut headers: Vec<(String, String)>, name: &str) -> Vec<(String, String)> {
-    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-    headers
-}
-
-async fn call(
-    gw: &Gateway,
-    method: &str,
-    path: &str,
-    headers: &[(String, String)],
-    body: &'static [u8],
-) -> Reply {
-    let refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    send(
-        gw.addr,
-        build(method, path, &refs, Bytes::from_static(body)),
-    )
-    .await
-}
+use support::airnode::*;
+use support::client::{build, send_from};
+use support::{Gateway, token};
+use support::upstream::Upstream;
 
 #[tokio::test]
 async fn relay_headers_as_airnode_sends_them_become_the_contract_user() {

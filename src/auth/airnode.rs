@@ -206,6 +206,15 @@ impl Airnodes {
         Ok(Self { blocks, strip })
     }
 
+    /// The block whose callers have `consumer_key` (`airnode:<name>`).
+    pub fn by_consumer_key(&self, consumer_key: &str) -> Option<&AirnodeConfig> {
+        let name = consumer_key.strip_prefix("airnode:")?;
+        self.blocks
+            .iter()
+            .map(|b| &b.config)
+            .find(|c| c.name == name)
+    }
+
     /// True when no block is configured.
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()

@@ -1,9 +1,11 @@
 //! The pipeline's forward step: the route's view check, then the request with its headers made
-//! safe ([`crate::proxy::headers`]) streams to the route's upstream ([`crate::proxy`]).
+//! safe ([`crate::proxy::headers`]) streams to the route's upstream ([`crate::proxy`]). An
+//! Airnode caller's request goes through its retry record first (`relay`).
 
 use http::{Request, Response};
 
 use super::head::host_of;
+use super::relay::Retries;
 use crate::auth::Principal;
 use crate::config::RouteConfig;
 use crate::error::Error;
@@ -22,6 +24,8 @@ pub(super) struct Forward<'a> {
     /// Whether the client connection is TLS.
     pub(super) tls: bool,
     pub(super) route: &'a RouteConfig,
+    /// The time the request is judged at.
+    pub(super) now: i64,
 }
 
 impl Forward<'_> {
@@ -50,6 +54,39 @@ impl Forward<'_> {
         for name in self.policy.airnodes.header_names() {
             req.headers_mut().remove(name);
         }
+        let view = view.as_deref();
+        if let Some(who) = who
+            && let Some(relay) = &who.relay
+            && let Some(airnode) = who
+                .consumer_key
+                .as_deref()
+                .and_then(|ck| self.policy.airnodes.by_consumer_key(ck))
+        {
+            let retries = Retries {
+                record: &self.shared.airnode_retries,
+                airnode,
+                relay,
+                body_limit: route
+                    .max_body_bytes
+                    .unwrap_or(self.policy.config.server.max_body_bytes),
+                upstream_timeout: route.timeout,
+                now: self.now,
+            };
+            return retries
+                .send(req, |req| self.upstream(req, Some(who), view))
+                .await;
+        }
+        self.upstream(req, who, view).await
+    }
+
+    /// Forwards `req` with its headers made safe; the body streams.
+    async fn upstream<B: Inbound>(
+        &self,
+        req: Request<ClientBody<B>>,
+        who: Option<&Principal>,
+        view: Option<&str>,
+    ) -> Result<Response<Body>, Error> {
+        let route = self.route;
         let server = &self.policy.config.server;
         let host = host_of(&req);
         let peer = self.peer;
@@ -60,7 +97,7 @@ impl Forward<'_> {
             forward_token: route.forward_token,
             preserve_host: route.preserve_host,
             host: host.as_deref(),
-            view: view.as_deref(),
+            view,
         };
         self.policy
             .routes

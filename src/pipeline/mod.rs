@@ -20,6 +20,7 @@ mod dispatch;
 mod endpoints;
 mod forward;
 mod head;
+mod relay;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -165,6 +166,7 @@ async fn handle_inner<B: Inbound>(
                 peer: conn.peer.ip(),
                 tls: conn.tls,
                 route,
+                now,
             };
             fwd.send(req, who.as_ref()).await
         }

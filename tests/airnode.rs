@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use bytes::Bytes;
 use support::airnode::*;
 use support::client::{build, send_from};
-use support::{Gateway, token};
 use support::upstream::Upstream;
+use support::{Gateway, token};
 
 #[tokio::test]
 async fn relay_headers_as_airnode_sends_them_become_the_contract_user() {

@@ -201,3 +201,35 @@ async fn a_full_record_refuses_new_request_ids() {
     // Retries of what is recorded are still served.
     assert_eq!(call(&gw, "GET", "/svc/1", &base, b"").await.status, 200);
 }
+
+#[tokio::test]
+async fn an_embedded_endpoint_acts_once_for_an_airnode_retry() {
+    let upstream = Upstream::start().await;
+    let gw = gateway(&upstream).await;
+    let path = "/obp/v4.0.0/banks/airbank/accounts/acct-1";
+    let body: &[u8] = b"{\"label\": \"airnode account\"}";
+    let first = call(&gw, "PUT", path, &relay_headers(KEY), body).await;
+    assert_eq!(first.status, 201, "{}", first.message());
+    // Without the record, a second create would be 409 OBP-30208 (the account exists).
+    let retry = call(&gw, "PUT", path, &relay_headers(KEY), body).await;
+    assert_eq!(retry.status, 201, "{}", retry.message());
+    assert_eq!(retry.body, first.body);
+    call(
+        &gw,
+        "PUT",
+        path,
+        &relay_headers(KEY),
+        b"{\"label\": \"other\"}",
+    )
+    .await
+    .assert_error(409, "DAUTH-2610");
+    // A new request id is a new request: now the account exists.
+    let next = with(
+        relay_headers(KEY),
+        "X-Airnode-Request-Id",
+        &format!("0x{}", "cd".repeat(32)),
+    );
+    call(&gw, "PUT", path, &next, body)
+        .await
+        .assert_error(409, "OBP-30208");
+}

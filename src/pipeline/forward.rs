@@ -55,26 +55,21 @@ impl Forward<'_> {
             req.headers_mut().remove(name);
         }
         let view = view.as_deref();
-        if let Some(who) = who
-            && let Some(relay) = &who.relay
-            && let Some(airnode) = who
-                .consumer_key
-                .as_deref()
-                .and_then(|ck| self.policy.airnodes.by_consumer_key(ck))
-        {
-            let retries = Retries {
-                record: &self.shared.airnode_retries,
-                airnode,
-                relay,
-                body_limit: route
-                    .max_body_bytes
-                    .unwrap_or(self.policy.config.server.max_body_bytes),
-                upstream_timeout: route.timeout,
-                now: self.now,
-            };
-            return retries
-                .send(req, |req| self.upstream(req, Some(who), view))
-                .await;
+        let limit = route
+            .max_body_bytes
+            .unwrap_or(self.policy.config.server.max_body_bytes);
+        let retries = who.and_then(|who| {
+            Retries::of(
+                self.shared,
+                self.policy,
+                who,
+                limit,
+                route.timeout,
+                self.now,
+            )
+        });
+        if let Some(retries) = retries {
+            return retries.send(req, |req| self.upstream(req, who, view)).await;
         }
         self.upstream(req, who, view).await
     }

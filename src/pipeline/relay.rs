@@ -1,9 +1,9 @@
-//! Airnode retries on a forwarded route: the request's binding recorded under its request id
+//! Airnode retries, on a forwarded route and at an embedded endpoint: the request's binding recorded under its request id
 //! ([`crate::store::retry`]), a retry served, a conflicting one refused, and for methods that may
 //! act (not GET or HEAD) the first response kept and replayed, so the backend acts once.
 //!
-//! The body is read whole (within the route's body limit) to digest it into the binding; the
-//! request then goes upstream from memory. A first response is kept up to the block's
+//! The body is read whole (within the route's or the endpoint's body limit) to digest it into
+//! the binding; the request then goes upstream (or to the handler) from memory. A first response is kept up to the block's
 //! `max_replay_bytes`, read within the route's timeout; a larger or slower one streams on to
 //! its caller unkept, and its retries are refused (409). A first that ends without a response
 //! (the client went away) is recorded as not kept too. A gateway error for the first (502, 504)
@@ -22,6 +22,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Status
 use http_body_util::{BodyExt, Full};
 use hyper::body::Frame;
 
+use crate::auth::Principal;
 use crate::auth::airnode::relay::Relay;
 use crate::config::AirnodeConfig;
 use crate::error::Error;
@@ -29,6 +30,8 @@ use crate::http::body::{Body, BoxError, full};
 use crate::http::client_body::{ClientBody, Inbound};
 use crate::http::read::read_body;
 use crate::http::render::error_response;
+use crate::state::policy::Policy;
+use crate::state::shared::Shared;
 use crate::store::retry::{Bind, Binding, KeptResponse, Outcome, RetryKey, RetryRecord};
 
 /// A request whose body was read into memory.
@@ -46,7 +49,31 @@ pub(super) struct Retries<'a> {
     pub(super) now: i64,
 }
 
-impl Retries<'_> {
+impl<'a> Retries<'a> {
+    /// The retries of `who`'s request when `who` is an Airnode caller: bodies up to
+    /// `body_limit`, the answer expected within `upstream_timeout`.
+    pub(super) fn of(
+        shared: &'a Shared,
+        policy: &'a Policy,
+        who: &'a Principal,
+        body_limit: u64,
+        upstream_timeout: Duration,
+        now: i64,
+    ) -> Option<Self> {
+        let relay = who.relay.as_deref()?;
+        let airnode = policy
+            .airnodes
+            .by_consumer_key(who.consumer_key.as_deref()?)?;
+        Some(Self {
+            record: &shared.airnode_retries,
+            airnode,
+            relay,
+            body_limit,
+            upstream_timeout,
+            now,
+        })
+    }
+
     /// Binds `req`, then forwards it with `forward`, replays the first answer, or refuses it.
     pub(super) async fn send<B, F, Fut>(
         &self,

@@ -72,15 +72,13 @@ async fn an_airnode_caller_and_a_dauth_token_for_the_same_contract_are_one_user(
         .unwrap()
         .to_owned();
     assert_eq!(airnode_id, dauth_id);
-    // And the embedded endpoint answers the Airnode caller as that user.
-    let me = call(
-        &gw,
-        "GET",
-        "/obp/v5.1.0/users/current",
-        &relay_headers(KEY),
-        b"",
-    )
-    .await;
+    // And the embedded endpoint answers the Airnode caller (another request) as that user.
+    let another = with(
+        relay_headers(KEY),
+        "X-Airnode-Request-Id",
+        &format!("0x{}", "0e".repeat(32)),
+    );
+    let me = call(&gw, "GET", "/obp/v5.1.0/users/current", &another, b"").await;
     assert_eq!(me.status, 200, "{}", me.message());
     assert_eq!(me.json()["user_id"], dauth_id.as_str());
 }
@@ -119,12 +117,21 @@ async fn a_bearer_key_from_an_ois_http_scheme_is_accepted_and_never_forwarded() 
 async fn relay_headers_never_reach_a_backend_on_an_open_route() {
     let upstream = Upstream::start().await;
     let gw = gateway(&upstream).await;
-    let reply = call(&gw, "GET", "/open/x", &relay_headers("not the key"), b"").await;
+    let mut headers = relay_headers("not the key");
+    // Spellings a CGI-style backend folds into the same names.
+    headers.push((
+        "X_Airnode_Requester".into(),
+        "0x0000000000000000000000000000000000000bad".into(),
+    ));
+    headers.push(("x_airnode_key".into(), "smuggled".into()));
+    let reply = call(&gw, "GET", "/open/x", &headers, b"").await;
     assert_eq!(reply.status, 200);
     let seen = upstream.last();
     for name in [
         "x-airnode-key",
+        "x_airnode_key",
         "x-airnode-requester",
+        "x_airnode_requester",
         "x-airnode-request-id",
         "x-airnode-sponsor",
     ] {

@@ -32,6 +32,21 @@ pub(super) fn airnodes(raw: Vec<RawAirnode>) -> Result<Vec<AirnodeConfig>, KeyPr
     Ok(out)
 }
 
+/// What is allowed but probably a mistake: a block nobody may use.
+pub(super) fn warnings(blocks: &[AirnodeConfig]) -> Vec<(String, &'static str)> {
+    blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.allowed_hosts.is_empty())
+        .map(|(i, _)| {
+            (
+                format!("airnode[{i}].allowed_hosts"),
+                "empty: no host may use this Airnode block",
+            )
+        })
+        .collect()
+}
+
 fn invalid(key: &str, why: &'static str) -> KeyProblem {
     (key.to_owned(), Problem::Invalid(why))
 }

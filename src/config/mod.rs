@@ -80,7 +80,9 @@ impl Config {
     /// What is allowed but probably a mistake, as (key, why): `check-config` prints these and
     /// `serve` logs them at start-up.
     pub fn warnings(&self) -> Vec<(String, &'static str)> {
-        routes::warnings(&self.routes)
+        let mut out = routes::warnings(&self.routes);
+        out.extend(airnode::warnings(&self.airnodes));
+        out
     }
 
     /// Reads and checks the configuration file at `path`.

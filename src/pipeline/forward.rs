@@ -51,9 +51,7 @@ impl Forward<'_> {
             (None, _) => None,
         };
         // Relay facts and Airnode keys reach a backend only as the gateway's own headers.
-        for name in self.policy.airnodes.header_names() {
-            req.headers_mut().remove(name);
-        }
+        crate::proxy::headers::remove_named(req.headers_mut(), self.policy.airnodes.header_names());
         let view = view.as_deref();
         let limit = route
             .max_body_bytes

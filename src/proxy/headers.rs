@@ -174,6 +174,27 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Removes every header named in `names` (lowercase), in every spelling a backend could fold
+/// into it: compared case-insensitively with `_` read as `-` (the Airnode relay and key
+/// headers, whose names the operator chose).
+pub fn remove_named(headers: &mut HeaderMap, names: &[HeaderName]) {
+    if names.is_empty() {
+        return;
+    }
+    let found: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| {
+            names
+                .iter()
+                .any(|m| folded_eq(n.as_str().as_bytes(), m.as_str()))
+        })
+        .cloned()
+        .collect();
+    for name in found {
+        headers.remove(name);
+    }
+}
+
 /// Removes every header [`is_identity_header`] flags.
 pub fn remove_identity_headers(headers: &mut HeaderMap) {
     remove_matching(headers, is_identity_header);

@@ -30,6 +30,8 @@ fn defaults_are_the_issues_and_nobody_is_allowed() {
     );
     assert!(a.rpc.is_empty());
     assert_eq!(a.consumer_key(), "airnode:a");
+    let warned: Vec<String> = c.warnings().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(warned, ["airnode[0].allowed_hosts"]);
 }
 
 #[test]

@@ -11,12 +11,14 @@
 //! Configuration and start-up failures are not here: they are [`crate::config::ConfigError`] and
 //! [`crate::state::error::StartError`], reported once on the console.
 
+mod airnode;
 mod defects;
 mod public;
 mod table;
 
 use http::StatusCode;
 
+pub use airnode::AirnodeError;
 pub use defects::{AddressClaim, BearerDefect, RelayField, TokenDefect};
 pub use public::{ANY_CHALLENGE, BEARER_REFUSED, Header, Public};
 
@@ -301,57 +303,9 @@ pub enum Error {
     /// `limit` or `offset` out of range.
     #[error("invalid paging")]
     InvalidPaging,
-    /// Airnode relay headers, or an Airnode key header, without a valid Airnode credential.
-    #[error("no valid Airnode credential")]
-    AirnodeKeyInvalid,
-    /// A valid Airnode credential from a host outside the block's `allowed_hosts`.
-    #[error("caller IP not in airnode.allowed_hosts")]
-    AirnodeHostNotAllowed,
-    /// Airnode relay headers together with a `DAuth` header, or with a bearer credential that is
-    /// not the Airnode's key.
-    #[error("Airnode relay headers with another credential")]
-    AirnodeAmbiguous,
-    /// A required relay header is absent (or the sponsor, when `sponsors` is an allow-list).
-    #[error("relay header {} missing", .0.as_str())]
-    RelayHeaderMissing(RelayField),
-    /// A relay header appears more than once.
-    #[error("relay header {} repeated", .0.as_str())]
-    RelayHeaderRepeated(RelayField),
-    /// A relay header's value is not in its strict format.
-    #[error("relay header {} malformed", .0.as_str())]
-    RelayHeaderInvalid(RelayField),
-    /// A mixed-case relayed address whose EIP-55 checksum is wrong.
-    #[error("relay header {} has a bad EIP-55 checksum", .0.as_str())]
-    RelayBadChecksum(RelayField),
-    /// The relayed chain id is not in the block's `chains`.
-    #[error("chain id not configured")]
-    AirnodeChainNotAllowed,
-    /// The relayed requester or sponsor is not on the block's allow-list.
-    #[error("{} not allowed", .0.as_str())]
-    AirnodeNotAllowed(RelayField),
-    /// The request id was first seen with another binding (requester, sponsor, method, path,
-    /// body, ...): not a retry.
-    #[error("request id bound to another request")]
-    AirnodeRetryConflict,
-    /// A retry of a request whose first response was not kept (larger than
-    /// `max_replay_bytes`, over the replay memory, or no response was made).
-    #[error("first response not kept for replay")]
-    AirnodeReplayUnavailable,
-    /// The retry-binding record is full of unexpired bindings; fail closed.
-    #[error("Airnode retry record full")]
-    AirnodeRetryWindowFull,
-    /// The on-chain check found no request with this id made to this Airnode.
-    #[error("request not on chain")]
-    AirnodeRequestNotOnChain,
-    /// The on-chain request is no longer awaiting fulfillment (fulfilled or failed).
-    #[error("request not awaiting fulfillment")]
-    AirnodeRequestNotAwaiting,
-    /// The on-chain request names another requester, sponsor or sponsor wallet.
-    #[error("on-chain {} differs", .0.as_str())]
-    AirnodeRequestMismatch(RelayField),
-    /// A chain's node could not be asked (timeout, refusal, overload); fail closed.
-    #[error("chain unavailable: {0}")]
-    ChainUnavailable(#[source] Cause),
+    /// An Airnode relay-mode refusal ([`AirnodeError`]).
+    #[error("{0}")]
+    Airnode(#[from] AirnodeError),
     /// A fault inside the gateway (a crypto library failing); never caused by input.
     #[error("internal: {what}: {cause}")]
     Internal {
@@ -417,12 +371,7 @@ impl Error {
                 format!("Current ViewId({views}) and current UserId({user_id})")
             }
             Self::MissingPermission(p) => format!(" Required permission({p})"),
-            Self::RelayHeaderMissing(f)
-            | Self::RelayHeaderRepeated(f)
-            | Self::RelayHeaderInvalid(f)
-            | Self::RelayBadChecksum(f)
-            | Self::AirnodeNotAllowed(f)
-            | Self::AirnodeRequestMismatch(f) => format!(" Field: {}.", f.as_str()),
+            Self::Airnode(e) => e.detail(),
             Self::AccountLocked(secs) => format!(" It unlocks in {secs} seconds."),
             Self::InsufficientScope(scope) => format!(" Required scope({scope})"),
             Self::SourceCannotGrant {

@@ -31,7 +31,7 @@ use http::{HeaderMap, HeaderName};
 
 use crate::auth::{Authorization, DAUTH_HEADER, authorization};
 use crate::chain::{ChainRpc, ChainSetupError};
-use crate::error::{Error, RelayField};
+use crate::error::{AirnodeError, Error, RelayField};
 use crate::net::CidrList;
 use onchain::ChainCheck;
 use relay::{Relay, RelayHeaders};
@@ -149,22 +149,32 @@ impl Airnode {
         if !c.sponsors.is_empty() {
             let sponsor = relay
                 .sponsor
-                .ok_or(Error::RelayHeaderMissing(RelayField::Sponsor))?;
+                .ok_or(Error::Airnode(AirnodeError::HeaderMissing(
+                    RelayField::Sponsor,
+                )))?;
             if !c.sponsors.contains(&sponsor) {
-                return Err(Error::AirnodeNotAllowed(RelayField::Sponsor));
+                return Err(Error::Airnode(AirnodeError::NotAllowed(
+                    RelayField::Sponsor,
+                )));
             }
         }
         if !c.requesters.is_empty() && !c.requesters.contains(&relay.requester) {
-            return Err(Error::AirnodeNotAllowed(RelayField::Requester));
+            return Err(Error::Airnode(AirnodeError::NotAllowed(
+                RelayField::Requester,
+            )));
         }
         if self.checks.contains_key(&relay.chain_id) {
             // The on-chain check compares them: they must be relayed.
             relay
                 .sponsor
-                .ok_or(Error::RelayHeaderMissing(RelayField::Sponsor))?;
+                .ok_or(Error::Airnode(AirnodeError::HeaderMissing(
+                    RelayField::Sponsor,
+                )))?;
             relay
                 .sponsor_wallet
-                .ok_or(Error::RelayHeaderMissing(RelayField::SponsorWallet))?;
+                .ok_or(Error::Airnode(AirnodeError::HeaderMissing(
+                    RelayField::SponsorWallet,
+                )))?;
         }
         Ok(())
     }
@@ -257,23 +267,23 @@ impl Airnodes {
         let Some(airnode) = keyed else {
             let bearer_is_key = involved.iter().any(|b| b.config.key_is_bearer());
             return Err(if has_dauth || (bearer.is_some() && !bearer_is_key) {
-                Error::AirnodeAmbiguous
+                Error::Airnode(AirnodeError::Ambiguous)
             } else {
-                Error::AirnodeKeyInvalid
+                Error::Airnode(AirnodeError::KeyInvalid)
             });
         };
         if has_dauth || (bearer.is_some() && !airnode.config.key_is_bearer()) {
-            return Err(Error::AirnodeAmbiguous);
+            return Err(Error::Airnode(AirnodeError::Ambiguous));
         }
         if !airnode.config.allowed_hosts.contains(ip) {
-            return Err(Error::AirnodeHostNotAllowed);
+            return Err(Error::Airnode(AirnodeError::HostNotAllowed));
         }
         let relay = Relay::read(headers, &airnode.config.headers)?;
         let network = airnode
             .config
             .chains
             .get(&relay.chain_id)
-            .ok_or(Error::AirnodeChainNotAllowed)?;
+            .ok_or(Error::Airnode(AirnodeError::ChainNotAllowed))?;
         airnode.allow_lists(&relay)?;
         Ok(Some(Identified {
             airnode,

@@ -6,24 +6,7 @@ use http::StatusCode;
 
 use super::Error;
 use super::defects::{AddressClaim, BearerDefect};
-use super::public::{ANY_CHALLENGE, BEARER_REFUSED, Header, Public};
-
-/// A row of the table, with the header its status implies: a 401 challenges for either
-/// credential, a 503 asks to retry in a second. Rows that need another header say so
-/// ([`Public::with`]).
-pub(super) fn row(status: StatusCode, code: &'static str, text: &'static str) -> Public {
-    let header = match status {
-        StatusCode::UNAUTHORIZED => Header::Challenge(ANY_CHALLENGE),
-        StatusCode::SERVICE_UNAVAILABLE => Header::RetryAfter(1),
-        _ => Header::None,
-    };
-    Public {
-        status,
-        code,
-        text,
-        header,
-    }
-}
+use super::public::{BEARER_REFUSED, Header, Public, row};
 
 impl Public {
     /// The row with `header` instead of its status's.
@@ -125,86 +108,7 @@ impl Error {
                 "Method not allowed for this path.",
             )
             .with(Header::Allow(allow)),
-            Self::AirnodeKeyInvalid => row(
-                S::UNAUTHORIZED,
-                "DAUTH-2601",
-                "Airnode relay headers need a valid Airnode key.",
-            ),
-            Self::AirnodeHostNotAllowed => row(
-                S::UNAUTHORIZED,
-                "DAUTH-2602",
-                "Airnode calls are accepted only from the Airnode's allowed hosts.",
-            ),
-            Self::AirnodeAmbiguous => row(
-                S::BAD_REQUEST,
-                "DAUTH-2603",
-                "Airnode relay headers cannot be combined with a DAuth or bearer credential.",
-            ),
-            Self::RelayHeaderMissing(_) => row(
-                S::BAD_REQUEST,
-                "DAUTH-2604",
-                "A required Airnode relay header is missing.",
-            ),
-            Self::RelayHeaderRepeated(_) => row(
-                S::BAD_REQUEST,
-                "DAUTH-2605",
-                "An Airnode relay header must appear once.",
-            ),
-            Self::RelayHeaderInvalid(_) => row(
-                S::BAD_REQUEST,
-                "DAUTH-2606",
-                "An Airnode relay header is malformed.",
-            ),
-            Self::RelayBadChecksum(_) => row(
-                S::BAD_REQUEST,
-                "DAUTH-2607",
-                "A relayed address has a wrong EIP-55 checksum.",
-            ),
-            Self::AirnodeChainNotAllowed => row(
-                S::FORBIDDEN,
-                "DAUTH-2608",
-                "The relayed chain id is not configured for this Airnode.",
-            ),
-            Self::AirnodeNotAllowed(_) => row(
-                S::FORBIDDEN,
-                "DAUTH-2609",
-                "The relayed address is not on this Airnode's allow-list.",
-            ),
-            Self::AirnodeRetryConflict => row(
-                S::CONFLICT,
-                "DAUTH-2610",
-                "This Airnode request id was already used for a different request.",
-            ),
-            Self::AirnodeReplayUnavailable => row(
-                S::CONFLICT,
-                "DAUTH-2611",
-                "The first response to this Airnode request was not kept; it cannot be replayed.",
-            ),
-            Self::AirnodeRequestNotOnChain => row(
-                S::FORBIDDEN,
-                "DAUTH-2612",
-                "No such request was made to this Airnode on chain.",
-            ),
-            Self::AirnodeRequestNotAwaiting => row(
-                S::FORBIDDEN,
-                "DAUTH-2613",
-                "The request is no longer awaiting fulfillment on chain.",
-            ),
-            Self::AirnodeRequestMismatch(_) => row(
-                S::FORBIDDEN,
-                "DAUTH-2614",
-                "The request on chain does not match the relayed facts.",
-            ),
-            Self::AirnodeRetryWindowFull => row(
-                S::SERVICE_UNAVAILABLE,
-                "DAUTH-5037",
-                "Too many Airnode requests in the retry window; retry shortly.",
-            ),
-            Self::ChainUnavailable(_) => row(
-                S::SERVICE_UNAVAILABLE,
-                "DAUTH-5038",
-                "The chain could not be checked; retry shortly.",
-            ),
+            Self::Airnode(e) => e.public(),
             Self::ReplayWindowFull => row(
                 S::SERVICE_UNAVAILABLE,
                 "DAUTH-5031",

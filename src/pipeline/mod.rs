@@ -30,7 +30,7 @@ use tracing::{info, warn};
 
 use crate::auth::Principal;
 use crate::config::{AuthMode, RouteConfig};
-use crate::error::Error;
+use crate::error::{AirnodeError, Error};
 use crate::http::body::Body;
 use crate::http::client_body::{ClientBody, Inbound};
 use crate::http::read::Payload;
@@ -296,7 +296,7 @@ fn log_error(err: &Error) {
         Error::MailUnavailable(cause) => {
             warn!(code = err.code(), error = %chain(cause.as_ref()), "mail not sent")
         }
-        Error::ChainUnavailable(cause) => {
+        Error::Airnode(AirnodeError::ChainUnavailable(cause)) => {
             warn!(code = err.code(), error = %chain(cause.as_ref()), "chain check failed")
         }
         Error::InvalidToken(defect) => info!(code = err.code(), reason = %defect, "token refused"),

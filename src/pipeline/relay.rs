@@ -25,7 +25,7 @@ use hyper::body::Frame;
 use crate::auth::Principal;
 use crate::auth::airnode::relay::Relay;
 use crate::config::AirnodeConfig;
-use crate::error::Error;
+use crate::error::{AirnodeError, Error};
 use crate::http::body::{Body, BoxError, full};
 use crate::http::client_body::{ClientBody, Inbound};
 use crate::http::read::read_body;
@@ -101,8 +101,8 @@ impl<'a> Retries<'a> {
             .bind(key, &binding, keep, until, self.now)
             .await?
         {
-            Bind::Full => Err(Error::AirnodeRetryWindowFull),
-            Bind::Conflict => Err(Error::AirnodeRetryConflict),
+            Bind::Full => Err(Error::Airnode(AirnodeError::RetryWindowFull)),
+            Bind::Conflict => Err(Error::Airnode(AirnodeError::RetryConflict)),
             Bind::First if keep => self.first(key, forward(req)).await,
             Bind::First | Bind::Retry(Outcome::Served) => forward(req).await,
             Bind::Retry(outcome) => replay(outcome),
@@ -244,9 +244,10 @@ fn lines(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
 /// A retry's answer: the first one again, or 409 when it was not kept.
 fn replay(outcome: Outcome) -> Result<Response<Body>, Error> {
     let Outcome::Kept(kept) = outcome else {
-        return Err(Error::AirnodeReplayUnavailable);
+        return Err(Error::Airnode(AirnodeError::ReplayUnavailable));
     };
-    let status = StatusCode::from_u16(kept.status).map_err(|_| Error::AirnodeReplayUnavailable)?;
+    let status = StatusCode::from_u16(kept.status)
+        .map_err(|_| Error::Airnode(AirnodeError::ReplayUnavailable))?;
     let mut resp = Response::new(full(kept.body.clone()));
     *resp.status_mut() = status;
     for (name, value) in &kept.headers {

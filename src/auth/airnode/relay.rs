@@ -14,7 +14,7 @@ use alloy_primitives::{Address, B256};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::address::normalize_address;
-use crate::error::{AddressClaim, Error, RelayField};
+use crate::error::{AddressClaim, AirnodeError, Error, RelayField};
 
 /// The header name of each relay fact, as the operator named them in the Airnode's OIS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,11 +75,14 @@ pub struct Relay {
 impl Relay {
     /// Reads the relay headers named by `names` (see the module docs).
     pub fn read(headers: &HeaderMap, names: &RelayHeaders) -> Result<Self, Error> {
-        let required = |f| one(headers, names, f)?.ok_or(Error::RelayHeaderMissing(f));
+        let required =
+            |f| one(headers, names, f)?.ok_or(Error::Airnode(AirnodeError::HeaderMissing(f)));
         let requester = address(required(RelayField::Requester)?, RelayField::Requester)?;
         let chain_id = chain_id(required(RelayField::ChainId)?)?;
         if required(RelayField::ChainType)? != "evm" {
-            return Err(Error::RelayHeaderInvalid(RelayField::ChainType));
+            return Err(Error::Airnode(AirnodeError::HeaderInvalid(
+                RelayField::ChainType,
+            )));
         }
         let request_id = request_id(required(RelayField::RequestId)?)?;
         let optional = |f| one(headers, names, f)?.map(|v| address(v, f)).transpose();
@@ -104,11 +107,11 @@ fn one<'a>(
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(Error::RelayHeaderRepeated(field));
+        return Err(Error::Airnode(AirnodeError::HeaderRepeated(field)));
     }
     text(first)
         .map(Some)
-        .ok_or(Error::RelayHeaderInvalid(field))
+        .ok_or(Error::Airnode(AirnodeError::HeaderInvalid(field)))
 }
 
 fn text(value: &HeaderValue) -> Option<&str> {
@@ -120,18 +123,18 @@ fn text(value: &HeaderValue) -> Option<&str> {
 fn address(raw: &str, field: RelayField) -> Result<Address, Error> {
     let checksummed =
         normalize_address(raw, true, AddressClaim::Contract).map_err(|e| match e {
-            Error::BadChecksum(_) => Error::RelayBadChecksum(field),
-            _ => Error::RelayHeaderInvalid(field),
+            Error::BadChecksum(_) => Error::Airnode(AirnodeError::BadChecksum(field)),
+            _ => Error::Airnode(AirnodeError::HeaderInvalid(field)),
         })?;
     checksummed
         .parse()
         // Nothing to keep: normalize_address gave an EIP-55 address.
-        .map_err(|_| Error::RelayHeaderInvalid(field))
+        .map_err(|_| Error::Airnode(AirnodeError::HeaderInvalid(field)))
 }
 
 /// A decimal chain id: 1 to 20 digits, no sign, no leading zero.
 fn chain_id(raw: &str) -> Result<u64, Error> {
-    let invalid = Error::RelayHeaderInvalid(RelayField::ChainId);
+    let invalid = Error::Airnode(AirnodeError::HeaderInvalid(RelayField::ChainId));
     let digits = !raw.is_empty() && raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit());
     if !digits || (raw.len() > 1 && raw.starts_with('0')) {
         return Err(invalid);
@@ -142,14 +145,16 @@ fn chain_id(raw: &str) -> Result<u64, Error> {
 
 /// `0x` + 64 hex digits, in either case.
 fn request_id(raw: &str) -> Result<B256, Error> {
-    let invalid = Error::RelayHeaderInvalid(RelayField::RequestId);
+    let invalid = Error::Airnode(AirnodeError::HeaderInvalid(RelayField::RequestId));
     let hex = raw.strip_prefix("0x").ok_or(invalid)?;
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::RelayHeaderInvalid(RelayField::RequestId));
+        return Err(Error::Airnode(AirnodeError::HeaderInvalid(
+            RelayField::RequestId,
+        )));
     }
     // Nothing to keep: 64 hex digits always parse.
     hex.parse()
-        .map_err(|_| Error::RelayHeaderInvalid(RelayField::RequestId))
+        .map_err(|_| Error::Airnode(AirnodeError::HeaderInvalid(RelayField::RequestId)))
 }
 
 #[cfg(test)]
@@ -229,62 +234,62 @@ mod tests {
             (
                 "x-airnode-chain-id",
                 "031337",
-                Error::RelayHeaderInvalid(F::ChainId),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::ChainId)),
             ),
             (
                 "x-airnode-chain-id",
                 "+1",
-                Error::RelayHeaderInvalid(F::ChainId),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::ChainId)),
             ),
             (
                 "x-airnode-chain-id",
                 "0x7a69",
-                Error::RelayHeaderInvalid(F::ChainId),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::ChainId)),
             ),
             (
                 "x-airnode-chain-id",
                 "99999999999999999999",
-                Error::RelayHeaderInvalid(F::ChainId),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::ChainId)),
             ),
             (
                 "x-airnode-chain-type",
                 "EVM",
-                Error::RelayHeaderInvalid(F::ChainType),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::ChainType)),
             ),
             (
                 "x-airnode-chain-type",
                 "solana",
-                Error::RelayHeaderInvalid(F::ChainType),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::ChainType)),
             ),
             (
                 "x-airnode-request-id",
                 "0xcf28",
-                Error::RelayHeaderInvalid(F::RequestId),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::RequestId)),
             ),
             (
                 "x-airnode-request-id",
                 "cf2816af81f9cc7c9879dc84ce29c00fe1e290bcb8d2e4b204be1eeb120811bf",
-                Error::RelayHeaderInvalid(F::RequestId),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::RequestId)),
             ),
             (
                 "x-airnode-requester",
                 "0xE7f1725E7734CE288F8367e1Bb143E90bb3F0512",
-                Error::RelayBadChecksum(F::Requester),
+                Error::Airnode(AirnodeError::BadChecksum(F::Requester)),
             ),
             (
                 "x-airnode-requester",
                 "0x1234",
-                Error::RelayHeaderInvalid(F::Requester),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::Requester)),
             ),
             (
                 "x-airnode-sponsor",
                 "0x7A9a6F6B21AEE3b905AEeC757bbBcA39747Ca4Fa",
-                Error::RelayBadChecksum(F::Sponsor),
+                Error::Airnode(AirnodeError::BadChecksum(F::Sponsor)),
             ),
             (
                 "x-airnode-sponsor-wallet",
                 "nobody",
-                Error::RelayHeaderInvalid(F::SponsorWallet),
+                Error::Airnode(AirnodeError::HeaderInvalid(F::SponsorWallet)),
             ),
         ];
         for (name, value, want) in cases {
@@ -305,7 +310,7 @@ mod tests {
             h.remove(name);
             let err = Relay::read(&h, &names()).unwrap_err();
             assert!(
-                matches!(err, Error::RelayHeaderMissing(f) if f == field),
+                matches!(err, Error::Airnode(AirnodeError::HeaderMissing(f)) if f == field),
                 "{name}"
             );
             let mut h = fixture();
@@ -313,7 +318,7 @@ mod tests {
             h.append(name, again);
             let err = Relay::read(&h, &names()).unwrap_err();
             assert!(
-                matches!(err, Error::RelayHeaderRepeated(f) if f == field),
+                matches!(err, Error::Airnode(AirnodeError::HeaderRepeated(f)) if f == field),
                 "{name}"
             );
         }

@@ -1,7 +1,8 @@
 //! The Airnode on-chain check against a real local chain (anvil, with AirnodeRrpV0 and a
 //! requester contract from `@api3/airnode-protocol` deployed): a request on chain and awaiting
-//! is served; one not on chain, already failed, or relayed with another requester, sponsor or
-//! sponsor wallet is refused; a node that cannot be asked fails closed (503).
+//! is served; one not on chain, already fulfilled or failed, or relayed with another
+//! requester, sponsor or sponsor wallet is refused; a node that cannot be asked fails closed
+//! (503).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -120,6 +121,27 @@ async fn requests_are_checked_against_the_chain() {
         .await
         .assert_error(403, "DAUTH-2613");
     assert_eq!(upstream.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn a_fulfilled_request_is_refused() {
+    let _chain = CHAIN.lock().await;
+    let evm = Evm::shared().await;
+    let setup = AirnodeSetup::deploy(evm).await;
+    let upstream = Upstream::start().await;
+    let gw = checking(&upstream, &setup, &evm.url()).await;
+    let request = setup
+        .make_full_request(evm, keccak256("fulfilled"), b"")
+        .await;
+    let headers = headers_for(&setup, &request);
+    assert_eq!(call(&gw, "GET", "/svc/x", &headers, b"").await.status, 200);
+    setup
+        .fulfill(evm, request.request_id, &B256::repeat_byte(1).0)
+        .await;
+    assert!(!setup.is_awaiting(evm, request.request_id).await);
+    call(&gw, "GET", "/svc/x", &headers, b"")
+        .await
+        .assert_error(403, "DAUTH-2613");
 }
 
 #[tokio::test]

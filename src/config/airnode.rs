@@ -16,7 +16,7 @@ use crate::error::AddressClaim;
 /// Longest `max_replay_bytes`: a kept response lives in memory.
 const MAX_REPLAY_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Checks every `[[airnode]]` block; names are unique.
+/// Checks every `[[airnode]]` block; names and keys are unique.
 pub(super) fn airnodes(raw: Vec<RawAirnode>) -> Result<Vec<AirnodeConfig>, KeyProblem> {
     let mut out: Vec<AirnodeConfig> = Vec::new();
     for (i, block) in raw.into_iter().enumerate() {
@@ -25,6 +25,13 @@ pub(super) fn airnodes(raw: Vec<RawAirnode>) -> Result<Vec<AirnodeConfig>, KeyPr
             return Err(invalid(
                 &format!("airnode[{i}].name"),
                 "names must be unique",
+            ));
+        }
+        if out.iter().any(|b| b.key_sha256 == checked.key_sha256) {
+            // One key would name two blocks (the first would always win).
+            return Err(invalid(
+                &format!("airnode[{i}].api_key_sha256"),
+                "each block needs its own key",
             ));
         }
         out.push(checked);

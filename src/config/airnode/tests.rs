@@ -133,6 +133,9 @@ fn chains_must_be_decimal_and_named() {
     );
     let e = Config::from_toml(&two, Path::new("t.toml")).unwrap_err();
     assert_eq!(e.key, "airnode[1].name");
+    let same_key = two.replacen("name = \"a\"", "name = \"b\"", 1);
+    let e = Config::from_toml(&same_key, Path::new("t.toml")).unwrap_err();
+    assert_eq!(e.key, "airnode[1].api_key_sha256");
 }
 
 #[test]

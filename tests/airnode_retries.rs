@@ -233,3 +233,25 @@ async fn an_embedded_endpoint_acts_once_for_an_airnode_retry() {
         .await
         .assert_error(409, "OBP-30208");
 }
+
+#[tokio::test]
+async fn a_gateway_error_for_the_first_is_what_its_retries_get() {
+    let upstream = Upstream::start().await;
+    let slow = support::route(
+        "/slow",
+        &format!("http://{}", upstream.addr),
+        "required",
+        "timeout_secs = 1",
+    );
+    let gw = Gateway::start("", &format!("{}{slow}", config(&upstream, ""))).await;
+    // The backend never answers: whether it acted is unknown, so it is not asked again.
+    let first = call(&gw, "POST", "/slow/hang", &relay_headers(KEY), b"pay").await;
+    first.assert_error(504, "DAUTH-5040");
+    let retry = call(&gw, "POST", "/slow/hang", &relay_headers(KEY), b"pay").await;
+    retry.assert_error(504, "DAUTH-5040");
+    assert_eq!(
+        count(&upstream, "/slow/hang"),
+        1,
+        "the retry was forwarded again"
+    );
+}

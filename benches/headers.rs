@@ -67,6 +67,7 @@ fn principal() -> Principal {
         consumer_key: Some("bench-consumer".into()),
         msg_sender: Some("0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045".into()),
         bearer: None,
+        relay: None,
     }
 }
 

@@ -121,6 +121,9 @@ fn tidy(state: Arc<State>) -> JoinHandle<()> {
             if let Err(e) = shared.dauth_replay.prune(now).await {
                 tracing::warn!(error = %e, "pruning the DAuth replay window failed");
             }
+            if let Err(e) = shared.airnode_retries.prune(now).await {
+                tracing::warn!(error = %e, "pruning the Airnode retry record failed");
+            }
         }
     })
 }

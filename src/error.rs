@@ -11,13 +11,15 @@
 //! Configuration and start-up failures are not here: they are [`crate::config::ConfigError`] and
 //! [`crate::state::error::StartError`], reported once on the console.
 
+mod airnode;
 mod defects;
 mod public;
 mod table;
 
 use http::StatusCode;
 
-pub use defects::{AddressClaim, BearerDefect, TokenDefect};
+pub use airnode::AirnodeError;
+pub use defects::{AddressClaim, BearerDefect, RelayField, TokenDefect};
 pub use public::{ANY_CHALLENGE, BEARER_REFUSED, Header, Public};
 
 use crate::store::error::StoreError;
@@ -301,6 +303,9 @@ pub enum Error {
     /// `limit` or `offset` out of range.
     #[error("invalid paging")]
     InvalidPaging,
+    /// An Airnode relay-mode refusal ([`AirnodeError`]).
+    #[error("{0}")]
+    Airnode(#[from] AirnodeError),
     /// A fault inside the gateway (a crypto library failing); never caused by input.
     #[error("internal: {what}: {cause}")]
     Internal {
@@ -366,6 +371,7 @@ impl Error {
                 format!("Current ViewId({views}) and current UserId({user_id})")
             }
             Self::MissingPermission(p) => format!(" Required permission({p})"),
+            Self::Airnode(e) => e.detail(),
             Self::AccountLocked(secs) => format!(" It unlocks in {secs} seconds."),
             Self::InsufficientScope(scope) => format!(" Required scope({scope})"),
             Self::SourceCannotGrant {

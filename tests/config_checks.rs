@@ -489,6 +489,7 @@ fn relative_config(dir: &Path) -> std::path::PathBuf {
         serde_json::json!({"keys": [pair.jwk("svc-1")]}).to_string(),
     )
     .unwrap();
+    std::fs::write(conf.join("keys/airnode.key"), "airnode-secret-of-the-test\n").unwrap();
     let path = conf.join("gw.toml");
     std::fs::write(
         &path,
@@ -497,6 +498,8 @@ fn relative_config(dir: &Path) -> std::path::PathBuf {
          [dauth]\npublic_keys = [\"keys/dauth_public.pem\", { path = \"./keys/dauth_public.pem\", kid = \"k\" }]\n\
          [issuer]\nurl = \"http://127.0.0.1:8080\"\nprivate_key = \"keys/issuer.pem\"\nkid = \"k\"\n\
          [[clients]]\nclient_id = \"svc\"\nname = \"svc\"\njwks_file = \"keys/svc.json\"\n\
+         [[airnode]]\nname = \"a\"\napi_key_file = \"keys/airnode.key\"\n\
+         allowed_hosts = [\"127.0.0.1/32\"]\nchains = { \"1\" = \"ETHEREUM\" }\n\
          [[routes]]\nprefix = \"/b/\"\nupstream = \"https://127.0.0.1:9\"\nupstream_ca = \"keys/cert.pem\"\n",
     )
     .unwrap();
@@ -557,6 +560,8 @@ fn relative_paths_in_a_config_are_taken_from_its_directory() {
     assert_eq!(code, 64, "{err}");
     let looked = dir.path().join("conf").join("keys/none.pem");
     assert!(err.contains(&looked.display().to_string()), "{err}");
+    // A key file that cannot be read is not the configuration file: no hint about --config.
+    assert!(!err.contains("DAUTH_CONFIG"), "{err}");
     // The gateway's store lands beside the config, not in the working directory.
     let gw = support::binary::Binary::spawn_in(elsewhere.path(), &path);
     assert!(dir.path().join("conf/data/store").is_dir());

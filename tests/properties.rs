@@ -193,6 +193,7 @@ fn principal() -> Principal {
         consumer_key: Some("ck".into()),
         msg_sender: None,
         bearer: None,
+        relay: None,
     }
 }
 

@@ -122,6 +122,7 @@ pub fn principal() -> Principal {
         consumer_key: Some("fuzz-consumer".into()),
         msg_sender: Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into()),
         bearer: None,
+        relay: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! This module owns token verification (DAuth tokens: [`dauth`]; bearer tokens: [`bearer`];
 //! both through `jws` with keys parsed once: [`keys`]), the one reading of the
-//! `Authorization` header ([`authorization()`]), the in-memory replay window (`replay`), this
+//! `Authorization` header ([`authorization()`]), Airnode relay mode ([`airnode`]), the in-memory replay window (`replay`), this
 //! gateway's issuer ([`issuer`]) and minting ([`mint`]), password hashing (`passwords` on the
 //! `hashpool`), the service-client registry ([`clients`]), address rules ([`address`]) and the
 //! [`Principal`] that results ([`principal`]). It does not decide what an identity may do (the
@@ -10,6 +10,7 @@
 //! verified claims with stored users.
 
 pub mod address;
+pub mod airnode;
 pub mod authorization;
 pub mod bearer;
 pub mod clients;

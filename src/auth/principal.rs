@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::airnode::relay::Relay;
 use super::bearer::BearerClaims;
 use super::dauth::DauthClaims;
 use crate::store::model::User;
@@ -15,6 +16,8 @@ pub enum AuthMethod {
     Dauth,
     /// An `Authorization: Bearer` token.
     Bearer,
+    /// An Airnode's key with its relay headers ([`super::airnode`]).
+    Airnode,
 }
 
 impl AuthMethod {
@@ -23,6 +26,7 @@ impl AuthMethod {
         match self {
             Self::Dauth => "dauth",
             Self::Bearer => "bearer",
+            Self::Airnode => "airnode",
         }
     }
 }
@@ -35,12 +39,14 @@ pub struct Principal {
     pub user: User,
     /// How they authenticated.
     pub method: AuthMethod,
-    /// The DAuth `consumer_key`, for DAuth callers.
+    /// The DAuth `consumer_key`, for DAuth callers (`airnode:<name>` for Airnode callers).
     pub consumer_key: Option<String>,
     /// The DAuth `msg_sender`, when the token carried one.
     pub msg_sender: Option<String>,
     /// The verified bearer claims, for bearer callers.
     pub bearer: Option<Arc<BearerClaims>>,
+    /// The relayed facts of the on-chain request, for Airnode callers.
+    pub relay: Option<Arc<Relay>>,
 }
 
 /// A DAuth token's verified claims and its user, as the cache keeps them.
@@ -61,6 +67,7 @@ impl VerifiedDauth {
             consumer_key: Some(self.claims.consumer_key.clone()),
             msg_sender: self.claims.msg_sender.clone(),
             bearer: None,
+            relay: None,
         }
     }
 }

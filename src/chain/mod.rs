@@ -92,6 +92,17 @@ pub struct ChainRpc {
     max_in_flight: usize,
 }
 
+/// Checks a node URL as [`ChainRpc::new`] does (absolute `http`/`https`; plain `http` only to
+/// a loopback host), without building a client: for the configuration's checks.
+pub fn check_url(url: &str) -> Result<(), ChainSetupError> {
+    let parsed: url::Url = url.parse().map_err(|_| ChainSetupError::BadUrl)?;
+    let shown = shown(&parsed).ok_or(ChainSetupError::BadUrl)?;
+    if parsed.scheme() == "http" && !is_loopback(&parsed) {
+        return Err(ChainSetupError::PlainHttp(shown));
+    }
+    Ok(())
+}
+
 impl ChainRpc {
     /// A client for the node at `url`, with a deadline of `timeout` per call and at most
     /// `max_in_flight` calls waiting or running (the rest are refused at once). `tls` is the

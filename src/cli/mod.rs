@@ -151,12 +151,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Loads the configuration; a file that cannot be read says where it was looked for and how
-/// to name another.
+/// Loads the configuration; a configuration file that cannot be read says where it was looked
+/// for and how to name another (a key file it names that cannot be read is the key's problem:
+/// its message names the key and the path, without the hint).
 fn load(path: &Path) -> Result<Config, Failure> {
     Config::load(path).map_err(|e| {
         let mut text = e.to_string();
-        if matches!(e.problem, crate::config::Problem::Read(_)) {
+        if e.key == "-" && matches!(e.problem, crate::config::Problem::Read(_)) {
             let looked = std::env::current_dir().map_or_else(|_| path.to_owned(), |d| d.join(path));
             text.push_str(&format!(
                 " (looked for {}; name the configuration with --config PATH or the DAUTH_CONFIG \

@@ -27,6 +27,64 @@ pub(super) struct RawConfig {
     pub(super) clients: Vec<RawClient>,
     pub(super) limits: RawLimits,
     pub(super) cache: RawCache,
+    pub(super) airnode: Vec<RawAirnode>,
+}
+
+/// `[[airnode]]`: an API3 Airnode calling with a key and relay headers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawAirnode {
+    pub(super) name: String,
+    pub(super) api_key_sha256: Option<String>,
+    pub(super) api_key_file: Option<String>,
+    pub(super) key_header: String,
+    pub(super) allowed_hosts: Vec<String>,
+    pub(super) airnode_address: Option<String>,
+    pub(super) chains: std::collections::BTreeMap<String, String>,
+    pub(super) requester_header: String,
+    pub(super) chain_id_header: String,
+    pub(super) chain_type_header: String,
+    pub(super) request_id_header: String,
+    pub(super) sponsor_header: String,
+    pub(super) sponsor_wallet_header: String,
+    pub(super) sponsors: Vec<String>,
+    pub(super) requesters: Vec<String>,
+    pub(super) retry_window_secs: u64,
+    pub(super) max_replay_bytes: u64,
+    pub(super) retry_capacity: usize,
+    pub(super) replay_memory_bytes: u64,
+    pub(super) rpc_urls: std::collections::BTreeMap<String, String>,
+    pub(super) rrp_address: std::collections::BTreeMap<String, String>,
+    pub(super) rpc_timeout_secs: u64,
+}
+
+impl Default for RawAirnode {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            api_key_sha256: None,
+            api_key_file: None,
+            key_header: "X-Airnode-Key".into(),
+            allowed_hosts: Vec::new(),
+            airnode_address: None,
+            chains: Default::default(),
+            requester_header: "X-Airnode-Requester".into(),
+            chain_id_header: "X-Airnode-Chain-Id".into(),
+            chain_type_header: "X-Airnode-Chain-Type".into(),
+            request_id_header: "X-Airnode-Request-Id".into(),
+            sponsor_header: "X-Airnode-Sponsor".into(),
+            sponsor_wallet_header: "X-Airnode-Sponsor-Wallet".into(),
+            sponsors: Vec::new(),
+            requesters: Vec::new(),
+            retry_window_secs: 7200,
+            max_replay_bytes: 1024 * 1024,
+            retry_capacity: 100_000,
+            replay_memory_bytes: 64 * 1024 * 1024,
+            rpc_urls: Default::default(),
+            rrp_address: Default::default(),
+            rpc_timeout_secs: 5,
+        }
+    }
 }
 
 /// `[cache]`

@@ -11,6 +11,7 @@
 //! issuer in [`crate::auth::issuer`], mail in `crate::mail`) and is re-exported here. It does
 //! not build anything that runs: the state does ([`crate::state`]).
 
+mod airnode;
 mod dauth;
 mod error;
 mod file;
@@ -21,6 +22,7 @@ mod routes;
 mod server;
 mod values;
 
+pub use crate::auth::airnode::AirnodeConfig;
 pub use crate::auth::bearer::{BearerConfig, ExternalIssuer};
 pub use crate::auth::dauth::DauthConfig;
 pub use crate::auth::issuer::IssuerConfig;
@@ -73,6 +75,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// (key, warning) for each configured key that is a shipped development key.
     development_keys: Vec<(String, &'static str)>,
+    /// `[[airnode]]`, in file order.
+    pub airnodes: Vec<AirnodeConfig>,
 }
 
 impl Config {
@@ -82,6 +86,7 @@ impl Config {
     pub fn warnings(&self) -> Vec<(String, &'static str)> {
         let mut all = self.development_keys.clone();
         all.extend(routes::warnings(&self.routes));
+        all.extend(airnode::warnings(&self.airnodes));
         all
     }
 
@@ -144,6 +149,7 @@ impl Config {
                 .map(|(c, j)| (c.keys.as_slice(), j))
                 .collect::<Vec<_>>(),
         );
+        let airnodes = airnode::airnodes(raw.airnode).map_err(fail)?;
         Ok(Self {
             source: source.to_owned(),
             server,
@@ -166,6 +172,7 @@ impl Config {
                 users: raw.cache.users,
             },
             development_keys,
+            airnodes,
         })
     }
 }

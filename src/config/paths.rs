@@ -34,4 +34,7 @@ pub(super) fn resolve(raw: &mut RawConfig, base: &Path) {
         keys(&mut client.public_keys);
         client.jwks_file.iter_mut().for_each(fix);
     }
+    for airnode in &mut raw.airnode {
+        airnode.api_key_file.iter_mut().for_each(fix);
+    }
 }

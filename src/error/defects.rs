@@ -74,3 +74,45 @@ impl AddressClaim {
         }
     }
 }
+
+/// Which fact an Airnode relay error is about: the relay header that carries it (its name is
+/// the operator's choice, so errors name the fact, not the header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayField {
+    /// `relayRequesterAddress`: the requester contract.
+    Requester,
+    /// `relayChainId`.
+    ChainId,
+    /// `relayChainType`.
+    ChainType,
+    /// `relayRequestId`.
+    RequestId,
+    /// `relaySponsorAddress`.
+    Sponsor,
+    /// `relaySponsorWalletAddress`.
+    SponsorWallet,
+}
+
+impl RelayField {
+    /// Every field, in the order the relay headers are read.
+    pub const ALL: [Self; 6] = [
+        Self::Requester,
+        Self::ChainId,
+        Self::ChainType,
+        Self::RequestId,
+        Self::Sponsor,
+        Self::SponsorWallet,
+    ];
+
+    /// The fact's name, as error messages give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requester => "requester",
+            Self::ChainId => "chain_id",
+            Self::ChainType => "chain_type",
+            Self::RequestId => "request_id",
+            Self::Sponsor => "sponsor",
+            Self::SponsorWallet => "sponsor_wallet",
+        }
+    }
+}

@@ -166,6 +166,78 @@ fn every_condition_keeps_its_status_and_code() {
             503,
             "DAUTH-5033",
         ),
+        (Error::Airnode(AirnodeError::KeyInvalid), 401, "DAUTH-2601"),
+        (
+            Error::Airnode(AirnodeError::HostNotAllowed),
+            401,
+            "DAUTH-2602",
+        ),
+        (Error::Airnode(AirnodeError::Ambiguous), 400, "DAUTH-2603"),
+        (
+            Error::Airnode(AirnodeError::HeaderMissing(RelayField::Requester)),
+            400,
+            "DAUTH-2604",
+        ),
+        (
+            Error::Airnode(AirnodeError::HeaderRepeated(RelayField::ChainId)),
+            400,
+            "DAUTH-2605",
+        ),
+        (
+            Error::Airnode(AirnodeError::HeaderInvalid(RelayField::RequestId)),
+            400,
+            "DAUTH-2606",
+        ),
+        (
+            Error::Airnode(AirnodeError::BadChecksum(RelayField::Sponsor)),
+            400,
+            "DAUTH-2607",
+        ),
+        (
+            Error::Airnode(AirnodeError::ChainNotAllowed),
+            403,
+            "DAUTH-2608",
+        ),
+        (
+            Error::Airnode(AirnodeError::NotAllowed(RelayField::Requester)),
+            403,
+            "DAUTH-2609",
+        ),
+        (
+            Error::Airnode(AirnodeError::RetryConflict),
+            409,
+            "DAUTH-2610",
+        ),
+        (
+            Error::Airnode(AirnodeError::ReplayUnavailable),
+            409,
+            "DAUTH-2611",
+        ),
+        (
+            Error::Airnode(AirnodeError::RequestNotOnChain),
+            403,
+            "DAUTH-2612",
+        ),
+        (
+            Error::Airnode(AirnodeError::RequestNotAwaiting),
+            403,
+            "DAUTH-2613",
+        ),
+        (
+            Error::Airnode(AirnodeError::RequestMismatch(RelayField::SponsorWallet)),
+            403,
+            "DAUTH-2614",
+        ),
+        (
+            Error::Airnode(AirnodeError::RetryWindowFull),
+            503,
+            "DAUTH-5037",
+        ),
+        (
+            Error::Airnode(AirnodeError::ChainUnavailable("down".into())),
+            503,
+            "DAUTH-5038",
+        ),
         (Error::ResetQueueFull, 503, "DAUTH-5036"),
         (Error::HashBusy, 503, "DAUTH-5035"),
         (

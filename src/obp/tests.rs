@@ -46,6 +46,7 @@ async fn caller(state: &State, address: &str) -> Principal {
         consumer_key: Some("obp-tests".into()),
         msg_sender: None,
         bearer: None,
+        relay: None,
     }
 }
 

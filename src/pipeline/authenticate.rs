@@ -1,6 +1,8 @@
 //! The pipeline's authentication step: from a request's credentials to a [`Principal`].
 //!
-//! Credentials are a `DAuth` header (a smart contract) or an `Authorization: Bearer` token (a
+//! Credentials are a `DAuth` header (a smart contract), an Airnode's key with its relay
+//! headers (a smart contract, as an Airnode relays it: [`crate::auth::airnode`], looked at
+//! first, since an Airnode's key may be a bearer token), or an `Authorization: Bearer` token (a
 //! person or a service), read by [`authorization()`], the one parser the header filter uses too;
 //! header names are matched case-insensitively, as HTTP requires. Sending both is refused as
 //! ambiguous. The verifiers are the policy's ([`crate::auth`]); this step adds what needs the
@@ -13,6 +15,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 
+use crate::auth::airnode::Identified;
 use crate::auth::{
     AuthMethod, Authorization, BearerClaims, DAUTH_HEADER, Principal, VerifiedDauth, authorization,
     external_user_id,
@@ -40,6 +43,9 @@ pub async fn authenticate(
     client_ip: IpAddr,
     now: i64,
 ) -> Result<Option<Principal>, Error> {
+    if let Some(found) = policy.airnodes.identify(headers, client_ip)? {
+        return airnode(shared, found, now).await.map(Some);
+    }
     let bearer = match authorization(headers)? {
         Authorization::Bearer(token) => Some(token),
         Authorization::Absent | Authorization::Other => None,
@@ -51,6 +57,28 @@ pub async fn authenticate(
         (false, Some(token)) => bearer_token(shared, policy, token, now).await.map(Some),
         (false, None) => Ok(None),
     }
+}
+
+/// The principal of an accepted Airnode request: the chain checked (when the block says so),
+/// then exactly the user a DAuth token naming (`chains[chain id]`, EIP-55 requester) gets.
+async fn airnode(shared: &Shared, found: Identified<'_>, now: i64) -> Result<Principal, Error> {
+    let consumer_key = found.airnode.config.consumer_key();
+    shared.limits.check_consumer(&consumer_key)?;
+    found.airnode.check_chain(&found.relay).await?;
+    let requester = found.relay.requester.to_checksum(None);
+    let user = shared
+        .store
+        .users
+        .get_or_create_dauth_user(found.network, &requester, now)
+        .await?;
+    Ok(Principal {
+        user,
+        method: AuthMethod::Airnode,
+        consumer_key: Some(consumer_key),
+        msg_sender: None,
+        bearer: None,
+        relay: Some(Arc::new(found.relay)),
+    })
 }
 
 /// The cache key of `token` under `policy`: its generation is part of the digest.
@@ -189,6 +217,7 @@ async fn bearer_principal(
         consumer_key: None,
         msg_sender: None,
         bearer: Some(claims),
+        relay: None,
     })
 }
 

@@ -1,9 +1,11 @@
 //! The pipeline's forward step: the route's view check, then the request with its headers made
-//! safe ([`crate::proxy::headers`]) streams to the route's upstream ([`crate::proxy`]).
+//! safe ([`crate::proxy::headers`]) streams to the route's upstream ([`crate::proxy`]). An
+//! Airnode caller's request goes through its retry record first (`relay`).
 
 use http::{Request, Response};
 
 use super::head::host_of;
+use super::relay::Retries;
 use crate::auth::Principal;
 use crate::config::RouteConfig;
 use crate::error::Error;
@@ -22,13 +24,15 @@ pub(super) struct Forward<'a> {
     /// Whether the client connection is TLS.
     pub(super) tls: bool,
     pub(super) route: &'a RouteConfig,
+    /// The time the request is judged at.
+    pub(super) now: i64,
 }
 
 impl Forward<'_> {
     /// Checks the route's view requirement for `who`, then forwards `req`; the body streams.
     pub(super) async fn send<B: Inbound>(
         &self,
-        req: Request<ClientBody<B>>,
+        mut req: Request<ClientBody<B>>,
         who: Option<&Principal>,
     ) -> Result<Response<Body>, Error> {
         let route = self.route;
@@ -46,6 +50,36 @@ impl Forward<'_> {
             (Some(_), None) => return Err(Error::MissingCredentials),
             (None, _) => None,
         };
+        // Relay facts and Airnode keys reach a backend only as the gateway's own headers.
+        crate::proxy::headers::remove_named(req.headers_mut(), self.policy.airnodes.header_names());
+        let view = view.as_deref();
+        let limit = route
+            .max_body_bytes
+            .unwrap_or(self.policy.config.server.max_body_bytes);
+        let retries = who.and_then(|who| {
+            Retries::of(
+                self.shared,
+                self.policy,
+                who,
+                limit,
+                route.timeout,
+                self.now,
+            )
+        });
+        if let Some(retries) = retries {
+            return retries.send(req, |req| self.upstream(req, who, view)).await;
+        }
+        self.upstream(req, who, view).await
+    }
+
+    /// Forwards `req` with its headers made safe; the body streams.
+    async fn upstream<B: Inbound>(
+        &self,
+        req: Request<ClientBody<B>>,
+        who: Option<&Principal>,
+        view: Option<&str>,
+    ) -> Result<Response<Body>, Error> {
+        let route = self.route;
         let server = &self.policy.config.server;
         let host = host_of(&req);
         let peer = self.peer;
@@ -56,7 +90,7 @@ impl Forward<'_> {
             forward_token: route.forward_token,
             preserve_host: route.preserve_host,
             host: host.as_deref(),
-            view: view.as_deref(),
+            view,
         };
         self.policy
             .routes

@@ -20,6 +20,7 @@ mod dispatch;
 mod endpoints;
 mod forward;
 mod head;
+mod relay;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -29,7 +30,7 @@ use tracing::{info, warn};
 
 use crate::auth::Principal;
 use crate::config::{AuthMode, RouteConfig};
-use crate::error::Error;
+use crate::error::{AirnodeError, Error};
 use crate::http::body::Body;
 use crate::http::client_body::{ClientBody, Inbound};
 use crate::http::read::Payload;
@@ -165,6 +166,7 @@ async fn handle_inner<B: Inbound>(
                 peer: conn.peer.ip(),
                 tls: conn.tls,
                 route,
+                now,
             };
             fwd.send(req, who.as_ref()).await
         }
@@ -193,16 +195,41 @@ async fn embedded<B: Inbound>(
         }
         Endpoint::Optional(op) => {
             let who = authenticate(at, &req, trace).await?;
+            if let Some(retries) = who.as_ref().and_then(|w| embedded_retries(at, w)) {
+                let handle = async |req| {
+                    let (head, body) = read(req).await;
+                    dispatch::optional(&call(at, &head), op, who.as_ref(), body).await
+                };
+                return retries.send(req, handle).await;
+            }
             let (head, body) = read(req).await;
             dispatch::optional(&call(at, &head), op, who.as_ref(), body).await
         }
         Endpoint::Authenticated(op) => {
             let who = required(authenticate(at, &req, trace).await?)?;
+            if let Some(retries) = embedded_retries(at, &who) {
+                let handle = async |req| {
+                    let (head, body) = read(req).await;
+                    dispatch::authenticated(&call(at, &head), op, &who, body).await
+                };
+                return retries.send(req, handle).await;
+            }
             let (head, body) = read(req).await;
             dispatch::authenticated(&call(at, &head), op, &who, body).await
         }
     }
 }
+
+/// An Airnode caller's retry record at an embedded endpoint (bodies up to
+/// [`crate::http::read::MAX_JSON_BODY`]; a handler answers within [`EMBEDDED_ANSWER`]).
+fn embedded_retries<'a>(at: &Ctx<'a>, who: &'a Principal) -> Option<relay::Retries<'a>> {
+    let limit = crate::http::read::MAX_JSON_BODY as u64;
+    relay::Retries::of(at.shared, at.policy, who, limit, EMBEDDED_ANSWER, at.now)
+}
+
+/// How long a retry waits for an embedded handler's first answer (handlers answer from the
+/// store; a slower one leaves the retry 504).
+const EMBEDDED_ANSWER: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The request's head, and its body read whole when its method carries one
 /// ([`takes_body`]); otherwise the body is left unread.
@@ -268,6 +295,9 @@ fn log_error(err: &Error) {
         }
         Error::MailUnavailable(cause) => {
             warn!(code = err.code(), error = %chain(cause.as_ref()), "mail not sent")
+        }
+        Error::Airnode(AirnodeError::ChainUnavailable(cause)) => {
+            warn!(code = err.code(), error = %chain(cause.as_ref()), "chain check failed")
         }
         Error::InvalidToken(defect) => info!(code = err.code(), reason = %defect, "token refused"),
         Error::BodyTimeout => info!(code = err.code(), "request body timed out"),

@@ -38,8 +38,14 @@ pub const X_DAUTH_CONSUMER_KEY: HeaderName = HeaderName::from_static("x-dauth-co
 pub const X_DAUTH_MSG_SENDER: HeaderName = HeaderName::from_static("x-dauth-msg-sender");
 /// Identity header: the view that passed the route's permission check.
 pub const X_DAUTH_VIEW_ID: HeaderName = HeaderName::from_static("x-dauth-view-id");
-/// Identity header: how the caller authenticated (`dauth`, `bearer`).
+/// Identity header: how the caller authenticated (`dauth`, `bearer`, `airnode`).
 pub const X_DAUTH_AUTH_METHOD: HeaderName = HeaderName::from_static("x-dauth-auth-method");
+/// Identity header: the chain id an Airnode relayed (decimal).
+pub const X_DAUTH_CHAIN_ID: HeaderName = HeaderName::from_static("x-dauth-chain-id");
+/// Identity header: the on-chain request id an Airnode relayed (`0x` + 64 lowercase hex).
+pub const X_DAUTH_REQUEST_ID: HeaderName = HeaderName::from_static("x-dauth-request-id");
+/// Identity header: the sponsor an Airnode relayed (EIP-55), when it relayed one.
+pub const X_DAUTH_SPONSOR: HeaderName = HeaderName::from_static("x-dauth-sponsor");
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -164,6 +170,27 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
         headers.remove(name);
     }
     for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+/// Removes every header named in `names` (lowercase), in every spelling a backend could fold
+/// into it: compared case-insensitively with `_` read as `-` (the Airnode relay and key
+/// headers, whose names the operator chose).
+pub fn remove_named(headers: &mut HeaderMap, names: &[HeaderName]) {
+    if names.is_empty() {
+        return;
+    }
+    let found: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| {
+            names
+                .iter()
+                .any(|m| folded_eq(n.as_str().as_bytes(), m.as_str()))
+        })
+        .cloned()
+        .collect();
+    for name in found {
         headers.remove(name);
     }
 }
@@ -311,6 +338,13 @@ pub fn add_identity_headers(headers: &mut HeaderMap, who: &Principal) {
     }
     if let Some(sender) = &who.msg_sender {
         put(X_DAUTH_MSG_SENDER, sender);
+    }
+    if let Some(relay) = &who.relay {
+        put(X_DAUTH_CHAIN_ID, &relay.chain_id.to_string());
+        put(X_DAUTH_REQUEST_ID, &relay.request_id.to_string());
+        if let Some(sponsor) = relay.sponsor {
+            put(X_DAUTH_SPONSOR, &sponsor.to_checksum(None));
+        }
     }
 }
 

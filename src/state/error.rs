@@ -30,6 +30,9 @@ pub enum StartError {
     /// The TLS configuration for upstream connections could not be built.
     #[error("upstream TLS: {0}")]
     UpstreamTls(#[source] rustls::Error),
+    /// An `[[airnode]]` chain node could not be set up.
+    #[error("airnode chain: {0}")]
+    Chain(#[source] crate::chain::ChainSetupError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

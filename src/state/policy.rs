@@ -9,6 +9,7 @@
 //! the old one. Each policy has its own `generation`, which keys the verified-token caches, so
 //! a token verified by old keys is verified again under new ones.
 
+use crate::auth::airnode::Airnodes;
 use crate::auth::clients::{ClientDef, ClientRegistry};
 use crate::auth::issuer::Issuer;
 use crate::auth::{BearerVerifier, DauthVerifier};
@@ -35,6 +36,8 @@ pub struct Policy {
     pub(crate) issuer: Option<Issuer>,
     /// Forwarding routes and their upstream clients.
     pub(crate) routes: Routes,
+    /// `[[airnode]]` blocks, with their chains' clients.
+    pub(crate) airnodes: Airnodes,
 }
 
 impl Policy {
@@ -59,7 +62,9 @@ impl Policy {
             .collect::<Result<Vec<_>, _>>()?;
         let routes =
             Routes::new(&config.routes, &shared.upstreams).map_err(StartError::UpstreamTls)?;
+        let airnodes = airnodes(&config)?;
         Ok(Self {
+            airnodes,
             generation,
             dauth: DauthVerifier::new(config.dauth.clone()),
             bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
@@ -74,4 +79,15 @@ impl Policy {
     pub(crate) fn issuer(&self) -> Result<&Issuer, Error> {
         self.issuer.as_ref().ok_or(Error::NotFound)
     }
+}
+
+/// The `[[airnode]]` blocks; the system roots are loaded only when a block checks a chain.
+fn airnodes(config: &Config) -> Result<Airnodes, StartError> {
+    let roots = if config.airnodes.iter().any(|a| !a.rpc.is_empty()) {
+        crate::tls::upstream_roots(&[])
+    } else {
+        rustls::RootCertStore::empty()
+    };
+    let tls = crate::tls::client_config(roots).map_err(StartError::UpstreamTls)?;
+    Airnodes::new(&config.airnodes, &tls).map_err(StartError::Chain)
 }

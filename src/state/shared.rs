@@ -15,6 +15,7 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::mail::outbox::ResetQueue;
 use crate::proxy::Upstreams;
+use crate::store::retry::{MemoryRetries, RetryRecord};
 use crate::store::{ReplayWindow, Stores};
 
 use super::error::StartError;
@@ -25,6 +26,9 @@ pub struct Shared {
     pub store: Stores,
     /// DAuth `request_id`s already accepted (in memory, bounded: `dauth.replay_capacity`).
     pub(crate) dauth_replay: Arc<dyn ReplayWindow>,
+    /// Airnode request ids and their first answers (in memory, bounded by the blocks'
+    /// `retry_capacity` and `replay_memory_bytes`).
+    pub airnode_retries: Arc<dyn RetryRecord>,
     /// Rate tables and the verification bound (`[limits]`).
     pub(crate) limits: Limits,
     /// Verified DAuth tokens, by digest of the policy generation and the token: an entry never
@@ -69,6 +73,10 @@ impl Shared {
         Ok(Self {
             store,
             dauth_replay: Arc::new(ReplayGuard::new(config.dauth.replay_capacity)),
+            airnode_retries: Arc::new(MemoryRetries::new(
+                config.airnodes.iter().map(|a| a.retry_capacity).sum(),
+                config.airnodes.iter().map(|a| a.replay_memory_bytes).sum(),
+            )),
             limits: Limits::new(&config.limits),
             dauth_tokens: BoundedCache::new(config.cache.tokens),
             bearer_tokens: BoundedCache::new(config.cache.tokens),

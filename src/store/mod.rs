@@ -1,7 +1,8 @@
 //! The store: who the gateway has seen, and what they hold, behind one async trait per concern.
 //!
 //! This module owns the contracts every backend keeps: [`UserStore`], [`AccessStore`],
-//! [`PasswordStore`], [`ClientStore`], the [`ReplayWindow`] and the [`Backend`] lifecycle. The
+//! [`PasswordStore`], [`ClientStore`], the [`ReplayWindow`], the Airnode [`retry`] record and the
+//! [`Backend`] lifecycle. The
 //! records are [`model`]'s, the failures [`error`]'s; [`sled`] is the embedded backend (the only
 //! place that touches sled, with its key encodings), and `cached` the hot-user cache that
 //! decorates any [`UserStore`]. It does not decide what a refusal means to a client: each
@@ -23,6 +24,7 @@
 pub(crate) mod cached;
 pub mod error;
 pub mod model;
+pub mod retry;
 pub mod sled;
 
 use async_trait::async_trait;

@@ -35,6 +35,7 @@ sol! {
         function setSponsorshipStatus(address requester, bool sponsorshipStatus) external;
         function makeFullRequest(address airnode, bytes32 endpointId, address sponsor, address sponsorWallet, address fulfillAddress, bytes4 fulfillFunctionId, bytes parameters) external returns (bytes32 requestId);
         function fail(bytes32 requestId, address airnode, address fulfillAddress, bytes4 fulfillFunctionId, string errorMessage) external;
+        function fulfill(bytes32 requestId, address airnode, address fulfillAddress, bytes4 fulfillFunctionId, bytes data, bytes signature) external returns (bool callSuccess, bytes callData);
         function requestIsAwaitingFulfillment(bytes32 requestId) external view returns (bool isAwaitingFulfillment);
         function requesterToRequestCountPlusOne(address requester) external view returns (uint256);
         function sponsorToRequesterToSponsorshipStatus(address sponsor, address requester) external view returns (bool);
@@ -239,6 +240,29 @@ impl AirnodeSetup {
             fulfillAddress: self.requester,
             fulfillFunctionId: self.fulfill_function_id().into(),
             errorMessage: "failed by the test".to_owned(),
+        };
+        evm.send(self.sponsor_wallet, self.rrp, &call.abi_encode())
+            .await
+    }
+
+    /// Fulfills a request made by [`AirnodeSetup::make_full_request`] with `data`, as the
+    /// sponsor wallet, signed by the Airnode (`eth_sign` of keccak256(requestId ++ data), the
+    /// EIP-191 message AirnodeRrpV0 recovers): no longer awaiting.
+    pub async fn fulfill(&self, evm: &Evm, request_id: B256, data: &[u8]) -> Receipt {
+        let hash = alloy_primitives::keccak256([request_id.as_slice(), data].concat());
+        let signature = evm
+            .rpc(
+                "eth_sign",
+                serde_json::json!([self.airnode.to_string(), hash.to_string()]),
+            )
+            .await;
+        let call = IAirnodeRrpV0::fulfillCall {
+            requestId: request_id,
+            airnode: self.airnode,
+            fulfillAddress: self.requester,
+            fulfillFunctionId: self.fulfill_function_id().into(),
+            data: Bytes::copy_from_slice(data),
+            signature: Bytes::from(super::evm::decode_hex(&signature)),
         };
         evm.send(self.sponsor_wallet, self.rrp, &call.abi_encode())
             .await

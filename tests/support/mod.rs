@@ -10,6 +10,7 @@
     clippy::panic
 )]
 
+pub mod airnode;
 pub mod binary;
 pub mod client;
 pub mod contracts;

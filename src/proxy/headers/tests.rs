@@ -38,6 +38,7 @@ fn principal() -> Principal {
         consumer_key: Some("ck".into()),
         msg_sender: None,
         bearer: None,
+        relay: None,
     }
 }
 

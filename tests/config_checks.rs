@@ -489,7 +489,11 @@ fn relative_config(dir: &Path) -> std::path::PathBuf {
         serde_json::json!({"keys": [pair.jwk("svc-1")]}).to_string(),
     )
     .unwrap();
-    std::fs::write(conf.join("keys/airnode.key"), "airnode-secret-of-the-test\n").unwrap();
+    std::fs::write(
+        conf.join("keys/airnode.key"),
+        "airnode-secret-of-the-test\n",
+    )
+    .unwrap();
     let path = conf.join("gw.toml");
     std::fs::write(
         &path,

@@ -14,6 +14,8 @@ pub mod authorization;
 pub mod bearer;
 pub mod clients;
 pub mod dauth;
+pub mod eip191;
+pub mod erc8128;
 pub(crate) mod hashpool;
 pub mod issuer;
 pub(crate) mod jws;

@@ -37,3 +37,20 @@ pub enum Header {
 pub const ANY_CHALLENGE: &str = r#"DAuth realm="dauth-proxy", Bearer realm="dauth-proxy""#;
 /// The challenge of a refused bearer token (RFC 6750 3.1, `invalid_token`).
 pub const BEARER_REFUSED: &str = r#"Bearer realm="dauth-proxy", error="invalid_token""#;
+
+/// A row of the table, with the header its status implies: a 401 challenges for either
+/// credential, a 503 asks to retry in a second. Rows that need another header say so
+/// ([`Public::with`]).
+pub(super) fn row(status: StatusCode, code: &'static str, text: &'static str) -> Public {
+    let header = match status {
+        StatusCode::UNAUTHORIZED => Header::Challenge(ANY_CHALLENGE),
+        StatusCode::SERVICE_UNAVAILABLE => Header::RetryAfter(1),
+        _ => Header::None,
+    };
+    Public {
+        status,
+        code,
+        text,
+        header,
+    }
+}

@@ -6,24 +6,7 @@ use http::StatusCode;
 
 use super::Error;
 use super::defects::{AddressClaim, BearerDefect};
-use super::public::{ANY_CHALLENGE, BEARER_REFUSED, Header, Public};
-
-/// A row of the table, with the header its status implies: a 401 challenges for either
-/// credential, a 503 asks to retry in a second. Rows that need another header say so
-/// ([`Public::with`]).
-pub(super) fn row(status: StatusCode, code: &'static str, text: &'static str) -> Public {
-    let header = match status {
-        StatusCode::UNAUTHORIZED => Header::Challenge(ANY_CHALLENGE),
-        StatusCode::SERVICE_UNAVAILABLE => Header::RetryAfter(1),
-        _ => Header::None,
-    };
-    Public {
-        status,
-        code,
-        text,
-        header,
-    }
-}
+use super::public::{BEARER_REFUSED, Header, Public, row};
 
 impl Public {
     /// The row with `header` instead of its status's.
@@ -130,6 +113,7 @@ impl Error {
                 "DAUTH-5031",
                 "Too many fresh tokens in flight; retry shortly.",
             ),
+            Self::Wallet(e) => e.public(),
             Self::Store(_) => row(
                 S::SERVICE_UNAVAILABLE,
                 "DAUTH-5030",

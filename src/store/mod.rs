@@ -294,6 +294,12 @@ pub enum ReplayScope<'a> {
         /// The client id.
         client_id: &'a str,
     },
+    /// An ERC-8128 signature's `nonce`, per signer: `keyid` is the normalized
+    /// `erc8128:<chain id>:<lower-case address>`.
+    Erc8128 {
+        /// The normalized keyid.
+        keyid: &'a str,
+    },
 }
 
 /// What a [`ReplayWindow`] made of an id.

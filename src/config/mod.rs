@@ -19,6 +19,7 @@ mod limits;
 mod routes;
 mod server;
 mod values;
+mod wallets;
 
 pub use crate::auth::bearer::{BearerConfig, ExternalIssuer};
 pub use crate::auth::dauth::DauthConfig;
@@ -29,6 +30,7 @@ pub use identity::AccountsConfig;
 pub use limits::{CacheConfig, LimitsConfig, ObpConfig};
 pub use routes::{AuthMode, RouteConfig, Upstream, ViewCheck};
 pub use server::{LogConfig, LogFormat, ServerConfig, StoreConfig};
+pub use wallets::{AUTH_METHOD_NAMES, WalletsConfig};
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +66,8 @@ pub struct Config {
     pub bearer: BearerConfig,
     /// `[mail]`; without it mails go to the log.
     pub mail: Option<MailConfig>,
+    /// `[wallets]`
+    pub wallets: WalletsConfig,
     /// `[[clients]]`, keys parsed.
     pub clients: Vec<crate::auth::clients::ClientDef>,
     /// `[limits]`
@@ -111,6 +115,7 @@ impl Config {
         let bearer = identity::bearer(raw.bearer, issuer.as_ref()).map_err(fail)?;
         let mail = identity::mail(raw.mail).map_err(fail)?;
         let clients = identity::clients(raw.clients).map_err(fail)?;
+        let wallets = wallets::wallets(raw.wallets).map_err(fail)?;
         let limits = limits::limits(&raw.limits).map_err(fail)?;
         let server = server::server(&raw.server, listen, trusted_proxies).map_err(fail)?;
         Ok(Self {
@@ -129,6 +134,7 @@ impl Config {
             bearer,
             mail,
             clients,
+            wallets,
             limits,
             cache: CacheConfig {
                 tokens: raw.cache.tokens,

@@ -20,6 +20,7 @@ mod dispatch;
 mod endpoints;
 mod forward;
 mod head;
+mod wallet;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -123,6 +124,8 @@ async fn handle_inner<B: Inbound>(
     trace: &mut Trace,
 ) -> Result<Response<Body>, Error> {
     let now = crate::clock::now();
+    let received = wallet::Received::of(req.uri());
+    req.extensions_mut().insert(received);
     head::canonicalise(&mut req)?;
     let path = req.uri().path();
     policy.routes.check_claims(path)?;
@@ -153,12 +156,32 @@ async fn handle_inner<B: Inbound>(
     };
     match target {
         Target::Embedded(endpoint) => embedded(&at, endpoint, req, trace).await,
+        Target::Forward(route) if wallet::is_signed(policy, route, &req) => {
+            let at = wallet::At {
+                shared,
+                policy,
+                peer: conn.peer.ip(),
+                tls: conn.tls,
+                ip,
+                now,
+            };
+            let seen = wallet::Seen {
+                auth: &mut trace.auth,
+                user_id: &mut trace.user_id,
+            };
+            wallet::forward(&at, route, req, seen).await
+        }
         Target::Forward(route) => {
             let who = match route.auth {
                 AuthMode::None => None,
                 AuthMode::Optional => authenticate(&at, &req, trace).await?,
                 AuthMode::Required => Some(required(authenticate(&at, &req, trace).await?)?),
             };
+            if let Some(method) = who.as_ref().map(|w| w.method.as_str())
+                && !wallet::accepts(route, method)
+            {
+                return Err(crate::error::WalletError::MethodNotAccepted(method).into());
+            }
             let fwd = forward::Forward {
                 shared,
                 policy,

@@ -23,6 +23,9 @@ use super::error::StartError;
 pub struct Shared {
     /// Every store, as trait objects.
     pub store: Stores,
+    /// ERC-8128 (keyid, nonce) pairs already accepted (in memory, bounded:
+    /// `wallets.replay_capacity`).
+    pub(crate) wallet_replay: Arc<dyn ReplayWindow>,
     /// DAuth `request_id`s already accepted (in memory, bounded: `dauth.replay_capacity`).
     pub(crate) dauth_replay: Arc<dyn ReplayWindow>,
     /// Rate tables and the verification bound (`[limits]`).
@@ -68,6 +71,7 @@ impl Shared {
         let a = &config.accounts;
         Ok(Self {
             store,
+            wallet_replay: Arc::new(ReplayGuard::new(config.wallets.replay_capacity)),
             dauth_replay: Arc::new(ReplayGuard::new(config.dauth.replay_capacity)),
             limits: Limits::new(&config.limits),
             dauth_tokens: BoundedCache::new(config.cache.tokens),

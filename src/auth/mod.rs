@@ -24,6 +24,7 @@ pub mod mint;
 pub(crate) mod passwords;
 pub mod principal;
 pub(crate) mod replay;
+pub mod siwe;
 
 pub use authorization::{Authorization, DAUTH_HEADER, authorization};
 pub use bearer::{BearerClaims, BearerVerifier};

@@ -26,6 +26,8 @@ pub struct Shared {
     /// ERC-8128 (keyid, nonce) pairs already accepted (in memory, bounded:
     /// `wallets.replay_capacity`).
     pub(crate) wallet_replay: Arc<dyn ReplayWindow>,
+    /// Issued SIWE nonces (in memory, bounded: `wallets.replay_capacity`).
+    pub(crate) siwe_nonces: Arc<dyn crate::store::nonces::SiweNonces>,
     /// DAuth `request_id`s already accepted (in memory, bounded: `dauth.replay_capacity`).
     pub(crate) dauth_replay: Arc<dyn ReplayWindow>,
     /// Rate tables and the verification bound (`[limits]`).
@@ -72,6 +74,9 @@ impl Shared {
         Ok(Self {
             store,
             wallet_replay: Arc::new(ReplayGuard::new(config.wallets.replay_capacity)),
+            siwe_nonces: Arc::new(crate::store::nonces::MemoryNonces::new(
+                config.wallets.replay_capacity,
+            )),
             dauth_replay: Arc::new(ReplayGuard::new(config.dauth.replay_capacity)),
             limits: Limits::new(&config.limits),
             dauth_tokens: BoundedCache::new(config.cache.tokens),

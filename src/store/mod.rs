@@ -23,6 +23,7 @@
 pub(crate) mod cached;
 pub mod error;
 pub mod model;
+pub mod nonces;
 pub mod sled;
 
 use async_trait::async_trait;

@@ -15,6 +15,7 @@ pub mod bearer;
 pub mod clients;
 pub mod dauth;
 pub mod eip191;
+pub mod erc6492;
 pub mod erc8128;
 pub(crate) mod hashpool;
 pub mod issuer;

@@ -146,7 +146,7 @@ pub(super) async fn principal(
         body,
     };
     let signed = erc8128::verify(&target, &wallets.rules, at.now)?;
-    prove(&signed)?;
+    let contract = prove(at.policy, &signed).await?;
     let signer = signed.address.to_checksum(None);
     let who = match crate::auth::authorization(&parts.headers)? {
         Authorization::Bearer(_) => return Err(Error::AmbiguousCredentials),
@@ -155,17 +155,38 @@ pub(super) async fn principal(
     erc8128::consume(&*at.shared.wallet_replay, &signed, &wallets.rules, at.now).await?;
     match who {
         Some(dauth) => Ok(dauth),
-        None => eoa_user(at, &signed, signer).await,
+        None => signer_user(at, &signed, signer, contract).await,
     }
 }
 
-/// The signer proven: an EOA's signature recovered to the keyid address. (Contract accounts
-/// are the next step; without a node for the chain nothing else can vouch.)
-fn prove(signed: &SignedRequest) -> Result<(), WalletError> {
+/// The signer proven: an EOA's signature recovered to the keyid address (`Ok(false)`), or,
+/// where `wallets.rpc_urls` has the chain, a contract account's signature its chain vouches
+/// for (EIP-1271 / ERC-6492: `Ok(true)`).
+async fn prove(policy: &Policy, signed: &SignedRequest) -> Result<bool, Error> {
+    let contract_signed = |e: &WalletError| {
+        let e = e.clone();
+        async move {
+            let asked = policy
+                .contracts
+                .check(
+                    signed.chain_id,
+                    signed.address,
+                    &signed.hash,
+                    &signed.signature,
+                )
+                .await;
+            match asked {
+                None => Err(e.into()),
+                Some(Ok(true)) => Ok(true),
+                Some(Ok(false)) => Err(WalletError::WrongSigner.into()),
+                Some(Err(cause)) => Err(WalletError::ChainUnavailable(cause.to_string()).into()),
+            }
+        }
+    };
     match signed.signer {
-        Signer::Eoa => Ok(()),
-        Signer::Other => Err(WalletError::WrongSigner),
-        Signer::NotEoaShaped => Err(WalletError::BadSignatureLength),
+        Signer::Eoa => Ok(false),
+        Signer::Other => contract_signed(&WalletError::WrongSigner).await,
+        Signer::NotEoaShaped => contract_signed(&WalletError::BadSignatureLength).await,
     }
 }
 
@@ -194,9 +215,18 @@ async fn pinned(
     }))
 }
 
-/// The user of an EOA signer: (`siwe.<chain id>`, EIP-55 address).
-async fn eoa_user(at: &At<'_>, signed: &SignedRequest, signer: String) -> Result<Principal, Error> {
-    let provider = format!("siwe.{}", signed.chain_id);
+/// The user of a signer: an EOA is (`siwe.<chain id>`, EIP-55 address); a contract account
+/// is the contract user a DAuth token for it gets (the network `wallets.chains` names).
+async fn signer_user(
+    at: &At<'_>,
+    signed: &SignedRequest,
+    signer: String,
+    contract: bool,
+) -> Result<Principal, Error> {
+    let provider = match at.policy.config.wallets.chains.get(&signed.chain_id) {
+        Some(network) if contract => network.clone(),
+        _ => format!("siwe.{}", signed.chain_id),
+    };
     let user = at
         .shared
         .store

@@ -10,6 +10,7 @@
 //! a token verified by old keys is verified again under new ones.
 
 use crate::auth::clients::{ClientDef, ClientRegistry};
+use crate::auth::erc6492::ContractCheck;
 use crate::auth::issuer::Issuer;
 use crate::auth::{BearerVerifier, DauthVerifier};
 use crate::config::Config;
@@ -32,6 +33,8 @@ pub struct Policy {
     /// Service clients, configured and stored.
     pub(crate) clients: ClientRegistry,
     /// This gateway's token issuer, when `[issuer]` is configured.
+    /// `wallets.rpc_urls`' nodes, for contract accounts' signatures.
+    pub(crate) contracts: ContractCheck,
     pub(crate) issuer: Option<Issuer>,
     /// Forwarding routes and their upstream clients.
     pub(crate) routes: Routes,
@@ -59,7 +62,9 @@ impl Policy {
             .collect::<Result<Vec<_>, _>>()?;
         let routes =
             Routes::new(&config.routes, &shared.upstreams).map_err(StartError::UpstreamTls)?;
+        let contracts = contracts(&config)?;
         Ok(Self {
+            contracts,
             generation,
             dauth: DauthVerifier::new(config.dauth.clone()),
             bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
@@ -74,4 +79,17 @@ impl Policy {
     pub(crate) fn issuer(&self) -> Result<&Issuer, Error> {
         self.issuer.as_ref().ok_or(Error::NotFound)
     }
+}
+
+/// `wallets.rpc_urls`' clients; the system roots are loaded only when there is a node.
+fn contracts(config: &Config) -> Result<ContractCheck, StartError> {
+    let wallets = &config.wallets;
+    let roots = if wallets.rpc_urls.is_empty() {
+        rustls::RootCertStore::empty()
+    } else {
+        crate::tls::upstream_roots(&[])
+    };
+    let tls = crate::tls::client_config(roots).map_err(StartError::UpstreamTls)?;
+    ContractCheck::new(&wallets.rpc_urls, &tls, wallets.rpc_timeout)
+        .map_err(StartError::WalletChain)
 }

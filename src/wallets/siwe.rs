@@ -105,10 +105,20 @@ pub(crate) async fn login(call: &Call<'_>, body: Payload) -> Result<Response<Bod
         clock_skew_secs: wallets.rules.clock_skew_secs,
     };
     let checked = check(&req.message, &signature, &rules, call.now)?;
-    if checked.signer != Signer::Eoa {
-        return Err(WalletError::WrongSigner.into());
-    }
     let message = checked.message;
+    let contract = checked.signer != Signer::Eoa;
+    if contract {
+        let asked = call
+            .policy
+            .contracts
+            .check(message.chain_id, message.address, &checked.hash, &signature)
+            .await;
+        match asked {
+            Some(Ok(true)) => {}
+            Some(Err(cause)) => return Err(WalletError::ChainUnavailable(cause.to_string()).into()),
+            None | Some(Ok(false)) => return Err(WalletError::WrongSigner.into()),
+        }
+    }
     let address = message.address.to_checksum(None);
     let taken = call
         .shared
@@ -118,7 +128,11 @@ pub(crate) async fn login(call: &Call<'_>, body: Payload) -> Result<Response<Bod
     if !taken {
         return Err(WalletError::SiweNonceUnknown.into());
     }
-    let provider = format!("siwe.{}", message.chain_id);
+    // A contract account is the contract user DAuth would give it; an EOA a wallet user.
+    let provider = match wallets.chains.get(&message.chain_id) {
+        Some(network) if contract => network.clone(),
+        _ => format!("siwe.{}", message.chain_id),
+    };
     let user = call
         .shared
         .store

@@ -342,3 +342,19 @@ async fn a_dauth_token_with_a_signature_pins_msg_sender() {
     let r = send_signed(&gw, "GET", "/api/x", "", &signed, &[("dauth", &bare)]).await;
     r.assert_error(403, "DAUTH-2821");
 }
+
+#[tokio::test]
+async fn an_embedded_endpoint_takes_a_signed_request() {
+    let up = Upstream::start().await;
+    let gw = gateway(&up, "").await;
+    let path = "/obp/v5.1.0/users/current";
+    let signed = sign(json!({"url": url(path)}));
+    let r = send_signed(&gw, "GET", path, "", &signed, &[]).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let user = r.json();
+    assert_eq!(user["provider"], "siwe.1", "{user}");
+    assert_eq!(user["username"], SIGNER);
+    // Replayed: refused there too.
+    let r = send_signed(&gw, "GET", path, "", &signed, &[]).await;
+    r.assert_error(401, "DAUTH-2812");
+}

@@ -219,6 +219,25 @@ async fn embedded<B: Inbound>(
             let (head, body) = read(req).await;
             dispatch::optional(&call(at, &head), op, who.as_ref(), body).await
         }
+        Endpoint::Authenticated(op) if wallet::signs_embedded(at.policy, &req) => {
+            // The body first (bounded as every embedded body is): the signature covers it.
+            let (head, body) = read(req).await;
+            let bytes = body.bytes()?;
+            let wat = wallet::At {
+                shared: at.shared,
+                policy: at.policy,
+                peer: at.conn.peer.ip(),
+                tls: at.conn.tls,
+                ip: at.ip,
+                now: at.now,
+            };
+            let who = wallet::principal(&wat, &head, &bytes)
+                .await
+                .inspect_err(|_| trace.auth = "rejected")?;
+            trace.auth = who.method.as_str();
+            trace.user_id = Some(who.user.user_id.clone());
+            dispatch::authenticated(&call(at, &head), op, &who, Payload::new(bytes)).await
+        }
         Endpoint::Authenticated(op) => {
             let who = required(authenticate(at, &req, trace).await?)?;
             let (head, body) = read(req).await;

@@ -83,6 +83,11 @@ pub(super) fn is_signed<B>(policy: &Policy, route: &RouteConfig, req: &Request<B
         && erc8128::present(req.headers())
 }
 
+/// True when an embedded endpoint that needs a caller gets an ERC-8128 signed request.
+pub(super) fn signs_embedded<B>(policy: &Policy, req: &Request<B>) -> bool {
+    policy.config.wallets.enabled && erc8128::present(req.headers())
+}
+
 /// Reads the body (bounded), authenticates the signed request, and forwards it with those
 /// same bytes.
 pub(super) async fn forward<B: Inbound>(

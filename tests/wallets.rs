@@ -358,3 +358,25 @@ async fn an_embedded_endpoint_takes_a_signed_request() {
     let r = send_signed(&gw, "GET", path, "", &signed, &[]).await;
     r.assert_error(401, "DAUTH-2812");
 }
+
+#[tokio::test]
+async fn a_signed_body_is_read_within_the_route_limit_only() {
+    let up = Upstream::start().await;
+    let gw = gateway(&up, "max_body_bytes = 16").await;
+    let body = "x".repeat(17);
+    let spec = json!({"method": "POST", "url": url("/api/x"), "body": body});
+    let signed = sign(spec);
+    let r = send_signed(&gw, "POST", "/api/x", &body, &signed, &[]).await;
+    r.assert_error(413, "DAUTH-1413");
+    assert!(up.seen().is_empty());
+}
+
+#[tokio::test]
+async fn with_wallets_off_a_signature_is_no_credential() {
+    let up = Upstream::start().await;
+    let routes = route("/api", &format!("http://{}", up.addr), "required", "");
+    let gw = Gateway::start("", &routes).await;
+    let signed = sign(json!({"url": url("/api/x")}));
+    let r = send_signed(&gw, "GET", "/api/x", "", &signed, &[]).await;
+    r.assert_error(401, "OBP-20001");
+}

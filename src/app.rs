@@ -115,6 +115,12 @@ fn tidy(state: Arc<State>) -> JoinHandle<()> {
             let shared = state.shared();
             shared.limits.tidy();
             let now = crate::clock::now();
+            if let Err(e) = shared.siwe_nonces.prune(now).await {
+                tracing::warn!(error = %e, "pruning SIWE nonces failed");
+            }
+            if let Err(e) = shared.wallet_replay.prune(now).await {
+                tracing::warn!(error = %e, "pruning the ERC-8128 nonce window failed");
+            }
             if let Err(e) = shared.store.assertions.prune(now).await {
                 tracing::warn!(error = %e, "pruning used client assertions failed");
             }

@@ -15,6 +15,7 @@ mod airnode;
 mod defects;
 mod public;
 mod table;
+mod wallet;
 
 use http::StatusCode;
 
@@ -23,6 +24,7 @@ pub use defects::{AddressClaim, BearerDefect, RelayField, TokenDefect};
 pub use public::{ANY_CHALLENGE, BEARER_REFUSED, Header, Public};
 
 use crate::store::error::StoreError;
+pub use wallet::WalletError;
 
 /// Everything that can make a request fail.
 #[derive(Debug, thiserror::Error)]
@@ -288,6 +290,9 @@ pub enum Error {
     /// `limits.max_verifications_in_flight` verifications are already waiting or running.
     #[error("verifier busy")]
     VerifierBusy,
+    /// A wallet-signed request or SIWE login refusal ([`WalletError`]).
+    #[error("{0}")]
+    Wallet(#[from] WalletError),
     /// A users-API call without a client-credentials token.
     #[error("client token required")]
     ClientTokenRequired,

@@ -44,6 +44,7 @@ mod server;
 pub mod state;
 pub mod store;
 mod tls;
+mod wallets;
 
 pub use app::App;
 pub use config::Config;

@@ -30,7 +30,8 @@ use crate::error::Error;
 
 /// The path prefixes the embedded endpoints claim (each endpoint's namespace is one of them):
 /// [`Claims`] compares every reading of a path against these as against the routes' prefixes.
-pub const EMBEDDED_NAMESPACES: [&str; 6] = [
+pub const EMBEDDED_NAMESPACES: [&str; 7] = [
+    "/auth/siwe/",
     "/health",
     "/obp/",
     "/.well-known/",

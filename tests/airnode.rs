@@ -329,3 +329,36 @@ async fn the_key_from_another_host_is_refused() {
     reply.assert_error(401, "DAUTH-2602");
     assert!(upstream.seen().is_empty());
 }
+
+/// A route's `auth_methods` applies to Airnode callers as to every other method: a route that
+/// does not list `airnode` refuses them before the backend, one that lists it serves them.
+#[tokio::test]
+async fn a_route_whose_auth_methods_omit_airnode_refuses_airnode_callers() {
+    let upstream = Upstream::start().await;
+    let up = format!("http://{}", upstream.addr);
+    let routes = format!(
+        "{}{}",
+        support::route("/only-dauth", &up, "required", "auth_methods = [\"dauth\"]"),
+        support::route(
+            "/with-airnode",
+            &up,
+            "required",
+            "auth_methods = [\"dauth\", \"airnode\"]"
+        ),
+    );
+    let gw = Gateway::start("", &format!("{}{routes}", config(&upstream, ""))).await;
+    let refused = call(&gw, "GET", "/only-dauth/x", &relay_headers(KEY), b"").await;
+    assert_eq!(refused.status, 401, "{}", refused.message());
+    assert!(
+        refused.message().contains("DAUTH-2822"),
+        "{}",
+        refused.message()
+    );
+    assert!(
+        upstream.seen().is_empty(),
+        "a refused Airnode call reached the backend"
+    );
+    let served = call(&gw, "GET", "/with-airnode/x", &relay_headers(KEY), b"").await;
+    assert_eq!(served.status, 200, "{}", served.message());
+    assert_eq!(upstream.seen().len(), 1);
+}

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["app"],
     &["server"],
     &["pipeline"],
-    &["obp", "people", "oidc"],
+    &["obp", "people", "oidc", "wallets"],
     &["state"],
     &["proxy", "limits"],
     &["config"],

@@ -15,6 +15,9 @@ pub mod authorization;
 pub mod bearer;
 pub mod clients;
 pub mod dauth;
+pub mod eip191;
+pub mod erc6492;
+pub mod erc8128;
 pub(crate) mod hashpool;
 pub mod issuer;
 pub(crate) mod jws;
@@ -23,6 +26,7 @@ pub mod mint;
 pub(crate) mod passwords;
 pub mod principal;
 pub(crate) mod replay;
+pub mod siwe;
 
 pub use authorization::{Authorization, DAUTH_HEADER, authorization};
 pub use bearer::{BearerClaims, BearerVerifier};

@@ -12,6 +12,10 @@ use crate::store::model::User;
 /// How a principal authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
+    /// An ERC-8128 signed request ([`super::erc8128`]).
+    Erc8128,
+    /// A bearer token this gateway issued at a Sign-In with Ethereum login.
+    Siwe,
     /// A `DAuth` header.
     Dauth,
     /// An `Authorization: Bearer` token.
@@ -24,6 +28,8 @@ impl AuthMethod {
     /// The name used in logs and in `X-DAuth-Auth-Method`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Erc8128 => "erc8128",
+            Self::Siwe => "siwe",
             Self::Dauth => "dauth",
             Self::Bearer => "bearer",
             Self::Airnode => "airnode",

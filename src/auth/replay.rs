@@ -130,6 +130,7 @@ fn digest_of(scope: ReplayScope<'_>, id: &str) -> u128 {
     let (tag, name): (&[u8], &str) = match scope {
         ReplayScope::Dauth { consumer_key } => (b"dauth", consumer_key),
         ReplayScope::Assertion { client_id } => (b"assertion", client_id),
+        ReplayScope::Erc8128 { keyid } => (b"erc8128", keyid),
     };
     digest(&[tag, name.as_bytes(), id.as_bytes()])
 }

@@ -25,6 +25,7 @@ pub(super) struct RawConfig {
     pub(super) bearer: RawBearer,
     pub(super) mail: Option<RawMail>,
     pub(super) clients: Vec<RawClient>,
+    pub(super) wallets: super::wallets::RawWallets,
     pub(super) limits: RawLimits,
     pub(super) cache: RawCache,
     pub(super) airnode: Vec<RawAirnode>,
@@ -347,6 +348,8 @@ pub(super) struct RawRoute {
     pub(super) account_path: Option<String>,
     #[serde(default)]
     pub(super) require_permission: Option<String>,
+    #[serde(default)]
+    pub(super) auth_methods: Option<Vec<String>>,
 }
 
 fn default_auth() -> String {

@@ -21,6 +21,7 @@ mod paths;
 mod routes;
 mod server;
 mod values;
+mod wallets;
 
 pub use crate::auth::airnode::AirnodeConfig;
 pub use crate::auth::bearer::{BearerConfig, ExternalIssuer};
@@ -32,6 +33,7 @@ pub use identity::AccountsConfig;
 pub use limits::{CacheConfig, LimitsConfig, ObpConfig};
 pub use routes::{AuthMode, RouteConfig, Upstream, ViewCheck};
 pub use server::{LogConfig, LogFormat, ServerConfig, StoreConfig};
+pub use wallets::{AUTH_METHOD_NAMES, WalletsConfig};
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +69,8 @@ pub struct Config {
     pub bearer: BearerConfig,
     /// `[mail]`; without it mails go to the log.
     pub mail: Option<MailConfig>,
+    /// `[wallets]`
+    pub wallets: WalletsConfig,
     /// `[[clients]]`, keys parsed.
     pub clients: Vec<crate::auth::clients::ClientDef>,
     /// `[limits]`
@@ -132,6 +136,7 @@ impl Config {
         let bearer = identity::bearer(raw.bearer, issuer.as_ref()).map_err(fail)?;
         let mail = identity::mail(raw.mail).map_err(fail)?;
         let clients = identity::clients(raw.clients).map_err(fail)?;
+        let wallets = wallets::wallets(raw.wallets).map_err(fail)?;
         let limits = limits::limits(&raw.limits).map_err(fail)?;
         let server = server::server(&raw.server, listen, trusted_proxies).map_err(fail)?;
         let development_keys = values::development_keys(
@@ -166,6 +171,7 @@ impl Config {
             bearer,
             mail,
             clients,
+            wallets,
             limits,
             cache: CacheConfig {
                 tokens: raw.cache.tokens,

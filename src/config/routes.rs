@@ -66,6 +66,9 @@ pub struct RouteConfig {
     /// A view check: forward only callers holding a view with this permission on the account
     /// the path names.
     pub view_check: Option<ViewCheck>,
+    /// The authentication methods the route accepts (`auth_methods`, names as
+    /// `X-DAuth-Auth-Method` says them); `None`: every enabled one.
+    pub auth_methods: Option<Vec<&'static str>>,
 }
 
 /// `account_path` + `require_permission`.
@@ -193,6 +196,7 @@ pub(super) fn routes(raw: Vec<RawRoute>) -> Result<Vec<RouteConfig>, KeyProblem>
             return Err(invalid("timeout_secs", "must be at least 1"));
         }
         let view_check = view_check(&r, auth).map_err(|(field, why)| invalid(field, why))?;
+        let auth_methods = super::wallets::auth_methods(&key("auth_methods"), r.auth_methods)?;
         let upstream_ca = match &r.upstream_ca {
             Some(path) => crate::tls::read_certs(Path::new(path))
                 .map_err(|e| (key("upstream_ca"), Problem::Tls(e)))?,
@@ -209,6 +213,7 @@ pub(super) fn routes(raw: Vec<RawRoute>) -> Result<Vec<RouteConfig>, KeyProblem>
             upstream_ca,
             max_body_bytes: r.max_body_bytes,
             view_check,
+            auth_methods,
         });
     }
     Ok(out)

@@ -158,13 +158,16 @@ pub(crate) async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<B
         .user_by_id(&user_id)
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
-    let profile = call
-        .shared
-        .store
-        .passwords
-        .profile(&user_id)
-        .await?
-        .ok_or(Error::InvalidRefreshToken)?;
+    let profile = call.shared.store.passwords.profile(&user_id).await?;
+    // A wallet user (SIWE login) has no profile: its tokens carry no email and no names.
+    let profile = match profile {
+        Some(p) => p,
+        None if user.provider.starts_with("siwe.") => Profile {
+            language: "en".into(),
+            ..Profile::default()
+        },
+        None => return Err(Error::InvalidRefreshToken),
+    };
     let (access, _) = issuer.access_token(&user, &profile, is_admin(call, &profile), now)?;
     let (refresh, _) = issuer.refresh_token(&user_id, &claims.fam, &next, now)?;
     Ok(success(

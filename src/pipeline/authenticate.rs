@@ -211,9 +211,15 @@ async fn bearer_principal(
             created_at: 0,
         }
     };
+    // This gateway's access token for a wallet user was issued at a SIWE login.
+    let method = if claims.own && user.provider.starts_with("siwe.") {
+        AuthMethod::Siwe
+    } else {
+        AuthMethod::Bearer
+    };
     Ok(Principal {
         user,
-        method: AuthMethod::Bearer,
+        method,
         consumer_key: None,
         msg_sender: None,
         bearer: Some(claims),

@@ -15,6 +15,7 @@ use crate::oidc;
 use crate::people;
 use crate::people::paths::{Mine, Public};
 use crate::state::call::Call;
+use crate::wallets;
 
 /// An endpoint anyone may call.
 pub(super) async fn open(
@@ -36,6 +37,8 @@ pub(super) async fn open(
         },
         Open::Token => oidc::token::token(call, body).await,
         Open::Discovery => oidc::token::discovery(call),
+        Open::SiweNonce => wallets::siwe::nonce(call, body).await,
+        Open::SiweLogin => wallets::siwe::login(call, body).await,
     }
 }
 

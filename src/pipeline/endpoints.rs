@@ -34,6 +34,10 @@ pub(super) enum Open {
     Token,
     /// `GET /.well-known/openid-configuration`.
     Discovery,
+    /// `POST /auth/siwe/nonce`.
+    SiweNonce,
+    /// `POST /auth/siwe/login`.
+    SiweLogin,
 }
 
 /// The endpoints that take a caller when there is one.
@@ -70,6 +74,7 @@ impl Endpoint {
             Self::Open(Open::People(_)) | Self::Optional(Optional::Sync) => "/api/",
             Self::Authenticated(Authenticated::Mine(_)) => "/api/",
             Self::Open(Open::Token) => "/oidc/",
+            Self::Open(Open::SiweNonce | Open::SiweLogin) => "/auth/siwe/",
             Self::Authenticated(Authenticated::ClientUsers | Authenticated::ClientUser(_)) => {
                 "/users"
             }
@@ -84,6 +89,7 @@ impl Endpoint {
             }
             Self::Open(Open::People(p)) => p.allow(),
             Self::Open(Open::Token) => "POST, OPTIONS",
+            Self::Open(Open::SiweNonce | Open::SiweLogin) => "POST",
             Self::Open(Open::Discovery) => "GET, HEAD, OPTIONS",
             Self::Optional(Optional::Sync) => PeoplePath::Sync.allow(),
             Self::Authenticated(Authenticated::Account(p)) => p.op.allow(),
@@ -127,6 +133,8 @@ pub(super) fn endpoint_for(path: &str) -> Option<Endpoint> {
     match path {
         "/health" => Some(O(Open::Health)),
         "/oidc/token" => Some(O(Open::Token)),
+        "/auth/siwe/nonce" => Some(O(Open::SiweNonce)),
+        "/auth/siwe/login" => Some(O(Open::SiweLogin)),
         "/.well-known/openid-configuration" => Some(O(Open::Discovery)),
         "/users" => Some(A(Authenticated::ClientUsers)),
         _ if path.starts_with("/users/") => {
@@ -181,6 +189,7 @@ mod tests {
             "/.well-known/jwks.json",
             "/.well-known/openid-configuration",
             "/oidc/token",
+            "/auth/siwe/nonce",
             "/users",
             "/users/u-1",
         ] {

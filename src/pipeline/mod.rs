@@ -21,6 +21,7 @@ mod endpoints;
 mod forward;
 mod head;
 mod relay;
+mod wallet;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -124,6 +125,8 @@ async fn handle_inner<B: Inbound>(
     trace: &mut Trace,
 ) -> Result<Response<Body>, Error> {
     let now = crate::clock::now();
+    let received = wallet::Received::of(req.uri());
+    req.extensions_mut().insert(received);
     head::canonicalise(&mut req)?;
     let path = req.uri().path();
     policy.routes.check_claims(path)?;
@@ -154,12 +157,32 @@ async fn handle_inner<B: Inbound>(
     };
     match target {
         Target::Embedded(endpoint) => embedded(&at, endpoint, req, trace).await,
+        Target::Forward(route) if wallet::is_signed(policy, route, &req) => {
+            let at = wallet::At {
+                shared,
+                policy,
+                peer: conn.peer.ip(),
+                tls: conn.tls,
+                ip,
+                now,
+            };
+            let seen = wallet::Seen {
+                auth: &mut trace.auth,
+                user_id: &mut trace.user_id,
+            };
+            wallet::forward(&at, route, req, seen).await
+        }
         Target::Forward(route) => {
             let who = match route.auth {
                 AuthMode::None => None,
                 AuthMode::Optional => authenticate(&at, &req, trace).await?,
                 AuthMode::Required => Some(required(authenticate(&at, &req, trace).await?)?),
             };
+            if let Some(method) = who.as_ref().map(|w| w.method.as_str())
+                && !wallet::accepts(route, method)
+            {
+                return Err(crate::error::WalletError::MethodNotAccepted(method).into());
+            }
             let fwd = forward::Forward {
                 shared,
                 policy,
@@ -204,6 +227,25 @@ async fn embedded<B: Inbound>(
             }
             let (head, body) = read(req).await;
             dispatch::optional(&call(at, &head), op, who.as_ref(), body).await
+        }
+        Endpoint::Authenticated(op) if wallet::signs_embedded(at.policy, &req) => {
+            // The body first (bounded as every embedded body is): the signature covers it.
+            let (head, body) = read(req).await;
+            let bytes = body.bytes()?;
+            let wat = wallet::At {
+                shared: at.shared,
+                policy: at.policy,
+                peer: at.conn.peer.ip(),
+                tls: at.conn.tls,
+                ip: at.ip,
+                now: at.now,
+            };
+            let who = wallet::principal(&wat, &head, &bytes)
+                .await
+                .inspect_err(|_| trace.auth = "rejected")?;
+            trace.auth = who.method.as_str();
+            trace.user_id = Some(who.user.user_id.clone());
+            dispatch::authenticated(&call(at, &head), op, &who, Payload::new(bytes)).await
         }
         Endpoint::Authenticated(op) => {
             let who = required(authenticate(at, &req, trace).await?)?;

@@ -21,6 +21,9 @@ pub enum StartError {
     /// A client stored with `admin client add` has key material that no longer parses.
     #[error("{0}")]
     StoredClient(#[source] crate::auth::keys::KeyError),
+    /// A `wallets.rpc_urls` node (or the ERC-6492 validator) could not be set up.
+    #[error("wallets: {0}")]
+    WalletChain(String),
     /// The password-hashing threads could not be started.
     #[error("cannot start the password-hashing threads: {0}")]
     Threads(#[source] std::io::Error),

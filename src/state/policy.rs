@@ -11,6 +11,7 @@
 
 use crate::auth::airnode::Airnodes;
 use crate::auth::clients::{ClientDef, ClientRegistry};
+use crate::auth::erc6492::ContractCheck;
 use crate::auth::issuer::Issuer;
 use crate::auth::{BearerVerifier, DauthVerifier};
 use crate::config::Config;
@@ -33,6 +34,8 @@ pub struct Policy {
     /// Service clients, configured and stored.
     pub(crate) clients: ClientRegistry,
     /// This gateway's token issuer, when `[issuer]` is configured.
+    /// `wallets.rpc_urls`' nodes, for contract accounts' signatures.
+    pub(crate) contracts: ContractCheck,
     pub(crate) issuer: Option<Issuer>,
     /// Forwarding routes and their upstream clients.
     pub(crate) routes: Routes,
@@ -63,8 +66,10 @@ impl Policy {
         let routes =
             Routes::new(&config.routes, &shared.upstreams).map_err(StartError::UpstreamTls)?;
         let airnodes = airnodes(&config)?;
+        let contracts = contracts(&config)?;
         Ok(Self {
             airnodes,
+            contracts,
             generation,
             dauth: DauthVerifier::new(config.dauth.clone()),
             bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
@@ -90,4 +95,17 @@ fn airnodes(config: &Config) -> Result<Airnodes, StartError> {
     };
     let tls = crate::tls::client_config(roots).map_err(StartError::UpstreamTls)?;
     Airnodes::new(&config.airnodes, &tls).map_err(StartError::Chain)
+}
+
+/// `wallets.rpc_urls`' clients; the system roots are loaded only when there is a node.
+fn contracts(config: &Config) -> Result<ContractCheck, StartError> {
+    let wallets = &config.wallets;
+    let roots = if wallets.rpc_urls.is_empty() {
+        rustls::RootCertStore::empty()
+    } else {
+        crate::tls::upstream_roots(&[])
+    };
+    let tls = crate::tls::client_config(roots).map_err(StartError::UpstreamTls)?;
+    ContractCheck::new(&wallets.rpc_urls, &tls, wallets.rpc_timeout)
+        .map_err(StartError::WalletChain)
 }

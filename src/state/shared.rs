@@ -24,6 +24,11 @@ use super::error::StartError;
 pub struct Shared {
     /// Every store, as trait objects.
     pub store: Stores,
+    /// ERC-8128 (keyid, nonce) pairs already accepted (in memory, bounded:
+    /// `wallets.replay_capacity`).
+    pub(crate) wallet_replay: Arc<dyn ReplayWindow>,
+    /// Issued SIWE nonces (in memory, bounded: `wallets.replay_capacity`).
+    pub(crate) siwe_nonces: Arc<dyn crate::store::nonces::SiweNonces>,
     /// DAuth `request_id`s already accepted (in memory, bounded: `dauth.replay_capacity`).
     pub(crate) dauth_replay: Arc<dyn ReplayWindow>,
     /// Airnode request ids and their first answers (in memory, bounded by the blocks'
@@ -72,6 +77,10 @@ impl Shared {
         let a = &config.accounts;
         Ok(Self {
             store,
+            wallet_replay: Arc::new(ReplayGuard::new(config.wallets.replay_capacity)),
+            siwe_nonces: Arc::new(crate::store::nonces::MemoryNonces::new(
+                config.wallets.replay_capacity,
+            )),
             dauth_replay: Arc::new(ReplayGuard::new(config.dauth.replay_capacity)),
             airnode_retries: Arc::new(MemoryRetries::new(
                 config.airnodes.iter().map(|a| a.retry_capacity).sum(),

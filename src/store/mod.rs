@@ -24,6 +24,7 @@
 pub(crate) mod cached;
 pub mod error;
 pub mod model;
+pub mod nonces;
 pub mod retry;
 pub mod sled;
 
@@ -295,6 +296,12 @@ pub enum ReplayScope<'a> {
     Assertion {
         /// The client id.
         client_id: &'a str,
+    },
+    /// An ERC-8128 signature's `nonce`, per signer: `keyid` is the normalized
+    /// `erc8128:<chain id>:<lower-case address>`.
+    Erc8128 {
+        /// The normalized keyid.
+        keyid: &'a str,
     },
 }
 

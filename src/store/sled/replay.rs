@@ -17,6 +17,7 @@ fn scope_key(scope: ReplayScope<'_>, id: &str) -> Vec<u8> {
     match scope {
         ReplayScope::Assertion { client_id } => key(b'j', &[client_id, id]),
         ReplayScope::Dauth { consumer_key } => key(b'd', &[consumer_key, id]),
+        ReplayScope::Erc8128 { keyid } => key(b'e', &[keyid, id]),
     }
 }
 

@@ -160,11 +160,13 @@ async fn a_deployed_wallet_logs_in_with_siwe() {
         .display()
         .to_string();
     let uri = "http://gateway.test/auth/siwe/login";
+    let upstream = Upstream::start().await;
     let text = format!(
         "[issuer]\nurl = \"http://gateway.test\"\nprivate_key = {key:?}\nkid = \"t\"\n\
          [wallets]\nenabled = true\ndomain = \"gateway.test\"\nuri = {uri:?}\n\
-         chains = {{ \"31337\" = \"ANVIL\" }}\nrpc_urls = {{ \"31337\" = {:?} }}\n",
-        evm.url()
+         chains = {{ \"31337\" = \"ANVIL\" }}\nrpc_urls = {{ \"31337\" = {:?} }}\n{}",
+        evm.url(),
+        route("/api", &format!("http://{}", upstream.addr), "required", "")
     );
     let gw = Gateway::start("", &text).await;
     let post = |path: &'static str, body: Value| {
@@ -214,4 +216,18 @@ async fn a_deployed_wallet_logs_in_with_siwe() {
         (user.provider.as_str(), user.username.as_str()),
         ("ANVIL", wallet.as_str())
     );
+    // Its token is a SIWE caller at the backend, as an EOA's is, and it can be refreshed.
+    let auth = format!("Bearer {}", r.json()["accessToken"].as_str().unwrap());
+    let seen = send(
+        gw.addr,
+        build("GET", "/api/x", &[("authorization", auth.as_str())], ""),
+    )
+    .await;
+    assert_eq!(seen.status, 200, "{:?}", seen.body);
+    let headers = upstream.last().headers;
+    assert_eq!(headers.get("x-dauth-auth-method").unwrap(), "siwe");
+    assert_eq!(headers.get("x-dauth-provider").unwrap(), "ANVIL");
+    let refresh = json!({"refreshToken": r.json()["refreshToken"]});
+    let r = post("/api/auth/refresh", refresh).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
 }

@@ -21,7 +21,7 @@ use crate::people::common::{
 };
 use crate::state::call::Call;
 use crate::store::error::LocalError;
-use crate::store::model::Profile;
+use crate::store::model::{Profile, UserKind};
 
 #[derive(Deserialize)]
 struct Register {
@@ -159,10 +159,11 @@ pub(crate) async fn refresh(call: &Call<'_>, body: Payload) -> Result<Response<B
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
     let profile = call.shared.store.passwords.profile(&user_id).await?;
-    // A wallet user (SIWE login) has no profile: its tokens carry no email and no names.
+    // A SIWE user (an EOA, or a contract account keyed as its contract) has no profile: its
+    // tokens carry no email and no names.
     let profile = match profile {
         Some(p) => p,
-        None if user.provider.starts_with("siwe.") => Profile {
+        None if user.kind == UserKind::Dauth => Profile {
             language: "en".into(),
             ..Profile::default()
         },

@@ -211,8 +211,12 @@ async fn bearer_principal(
             created_at: 0,
         }
     };
-    // This gateway's access token for a wallet user was issued at a SIWE login.
-    let method = if claims.own && user.provider.starts_with("siwe.") {
+    // This gateway issues access tokens to contract-keyed users (an EOA under `siwe.<chain>`,
+    // a contract account under its network) only at a SIWE login.
+    let siwe_login = claims.own
+        && claims.token_use() == Some(crate::auth::issuer::USE_ACCESS)
+        && user.kind == UserKind::Dauth;
+    let method = if siwe_login {
         AuthMethod::Siwe
     } else {
         AuthMethod::Bearer

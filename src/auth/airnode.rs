@@ -251,21 +251,20 @@ impl Airnodes {
             Authorization::Bearer(token) => Some(token),
             Authorization::Absent | Authorization::Other => None,
         };
-        let involved: Vec<&Airnode> = self
-            .blocks
-            .iter()
-            .filter(|b| b.config.is_involved(headers, bearer))
-            .collect();
-        if involved.is_empty() {
+        // The blocks whose key or relay headers the request carries (no allocation: most
+        // requests carry none, and this runs on every request once a block is configured).
+        let involved = || {
+            self.blocks
+                .iter()
+                .filter(|b| b.config.is_involved(headers, bearer))
+        };
+        if involved().next().is_none() {
             return Ok(None);
         }
         let has_dauth = headers.contains_key(DAUTH_HEADER);
-        let keyed = involved
-            .iter()
-            .find(|b| b.config.has_key(headers, bearer))
-            .copied();
+        let keyed = involved().find(|b| b.config.has_key(headers, bearer));
         let Some(airnode) = keyed else {
-            let bearer_is_key = involved.iter().any(|b| b.config.key_is_bearer());
+            let bearer_is_key = involved().any(|b| b.config.key_is_bearer());
             return Err(if has_dauth || (bearer.is_some() && !bearer_is_key) {
                 Error::Airnode(AirnodeError::Ambiguous)
             } else {

@@ -146,7 +146,7 @@ pub fn is_path_override_header(name: &str) -> bool {
 }
 
 /// Removes every header `matches` flags.
-fn remove_matching(headers: &mut HeaderMap, matches: fn(&str) -> bool) {
+fn remove_matching(headers: &mut HeaderMap, matches: impl Fn(&str) -> bool) {
     let names: Vec<HeaderName> = headers
         .keys()
         .filter(|n| matches(n.as_str()))
@@ -181,18 +181,9 @@ pub fn remove_named(headers: &mut HeaderMap, names: &[HeaderName]) {
     if names.is_empty() {
         return;
     }
-    let found: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| {
-            names
-                .iter()
-                .any(|m| folded_eq(n.as_str().as_bytes(), m.as_str()))
-        })
-        .cloned()
-        .collect();
-    for name in found {
-        headers.remove(name);
-    }
+    remove_matching(headers, |n| {
+        names.iter().any(|m| folded_eq(n.as_bytes(), m.as_str()))
+    });
 }
 
 /// Removes every header [`is_identity_header`] flags.

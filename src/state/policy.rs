@@ -65,8 +65,11 @@ impl Policy {
             .collect::<Result<Vec<_>, _>>()?;
         let routes =
             Routes::new(&config.routes, &shared.upstreams).map_err(StartError::UpstreamTls)?;
-        let airnodes = airnodes(&config)?;
-        let contracts = contracts(&config)?;
+        let tls = node_tls(&config)?;
+        let airnodes = Airnodes::new(&config.airnodes, &tls).map_err(StartError::Chain)?;
+        let wallets = &config.wallets;
+        let contracts = ContractCheck::new(&wallets.rpc_urls, &tls, wallets.rpc_timeout)
+            .map_err(StartError::WalletChain)?;
         Ok(Self {
             airnodes,
             contracts,
@@ -86,26 +89,15 @@ impl Policy {
     }
 }
 
-/// The `[[airnode]]` blocks; the system roots are loaded only when a block checks a chain.
-fn airnodes(config: &Config) -> Result<Airnodes, StartError> {
-    let roots = if config.airnodes.iter().any(|a| !a.rpc.is_empty()) {
+/// The TLS client configuration of the EVM nodes (`[[airnode]]` and `wallets.rpc_urls`): one for
+/// both, with the system roots loaded only when some node is configured.
+fn node_tls(config: &Config) -> Result<rustls::ClientConfig, StartError> {
+    let any_node =
+        config.airnodes.iter().any(|a| !a.rpc.is_empty()) || !config.wallets.rpc_urls.is_empty();
+    let roots = if any_node {
         crate::tls::upstream_roots(&[])
     } else {
         rustls::RootCertStore::empty()
     };
-    let tls = crate::tls::client_config(roots).map_err(StartError::UpstreamTls)?;
-    Airnodes::new(&config.airnodes, &tls).map_err(StartError::Chain)
-}
-
-/// `wallets.rpc_urls`' clients; the system roots are loaded only when there is a node.
-fn contracts(config: &Config) -> Result<ContractCheck, StartError> {
-    let wallets = &config.wallets;
-    let roots = if wallets.rpc_urls.is_empty() {
-        rustls::RootCertStore::empty()
-    } else {
-        crate::tls::upstream_roots(&[])
-    };
-    let tls = crate::tls::client_config(roots).map_err(StartError::UpstreamTls)?;
-    ContractCheck::new(&wallets.rpc_urls, &tls, wallets.rpc_timeout)
-        .map_err(StartError::WalletChain)
+    crate::tls::client_config(roots).map_err(StartError::UpstreamTls)
 }

@@ -7,9 +7,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 use support::client::{Reply, build, send};
 use support::upstream::Upstream;
@@ -37,26 +34,7 @@ async fn gateway(upstream: &Upstream) -> Gateway {
 fn sign(spec: Value) -> Value {
     let script = install::npm_tool("siwe-sign.mjs");
     install::npm_tool("node_modules/viem/package.json");
-    let mut child = Command::new("node")
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    install::run_node(&script, &spec)
 }
 
 async fn post(gw: &Gateway, path: &str, body: Value) -> Reply {

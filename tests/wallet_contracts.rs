@@ -7,9 +7,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use alloy_primitives::Address;
 use serde_json::{Value, json};
 use support::client::{Reply, build, send};
@@ -40,26 +37,7 @@ async fn gateway(upstream: &Upstream, node: &str) -> Gateway {
 fn sign(spec: Value) -> Value {
     let script = install::npm_tool("erc8128-sign.mjs");
     install::npm_tool("node_modules/@slicekit/erc8128/package.json");
-    let mut child = Command::new("node")
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    install::run_node(&script, &spec)
 }
 
 /// GET /api/x signed by `key` for the account `address` on chain 31337 (plus `extra`).
@@ -182,20 +160,8 @@ async fn a_deployed_wallet_logs_in_with_siwe() {
     let message = r.json()["message"].as_str().unwrap().to_owned();
     let siwe = |private_key: &str| {
         let script = install::npm_tool("siwe-sign.mjs");
-        let mut child = Command::new("node")
-            .arg(&script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
         let spec = json!({"private_key": private_key, "message": message});
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(spec.to_string().as_bytes())
-            .unwrap();
-        let out: Value = serde_json::from_slice(&child.wait_with_output().unwrap().stdout).unwrap();
+        let out = install::run_node(&script, &spec);
         json!({"message": message, "signature": out["signature"]})
     };
     let r = post("/auth/siwe/login", siwe(STRANGER_KEY)).await;

@@ -7,9 +7,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use dauth_proxy::auth::mint::DauthTokenSpec;
 use serde_json::{Value, json};
 use support::client::{Reply, build, send};
@@ -47,26 +44,7 @@ fn sign(spec: Value) -> Value {
     let obj = spec.as_object_mut().unwrap();
     obj.entry("private_key").or_insert(json!(KEY));
     obj.entry("chain_id").or_insert(json!(1));
-    let mut child = Command::new("node")
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    install::run_node(&script, &spec)
 }
 
 /// Sends `method path` with `body` and the signer's headers (plus `extra`).

@@ -94,7 +94,13 @@ measure() {
   children_ms
   local ms0=$CHILDREN_MS
   sample "$f.before.json"
+  local perf_pid=
+  if [[ -n ${BENCH_PERF:-} ]]; then # a call-graph profile of the measured phase (bench/README.md)
+    perf record -q -e cpu-clock -g -p "${TARGET_PIDS// /,}" -o "$f.perf.data" >"$f.perf.log" 2>&1 &
+    perf_pid=$!
+  fi
   run_load "$DURATION" "$f.load.json"
+  if [[ -n $perf_pid ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   sample "$f.after.json"
   children_ms
   LOAD_MS=$((CHILDREN_MS - ms0))

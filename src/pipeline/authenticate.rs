@@ -109,8 +109,10 @@ async fn dauth(
     if values.next().is_some() || token.is_empty() || token.contains(',') {
         return Err(Error::AmbiguousDauthHeader);
     }
-    let key = cache_key(b"dauth", policy, token);
-    if let Some(hit) = shared.dauth_tokens.get(key, now) {
+    // Under replay protection a token is good once, so it is never cached (below) and the
+    // digest of a kilobyte of token would be wasted work on every request.
+    let key = (!rules.replay_protection).then(|| cache_key(b"dauth", policy, token));
+    if let Some(hit) = key.and_then(|key| shared.dauth_tokens.get(key, now)) {
         shared.limits.check_consumer(&hit.claims.consumer_key)?;
         return Ok(Some(hit.principal()));
     }
@@ -146,7 +148,7 @@ async fn dauth(
         .unwrap_or(now.saturating_add(UNBOUNDED_TOKEN_CACHE_SECS));
     let verified = Arc::new(VerifiedDauth { claims, user });
     // Under replay protection a token is good once, so keeping it would only cost memory.
-    if !rules.replay_protection {
+    if let Some(key) = key {
         shared
             .dauth_tokens
             .insert(key, Arc::clone(&verified), until);

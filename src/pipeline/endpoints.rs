@@ -33,7 +33,7 @@ pub(super) enum Open {
     /// `GET /health`: liveness.
     Health,
     /// `GET /openapi.json`: the OpenAPI document of these endpoints.
-    OpenApi,
+    ApiDocument,
     /// The user service's anonymous endpoints, and `/.well-known/jwks.json`.
     People(Public),
     /// `POST /oidc/token`.
@@ -75,7 +75,7 @@ impl Endpoint {
     pub(super) fn namespace(&self) -> &'static str {
         match self {
             Self::Open(Open::Health) => "/health",
-            Self::Open(Open::OpenApi) => "/openapi.json",
+            Self::Open(Open::ApiDocument) => "/openapi.json",
             Self::Authenticated(Authenticated::CurrentUser | Authenticated::Account(_)) => "/obp/",
             Self::Open(Open::People(Public::Jwks) | Open::Discovery) => "/.well-known/",
             Self::Open(Open::People(_)) | Self::Optional(Optional::Sync) => "/api/",
@@ -91,7 +91,7 @@ impl Endpoint {
     /// The methods the endpoint answers, as an `Allow` header value.
     pub(super) fn allow(&self) -> &'static str {
         match self {
-            Self::Open(Open::Health | Open::OpenApi)
+            Self::Open(Open::Health | Open::ApiDocument)
             | Self::Authenticated(Authenticated::CurrentUser) => "GET, HEAD",
             Self::Open(Open::People(p)) => p.allow(),
             Self::Open(Open::Token) => "POST, OPTIONS",
@@ -262,7 +262,9 @@ const fn row(
 /// `tests/openapi.rs` checking the document against it both ways).
 const TABLE: &[Row] = &[
     row("/health", "/health", |_| open(Open::Health)),
-    row("/openapi.json", "/openapi.json", |_| open(Open::OpenApi)),
+    row("/openapi.json", "/openapi.json", |_| {
+        open(Open::ApiDocument)
+    }),
     row("/oidc/token", "/oidc/token", |_| open(Open::Token)),
     row("/auth/siwe/nonce", "/auth/siwe/nonce", |_| {
         open(Open::SiweNonce)

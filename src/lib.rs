@@ -9,7 +9,8 @@
 //! - [`pipeline`]: the request's steps: path and head checks, the endpoint or route,
 //!   authentication, dispatch, the log line;
 //! - the products, each a folder: `obp` (OBP accounts and views), [`people`] (the password user
-//!   service), `oidc` (service clients, the token endpoint, the users API);
+//!   service), `oidc` (service clients, the token endpoint, the users API), `wallets` (SIWE),
+//!   [`openapi`] (the OpenAPI document of the embedded endpoints);
 //! - [`state`]: [`State`] = [`state::shared::Shared`] (built once) + [`state::policy::Policy`]
 //!   (built from a [`Config`], swapped atomically, loaded once per request);
 //! - [`proxy`] and `limits`, then [`config`], then [`auth`] and `mail`;
@@ -36,6 +37,7 @@ mod mail;
 pub mod net;
 mod obp;
 mod oidc;
+pub mod openapi;
 pub mod path;
 pub mod people;
 pub mod pipeline;

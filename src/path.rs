@@ -30,9 +30,10 @@ use crate::error::Error;
 
 /// The path prefixes the embedded endpoints claim (each endpoint's namespace is one of them):
 /// [`Claims`] compares every reading of a path against these as against the routes' prefixes.
-pub const EMBEDDED_NAMESPACES: [&str; 7] = [
+pub const EMBEDDED_NAMESPACES: [&str; 8] = [
     "/auth/siwe/",
     "/health",
+    "/openapi.json",
     "/obp/",
     "/.well-known/",
     "/api/",

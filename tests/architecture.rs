@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["app"],
     &["server"],
     &["pipeline"],
-    &["obp", "people", "oidc", "wallets"],
+    &["obp", "people", "oidc", "wallets", "openapi"],
     &["state"],
     &["proxy", "limits"],
     &["config"],

@@ -25,6 +25,7 @@ pub(super) async fn open(
 ) -> Result<Response<Body>, Error> {
     match op {
         Open::Health => Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"}))),
+        Open::ApiDocument => Ok(crate::openapi::document()),
         Open::People(p) => match p {
             Public::Register => people::register::register(call, body).await,
             Public::Confirm => people::register::confirm(call, body).await,

@@ -1,6 +1,10 @@
 //! The embedded endpoints: which path is which endpoint, which methods it answers, and what it
 //! needs of the caller. The one table the pipeline decides by; dispatching is [`super::dispatch`].
 //!
+//! The table is data: `TABLE` has one row per OpenAPI path template, and a path is served by
+//! the first row whose template it fits and whose builder (the product's parser) accepts it.
+//! [`listed`] exposes the rows, so `tests/openapi.rs` holds `GET /openapi.json` to them.
+//!
 //! An [`Endpoint`]'s variant is its authentication: [`Endpoint::Open`] never authenticates,
 //! [`Endpoint::Optional`] authenticates credentials when there are any, and
 //! [`Endpoint::Authenticated`] must find a caller. So the pipeline authenticates in one place and
@@ -28,6 +32,8 @@ pub(super) enum Endpoint {
 pub(super) enum Open {
     /// `GET /health`: liveness.
     Health,
+    /// `GET /openapi.json`: the OpenAPI document of these endpoints.
+    ApiDocument,
     /// The user service's anonymous endpoints, and `/.well-known/jwks.json`.
     People(Public),
     /// `POST /oidc/token`.
@@ -69,6 +75,7 @@ impl Endpoint {
     pub(super) fn namespace(&self) -> &'static str {
         match self {
             Self::Open(Open::Health) => "/health",
+            Self::Open(Open::ApiDocument) => "/openapi.json",
             Self::Authenticated(Authenticated::CurrentUser | Authenticated::Account(_)) => "/obp/",
             Self::Open(Open::People(Public::Jwks) | Open::Discovery) => "/.well-known/",
             Self::Open(Open::People(_)) | Self::Optional(Optional::Sync) => "/api/",
@@ -84,9 +91,8 @@ impl Endpoint {
     /// The methods the endpoint answers, as an `Allow` header value.
     pub(super) fn allow(&self) -> &'static str {
         match self {
-            Self::Open(Open::Health) | Self::Authenticated(Authenticated::CurrentUser) => {
-                "GET, HEAD"
-            }
+            Self::Open(Open::Health | Open::ApiDocument)
+            | Self::Authenticated(Authenticated::CurrentUser) => "GET, HEAD",
             Self::Open(Open::People(p)) => p.allow(),
             Self::Open(Open::Token) => "POST, OPTIONS",
             Self::Open(Open::SiweNonce | Open::SiweLogin) => "POST",
@@ -121,96 +127,241 @@ impl Endpoint {
     }
 }
 
+/// Who may call an embedded endpoint, as the table says (its [`Endpoint`] variant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// Anyone; credentials are not read.
+    Anyone,
+    /// Anyone; credentials are verified when present.
+    Optional,
+    /// Only an authenticated caller (DAuth, bearer, Airnode or an ERC-8128 signature).
+    Required,
+}
+
+/// An embedded endpoint as [`TABLE`] lists it: what `GET /openapi.json` documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The OpenAPI path template, e.g. `/users/{userId}`.
+    pub template: &'static str,
+    /// A path the endpoint serves.
+    pub example: &'static str,
+    /// The methods it answers (its `Allow` value), e.g. `["GET", "HEAD"]`.
+    pub methods: Vec<&'static str>,
+    /// Who may call it.
+    pub caller: Caller,
+}
+
+/// Every embedded endpoint, in table order.
+pub fn listed() -> Vec<Listed> {
+    TABLE
+        .iter()
+        .map(|row| {
+            let endpoint = (row.build)(row.example);
+            Listed {
+                template: row.template,
+                example: row.example,
+                methods: endpoint
+                    .as_ref()
+                    .map_or(Vec::new(), |e| e.allow().split(", ").collect()),
+                caller: match endpoint {
+                    Some(Endpoint::Open(_)) | None => Caller::Anyone,
+                    Some(Endpoint::Optional(_)) => Caller::Optional,
+                    Some(Endpoint::Authenticated(_)) => Caller::Required,
+                },
+            }
+        })
+        .collect()
+}
+
+/// The template of the table row that serves `path`, if one does.
+pub fn template_for(path: &str) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .filter(|row| fits(row.template, path))
+        .find(|row| (row.build)(path).is_some())
+        .map(|row| row.template)
+}
+
 /// Whether a request with `method` to an embedded endpoint has a body its handler reads: the
 /// methods that carry one (`POST`, `PUT`, `PATCH`). Any other request's body is not read.
 pub(super) fn takes_body(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PUT | Method::PATCH)
 }
 
-/// The embedded endpoint serving `path`, if any.
+/// The embedded endpoint serving `path`, if any: the first row of [`TABLE`] whose template
+/// the path fits and whose builder accepts it.
 pub(super) fn endpoint_for(path: &str) -> Option<Endpoint> {
-    use Endpoint::{Authenticated as A, Open as O};
-    match path {
-        "/health" => Some(O(Open::Health)),
-        "/oidc/token" => Some(O(Open::Token)),
-        "/auth/siwe/nonce" => Some(O(Open::SiweNonce)),
-        "/auth/siwe/login" => Some(O(Open::SiweLogin)),
-        "/.well-known/openid-configuration" => Some(O(Open::Discovery)),
-        "/users" => Some(A(Authenticated::ClientUsers)),
-        _ if path.starts_with("/users/") => {
-            let id = &path["/users/".len()..];
-            (!id.is_empty() && !id.contains('/'))
-                .then(|| A(Authenticated::ClientUser(id.to_owned())))
+    TABLE
+        .iter()
+        .filter(|row| fits(row.template, path))
+        .find_map(|row| (row.build)(path))
+}
+
+/// One row of the endpoint table: the OpenAPI path template (RFC 6570 `{name}` for one
+/// segment, which may be any segment, even empty: the builder checks it), a path it serves
+/// (the documentation's example and the row's own test), and the builder that names the
+/// endpoint (the product's parser, which may still refuse, e.g. a version it does not serve).
+struct Row {
+    template: &'static str,
+    example: &'static str,
+    build: fn(&str) -> Option<Endpoint>,
+}
+
+/// Whether `path` has the segments of `template`: as many, and the literal ones equal.
+fn fits(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts == ps || (ts.starts_with('{') && ts.ends_with('}')) => {}
+            _ => return false,
         }
-        _ if crate::obp::users::is_current_user_path(path) => Some(A(Authenticated::CurrentUser)),
-        _ if path.starts_with("/api/") || path.starts_with("/.well-known/") => {
-            crate::people::paths::parse(path).map(|p| match p {
-                PeoplePath::Public(p) => O(Open::People(p)),
-                PeoplePath::Sync => Endpoint::Optional(Optional::Sync),
-                PeoplePath::Mine(m) => A(Authenticated::Mine(m)),
-            })
-        }
-        _ => crate::obp::paths::parse(path).map(|p| A(Authenticated::Account(p))),
     }
 }
+
+fn open(op: Open) -> Option<Endpoint> {
+    Some(Endpoint::Open(op))
+}
+
+fn client_user(path: &str) -> Option<Endpoint> {
+    let id = path.strip_prefix("/users/")?;
+    (!id.is_empty()).then(|| Endpoint::Authenticated(Authenticated::ClientUser(id.to_owned())))
+}
+
+fn current_user(path: &str) -> Option<Endpoint> {
+    crate::obp::users::is_current_user_path(path)
+        .then_some(Endpoint::Authenticated(Authenticated::CurrentUser))
+}
+
+fn people(path: &str) -> Option<Endpoint> {
+    crate::people::paths::parse(path).map(|p| match p {
+        PeoplePath::Public(p) => Endpoint::Open(Open::People(p)),
+        PeoplePath::Sync => Endpoint::Optional(Optional::Sync),
+        PeoplePath::Mine(m) => Endpoint::Authenticated(Authenticated::Mine(m)),
+    })
+}
+
+fn account(path: &str) -> Option<Endpoint> {
+    crate::obp::paths::parse(path).map(|p| Endpoint::Authenticated(Authenticated::Account(p)))
+}
+
+/// Shorthand for a row.
+const fn row(
+    template: &'static str,
+    example: &'static str,
+    build: fn(&str) -> Option<Endpoint>,
+) -> Row {
+    Row {
+        template,
+        example,
+        build,
+    }
+}
+
+/// Every embedded endpoint: the one table routing reads (and `GET /openapi.json` documents,
+/// `tests/openapi.rs` checking the document against it both ways).
+const TABLE: &[Row] = &[
+    row("/health", "/health", |_| open(Open::Health)),
+    row("/openapi.json", "/openapi.json", |_| {
+        open(Open::ApiDocument)
+    }),
+    row("/oidc/token", "/oidc/token", |_| open(Open::Token)),
+    row("/auth/siwe/nonce", "/auth/siwe/nonce", |_| {
+        open(Open::SiweNonce)
+    }),
+    row("/auth/siwe/login", "/auth/siwe/login", |_| {
+        open(Open::SiweLogin)
+    }),
+    row(
+        "/.well-known/openid-configuration",
+        "/.well-known/openid-configuration",
+        |_| open(Open::Discovery),
+    ),
+    row("/.well-known/jwks.json", "/.well-known/jwks.json", people),
+    row("/users", "/users", |_| {
+        Some(Endpoint::Authenticated(Authenticated::ClientUsers))
+    }),
+    row("/users/{userId}", "/users/u-1", client_user),
+    row(
+        "/obp/{version}/users/current",
+        "/obp/v5.1.0/users/current",
+        current_user,
+    ),
+    row("/api/auth/register", "/api/auth/register", people),
+    row("/api/auth/confirm", "/api/auth/confirm", people),
+    row("/api/auth/login", "/api/auth/login", people),
+    row("/api/auth/refresh", "/api/auth/refresh", people),
+    row(
+        "/api/auth/password-reset",
+        "/api/auth/password-reset",
+        people,
+    ),
+    row(
+        "/api/auth/password-reset/confirm",
+        "/api/auth/password-reset/confirm",
+        people,
+    ),
+    row("/api/health", "/api/health", people),
+    row("/api/users", "/api/users", people),
+    row("/api/users/", "/api/users/", people),
+    row("/api/users/me", "/api/users/me", people),
+    row("/api/users/me/profile", "/api/users/me/profile", people),
+    row(
+        "/api/users/me/attributes",
+        "/api/users/me/attributes",
+        people,
+    ),
+    row(
+        "/api/users/me/attributes/{key}",
+        "/api/users/me/attributes/k",
+        people,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}",
+        "/obp/v4.0.0/banks/b1/accounts/a1",
+        account,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/views",
+        "/obp/v4.0.0/banks/b1/accounts/a1/views",
+        account,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/user-account-access",
+        "/obp/v4.0.0/banks/b1/accounts/a1/user-account-access",
+        account,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/account-access/grant",
+        "/obp/v4.0.0/banks/b1/accounts/a1/account-access/grant",
+        account,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/account-access/revoke",
+        "/obp/v4.0.0/banks/b1/accounts/a1/account-access/revoke",
+        account,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/account-access",
+        "/obp/v4.0.0/banks/b1/accounts/a1/account-access",
+        account,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/views/{VIEW_ID}/user-account-access",
+        "/obp/v5.1.0/banks/b1/accounts/a1/views/owner/user-account-access",
+        account,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/views/{VIEW_ID}/account-access/grant",
+        "/obp/v5.1.0/banks/b1/accounts/a1/views/owner/account-access/grant",
+        account,
+    ),
+    row(
+        "/obp/{version}/banks/{BANK_ID}/accounts/{ACCOUNT_ID}/views/{VIEW_ID}/account-access/revoke",
+        "/obp/v5.1.0/banks/b1/accounts/a1/views/owner/account-access/revoke",
+        account,
+    ),
+];
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::path::EMBEDDED_NAMESPACES as NAMESPACES;
-
-    #[test]
-    fn finds_embedded_paths_and_checks_methods() {
-        let health = Endpoint::Open(Open::Health);
-        assert_eq!(endpoint_for("/health"), Some(health.clone()));
-        assert!(matches!(
-            endpoint_for("/obp/v4.0.0/banks/b/accounts/a/views"),
-            Some(Endpoint::Authenticated(Authenticated::Account(_)))
-        ));
-        assert_eq!(
-            endpoint_for("/obp/v5.1.0/users/current"),
-            Some(Endpoint::Authenticated(Authenticated::CurrentUser))
-        );
-        assert_eq!(endpoint_for("/nope"), None);
-        assert!(matches!(
-            health.check_method(&Method::POST),
-            Err(Error::MethodNotAllowed { .. })
-        ));
-        health.check_method(&Method::HEAD).unwrap();
-    }
-
-    #[test]
-    fn every_namespace_is_listed() {
-        for path in [
-            "/health",
-            "/obp/v5.1.0/users/current",
-            "/obp/v4.0.0/banks/b/accounts/a/views",
-            "/api/auth/login",
-            "/.well-known/jwks.json",
-            "/.well-known/openid-configuration",
-            "/oidc/token",
-            "/auth/siwe/nonce",
-            "/users",
-            "/users/u-1",
-        ] {
-            let e = endpoint_for(path).unwrap_or_else(|| panic!("{path}"));
-            assert!(NAMESPACES.contains(&e.namespace()), "{path}");
-            assert!(path.starts_with(e.namespace()), "{path}");
-        }
-    }
-
-    #[test]
-    fn authentication_follows_the_endpoint() {
-        let kind = |p: &str| match endpoint_for(p) {
-            Some(Endpoint::Open(_)) => "open",
-            Some(Endpoint::Optional(_)) => "optional",
-            Some(Endpoint::Authenticated(_)) => "authenticated",
-            None => "none",
-        };
-        assert_eq!(kind("/api/auth/register"), "open");
-        assert_eq!(kind("/.well-known/jwks.json"), "open");
-        assert_eq!(kind("/api/users"), "optional");
-        assert_eq!(kind("/api/users/me/attributes/k"), "authenticated");
-        assert_eq!(kind("/users/u-1"), "authenticated");
-    }
-}
+mod tests;

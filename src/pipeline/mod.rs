@@ -40,6 +40,7 @@ use crate::net::client_ip;
 use crate::state::call::Call;
 use crate::state::policy::Policy;
 use crate::state::shared::Shared;
+pub use endpoints::{Caller, Listed, listed as embedded_endpoints, template_for};
 use endpoints::{Endpoint, endpoint_for, takes_body};
 
 /// What the pipeline knows about the connection a request came on.

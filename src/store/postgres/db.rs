@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 
-use crate::config::PostgresConfig;
+use super::settings::PostgresConfig;
 use crate::store::Stores;
 use crate::store::cached::HotUsers;
 use crate::store::error::{BackendError, StoreError};

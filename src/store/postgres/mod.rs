@@ -27,7 +27,9 @@ mod logins;
 pub mod migrate;
 pub mod notify;
 mod replay;
+mod settings;
 mod users;
 
 pub use db::PgStore;
 pub use replay::PgReplay;
+pub use settings::{PostgresConfig, redacted};

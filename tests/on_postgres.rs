@@ -75,7 +75,8 @@ fn the_integration_suite_passes_on_postgresql() {
             panic!("no built test executable for tests/{name}.rs: run `cargo test --no-run`")
         });
         let mut cmd = Command::new(&exe);
-        cmd.env("DAUTH_TEST_STORE", "postgres").args(["-q", "--test-threads=2"]);
+        cmd.env("DAUTH_TEST_STORE", "postgres")
+            .args(["-q", "--test-threads=2"]);
         for t in SLED_ONLY {
             cmd.args(["--skip", t]);
         }

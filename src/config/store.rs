@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use super::error::{KeyProblem, Problem};
-pub use crate::store::postgres::{PostgresConfig, redacted};
 use super::file::RawStore;
+pub use crate::store::postgres::{PostgresConfig, redacted};
 
 impl PostgresConfig {
     /// The settings of `url` with every other `[store]` key at its default (for

@@ -32,4 +32,3 @@ pub fn redacted(c: &tokio_postgres::Config) -> String {
         c.get_dbname().unwrap_or("")
     )
 }
-

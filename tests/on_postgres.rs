@@ -47,6 +47,8 @@ const SLED_ONLY: &[&str] = &[
     "a_second_gateway_on_the_same_store_refuses_to_start",
     // obp_access.rs: counts users by reopening the sled directory after the gateway stopped.
     "user_account_access_errors",
+    // hardening.rs: a sled path that cannot be a directory must refuse the start.
+    "unusable_store_stops_serve_at_start_with_a_clear_message",
 ];
 
 /// The newest executable named `<name>-<hash>` beside this one.

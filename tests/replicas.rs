@@ -447,3 +447,54 @@ async fn copy_store_moves_every_record_of_a_sled_store() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(q("SELECT count(*) FROM users"), "2");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_replay_table_takes_an_id_once_across_stores_until_it_expires() {
+    use dauth_proxy::config::PostgresConfig;
+    use dauth_proxy::store::postgres::{PgReplay, PgStore};
+    use dauth_proxy::store::{Replay, ReplayScope, ReplayWindow};
+    let url = Postgres::shared().create_database("replay_table");
+    let pg = PostgresConfig::from_url(&url).unwrap();
+    // Two stores over one database, as two replicas would have.
+    let (one, two) = (
+        PgStore::connect(&pg).await.unwrap(),
+        PgStore::connect(&pg).await.unwrap(),
+    );
+    let (a, b) = (
+        PgReplay::from_pool(one.pool().clone()),
+        PgReplay::from_pool(two.pool().clone()),
+    );
+    let scope = ReplayScope::Dauth { consumer_key: "c" };
+    let other = ReplayScope::Assertion { client_id: "c" };
+    assert_eq!(a.record(scope, "r1", 100, 50).await.unwrap(), Replay::Fresh);
+    assert_eq!(b.record(scope, "r1", 100, 60).await.unwrap(), Replay::Seen);
+    assert_eq!(b.record(other, "r1", 100, 60).await.unwrap(), Replay::Fresh);
+    // Expired: the id may be taken again (its token could not be valid any more).
+    assert_eq!(
+        b.record(scope, "r1", 300, 100).await.unwrap(),
+        Replay::Fresh
+    );
+    assert_eq!(a.record(scope, "r1", 300, 150).await.unwrap(), Replay::Seen);
+    // Concurrent first uses of one id: exactly one is fresh.
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let w = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                w.record(ReplayScope::Dauth { consumer_key: "c" }, "race", 500, 1)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut fresh = 0;
+    for t in tasks {
+        fresh += usize::from(t.await.unwrap() == Replay::Fresh);
+    }
+    assert_eq!(fresh, 1);
+    assert_eq!(
+        a.prune(200).await.unwrap(),
+        1,
+        "only the assertion id expired by 200"
+    );
+    assert_eq!(a.record(scope, "r1", 300, 200).await.unwrap(), Replay::Seen);
+}

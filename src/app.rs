@@ -194,7 +194,9 @@ fn tidy(state: Arc<State>) -> JoinHandle<()> {
 /// client added or removed on any replica is accepted or refused here without a restart.
 async fn reread_clients(state: Arc<State>, changed: Arc<tokio::sync::Notify>) {
     let read = || async { state.shared().store.clients.stored_clients().await };
-    let mut last = read().await.ok();
+    // Unknown at first: the policy was built before this task ran, and a client added in
+    // between must not be taken for the state the policy already has.
+    let mut last = None;
     loop {
         tokio::select! {
             () = changed.notified() => {}

@@ -14,10 +14,9 @@ use tokio_postgres::AsyncMessage;
 pub const CHANNEL: &str = "dauth_clients";
 
 /// Listens for stored-client changes on `connect`'s database until the task is aborted,
-/// waking `changed` on each one (and once after every reconnection, since a change may have
-/// been missed while disconnected).
+/// waking `changed` on each one, and once each time `LISTEN` takes effect (a change made
+/// before that, at start-up or while disconnected, would otherwise be missed).
 pub async fn listen(connect: tokio_postgres::Config, changed: Arc<Notify>) {
-    let mut first = true;
     loop {
         match connect.connect(tokio_postgres::NoTls).await {
             Ok((client, mut connection)) => {
@@ -33,13 +32,11 @@ pub async fn listen(connect: tokio_postgres::Config, changed: Arc<Notify>) {
                     }
                     "connection closed".to_owned()
                 };
-                let reconnected = !first;
-                first = false;
                 let (client, changed) = (&client, &changed);
                 let subscribe = async move {
                     if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
                         tracing::warn!(error = %e, "LISTEN for client changes failed");
-                    } else if reconnected {
+                    } else {
                         changed.notify_one();
                     }
                     std::future::pending::<()>().await;

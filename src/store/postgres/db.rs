@@ -73,7 +73,7 @@ impl PgStore {
         Ok(store)
     }
 
-    /// The pool, to share with a [`super::PgReplay`] or the client listener.
+    /// The pool, to share with a [`super::replay::PgReplay`] or the client listener.
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
@@ -106,7 +106,10 @@ impl PgStore {
             access: this.clone(),
             passwords: this.clone(),
             clients: this.clone(),
-            assertions: Arc::new(super::PgReplay::new(self.pool.clone(), self.deadline)),
+            assertions: Arc::new(super::replay::PgReplay::new(
+                self.pool.clone(),
+                self.deadline,
+            )),
             backend: this,
         }
     }

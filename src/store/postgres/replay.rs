@@ -33,7 +33,7 @@ pub struct PgReplay {
 }
 
 impl PgReplay {
-    /// The window over `pool` (a pool of [`super::PgStore`]'s database), each call bounded
+    /// The window over `pool` (a pool of [`super::db::PgStore`]'s database), each call bounded
     /// by `deadline`.
     pub fn new(pool: Pool, deadline: Duration) -> Self {
         Self { pool, deadline }

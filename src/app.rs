@@ -15,10 +15,12 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::config::PostgresConfig;
 use crate::limits::Limits;
 use crate::state::State;
 use crate::state::error::StartError;
 use crate::store::error::StoreError;
+use crate::store::postgres::{PgStore, notify};
 use crate::store::sled::SledStore;
 use crate::store::{Backend, Stores};
 
@@ -26,13 +28,22 @@ use crate::store::{Backend, Stores};
 pub struct App {
     state: Arc<State>,
     listener: TcpListener,
+    /// On PostgreSQL: the database whose stored-client changes this replica follows.
+    follow_clients: Option<tokio_postgres::Config>,
 }
+
+/// How often stored clients are re-read when no change notification arrived (the fallback of
+/// `LISTEN`/`NOTIFY`, for a notification lost while the listener reconnected).
+const CLIENTS_REREAD: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl App {
     /// Binds the listener, then opens the store and proves it writable. A start that fails
     /// removes the store directory (and parents) it created, so a refused start (the port in
     /// use, say) leaves nothing behind.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
+        if let Some(pg) = config.store.postgres.clone() {
+            return Self::bind_postgres(config, &pg).await;
+        }
         let listener = listen(&config).await?;
         let path = config.store.path.clone();
         let created = crate::fs::first_missing(&path);
@@ -55,6 +66,7 @@ impl App {
             Ok(state) => Ok(Self {
                 state: Arc::new(state),
                 listener,
+                follow_clients: None,
             }),
             Err(e) => {
                 if let Some(dir) = created {
@@ -66,11 +78,38 @@ impl App {
         }
     }
 
+    /// Binds the listener, then connects to PostgreSQL, applies the migrations and proves the
+    /// database writable: an unreachable database or a changed migration refuses the start,
+    /// naming the URL without its password.
+    async fn bind_postgres(config: Config, pg: &PostgresConfig) -> Result<Self, StartError> {
+        let listener = listen(&config).await?;
+        let store_err = |source| StartError::Store {
+            path: config.store.shown(),
+            source,
+        };
+        let store = PgStore::connect(pg).await.map_err(store_err)?;
+        store
+            .check_writable(crate::clock::now())
+            .await
+            .map_err(store_err)?;
+        let stores = store.stores(config.cache.users);
+        let state = Arc::new(State::new(config, stores).await?);
+        Ok(Self {
+            state,
+            listener,
+            follow_clients: Some(pg.connect.clone()),
+        })
+    }
+
     /// Binds the listener over already opened stores.
     pub async fn bind_with_store(config: Config, stores: Stores) -> Result<Self, StartError> {
         let listener = listen(&config).await?;
         let state = Arc::new(State::new(config, stores).await?);
-        Ok(Self { state, listener })
+        Ok(Self {
+            state,
+            listener,
+            follow_clients: None,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -88,12 +127,28 @@ impl App {
     /// Serves until `shutdown` resolves, then drains in-flight requests (up to
     /// `server.shutdown_grace_secs`) and flushes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
-        let Self { state, listener } = self;
+        let Self {
+            state,
+            listener,
+            follow_clients,
+        } = self;
+        let followers = follow_clients.map(|pg| {
+            let changed = Arc::new(tokio::sync::Notify::new());
+            let listener = tokio::spawn(notify::listen(pg, Arc::clone(&changed)));
+            (
+                listener,
+                tokio::spawn(reread_clients(Arc::clone(&state), changed)),
+            )
+        });
         let tidy = tidy(Arc::clone(&state));
         let resets = tokio::spawn(crate::people::reset::deliver_resets(Arc::clone(&state)));
         crate::server::serve(listener, Arc::clone(&state), shutdown).await;
         tidy.abort();
         resets.abort();
+        if let Some((listener, reread)) = followers {
+            listener.abort();
+            reread.abort();
+        }
         state.shared().store.backend.flush().await
     }
 }
@@ -132,4 +187,34 @@ fn tidy(state: Arc<State>) -> JoinHandle<()> {
             }
         }
     })
+}
+
+/// Re-reads the stored clients when `changed` wakes (a `NOTIFY` from `admin client`) or every
+/// [`CLIENTS_REREAD`], and installs a policy with them when they differ from the last read: a
+/// client added or removed on any replica is accepted or refused here without a restart.
+async fn reread_clients(state: Arc<State>, changed: Arc<tokio::sync::Notify>) {
+    let read = || async { state.shared().store.clients.stored_clients().await };
+    // Unknown at first: the policy was built before this task ran, and a client added in
+    // between must not be taken for the state the policy already has.
+    let mut last = None;
+    loop {
+        tokio::select! {
+            () = changed.notified() => {}
+            () = tokio::time::sleep(CLIENTS_REREAD) => {}
+        }
+        match read().await {
+            Ok(now) if last.as_ref() != Some(&now) => {
+                let config = state.policy().config.clone();
+                match state.install(config).await {
+                    Ok(()) => {
+                        tracing::info!(stored_clients = now.len(), "stored clients changed");
+                        last = Some(now);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "stored clients changed but refused"),
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "re-reading stored clients failed"),
+        }
+    }
 }

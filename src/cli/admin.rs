@@ -1,19 +1,24 @@
 //! `dauth-proxy admin ...`: operator commands that act on the store directly.
 //!
-//! sled lets one process open a store, so these run while the gateway is stopped; a store in use
-//! is reported as such ([`StoreError::InUse`](crate::store::error::StoreError::InUse)) instead
-//! of a lock error.
+//! sled lets one process open a store, so on sled these run while the gateway is stopped; a
+//! store in use is reported as such
+//! ([`StoreError::InUse`](crate::store::error::StoreError::InUse)) instead of a lock error. On
+//! PostgreSQL they run beside the gateways, and a client added or removed reaches every replica
+//! (`NOTIFY`). `migrate` applies the PostgreSQL schema alone; `copy-store` copies every record
+//! of a sled store into a PostgreSQL database.
 
 use clap::Subcommand;
 
 use super::failure::{Failure, runtime};
 use crate::Config;
 use crate::auth::clients::{is_scope_token, is_valid_client_id};
+use crate::config::PostgresConfig;
+use crate::store::Stores;
 use crate::store::error::{AccessError, ClientStoreError};
 use crate::store::model::StoredClient;
 use crate::store::model::is_valid_id;
+use crate::store::postgres::{PgStore, migrate};
 use crate::store::sled::SledStore;
-use crate::store::{AccessStore, ClientStore};
 
 /// `admin` subcommands.
 #[derive(Subcommand)]
@@ -27,6 +32,18 @@ pub(super) enum AdminCommand {
     Client {
         #[command(subcommand)]
         command: ClientCommand,
+    },
+    /// Apply the PostgreSQL schema migrations (the gateway also applies them at start-up).
+    Migrate,
+    /// Copy every record of a sled store into a PostgreSQL database (migrated first). Run
+    /// with the gateway stopped; records already in the database are kept.
+    CopyStore {
+        /// The sled store directory.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// The PostgreSQL URL (libpq form; the password may come from PGPASSWORD).
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -78,6 +95,8 @@ pub(super) enum AccountCommand {
 pub(super) fn run(config: &Config, command: AdminCommand) -> Result<(), Failure> {
     match command {
         AdminCommand::Client { command } => client(config, command),
+        AdminCommand::Migrate => run_migrate(config),
+        AdminCommand::CopyStore { from, to } => copy_store(config, &from, &to),
         AdminCommand::Account {
             command:
                 AccountCommand::Create {
@@ -92,10 +111,10 @@ pub(super) fn run(config: &Config, command: AdminCommand) -> Result<(), Failure>
                     "--bank and --account are 1 to 128 of A-Z a-z 0-9 . _ -".into(),
                 ));
             }
-            let store = open(config)?;
-            let created = runtime()
-                .map_err(Failure::Runtime)?
-                .block_on(store.create_account(
+            let rt = runtime().map_err(Failure::Runtime)?;
+            let store = open(config, &rt)?;
+            let created = rt
+                .block_on(store.access.create_account(
                     &bank,
                     &account,
                     &label,
@@ -119,8 +138,8 @@ pub(super) fn run(config: &Config, command: AdminCommand) -> Result<(), Failure>
 }
 
 fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
-    let store = open(config)?;
     let rt = runtime().map_err(Failure::Runtime)?;
+    let store = open(config, &rt)?;
     match command {
         ClientCommand::Add {
             client_id,
@@ -175,12 +194,13 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
             }
             crate::auth::clients::ClientDef::from_stored(&stored)
                 .map_err(|e| Failure::Usage(e.to_string()))?;
-            rt.block_on(store.add_client(stored)).map_err(|e| match e {
-                ClientStoreError::Exists => {
-                    Failure::Usage(format!("client {client_id} already exists"))
-                }
-                other => Failure::Runtime(other.to_string()),
-            })?;
+            rt.block_on(store.clients.add_client(stored))
+                .map_err(|e| match e {
+                    ClientStoreError::Exists => {
+                        Failure::Usage(format!("client {client_id} already exists"))
+                    }
+                    other => Failure::Runtime(other.to_string()),
+                })?;
             println!(
                 "{}",
                 serde_json::json!({"client_id": client_id, "added": true})
@@ -188,7 +208,7 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
         }
         ClientCommand::List => {
             let clients = rt
-                .block_on(store.stored_clients())
+                .block_on(store.clients.stored_clients())
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             for c in clients {
                 println!(
@@ -199,7 +219,7 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
         }
         ClientCommand::Remove { client_id } => {
             let removed = rt
-                .block_on(store.remove_client(&client_id))
+                .block_on(store.clients.remove_client(&client_id))
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             if !removed {
                 return Err(Failure::Usage(format!("no stored client {client_id}")));
@@ -213,8 +233,61 @@ fn client(config: &Config, command: ClientCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-fn open(config: &Config) -> Result<SledStore, Failure> {
+fn open(config: &Config, rt: &tokio::runtime::Runtime) -> Result<Stores, Failure> {
+    if let Some(pg) = &config.store.postgres {
+        let store = rt
+            .block_on(PgStore::connect(pg))
+            .map_err(|e| Failure::Runtime(format!("store {}: {e}", pg.display)))?;
+        return Ok(store.stores(0));
+    }
     let path = &config.store.path;
-    SledStore::open(path, config.store.cache_bytes)
-        .map_err(|e| Failure::Runtime(format!("store {}: {e}", path.display())))
+    let store = SledStore::open(path, config.store.cache_bytes)
+        .map_err(|e| Failure::Runtime(format!("store {}: {e}", path.display())))?;
+    Ok(store.stores(0))
+}
+
+fn run_migrate(config: &Config) -> Result<(), Failure> {
+    let Some(pg) = &config.store.postgres else {
+        return Err(Failure::Usage(
+            "admin migrate is for [store] backend = \"postgres\"; sled needs no migration".into(),
+        ));
+    };
+    let rt = runtime().map_err(Failure::Runtime)?;
+    let applied = rt
+        .block_on(async {
+            let store = PgStore::new(pg)?;
+            migrate::apply(store.pool()).await
+        })
+        .map_err(|e| Failure::Runtime(format!("store {}: {e}", pg.display)))?;
+    println!(
+        "{}",
+        serde_json::json!({"store": pg.display, "applied": applied, "known": migrate::MIGRATIONS.len()})
+    );
+    Ok(())
+}
+
+fn copy_store(_config: &Config, from: &std::path::Path, to: &str) -> Result<(), Failure> {
+    let pg = PostgresConfig::from_url(to).map_err(|e| Failure::Usage(format!("--to: {e}")))?;
+    if !from.is_dir() {
+        return Err(Failure::Usage(format!(
+            "--from {}: no sled store there",
+            from.display()
+        )));
+    }
+    let sled = SledStore::open(from, 64 * 1024 * 1024)
+        .map_err(|e| Failure::Runtime(format!("store {}: {e}", from.display())))?;
+    let dump = sled
+        .dump()
+        .map_err(|e| Failure::Runtime(format!("store {}: {e}", from.display())))?;
+    let rt = runtime().map_err(Failure::Runtime)?;
+    rt.block_on(async {
+        let store = PgStore::connect(&pg).await?;
+        store.copy_dump(&dump).await
+    })
+    .map_err(|e| Failure::Runtime(format!("store {}: {e}", pg.display)))?;
+    println!(
+        "{}",
+        serde_json::json!({"from": from.display().to_string(), "to": pg.display, "copied": dump.counts()})
+    );
+    Ok(())
 }

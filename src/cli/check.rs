@@ -1,5 +1,6 @@
 //! What `check-config` checks beyond the file: that the listen address can be bound and the
-//! store directory created and written, each tried and undone at once. It never opens the
+//! store directory created and written (or the PostgreSQL store connected to), each tried and
+//! undone at once. It never opens the
 //! store (a running gateway holds its lock) and leaves nothing behind.
 
 use std::io::Write;
@@ -20,6 +21,14 @@ pub(super) fn resources(config: &Config) -> Result<(), ConfigError> {
         std::net::TcpListener::bind(addr)
             .map_err(|e| fail("server.listen", format!("cannot listen on {addr}: {e}")))?,
     );
+    if let Some(pg) = &config.store.postgres {
+        return probe_postgres(pg).map_err(|e| {
+            fail(
+                "store.url",
+                format!("{}: cannot connect to the database: {e}", pg.display),
+            )
+        });
+    }
     let store = &config.store.path;
     writable(store).map_err(|e| {
         fail(
@@ -29,6 +38,22 @@ pub(super) fn resources(config: &Config) -> Result<(), ConfigError> {
                 store.display()
             ),
         )
+    })
+}
+
+/// Connects to the PostgreSQL store and runs `SELECT 1` (no migration, nothing written).
+fn probe_postgres(pg: &crate::config::PostgresConfig) -> Result<(), String> {
+    let rt = super::failure::runtime()?;
+    rt.block_on(async {
+        let store = crate::store::postgres::PgStore::new(pg).map_err(|e| e.to_string())?;
+        let c = tokio::time::timeout(pg.connect_timeout, store.pool().get())
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| e.to_string())?;
+        c.simple_query("SELECT 1")
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
     })
 }
 

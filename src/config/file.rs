@@ -364,15 +364,27 @@ fn default_timeout() -> u64 {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default, expecting = "a [store] table")]
 pub(super) struct RawStore {
+    pub(super) backend: String,
     pub(super) path: String,
     pub(super) cache_mb: u64,
+    pub(super) url: Option<String>,
+    pub(super) password_file: Option<String>,
+    pub(super) pool_size: usize,
+    pub(super) connect_timeout_secs: u64,
+    pub(super) statement_timeout_ms: u64,
 }
 
 impl Default for RawStore {
     fn default() -> Self {
         Self {
+            backend: "sled".into(),
             path: "data/dauth-store".into(),
             cache_mb: 256,
+            url: None,
+            password_file: None,
+            pool_size: 16,
+            connect_timeout_secs: 5,
+            statement_timeout_ms: 5000,
         }
     }
 }

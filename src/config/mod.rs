@@ -20,6 +20,7 @@ mod limits;
 mod paths;
 mod routes;
 mod server;
+mod store;
 mod values;
 mod wallets;
 
@@ -33,6 +34,7 @@ pub use identity::AccountsConfig;
 pub use limits::{CacheConfig, LimitsConfig, ObpConfig};
 pub use routes::{AuthMode, RouteConfig, Upstream, ViewCheck};
 pub use server::{LogConfig, LogFormat, ServerConfig, StoreConfig};
+pub use store::{PostgresConfig, redacted};
 pub use wallets::{AUTH_METHOD_NAMES, WalletsConfig};
 
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ pub(super) fn resolve(raw: &mut RawConfig, base: &Path) {
     raw.server.tls_cert.iter_mut().for_each(fix);
     raw.server.tls_key.iter_mut().for_each(fix);
     fix(&mut raw.store.path);
+    raw.store.password_file.iter_mut().for_each(fix);
     keys(&mut raw.dauth.public_keys);
     for route in &mut raw.routes {
         route.upstream_ca.iter_mut().for_each(fix);

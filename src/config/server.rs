@@ -38,13 +38,26 @@ pub struct ServerConfig {
     pub max_concurrent_streams: u32,
 }
 
-/// `[store]`: the sled database.
+/// `[store]`: the sled database, or PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    /// Directory of the database.
+    /// Directory of the sled database.
     pub path: PathBuf,
     /// Upper bound of sled's page cache.
     pub cache_bytes: u64,
+    /// `backend = "postgres"`: the PostgreSQL store's settings (None: sled).
+    pub postgres: Option<super::store::PostgresConfig>,
+}
+
+impl StoreConfig {
+    /// The store as messages name it: the sled directory, or the PostgreSQL URL without its
+    /// password.
+    pub fn shown(&self) -> PathBuf {
+        match &self.postgres {
+            Some(pg) => PathBuf::from(&pg.display),
+            None => self.path.clone(),
+        }
+    }
 }
 
 /// `[log]`
@@ -88,8 +101,13 @@ pub(super) fn store(raw: RawStore) -> Result<StoreConfig, KeyProblem> {
         return Err(invalid("store.path", "must not be empty"));
     }
     Ok(StoreConfig {
-        path: PathBuf::from(raw.path),
+        path: PathBuf::from(&raw.path),
         cache_bytes: raw.cache_mb.saturating_mul(1024 * 1024),
+        postgres: match raw.backend.as_str() {
+            "sled" => None,
+            "postgres" => Some(super::store::postgres(&raw)?),
+            _ => return Err(invalid("store.backend", "must be \"sled\" or \"postgres\"")),
+        },
     })
 }
 

@@ -57,7 +57,7 @@ impl Policy {
             .stored_clients()
             .await
             .map_err(|source| StartError::Store {
-                path: config.store.path.clone(),
+                path: config.store.shown(),
                 source,
             })?
             .iter()

@@ -30,6 +30,10 @@ pub enum StoreError {
     /// The identity index names a user record that does not exist.
     #[error("identity index points at a missing user")]
     Dangling,
+    /// The database's schema is not one this gateway can use: an applied migration was
+    /// changed, or a newer gateway applied one this one does not know.
+    #[error("schema migrations: {0}")]
+    Migration(String),
     /// A background task doing store work died.
     #[error("store task failed")]
     TaskFailed(#[source] tokio::task::JoinError),

@@ -22,9 +22,11 @@
 //! that talks to a server can be added beside sled; the boxed future is one allocation per call.
 
 pub(crate) mod cached;
+pub mod dump;
 pub mod error;
 pub mod model;
 pub mod nonces;
+pub mod postgres;
 pub mod retry;
 pub mod sled;
 

@@ -109,6 +109,29 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// The environment switch that runs a test binary's gateways on PostgreSQL: with
+/// `DAUTH_TEST_STORE=postgres`, [`config_text`] and [`Gateway::start`] give each gateway a
+/// database of its own on this binary's shared cluster ([`postgres::Postgres::shared`])
+/// instead of a sled directory. tests/on_postgres.rs re-runs the integration suite with it.
+pub const STORE_SWITCH: &str = "DAUTH_TEST_STORE";
+
+/// Whether this test binary runs its gateways on PostgreSQL ([`STORE_SWITCH`]).
+pub fn on_postgres() -> bool {
+    std::env::var(STORE_SWITCH).is_ok_and(|v| v == "postgres")
+}
+
+/// The `[store]` section for a gateway whose sled directory would be `store`: that directory,
+/// or (under [`STORE_SWITCH`]) a new database of the shared cluster.
+pub fn store_section(store: &Path) -> String {
+    let path = format!("[store]\npath = {:?}\n", store.display().to_string());
+    if !on_postgres() {
+        return path;
+    }
+    let db = format!("gw_{}", uuid::Uuid::new_v4().simple());
+    let url = postgres::Postgres::shared().create_database(&db);
+    format!("{path}backend = \"postgres\"\nurl = {url:?}\n")
+}
+
 /// The configuration text every test gateway starts from: loopback port 0, the trusted key,
 /// a store in `store`. `extra` is appended (later keys of a section must not repeat these).
 pub fn config_text(store: &Path, dauth_extra: &str, extra: &str) -> String {
@@ -124,9 +147,9 @@ pub fn config_text_with(
 ) -> String {
     format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nshutdown_grace_secs = 5\n{server_extra}\n\
-         [store]\npath = {store:?}\n\
+         {store}\
          [dauth]\npublic_keys = [{key:?}]\n{dauth_extra}\n{extra}\n",
-        store = store.display().to_string(),
+        store = store_section(store),
         key = keys().dir.join("trusted_public.pem").display().to_string(),
     )
 }

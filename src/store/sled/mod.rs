@@ -17,6 +17,7 @@
 mod access;
 mod clients;
 mod db;
+mod dump;
 mod flush;
 mod keys;
 mod local;

@@ -1,0 +1,150 @@
+//! Users (`users`), the DAuth get-or-create, and the backend's lifecycle.
+
+use async_trait::async_trait;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::db::PgStore;
+use crate::store::error::StoreError;
+use crate::store::model::{User, UserKind};
+use crate::store::{Backend, UserStore};
+
+const SELECT_DAUTH: &str = "SELECT user_id, kind, provider, username, created_at FROM users \
+                            WHERE kind = 'dauth' AND provider = $1 AND username = $2";
+const INSERT_DAUTH: &str = "INSERT INTO users (user_id, kind, provider, username, created_at) \
+                            VALUES ($1, 'dauth', $2, $3, $4) \
+                            ON CONFLICT (provider, username) WHERE kind = 'dauth' DO NOTHING \
+                            RETURNING user_id, kind, provider, username, created_at";
+
+/// The column spelling of a user kind.
+pub(super) fn kind_name(kind: UserKind) -> &'static str {
+    match kind {
+        UserKind::Dauth => "dauth",
+        UserKind::Local => "local",
+        UserKind::External => "external",
+    }
+}
+
+/// A `users` row (`user_id, kind, provider, username, created_at`).
+pub(super) fn user_of(row: &Row) -> Result<User, StoreError> {
+    let kind: String = row.try_get(1)?;
+    let kind = match kind.as_str() {
+        "dauth" => UserKind::Dauth,
+        "local" => UserKind::Local,
+        _ => UserKind::External,
+    };
+    Ok(User {
+        user_id: row.try_get(0)?,
+        kind,
+        provider: row.try_get(2)?,
+        username: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+    })
+}
+
+/// Inside a transaction or on a connection: the DAuth user for (network, address), created
+/// (dated `now`) if missing. `SELECT`, then `INSERT ... ON CONFLICT DO NOTHING RETURNING`, then
+/// `SELECT` again when another writer won the race (its row is committed by then: the insert
+/// waited for it).
+pub(super) async fn dauth_user<C: tokio_postgres::GenericClient + Sync>(
+    c: &C,
+    network: &str,
+    address: &str,
+    now: i64,
+) -> Result<User, StoreError> {
+    if let Some(row) = c.query_opt(SELECT_DAUTH, &[&network, &address]).await? {
+        return user_of(&row);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let params: [&(dyn ToSql + Sync); 4] = [&id, &network, &address, &now];
+    if let Some(row) = c.query_opt(INSERT_DAUTH, &params).await? {
+        return user_of(&row);
+    }
+    match c.query_opt(SELECT_DAUTH, &[&network, &address]).await? {
+        Some(row) => user_of(&row),
+        None => Err(StoreError::Dangling),
+    }
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn get_or_create_dauth_user(
+        &self,
+        network: &str,
+        address: &str,
+        now: i64,
+    ) -> Result<User, StoreError> {
+        self.bounded(async {
+            let c = self.pool.get().await?;
+            let select = c.prepare_cached(SELECT_DAUTH).await?;
+            if let Some(row) = c.query_opt(&select, &[&network, &address]).await? {
+                return user_of(&row);
+            }
+            let id = uuid::Uuid::new_v4().to_string();
+            let insert = c.prepare_cached(INSERT_DAUTH).await?;
+            if let Some(row) = c
+                .query_opt(&insert, &[&id, &network, &address, &now])
+                .await?
+            {
+                return user_of(&row);
+            }
+            match c.query_opt(&select, &[&network, &address]).await? {
+                Some(row) => user_of(&row),
+                None => Err(StoreError::Dangling),
+            }
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        self.bounded(async {
+            let c = self.pool.get().await?;
+            let s = c
+                .prepare_cached(
+                    "SELECT user_id, kind, provider, username, created_at FROM users \
+                     WHERE user_id = $1",
+                )
+                .await?;
+            c.query_opt(&s, &[&user_id])
+                .await?
+                .map(|r| user_of(&r))
+                .transpose()
+        })
+        .await
+    }
+}
+
+impl PgStore {
+    /// Number of users stored.
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        self.bounded(async {
+            let c = self.pool.get().await?;
+            Ok(c.query_one("SELECT count(*) FROM users", &[])
+                .await?
+                .try_get(0)?)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Backend for PgStore {
+    async fn check_writable(&self, now: i64) -> Result<(), StoreError> {
+        self.bounded(async {
+            let c = self.pool.get().await?;
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES ('last_start', $1) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&now],
+            )
+            .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        // Every write is committed (synchronous_commit on) before its call returns.
+        Ok(())
+    }
+}

@@ -22,20 +22,17 @@ pub(crate) const DEBOUNCE: Duration = Duration::from_millis(300);
 type Watched = Arc<Mutex<HashSet<PathBuf>>>;
 
 /// Starts the reload task: `SIGHUP` always, file watching when the configuration is a file.
+/// Both are set up before this returns, so a change made once the server runs is seen.
 pub(crate) fn spawn(reloader: Arc<Reloader>) -> JoinHandle<()> {
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+    let mut hangup = hangup
+        .inspect_err(|e| warn!(error = %e, "cannot listen for SIGHUP; reload by file change only"))
+        .ok();
+    let watched: Watched = Arc::default();
+    let (tx, mut changes) = mpsc::unbounded_channel();
+    let mut files = FileWatch::new(Arc::clone(&watched), tx);
+    files.rewatch(&reloader);
     tokio::spawn(async move {
-        let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
-        let mut hangup = match hangup {
-            Ok(h) => Some(h),
-            Err(e) => {
-                warn!(error = %e, "cannot listen for SIGHUP; reload by file change only");
-                None
-            }
-        };
-        let watched: Watched = Arc::default();
-        let (tx, mut changes) = mpsc::unbounded_channel();
-        let mut files = FileWatch::new(Arc::clone(&watched), tx);
-        files.rewatch(&reloader);
         loop {
             let trigger = tokio::select! {
                 Some(()) = async { match hangup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => "SIGHUP",

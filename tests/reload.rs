@@ -149,7 +149,8 @@ async fn a_bad_configuration_changes_nothing_and_is_counted() {
     let gw = Gateway::start_file(&dir.config()).await;
     assert_eq!(current(&gw, &dauth_token("trusted")).await, 200);
     let bad = [
-        text("trusted", "trusted", "").replace("[dauth]\n", "[dauth]\nallowed_hosts = [\"nope\"]\n"),
+        text("trusted", "trusted", "")
+            .replace("[dauth]\n", "[dauth]\nallowed_hosts = [\"nope\"]\n"),
         text("missing", "trusted", ""),
         text("trusted", "trusted", "no_such_key = 1"),
         "[server\n".to_owned(),
@@ -176,14 +177,24 @@ async fn keys_that_need_a_restart_refuse_the_reload() {
         text("stranger", "trusted", "").replace("127.0.0.1:0", "127.0.0.1:1"),
         text("stranger", "trusted", "").replace("path = \"store\"", "path = \"elsewhere\""),
         format!("{}[cache]\ntokens = 7\n", text("stranger", "trusted", "")),
-        format!("{}[limits]\nper_ip_rps = 7\n", text("stranger", "trusted", "")),
-        format!("{}[log]\nlevel = \"debug\"\n", text("stranger", "trusted", "")),
+        format!(
+            "{}[limits]\nper_ip_rps = 7\n",
+            text("stranger", "trusted", "")
+        ),
+        format!(
+            "{}[log]\nlevel = \"debug\"\n",
+            text("stranger", "trusted", "")
+        ),
     ];
     for (i, change) in changes.iter().enumerate() {
         dir.write_config(change);
         reloaded(&gw, ReloadResult::Error, i as u64 + 1).await;
         assert_eq!(gw.state.policy().generation, 1, "{change}");
-        assert_eq!(current(&gw, &dauth_token("stranger")).await, 401, "{change}");
+        assert_eq!(
+            current(&gw, &dauth_token("stranger")).await,
+            401,
+            "{change}"
+        );
     }
     let old = dauth_proxy::Config::load(&dir.config()).unwrap();
     let mut moved = old.clone();
@@ -195,10 +206,7 @@ async fn keys_that_need_a_restart_refuse_the_reload() {
 }
 
 /// Sends `req` on an open HTTP/1.1 connection.
-async fn on(
-    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    token: &str,
-) -> u16 {
+async fn on(sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>, token: &str) -> u16 {
     let req = build("GET", "/obp/v5.1.0/users/current", &[("DAuth", token)], "");
     sender.send_request(req).await.unwrap().status().as_u16()
 }
@@ -216,17 +224,25 @@ async fn open_connections_serve_their_next_request_with_the_new_policy() {
     let mut h2 = h2c::<Full<Bytes>>(gw.addr).await;
     let h2_get = |token: String| {
         let mut req = build("GET", "/obp/v5.1.0/users/current", &[("DAuth", &token)], "");
-        *req.uri_mut() = "http://gateway.test/obp/v5.1.0/users/current".parse().unwrap();
+        *req.uri_mut() = "http://gateway.test/obp/v5.1.0/users/current"
+            .parse()
+            .unwrap();
         req
     };
     assert_eq!(on(&mut h1, &dauth_token("stranger")).await, 401);
-    let r = h2.send_request(h2_get(dauth_token("stranger"))).await.unwrap();
+    let r = h2
+        .send_request(h2_get(dauth_token("stranger")))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 
     dir.write_config(&text("stranger", "trusted", ""));
     reloaded(&gw, ReloadResult::Ok, 1).await;
     assert_eq!(on(&mut h1, &dauth_token("stranger")).await, 200);
-    let r = h2.send_request(h2_get(dauth_token("stranger"))).await.unwrap();
+    let r = h2
+        .send_request(h2_get(dauth_token("stranger")))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -257,7 +273,10 @@ async fn tls_health(addr: std::net::SocketAddr, cert: &TestCert) -> Option<u16> 
         .await
         .ok()?;
     tokio::spawn(conn);
-    let resp = sender.send_request(build("GET", "/health", &[], "")).await.ok()?;
+    let resp = sender
+        .send_request(build("GET", "/health", &[], ""))
+        .await
+        .ok()?;
     Some(resp.status().as_u16())
 }
 
@@ -279,7 +298,10 @@ async fn new_tls_handshakes_use_the_reloaded_certificate() {
     dir.replace("cert.pem", &second.cert_pem);
     let deadline = Instant::now() + Duration::from_secs(20);
     while tls_health(gw.addr, &second).await != Some(200) {
-        assert!(Instant::now() < deadline, "the new certificate was never served");
+        assert!(
+            Instant::now() < deadline,
+            "the new certificate was never served"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(tls_health(gw.addr, &first).await, None);
@@ -315,7 +337,10 @@ fn sighup_reloads_and_refusals_are_logged_with_file_and_key() {
     let refused = line(&bin, &["reload refused", "server.listen", "restart"]);
     assert!(refused.contains(&file), "{refused}");
 
-    dir.write_config(&text("stranger", "trusted", "").replace("[dauth]\n", "[dauth]\nallowed_hosts = [\"nope\"]\n"));
+    dir.write_config(
+        &text("stranger", "trusted", "")
+            .replace("[dauth]\n", "[dauth]\nallowed_hosts = [\"nope\"]\n"),
+    );
     let refused = line(&bin, &["reload refused", "dauth.allowed_hosts[0]"]);
     assert!(refused.contains(&file), "{refused}");
     let status = bin.terminate();

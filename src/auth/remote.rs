@@ -86,8 +86,8 @@ pub struct JwksSource {
     config: JwksUrlConfig,
     client: fetch::Client,
     keys: ArcSwap<KeySet>,
-    /// When the last fetch started: held while a fetch runs (single flight).
-    last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    /// When the last unknown-`kid` refetch started; held while any fetch runs (single flight).
+    last_refetch: tokio::sync::Mutex<Option<Instant>>,
     /// Bumped each time the key set changes.
     version: AtomicU64,
     /// Bumped with `version`, shared by every source: part of the verified-token cache key.
@@ -138,7 +138,7 @@ impl JwksSource {
                 keys: Arc::new(Vec::new()),
                 fetched: None,
             }),
-            last_fetch: tokio::sync::Mutex::new(None),
+            last_refetch: tokio::sync::Mutex::new(None),
             version: AtomicU64::new(0),
             epoch,
             attempts: tokio::sync::watch::Sender::new(0),
@@ -186,7 +186,7 @@ impl JwksSource {
     /// one (see the module docs).
     pub async fn refetch(&self) -> bool {
         let before = self.version();
-        let mut last = self.last_fetch.lock().await;
+        let mut last = self.last_refetch.lock().await;
         if self.version() != before {
             return true;
         }
@@ -202,24 +202,15 @@ impl JwksSource {
 
     /// A background fetch; returns how long to wait before the next one.
     async fn refresh(&self, failures: &mut u32) -> Duration {
-        let mut last = self.last_fetch.lock().await;
-        *last = Some(Instant::now());
+        let in_flight = self.last_refetch.lock().await;
         let outcome = self.fetch_and_install().await;
-        drop(last);
-        match outcome {
-            Ok(max_age) => {
-                *failures = 0;
-                let c = &self.config;
-                max_age
-                    .unwrap_or(c.max_refresh)
-                    .clamp(c.min_refresh, c.max_refresh.max(c.min_refresh))
-            }
-            Err(()) => {
-                *failures = failures.saturating_add(1);
-                let backoff = Duration::from_secs(1u64 << (*failures - 1).min(16));
-                backoff.min(self.config.min_refresh)
-            }
+        drop(in_flight);
+        if outcome.is_ok() {
+            *failures = 0;
+        } else {
+            *failures = failures.saturating_add(1);
         }
+        next_refresh(outcome, *failures, &self.config)
     }
 
     /// One fetch; on success the new set is installed. `Ok(max-age)` or `Err` (logged).
@@ -271,6 +262,24 @@ impl JwksSource {
     }
 }
 
+/// When to fetch again after a fetch that brought `max-age` (`Ok`) or failed for the
+/// `failures`-th time in a row (`Err`): `max-age` (else the maximum) within the refresh
+/// bounds; after a failure 1 s, doubling, at most the minimum refresh.
+fn next_refresh(
+    outcome: Result<Option<Duration>, ()>,
+    failures: u32,
+    c: &JwksUrlConfig,
+) -> Duration {
+    match outcome {
+        Ok(max_age) => max_age
+            .unwrap_or(c.max_refresh)
+            .clamp(c.min_refresh, c.max_refresh.max(c.min_refresh)),
+        Err(()) => {
+            Duration::from_secs(1u64 << failures.saturating_sub(1).min(16)).min(c.min_refresh)
+        }
+    }
+}
+
 /// The background refresh of `source`, until nothing holds it any more.
 fn spawn_refresh(source: &Arc<JwksSource>) {
     let weak = Arc::downgrade(source);
@@ -313,6 +322,35 @@ impl JwksSources {
     /// a key the IdP removed stops verifying cached tokens at its next fetch.
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_age_is_honoured_within_the_refresh_bounds() {
+        let c = JwksUrlConfig {
+            url: "https://idp.example/jwks".into(),
+            discovery: false,
+            key: "k".into(),
+            label: "l".into(),
+            roots: Vec::new(),
+            min_refresh: Duration::from_secs(60),
+            max_refresh: Duration::from_secs(3600),
+            max_stale: Duration::from_secs(86_400),
+            min_refetch: Duration::from_secs(30),
+        };
+        let s = Duration::from_secs;
+        assert_eq!(next_refresh(Ok(Some(s(600))), 0, &c), s(600));
+        assert_eq!(next_refresh(Ok(Some(s(5))), 0, &c), s(60));
+        assert_eq!(next_refresh(Ok(Some(s(0))), 0, &c), s(60));
+        assert_eq!(next_refresh(Ok(Some(s(999_999))), 0, &c), s(3600));
+        assert_eq!(next_refresh(Ok(None), 0, &c), s(3600));
+        assert_eq!(next_refresh(Err(()), 1, &c), s(1));
+        assert_eq!(next_refresh(Err(()), 3, &c), s(4));
+        assert_eq!(next_refresh(Err(()), 30, &c), s(60));
     }
 }
 

@@ -280,7 +280,7 @@ fn check_config_refuses_plain_http_off_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
-            format!("[dauth]\nenabled = false\njwks_url = \"http://idp.example/jwks\"\n"),
+            "[dauth]\nenabled = false\njwks_url = \"http://idp.example/jwks\"\n".to_owned(),
             "dauth.jwks_url",
         ),
         (

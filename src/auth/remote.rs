@@ -325,6 +325,10 @@ impl JwksSources {
     }
 }
 
+/// How long start-up (or a reload) waits for a new source's first fetch before going on
+/// without it (its tokens are answered 503 until it loads).
+pub const FIRST_FETCH_WAIT: Duration = Duration::from_secs(10);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,7 +357,3 @@ mod tests {
         assert_eq!(next_refresh(Err(()), 30, &c), s(60));
     }
 }
-
-/// How long start-up (or a reload) waits for a new source's first fetch before going on
-/// without it (its tokens are answered 503 until it loads).
-pub const FIRST_FETCH_WAIT: Duration = Duration::from_secs(10);

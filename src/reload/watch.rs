@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::warn;
 
-use super::Reloader;
+use super::reloader::Reloader;
 
 /// How long the files must be quiet after a change before the reload runs.
 pub(crate) const DEBOUNCE: Duration = Duration::from_millis(300);

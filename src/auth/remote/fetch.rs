@@ -12,8 +12,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::CertificateDer;
 
+use super::config::{FetchError, JwksUrlConfig};
 use super::parse::{Parsed, parse_jwks};
-use super::{FetchError, JwksUrlConfig};
 
 /// The HTTP client of one source.
 pub(super) type Client =

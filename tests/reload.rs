@@ -173,7 +173,16 @@ async fn keys_that_need_a_restart_refuse_the_reload() {
     dir.write_config(&text("trusted", "trusted", ""));
     let gw = Gateway::start_file(&dir.config()).await;
     assert_eq!(current(&gw, &dauth_token("stranger")).await, 401);
+    let cert = TestCert::new();
+    dir.replace("cert.pem", &cert.cert_pem);
+    dir.replace("key.pem", &cert.key_pem);
     let changes = [
+        // TLS turned on: the listener's acceptor is made once.
+        text(
+            "stranger",
+            "trusted",
+            "tls_cert = \"cert.pem\"\ntls_key = \"key.pem\"",
+        ),
         text("stranger", "trusted", "").replace("127.0.0.1:0", "127.0.0.1:1"),
         text("stranger", "trusted", "").replace("path = \"store\"", "path = \"elsewhere\""),
         format!("{}[cache]\ntokens = 7\n", text("stranger", "trusted", "")),

@@ -11,6 +11,8 @@ type Fixed = (&'static str, fn(&Config) -> String);
 /// The keys a reload refuses to change (see [`Fixed`]).
 pub const RESTART_ONLY: &[Fixed] = &[
     ("server.listen", |c| c.server.listen.to_string()),
+    // TLS on or off: the listener's acceptor is made once (its certificate is reloadable).
+    ("server.tls_cert", |c| c.server.tls.is_some().to_string()),
     ("server.max_connections", |c| {
         c.server.max_connections.to_string()
     }),

@@ -30,7 +30,9 @@ pub(crate) fn spawn(reloader: Arc<Reloader>) -> JoinHandle<()> {
         .ok();
     let watched: Watched = Arc::default();
     let (tx, mut changes) = mpsc::unbounded_channel();
-    let mut files = FileWatch::new(Arc::clone(&watched), tx);
+    // No watcher (and no inotify instance) for a configuration that is not a file.
+    let is_file = reloader.state().policy().config.source.is_file();
+    let mut files = FileWatch::new(Arc::clone(&watched), tx, is_file);
     files.rewatch(&reloader);
     tokio::spawn(async move {
         loop {
@@ -56,7 +58,14 @@ struct FileWatch {
 }
 
 impl FileWatch {
-    fn new(watched: Watched, tx: mpsc::UnboundedSender<()>) -> Self {
+    fn new(watched: Watched, tx: mpsc::UnboundedSender<()>, wanted: bool) -> Self {
+        if !wanted {
+            return Self {
+                watcher: None,
+                watched,
+                dirs: BTreeSet::new(),
+            };
+        }
         let files = Arc::clone(&watched);
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             let Ok(event) = event else { return };

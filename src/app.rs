@@ -4,8 +4,8 @@
 //! [`App::bind`] does everything that can fail before serving (bind the socket, open and probe
 //! the store, build the state), so a bad deployment fails at start with a clear message instead
 //! of on the first request. [`App::run`] serves until the shutdown future resolves, drains, and
-//! flushes. This is the one module that knows which store backend runs; a reload (swapping the
-//! policy, [`State::install`]) would be started from here too.
+//! flushes. This is the one module that knows which store backend runs; the reload task
+//! (`SIGHUP` and file changes, [`crate::reload`]) runs beside the server.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::config::PostgresConfig;
 use crate::limits::Limits;
+use crate::reload::Reloader;
 use crate::state::State;
 use crate::state::error::StartError;
 use crate::store::error::StoreError;
@@ -142,6 +143,7 @@ impl App {
         });
         let tidy = tidy(Arc::clone(&state));
         let resets = tokio::spawn(crate::people::reset::deliver_resets(Arc::clone(&state)));
+        let reloads = crate::reload::spawn(Arc::new(Reloader::new(Arc::clone(&state))));
         crate::server::serve(listener, Arc::clone(&state), shutdown).await;
         tidy.abort();
         resets.abort();
@@ -149,6 +151,7 @@ impl App {
             listener.abort();
             reread.abort();
         }
+        reloads.abort();
         state.shared().store.backend.flush().await
     }
 }

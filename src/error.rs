@@ -290,6 +290,13 @@ pub enum Error {
     /// `limits.max_verifications_in_flight` verifications are already waiting or running.
     #[error("verifier busy")]
     VerifierBusy,
+    /// The token's keys come from a JWKS URL that has not loaded yet.
+    #[error("JWKS URL not loaded yet")]
+    KeysNotLoaded,
+    /// The token's keys come from a JWKS URL whose last good set is older than
+    /// `jwks_max_stale_secs`.
+    #[error("JWKS URL keys too stale")]
+    KeysExpired,
     /// A wallet-signed request or SIWE login refusal ([`WalletError`]).
     #[error("{0}")]
     Wallet(#[from] WalletError),

@@ -5,6 +5,7 @@
 //! checks that there is no import cycle, `tests/architecture.rs` the order; ARCHITECTURE.md
 //! draws it):
 //! - [`cli`] (the command line) and `app` (the composition root: [`App`] binds and runs);
+//! - [`reload`]: `SIGHUP` and file changes rebuild the policy and swap it in;
 //! - `server`: connections, TLS, HTTP/1.1 and HTTP/2, their clocks;
 //! - [`pipeline`]: the request's steps: path and head checks, the endpoint or route,
 //!   authentication, dispatch, the log line;
@@ -42,6 +43,7 @@ pub mod path;
 pub mod people;
 pub mod pipeline;
 pub mod proxy;
+pub mod reload;
 mod server;
 pub mod state;
 pub mod store;

@@ -13,6 +13,7 @@ use std::process::Command;
 const LAYERS: &[&[&str]] = &[
     &["main", "cli"],
     &["app"],
+    &["reload"],
     &["server"],
     &["pipeline"],
     &["obp", "people", "oidc", "wallets", "openapi"],

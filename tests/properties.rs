@@ -273,6 +273,7 @@ fn signed() -> &'static Signed {
             replay_protection: false,
             replay_capacity: 1,
             strict_addresses: true,
+            jwks_url: None,
         };
         let claims = json!({
             "smart_contract_address": "0xd8da6bf26964af9d7eed9e03e53415d37aa96045",

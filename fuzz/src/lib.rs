@@ -80,6 +80,7 @@ fn build_fixture() -> Fixture {
     .expect("fixture configuration");
     let lenient = DauthConfig {
         strict_addresses: false,
+        jwks_url: None,
         ..config.dauth.clone()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -6,12 +6,15 @@
 //! GHSA-wcvh-g65p-v576 was a validator that checked the signature only). Tokens of this
 //! gateway's issuer must also be access tokens (`token_use`), so a refresh token is no bearer.
 
+use std::sync::Arc;
+
 use jsonwebtoken::dangerous::insecure_decode_claims;
 use serde_json::Value;
 
 use super::issuer::IssuerConfig;
 use super::jws::Jws;
 use super::keys::VerifyKey;
+use super::remote::{JwksSource, Keys};
 use crate::auth::issuer::{USE_ACCESS, USE_CLIENT};
 use crate::error::{BearerDefect, Error};
 
@@ -22,8 +25,10 @@ pub struct ExternalIssuer {
     pub issuer: String,
     /// Required `aud`.
     pub audience: String,
-    /// Its keys.
+    /// Its keys (empty when they come from `jwks_url`).
     pub keys: Vec<VerifyKey>,
+    /// `jwks_url` or `discovery_url`: its keys fetched.
+    pub jwks_url: Option<crate::auth::remote::JwksUrlConfig>,
 }
 
 /// `[bearer]`
@@ -42,6 +47,8 @@ struct TrustedIssuer {
     issuer: String,
     audience: String,
     keys: Vec<VerifyKey>,
+    /// `jwks_url` or `discovery_url`'s source (then `keys` is empty).
+    remote: Option<Arc<JwksSource>>,
     own: bool,
 }
 
@@ -75,27 +82,62 @@ pub struct BearerVerifier {
 }
 
 impl BearerVerifier {
-    /// Builds the verifier once from checked configuration.
+    /// Builds the verifier once from checked configuration, with no fetched keys (an issuer
+    /// with a `jwks_url` then verifies nothing until given its source: see
+    /// [`BearerVerifier::with_remotes`]).
     pub fn new(own: Option<&IssuerConfig>, config: &BearerConfig) -> Self {
+        Self::with_remotes(own, config, &[])
+    }
+
+    /// The verifier with `remotes[i]` as the source of `config.issuers[i]` (when `Some`).
+    pub fn with_remotes(
+        own: Option<&IssuerConfig>,
+        config: &BearerConfig,
+        remotes: &[Option<Arc<JwksSource>>],
+    ) -> Self {
         let mut issuers: Vec<TrustedIssuer> = own
             .map(|o| TrustedIssuer {
                 issuer: o.url.clone(),
                 audience: o.audience.clone(),
                 keys: o.key.verify_key(&o.kid).into_iter().collect(),
+                remote: None,
                 own: true,
             })
             .into_iter()
             .collect();
-        issuers.extend(config.issuers.iter().map(|e| TrustedIssuer {
-            issuer: e.issuer.clone(),
-            audience: e.audience.clone(),
-            keys: e.keys.clone(),
-            own: false,
-        }));
+        issuers.extend(
+            config
+                .issuers
+                .iter()
+                .enumerate()
+                .map(|(i, e)| TrustedIssuer {
+                    issuer: e.issuer.clone(),
+                    audience: e.audience.clone(),
+                    keys: e.keys.clone(),
+                    remote: remotes.get(i).cloned().flatten(),
+                    own: false,
+                }),
+        );
         Self {
             issuers,
             leeway: i64::try_from(config.leeway_secs).unwrap_or(i64::MAX),
         }
+    }
+
+    /// The `jwks_url` source worth a refetch for `token`: its (unverified) `iss` is an issuer
+    /// whose keys are fetched, and its `kid` is not in the current set.
+    pub fn refetch_for(&self, token: &str) -> Option<&Arc<JwksSource>> {
+        // Nothing to keep: only picks which source to ask; the token is verified again after.
+        let unverified: Value = insecure_decode_claims(token).ok()?;
+        let iss = unverified.get("iss").and_then(Value::as_str)?;
+        let remote = self
+            .issuers
+            .iter()
+            .find(|i| i.issuer == iss)?
+            .remote
+            .as_ref()?;
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        (!remote.has_kid(&kid)).then_some(remote)
     }
 
     /// Checks a bearer token at `now` (see the module docs).
@@ -117,10 +159,16 @@ impl BearerVerifier {
             .iter()
             .find(|i| i.issuer == iss)
             .ok_or(Error::InvalidBearer(BearerDefect::Issuer))?;
-        if !jws
-            .candidates(&trusted.keys, true)
-            .any(|k| jws.verified_by(k))
-        {
+        let fetched = match trusted.remote.as_deref().map(JwksSource::keys) {
+            None => None,
+            Some(Keys::Ready(keys)) => Some(keys),
+            Some(Keys::NeverLoaded) => return Err(Error::KeysNotLoaded),
+            Some(Keys::Expired) => return Err(Error::KeysExpired),
+        };
+        let keys = fetched
+            .as_deref()
+            .map_or(trusted.keys.as_slice(), Vec::as_slice);
+        if !jws.candidates(keys, true).any(|k| jws.verified_by(k)) {
             return Err(invalid());
         }
         // Nothing to keep: the caller's token.

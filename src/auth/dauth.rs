@@ -9,11 +9,14 @@
 //! 5. network and address rules;
 //! 6. the replay window, last, so a token refused for another reason does not use up its id.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Deserializer};
 
 use super::address::{MAX_OPAQUE, canonical_network, is_sane, is_valid_network, normalize_address};
 use super::jws::{Jws, JwsError};
 use crate::auth::keys::VerifyKey;
+use crate::auth::remote::{JwksSource, Keys};
 use crate::error::{AddressClaim, Error, TokenDefect};
 use crate::net::CidrList;
 
@@ -38,6 +41,8 @@ pub struct DauthConfig {
     pub replay_capacity: usize,
     /// Require 20-byte hex addresses with valid EIP-55 checksums.
     pub strict_addresses: bool,
+    /// `jwks_url`: keys fetched beside `keys`.
+    pub jwks_url: Option<crate::auth::remote::JwksUrlConfig>,
 }
 
 impl DauthConfig {
@@ -100,12 +105,37 @@ fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error
 /// replay window is the caller's (see [`DauthClaims::request_id`]).
 pub struct DauthVerifier {
     policy: DauthConfig,
+    /// `jwks_url`'s source, when configured.
+    remote: Option<Arc<JwksSource>>,
 }
 
 impl DauthVerifier {
     /// Builds the verifier once, from checked configuration.
     pub fn new(policy: DauthConfig) -> Self {
-        Self { policy }
+        Self {
+            policy,
+            remote: None,
+        }
+    }
+
+    /// The verifier with `jwks_url`'s keys from `remote` beside the configured ones.
+    pub fn with_remote(mut self, remote: Option<Arc<JwksSource>>) -> Self {
+        self.remote = remote;
+        self
+    }
+
+    /// The `jwks_url` source worth a refetch for `token`: when there is one and the token
+    /// names a `kid` its current set lacks.
+    pub fn refetch_for(&self, token: &str) -> Option<&Arc<JwksSource>> {
+        let remote = self.remote.as_ref()?;
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        (!remote.has_kid(&kid)
+            && !self
+                .policy
+                .keys
+                .iter()
+                .any(|k| k.kid.as_ref() == Some(&kid)))
+        .then_some(remote)
     }
 
     /// The policy this verifier enforces.
@@ -166,7 +196,22 @@ impl DauthVerifier {
             JwsError::Algorithm => defect(TokenDefect::AlgorithmNotAllowed),
             JwsError::Critical => defect(TokenDefect::CriticalHeader),
         })?;
-        let mut candidates = jws.candidates(&self.policy.keys, false).peekable();
+        let remote = match self.remote.as_deref().map(JwksSource::keys) {
+            None => None,
+            Some(Keys::Ready(keys)) => Some(keys),
+            Some(Keys::NeverLoaded) if self.policy.keys.is_empty() => {
+                return Err(Error::KeysNotLoaded);
+            }
+            Some(Keys::Expired) if self.policy.keys.is_empty() => {
+                return Err(Error::KeysExpired);
+            }
+            Some(Keys::NeverLoaded | Keys::Expired) => None,
+        };
+        let fetched = remote.as_deref().map_or(&[][..], Vec::as_slice);
+        let mut candidates = jws
+            .candidates(&self.policy.keys, false)
+            .chain(jws.candidates(fetched, false))
+            .peekable();
         if candidates.peek().is_none() {
             return Err(defect(TokenDefect::UnknownKey));
         }

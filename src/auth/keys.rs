@@ -102,6 +102,11 @@ pub struct VerifyKey {
 }
 
 impl VerifyKey {
+    /// Whether `other` is the same RSA key (same modulus), whatever its `kid` or origin.
+    pub(crate) fn same_key(&self, other: &VerifyKey) -> bool {
+        self.fingerprint == other.fingerprint
+    }
+
     /// When this is one of the development keys shipped in `keys/dev/`, the warning to log.
     pub fn development_key(&self) -> Option<&'static str> {
         development_warning(&self.fingerprint)
@@ -324,6 +329,25 @@ pub fn load_signing_key_pair(path: &Path) -> Result<SigningKey, KeyError> {
         n: public.modulus().big_endian_without_leading_zero().to_vec(),
         e: public.exponent().big_endian_without_leading_zero().to_vec(),
         encoding,
+    })
+}
+
+/// A verification key from the big-endian RSA components `n` and `e` (a JWK's), with `kid`;
+/// `origin` names where it came from. Refuses moduli under [`MIN_RSA_BITS`].
+pub(crate) fn rsa_verify_key(
+    n: &[u8],
+    e: &[u8],
+    kid: Option<String>,
+    origin: &Path,
+) -> Result<VerifyKey, KeyError> {
+    let bits = check_size(n, origin)?;
+    let parsed = parse_for_every_algorithm(n, e).ok_or_else(|| not_rsa(origin, &REFUSED))?;
+    Ok(VerifyKey {
+        kid,
+        source: origin.to_owned(),
+        bits,
+        parsed,
+        fingerprint: dev::fingerprint(n),
     })
 }
 

@@ -25,6 +25,7 @@ pub mod keys;
 pub mod mint;
 pub(crate) mod passwords;
 pub mod principal;
+pub mod remote;
 pub(crate) mod replay;
 pub mod siwe;
 

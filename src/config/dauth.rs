@@ -9,10 +9,21 @@ use crate::auth::dauth::DauthConfig;
 pub(super) fn dauth(raw: RawDauth) -> Result<DauthConfig, KeyProblem> {
     let invalid = |key: &str, why| (key.to_owned(), Problem::Invalid(why));
     let allowed_hosts = cidrs("dauth.allowed_hosts", &raw.allowed_hosts)?;
-    if raw.enabled && raw.public_keys.is_empty() {
+    let timing = raw.timing();
+    let jwks_url = super::jwks::url_source(
+        "dauth.",
+        super::jwks::RawUrl {
+            jwks_url: raw.jwks_url.as_deref(),
+            discovery_url: None,
+            jwks_ca: raw.jwks_ca.as_deref(),
+            timing,
+        },
+        "dauth",
+    )?;
+    if raw.enabled && raw.public_keys.is_empty() && jwks_url.is_none() {
         return Err(invalid(
             "dauth.public_keys",
-            "at least one key is required while dauth.enabled = true",
+            "at least one key (or a jwks_url) is required while dauth.enabled = true",
         ));
     }
     let keys = verify_keys("dauth.public_keys", raw.public_keys)?;
@@ -49,5 +60,6 @@ pub(super) fn dauth(raw: RawDauth) -> Result<DauthConfig, KeyProblem> {
         replay_protection: raw.replay_protection,
         replay_capacity: raw.replay_capacity,
         strict_addresses: raw.strict_addresses,
+        jwks_url,
     })
 }

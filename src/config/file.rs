@@ -246,6 +246,69 @@ pub(super) struct RawBearerIssuer {
     pub(super) public_keys: Vec<RawKey>,
     #[serde(default)]
     pub(super) jwks_file: Option<String>,
+    #[serde(default)]
+    pub(super) jwks_url: Option<String>,
+    #[serde(default)]
+    pub(super) discovery_url: Option<String>,
+    #[serde(default)]
+    pub(super) jwks_ca: Option<String>,
+    #[serde(default = "default_min_refresh")]
+    pub(super) jwks_min_refresh_secs: u64,
+    #[serde(default = "default_max_refresh")]
+    pub(super) jwks_max_refresh_secs: u64,
+    #[serde(default = "default_max_stale")]
+    pub(super) jwks_max_stale_secs: u64,
+    #[serde(default = "default_min_refetch")]
+    pub(super) jwks_min_refetch_secs: u64,
+}
+
+/// The `jwks_*` timing keys of a table with a `jwks_url` or `discovery_url`, as written.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RawJwksTiming {
+    pub(super) min_refresh: u64,
+    pub(super) max_refresh: u64,
+    pub(super) max_stale: u64,
+    pub(super) min_refetch: u64,
+}
+
+fn default_min_refresh() -> u64 {
+    60
+}
+
+fn default_max_refresh() -> u64 {
+    3600
+}
+
+fn default_max_stale() -> u64 {
+    86_400
+}
+
+fn default_min_refetch() -> u64 {
+    30
+}
+
+impl RawBearerIssuer {
+    /// Its timing keys.
+    pub(super) fn timing(&self) -> RawJwksTiming {
+        RawJwksTiming {
+            min_refresh: self.jwks_min_refresh_secs,
+            max_refresh: self.jwks_max_refresh_secs,
+            max_stale: self.jwks_max_stale_secs,
+            min_refetch: self.jwks_min_refetch_secs,
+        }
+    }
+}
+
+impl RawDauth {
+    /// Its timing keys.
+    pub(super) fn timing(&self) -> RawJwksTiming {
+        RawJwksTiming {
+            min_refresh: self.jwks_min_refresh_secs,
+            max_refresh: self.jwks_max_refresh_secs,
+            max_stale: self.jwks_max_stale_secs,
+            min_refetch: self.jwks_min_refetch_secs,
+        }
+    }
 }
 
 /// `[mail]`
@@ -450,6 +513,12 @@ pub(super) struct RawDauth {
     pub(super) replay_protection: bool,
     pub(super) replay_capacity: usize,
     pub(super) strict_addresses: bool,
+    pub(super) jwks_url: Option<String>,
+    pub(super) jwks_ca: Option<String>,
+    pub(super) jwks_min_refresh_secs: u64,
+    pub(super) jwks_max_refresh_secs: u64,
+    pub(super) jwks_max_stale_secs: u64,
+    pub(super) jwks_min_refetch_secs: u64,
 }
 
 impl Default for RawDauth {
@@ -464,6 +533,12 @@ impl Default for RawDauth {
             replay_protection: true,
             replay_capacity: 1_000_000,
             strict_addresses: true,
+            jwks_url: None,
+            jwks_ca: None,
+            jwks_min_refresh_secs: default_min_refresh(),
+            jwks_max_refresh_secs: default_max_refresh(),
+            jwks_max_stale_secs: default_max_stale(),
+            jwks_min_refetch_secs: default_min_refetch(),
         }
     }
 }

@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use super::error::{KeyProblem, Problem};
-use super::file::{RawAccounts, RawBearer, RawClient, RawIssuer, RawKey, RawMail};
+use super::file::{RawAccounts, RawBearer, RawBearerIssuer, RawClient, RawIssuer, RawKey, RawMail};
 use super::values::verify_keys;
 use crate::auth::bearer::{BearerConfig, ExternalIssuer};
 use crate::auth::clients::{ClientDef, is_scope_token, is_valid_client_id};
 use crate::auth::issuer::IssuerConfig;
 use crate::auth::keys::{VerifyKey, load_jwks, load_signing_key_pair};
+use crate::auth::remote::JwksUrlConfig;
 use crate::mail::MailConfig;
 
 /// Most `accounts.hash_slots`: each is a thread with a 19 MiB block.
@@ -127,8 +128,8 @@ pub(super) fn accounts(raw: RawAccounts) -> Result<AccountsConfig, KeyProblem> {
     })
 }
 
-/// The keys of an issuer or client at `prefix` (`bearer.issuers[0].`): `public_keys` PEM files
-/// or a `jwks_file`, exactly one of them.
+/// The keys of a client at `prefix` (`clients[0].`): `public_keys` PEM files or a
+/// `jwks_file`, exactly one of them.
 fn keys_or_jwks(
     prefix: &str,
     public_keys: Vec<RawKey>,
@@ -143,6 +144,38 @@ fn keys_or_jwks(
             format!("{prefix}public_keys"),
             Problem::Invalid("set exactly one of public_keys and jwks_file"),
         )),
+    }
+}
+
+/// The keys of a bearer issuer at `prefix`: exactly one of `public_keys`, `jwks_file`,
+/// `jwks_url` and `discovery_url`; (static keys, URL source).
+fn issuer_keys(
+    prefix: &str,
+    r: RawBearerIssuer,
+) -> Result<(Vec<VerifyKey>, Option<JwksUrlConfig>), KeyProblem> {
+    let timing = r.timing();
+    let remote = super::jwks::url_source(
+        prefix,
+        super::jwks::RawUrl {
+            jwks_url: r.jwks_url.as_deref(),
+            discovery_url: r.discovery_url.as_deref(),
+            jwks_ca: r.jwks_ca.as_deref(),
+            timing,
+        },
+        &r.issuer,
+    )?;
+    match remote {
+        None => Ok((
+            keys_or_jwks(prefix, r.public_keys, r.jwks_file.as_deref())?,
+            None,
+        )),
+        Some(_) if !r.public_keys.is_empty() || r.jwks_file.is_some() => Err((
+            format!("{prefix}public_keys"),
+            Problem::Invalid(
+                "set exactly one of public_keys, jwks_file, jwks_url and discovery_url",
+            ),
+        )),
+        Some(remote) => Ok((Vec::new(), Some(remote))),
     }
 }
 
@@ -209,11 +242,13 @@ pub(super) fn bearer(
                 Problem::Invalid("another [[bearer.issuers]] entry has this issuer"),
             ));
         }
-        let keys = keys_or_jwks(&key(""), r.public_keys, r.jwks_file.as_deref())?;
+        let (issuer, audience) = (r.issuer.clone(), r.audience.clone());
+        let (keys, jwks_url) = issuer_keys(&key(""), r)?;
         issuers.push(ExternalIssuer {
-            issuer: r.issuer,
-            audience: r.audience,
+            issuer,
+            audience,
             keys,
+            jwks_url,
         });
     }
     Ok(BearerConfig {

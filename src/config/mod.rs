@@ -16,6 +16,7 @@ mod dauth;
 mod error;
 mod file;
 mod identity;
+mod jwks;
 mod limits;
 mod paths;
 mod routes;
@@ -49,6 +50,9 @@ pub const DEFAULT_PATH: &str = "config/dauth.toml";
 pub struct Config {
     /// The file it came from.
     pub source: PathBuf,
+    /// Every file it names but the store (keys, JWKS files, certificates, CAs): what a reload
+    /// reads and watches beside `source`.
+    pub files: Vec<PathBuf>,
     /// `[server]`
     pub server: ServerConfig,
     /// `[store]`
@@ -118,6 +122,7 @@ impl Config {
         let mut raw =
             values::parse(text).map_err(|(key, e)| fail((key, Problem::Syntax(Box::new(e)))))?;
         paths::resolve(&mut raw, source.parent().unwrap_or(Path::new("")));
+        let files = paths::named_files(&raw);
         let (listen, trusted_proxies) = server::address(&raw.server).map_err(fail)?;
         let store = server::store(raw.store).map_err(fail)?;
         let log = server::log(&raw.log).map_err(fail)?;
@@ -159,6 +164,7 @@ impl Config {
         let airnodes = airnode::airnodes(raw.airnode).map_err(fail)?;
         Ok(Self {
             source: source.to_owned(),
+            files,
             server,
             store,
             dauth,

@@ -363,6 +363,16 @@ impl Error {
                 "DAUTH-5034",
                 "Too many token verifications in flight; retry shortly.",
             ),
+            Self::KeysNotLoaded => row(
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5090",
+                "The keys of this token's issuer have not been loaded yet; retry shortly.",
+            ),
+            Self::KeysExpired => row(
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5091",
+                "The keys of this token's issuer could not be refreshed for too long; retry later.",
+            ),
             Self::ClientTokenRequired => row(
                 S::FORBIDDEN,
                 "DAUTH-4101",

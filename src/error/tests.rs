@@ -339,6 +339,8 @@ fn every_condition_keeps_its_status_and_code() {
         (Error::InvalidPaging, 400, "DAUTH-4106"),
         (Error::TooManyRequests(3), 429, "OBP-10018"),
         (Error::VerifierBusy, 503, "DAUTH-5034"),
+        (Error::KeysNotLoaded, 503, "DAUTH-5090"),
+        (Error::KeysExpired, 503, "DAUTH-5091"),
     ];
     for (err, status, code) in table {
         assert_eq!(err.status().as_u16(), status, "{err:?}");

@@ -81,9 +81,38 @@ async fn airnode(shared: &Shared, found: Identified<'_>, now: i64) -> Result<Pri
     })
 }
 
-/// The cache key of `token` under `policy`: its generation is part of the digest.
-fn cache_key(kind: &[u8], policy: &Policy, token: &str) -> u128 {
-    digest(&[kind, &policy.generation.to_be_bytes(), token.as_bytes()])
+/// The cache key of `token` under `policy`: its generation and the JWKS URL sources' epoch are
+/// part of the digest, so a cached token is verified again under a new policy or after any
+/// fetched key set changed (a key removed at the IdP stops verifying at its next fetch).
+fn cache_key(kind: &[u8], shared: &Shared, policy: &Policy, token: &str) -> u128 {
+    digest(&[
+        kind,
+        &policy.generation.to_be_bytes(),
+        &shared.jwks.epoch().to_be_bytes(),
+        token.as_bytes(),
+    ])
+}
+
+/// Runs `verify` within the bound on verifications in flight; when it fails and `source`
+/// names a JWKS URL whose refetch may help (an unknown `kid`), asks for one (rate-limited,
+/// single flight; no verification slot is held while waiting) and, if the key set changed,
+/// verifies once more.
+async fn verify_with_refetch<T>(
+    shared: &Shared,
+    verify: impl Fn() -> Result<T, Error>,
+    source: impl FnOnce() -> Option<Arc<crate::auth::remote::JwksSource>>,
+) -> Result<T, Error> {
+    let slot = shared.limits.verify_slot().await?;
+    let first = verify();
+    drop(slot);
+    let Err(e) = first else { return first };
+    match source() {
+        Some(src) if src.refetch().await => {
+            let _slot = shared.limits.verify_slot().await?;
+            verify()
+        }
+        _ => Err(e),
+    }
 }
 
 async fn dauth(
@@ -111,15 +140,17 @@ async fn dauth(
     }
     // Under replay protection a token is good once, so it is never cached (below) and the
     // digest of a kilobyte of token would be wasted work on every request.
-    let key = (!rules.replay_protection).then(|| cache_key(b"dauth", policy, token));
+    let key = (!rules.replay_protection).then(|| cache_key(b"dauth", shared, policy, token));
     if let Some(hit) = key.and_then(|key| shared.dauth_tokens.get(key, now)) {
         shared.limits.check_consumer(&hit.claims.consumer_key)?;
         return Ok(Some(hit.principal()));
     }
-    let slot = shared.limits.verify_slot().await?;
-    let claims = policy.dauth.verify(token, now);
-    drop(slot);
-    let claims = claims?;
+    let claims = verify_with_refetch(
+        shared,
+        || policy.dauth.verify(token, now),
+        || policy.dauth.refetch_for(token).cloned(),
+    )
+    .await?;
     if rules.replay_protection {
         // The verifier required a request_id; recorded last, so a token refused for another
         // reason does not use up its id.
@@ -162,14 +193,18 @@ async fn bearer_token(
     token: &str,
     now: i64,
 ) -> Result<Principal, Error> {
-    let key = cache_key(b"bearer", policy, token);
+    let key = cache_key(b"bearer", shared, policy, token);
     let claims = match shared.bearer_tokens.get(key, now) {
         Some(hit) => hit,
         None => {
-            let slot = shared.limits.verify_slot().await?;
-            let claims = policy.bearer.verify(token, now);
-            drop(slot);
-            let claims = Arc::new(claims?);
+            let claims = Arc::new(
+                verify_with_refetch(
+                    shared,
+                    || policy.bearer.verify(token, now),
+                    || policy.bearer.refetch_for(token).cloned(),
+                )
+                .await?,
+            );
             let until = claims
                 .claims
                 .get("exp")

@@ -25,6 +25,7 @@
 //! ([`gateway`]), so a policy swapped in is seen by the next request on an open connection.
 
 mod activity;
+mod cert;
 mod connection;
 mod gateway;
 mod h1;
@@ -55,8 +56,9 @@ pub(crate) async fn serve(
     let max_connections = state.policy().config.server.max_connections;
     let slots = Arc::new(Semaphore::new(max_connections.min(Semaphore::MAX_PERMITS)));
     let (stop_tx, stop_rx) = watch::channel(false);
+    let acceptor = cert::acceptor(&state);
     if let Ok(addr) = listener.local_addr() {
-        let tls = state.policy().config.server.tls.is_some();
+        let tls = acceptor.is_some();
         info!(%addr, tls, "listening");
     }
     tokio::pin!(shutdown);
@@ -66,8 +68,9 @@ pub(crate) async fn serve(
                 Ok((stream, peer)) => {
                     // The connection's own settings come from the policy current when it is
                     // accepted; each of its requests loads the policy again.
-                    let server = &state.policy().config.server;
-                    let tls = server.tls.clone().map(TlsAcceptor::from);
+                    let policy = state.policy();
+                    let server = &policy.config.server;
+                    let tls = acceptor.clone();
                     match Arc::clone(&slots).try_acquire_owned() {
                         Ok(permit) => {
                             let conn = Connection {

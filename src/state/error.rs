@@ -33,6 +33,9 @@ pub enum StartError {
     /// The TLS configuration for upstream connections could not be built.
     #[error("upstream TLS: {0}")]
     UpstreamTls(#[source] rustls::Error),
+    /// The TLS configuration for fetching a JWKS URL could not be built.
+    #[error("JWKS URL TLS: {0}")]
+    JwksTls(#[source] rustls::Error),
     /// An `[[airnode]]` chain node could not be set up.
     #[error("airnode chain: {0}")]
     Chain(#[source] crate::chain::ChainSetupError),

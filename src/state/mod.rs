@@ -9,6 +9,7 @@
 pub mod call;
 pub mod error;
 pub mod policy;
+pub mod reloads;
 pub mod shared;
 
 use std::sync::Arc;

@@ -12,7 +12,10 @@
 use crate::auth::airnode::Airnodes;
 use crate::auth::clients::{ClientDef, ClientRegistry};
 use crate::auth::erc6492::ContractCheck;
+use std::sync::Arc;
+
 use crate::auth::issuer::Issuer;
+use crate::auth::remote::{FIRST_FETCH_WAIT, JwksSource, JwksUrlConfig};
 use crate::auth::{BearerVerifier, DauthVerifier};
 use crate::config::Config;
 use crate::error::Error;
@@ -41,6 +44,8 @@ pub struct Policy {
     pub(crate) routes: Routes,
     /// `[[airnode]]` blocks, with their chains' clients.
     pub(crate) airnodes: Airnodes,
+    /// Every JWKS URL source this policy's verifiers read (readiness: each loaded once).
+    pub jwks: Vec<Arc<JwksSource>>,
 }
 
 impl Policy {
@@ -67,6 +72,7 @@ impl Policy {
             Routes::new(&config.routes, &shared.upstreams).map_err(StartError::UpstreamTls)?;
         let tls = node_tls(&config)?;
         let airnodes = Airnodes::new(&config.airnodes, &tls).map_err(StartError::Chain)?;
+        let (dauth_remote, bearer_remotes) = jwks_sources(&config, shared).await?;
         let wallets = &config.wallets;
         let contracts = ContractCheck::new(&wallets.rpc_urls, &tls, wallets.rpc_timeout)
             .map_err(StartError::WalletChain)?;
@@ -74,8 +80,17 @@ impl Policy {
             airnodes,
             contracts,
             generation,
-            dauth: DauthVerifier::new(config.dauth.clone()),
-            bearer: BearerVerifier::new(config.issuer.as_ref(), &config.bearer),
+            jwks: dauth_remote
+                .iter()
+                .chain(bearer_remotes.iter().flatten())
+                .cloned()
+                .collect(),
+            dauth: DauthVerifier::new(config.dauth.clone()).with_remote(dauth_remote),
+            bearer: BearerVerifier::with_remotes(
+                config.issuer.as_ref(),
+                &config.bearer,
+                &bearer_remotes,
+            ),
             clients: ClientRegistry::new(&config.clients, stored),
             issuer: config.issuer.clone().map(Issuer::new),
             routes,
@@ -87,6 +102,40 @@ impl Policy {
     pub(crate) fn issuer(&self) -> Result<&Issuer, Error> {
         self.issuer.as_ref().ok_or(Error::NotFound)
     }
+}
+
+/// The sources of `[dauth] jwks_url` and of each bearer issuer's URL, from the shared registry
+/// (a source already alive is reused with its keys). A new source's first fetch is waited for,
+/// up to [`FIRST_FETCH_WAIT`]; one that fails is retried in the background, its tokens
+/// answered 503 until it loads.
+async fn jwks_sources(
+    config: &Config,
+    shared: &Shared,
+) -> Result<(Option<Arc<JwksSource>>, Vec<Option<Arc<JwksSource>>>), StartError> {
+    let mut fresh = Vec::new();
+    let mut get = |url: Option<&JwksUrlConfig>| -> Result<Option<Arc<JwksSource>>, StartError> {
+        let Some(url) = url else { return Ok(None) };
+        let (source, new) = shared.jwks.source(url).map_err(StartError::JwksTls)?;
+        if new {
+            fresh.push(Arc::clone(&source));
+        }
+        Ok(Some(source))
+    };
+    let dauth = get(config.dauth.jwks_url.as_ref())?;
+    let bearer = config
+        .bearer
+        .issuers
+        .iter()
+        .map(|i| get(i.jwks_url.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    for source in &fresh {
+        source.first_attempt(FIRST_FETCH_WAIT).await;
+        if !source.loaded() {
+            let c = source.config();
+            tracing::warn!(key = %c.key, url = %c.url, "JWKS URL not loaded; retrying in the background, its tokens are answered 503 until it loads");
+        }
+    }
+    Ok((dauth, bearer))
 }
 
 /// The TLS client configuration of the EVM nodes (`[[airnode]]` and `wallets.rpc_urls`): one for

@@ -51,6 +51,10 @@ pub struct Shared {
     pub(crate) upstreams: Upstreams,
     /// What the server counts about its connections.
     pub connections: Connections,
+    /// What reloads count (see [`crate::state::reloads`]).
+    pub reloads: super::reloads::ReloadStats,
+    /// The JWKS URL sources in use, by configuration: kept across reloads.
+    pub jwks: crate::auth::remote::JwksSources,
 }
 
 /// What the server counts about its connections (read by tests; not metrics).
@@ -94,6 +98,8 @@ impl Shared {
             resets: ResetQueue::new(a.mail_queue),
             upstreams: Upstreams::new(),
             connections: Connections::default(),
+            reloads: super::reloads::ReloadStats::default(),
+            jwks: crate::auth::remote::JwksSources::default(),
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod contracts;
 pub mod evm;
 pub mod h2raw;
 pub mod install;
+pub mod jwks;
 pub mod postgres;
 pub mod redis;
 pub mod smtp;
@@ -186,7 +187,16 @@ impl Gateway {
 
     /// Starts a gateway from full configuration text.
     pub async fn start_text(text: &str) -> Self {
-        let config = Config::from_toml(text, Path::new("test.toml")).unwrap();
+        Self::start_config(Config::from_toml(text, Path::new("test.toml")).unwrap()).await
+    }
+
+    /// Starts a gateway from the configuration file at `path` (which it watches for reloads).
+    pub async fn start_file(path: &Path) -> Self {
+        Self::start_config(Config::load(path).unwrap()).await
+    }
+
+    /// Starts a gateway from a checked configuration.
+    pub async fn start_config(config: Config) -> Self {
         let store_dir = config.store.path.clone();
         let app = App::bind(config).await.unwrap();
         let addr = app.local_addr();

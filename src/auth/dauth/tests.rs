@@ -44,6 +44,7 @@ fn policy() -> DauthConfig {
         replay_protection: true,
         replay_capacity: 1000,
         strict_addresses: true,
+        jwks_url: None,
     }
 }
 

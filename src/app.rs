@@ -19,6 +19,7 @@ use crate::limits::Limits;
 use crate::state::State;
 use crate::state::error::StartError;
 use crate::store::error::StoreError;
+use crate::store::replay::Shared as ReplayShared;
 use crate::store::sled::SledStore;
 use crate::store::{Backend, Stores};
 
@@ -48,7 +49,8 @@ impl App {
                 .await
                 .map_err(store_err)?;
             let stores = store.stores(config.cache.users);
-            State::new(config, stores).await
+            let replay = open_replay(&config).await?;
+            State::with_replay(config, stores, replay).await
         }
         .await;
         match state {
@@ -66,10 +68,11 @@ impl App {
         }
     }
 
-    /// Binds the listener over already opened stores.
+    /// Binds the listener over already opened stores (and the `[replay]` backend).
     pub async fn bind_with_store(config: Config, stores: Stores) -> Result<Self, StartError> {
         let listener = listen(&config).await?;
-        let state = Arc::new(State::new(config, stores).await?);
+        let replay = open_replay(&config).await?;
+        let state = Arc::new(State::with_replay(config, stores, replay).await?);
         Ok(Self { state, listener })
     }
 
@@ -96,6 +99,14 @@ impl App {
         resets.abort();
         state.shared().store.backend.flush().await
     }
+}
+
+/// The `[replay]` backend, connected (none for memory): unreachable, the gateway does not
+/// start.
+async fn open_replay(config: &Config) -> Result<Option<ReplayShared>, StartError> {
+    crate::store::replay::open(&config.replay)
+        .await
+        .map_err(StartError::Replay)
 }
 
 async fn listen(config: &Config) -> Result<TcpListener, StartError> {

@@ -1,6 +1,7 @@
-//! What `check-config` checks beyond the file: that the listen address can be bound and the
-//! store directory created and written, each tried and undone at once. It never opens the
-//! store (a running gateway holds its lock) and leaves nothing behind.
+//! What `check-config` checks beyond the file: that the listen address can be bound, the
+//! store directory created and written, and the `[replay]` backend reached, each tried and
+//! undone at once. It never opens the store (a running gateway holds its lock) and leaves
+//! nothing behind.
 
 use std::io::Write;
 use std::path::Path;
@@ -29,7 +30,22 @@ pub(super) fn resources(config: &Config) -> Result<(), ConfigError> {
                 store.display()
             ),
         )
-    })
+    })?;
+    replay_reachable(config).map_err(|why| fail("replay.url", why))
+}
+
+/// Connects to the `[replay]` backend and asks it `PING` / `SELECT 1`.
+fn replay_reachable(config: &Config) -> Result<(), String> {
+    if config.replay.url.is_none() {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime for the probe: {e}"))?;
+    runtime
+        .block_on(crate::store::replay::probe(&config.replay))
+        .map_err(|e| format!("cannot reach the {e}"))
 }
 
 /// Creates `dir` (and parents) if missing, writes and removes a probe file in it, and removes

@@ -4,7 +4,8 @@
 //! [`PasswordStore`], [`ClientStore`], the [`ReplayWindow`], the Airnode [`retry`] record and the
 //! [`Backend`] lifecycle. The
 //! records are [`model`]'s, the failures [`error`]'s; [`sled`] is the embedded backend (the only
-//! place that touches sled, with its key encodings), and `cached` the hot-user cache that
+//! place that touches sled, with its key encodings), [`replay`] the replay window replicas
+//! share (PostgreSQL or Redis), and `cached` the hot-user cache that
 //! decorates any [`UserStore`]. It does not decide what a refusal means to a client: each
 //! product maps the refusals it meets (`From` into [`crate::error::Error`]), and a failing
 //! backend ([`StoreError`]) answers 503 `DAUTH-5030` everywhere.
@@ -25,6 +26,7 @@ pub(crate) mod cached;
 pub mod error;
 pub mod model;
 pub mod nonces;
+pub mod replay;
 pub mod retry;
 pub mod sled;
 

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dauth_proxy::auth::keys::generate_rsa;
+use dauth_proxy::auth::keys::{GeneratedPair, generate_rsa};
 use dauth_proxy::auth::mint::DauthTokenSpec;
 use dauth_proxy::config::{ReplayBackend, ReplayConfig};
 use dauth_proxy::store::replay::{self, ServiceUrl};
@@ -277,6 +277,45 @@ async fn redis_down_answers_503_and_the_gateway_recovers_when_it_is_back() {
     }
 }
 
+/// PostgreSQL stopped (as a crash would): DAuth requests and client assertions answer 503
+/// `DAUTH-5070`, never 200 and never 500; restarted: both work again without a gateway
+/// restart.
+#[tokio::test]
+async fn postgres_down_answers_503_for_both_windows_and_recovers() {
+    let mut pg = Postgres::start();
+    let url = pg.create_database("replay_outage");
+    let (pair, clients, _keys) = client_setup();
+    let replicas = replicas(1, &format!("{clients}{}", postgres_section(&url)));
+    let addr = replicas[0].bin.addr;
+    let ck = consumer();
+    assert_eq!(as_contract(addr, &dauth_token(&ck)).await.status, 200);
+    pg.stop_immediate();
+    for _ in 0..3 {
+        let reply = tokio::time::timeout(
+            Duration::from_secs(10),
+            as_contract(addr, &dauth_token(&ck)),
+        )
+        .await
+        .expect("a request during the outage must not hang");
+        reply.assert_error(503, "DAUTH-5070");
+        let reply = token_request(addr, &assertion(&pair.private_pem)).await;
+        reply.assert_error(503, "DAUTH-5070");
+    }
+    pg.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = as_contract(addr, &dauth_token(&ck)).await;
+        if reply.status == 200 {
+            break;
+        }
+        reply.assert_error(503, "DAUTH-5070");
+        assert!(Instant::now() < deadline, "never recovered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let reply = token_request(addr, &assertion(&pair.private_pem)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+}
+
 /// An unreachable backend refuses the start (exit 1), naming the URL without its password;
 /// `check-config` probes it the same way.
 #[tokio::test]
@@ -336,12 +375,8 @@ async fn the_shared_rate_counts_across_replicas() {
     assert_eq!(other.status, 200, "{:?}", other.body);
 }
 
-/// A client assertion's `jti` used at one replica is refused at the others.
-#[tokio::test]
-async fn a_client_assertion_replayed_to_another_replica_is_refused() {
-    let redis = Redis::shared();
-    let pg = Postgres::shared();
-    let pg_url = pg.create_database("replay_assertions");
+/// A client key pair, and the `[issuer]` and `[[clients]]` tables trusting it (client `svc:a`).
+fn client_setup() -> (GeneratedPair, String, tempfile::TempDir) {
     let pair = generate_rsa(2048).unwrap();
     let keydir = tempfile::tempdir().unwrap();
     let client_key = keydir.path().join("client.pem");
@@ -353,16 +388,31 @@ async fn a_client_assertion_replayed_to_another_replica_is_refused() {
         issuer_key.display().to_string(),
         client_key.display().to_string(),
     );
+    (pair, clients, keydir)
+}
+
+/// A fresh client assertion of `svc:a` (a new `jti`).
+fn assertion(private_pem: &str) -> String {
+    let claims = json!({"iss": "svc:a", "sub": "svc:a", "aud": format!("{ISSUER}/oidc/token"),
+        "iat": now(), "exp": now() + 60, "jti": uuid::Uuid::new_v4().to_string()});
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &claims,
+        &EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A client assertion's `jti` used at one replica is refused at the others.
+#[tokio::test]
+async fn a_client_assertion_replayed_to_another_replica_is_refused() {
+    let redis = Redis::shared();
+    let pg = Postgres::shared();
+    let pg_url = pg.create_database("replay_assertions");
+    let (pair, clients, _keys) = client_setup();
     for section in [redis_section(&redis.url()), postgres_section(&pg_url)] {
         let replicas = replicas(3, &format!("{clients}{section}"));
-        let claims = json!({"iss": "svc:a", "sub": "svc:a", "aud": format!("{ISSUER}/oidc/token"),
-            "iat": now(), "exp": now() + 60, "jti": uuid::Uuid::new_v4().to_string()});
-        let assertion = jsonwebtoken::encode(
-            &Header::new(Algorithm::RS256),
-            &claims,
-            &EncodingKey::from_rsa_pem(pair.private_pem.as_bytes()).unwrap(),
-        )
-        .unwrap();
+        let assertion = assertion(&pair.private_pem);
         let first = token_request(replicas[1].bin.addr, &assertion).await;
         assert_eq!(first.status, 200, "{:?}", first.body);
         for r in [&replicas[0], &replicas[2], &replicas[1]] {

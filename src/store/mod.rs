@@ -320,8 +320,9 @@ pub enum Replay {
 }
 
 /// Ids that may be used once while they could still be accepted: DAuth `request_id`s and
-/// client-assertion `jti`s. One concept, two windows (an in-memory one for DAuth, a stored one
-/// for assertions), each with its own capacity rule.
+/// client-assertion `jti`s. One concept; with `replay.backend = "memory"` two windows (an
+/// in-memory one for DAuth, a stored one for assertions, each with its own capacity rule), with
+/// a shared backend one window for both ([`replay`]).
 #[async_trait]
 pub trait ReplayWindow: Send + Sync {
     /// Records `id` in `scope` until `expires_at`, unless it is already there and unexpired at

@@ -148,6 +148,7 @@ fn window_config(backend: ReplayBackend, url: &str) -> ReplayConfig {
         connect_timeout: Duration::from_secs(2),
         response_timeout: Duration::from_secs(2),
         pool_size: 4,
+        synchronous_commit: true,
         shared_per_consumer_per_minute: 0,
         shared_per_consumer_burst: 1,
     }
@@ -203,6 +204,29 @@ async fn an_expired_id_can_be_used_again_on_postgres() {
         .unwrap();
     let kept = again.window.record(client, "r1", t + 50, t + 30);
     assert_eq!(kept.await.unwrap(), Replay::Seen);
+}
+
+/// `replay.synchronous_commit = false`, beside options the URL already sets: the window still
+/// connects and takes each id once.
+#[tokio::test]
+async fn the_postgres_window_works_without_synchronous_commit() {
+    let pg = Postgres::shared();
+    let url = pg.create_database("replay_async");
+    let mut config = window_config(
+        ReplayBackend::Postgres,
+        &format!("{url}?options=-c%20statement_timeout%3D5000"),
+    );
+    config.synchronous_commit = false;
+    let w = replay::open(&config).await.unwrap().unwrap().window;
+    let ck = ReplayScope::Dauth { consumer_key: "ck" };
+    assert_eq!(
+        w.record(ck, "r", now() + 60, now()).await.unwrap(),
+        Replay::Fresh
+    );
+    assert_eq!(
+        w.record(ck, "r", now() + 60, now()).await.unwrap(),
+        Replay::Seen
+    );
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ pub(super) struct RawReplay {
     pub(super) connect_timeout_ms: u64,
     pub(super) response_timeout_ms: u64,
     pub(super) pool_size: usize,
+    pub(super) synchronous_commit: bool,
 }
 
 impl Default for RawReplay {
@@ -27,6 +28,7 @@ impl Default for RawReplay {
             connect_timeout_ms: 2000,
             response_timeout_ms: 500,
             pool_size: 16,
+            synchronous_commit: true,
         }
     }
 }
@@ -91,6 +93,7 @@ pub(super) fn replay(raw: RawReplay, rate: RawSharedRate) -> Result<ReplayConfig
         connect_timeout: Duration::from_millis(raw.connect_timeout_ms),
         response_timeout: Duration::from_millis(raw.response_timeout_ms),
         pool_size: raw.pool_size,
+        synchronous_commit: raw.synchronous_commit,
         shared_per_consumer_per_minute: per_minute,
         shared_per_consumer_burst: rate.burst.unwrap_or(per_minute).max(1),
     })

@@ -94,6 +94,10 @@ pub struct ReplayConfig {
     pub response_timeout: Duration,
     /// PostgreSQL connections (the Redis client multiplexes one).
     pub pool_size: usize,
+    /// PostgreSQL: whether each recorded id waits for its WAL flush (`synchronous_commit`).
+    /// Off, a crash of PostgreSQL (not of a gateway) may forget the ids of its last fraction of
+    /// a second, which could then be replayed within their freshness window.
+    pub synchronous_commit: bool,
     /// Shared per-consumer rate on Redis: requests per minute (0: off).
     pub shared_per_consumer_per_minute: u32,
     /// Its burst: requests a consumer may make at once.

@@ -78,6 +78,13 @@ impl PgReplay {
         let mut pg = tokio_postgres::Config::from_str(url.secret()).map_err(backend)?;
         pg.connect_timeout(config.connect_timeout);
         pg.application_name("dauth-proxy replay");
+        if !config.synchronous_commit {
+            let options = match pg.get_options() {
+                Some(given) => format!("{given} -c synchronous_commit=off"),
+                None => "-c synchronous_commit=off".to_owned(),
+            };
+            pg.options(&options);
+        }
         let manager = Manager::from_config(
             pg,
             NoTls,

@@ -58,7 +58,7 @@ fn replicas(n: usize, extra: &str) -> Vec<Replica> {
 }
 
 fn redis_section(url: &str) -> String {
-    format!("[replay]\nbackend = \"redis\"\nurl = {url:?}\nresponse_timeout_ms = 300\n")
+    format!("[replay]\nbackend = \"redis\"\nurl = {url:?}\nresponse_timeout_ms = 1000\n")
 }
 
 fn postgres_section(url: &str) -> String {

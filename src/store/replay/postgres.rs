@@ -5,8 +5,9 @@
 //! SET expires_at = EXCLUDED.expires_at WHERE dauth_replay.expires_at <= $now`, so one row
 //! changed means first use (or reuse of an expired id), none means a replay; the primary key
 //! decides between replicas racing for one id. Expired rows are deleted in the background in
-//! batches of [`PRUNE_BATCH`], never on the request path. Every call is bounded: the pool's
-//! wait and each statement by the response timeout, so an outage answers 503 at once.
+//! batches of [`PRUNE_BATCH`], never on the request path. Every call is bounded: the wait for
+//! a free connection and each statement by the response timeout, a new connection by the
+//! connect timeout, so an outage answers 503 at once.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -108,16 +109,19 @@ impl PgReplay {
         })
     }
 
-    /// Runs `sql` with `params` on a pooled connection, bounded by `limit` (the pool's wait
-    /// included); returns the rows changed.
+    /// Runs `sql` with `params` on a pooled connection (the pool's wait bounded by its own
+    /// timeouts), the statement bounded by `limit`; returns the rows changed.
     async fn execute(
         &self,
         limit: Duration,
         sql: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<u64, StoreError> {
+        // The pool bounds its own wait: a free connection within the response timeout, a new
+        // one within the connect timeout, so a cold pool's first burst (each new connection's
+        // authentication) is not counted against the statement's time.
+        let client = self.pool.get().await.map_err(backend)?;
         let work = async {
-            let client = self.pool.get().await.map_err(backend)?;
             let statement = client.prepare_cached(sql).await.map_err(backend)?;
             client.execute(&statement, params).await.map_err(backend)
         };

@@ -22,6 +22,7 @@ use crate::state::State;
 use crate::state::error::StartError;
 use crate::store::error::StoreError;
 use crate::store::postgres::{PgStore, notify};
+use crate::store::replay::Shared as ReplayShared;
 use crate::store::sled::SledStore;
 use crate::store::{Backend, Stores};
 
@@ -60,7 +61,8 @@ impl App {
                 .await
                 .map_err(store_err)?;
             let stores = store.stores(config.cache.users);
-            State::new(config, stores).await
+            let replay = open_replay(&config, &stores).await?;
+            State::with_replay(config, stores, replay).await
         }
         .await;
         match state {
@@ -94,7 +96,8 @@ impl App {
             .await
             .map_err(store_err)?;
         let stores = store.stores(config.cache.users);
-        let state = Arc::new(State::new(config, stores).await?);
+        let replay = open_replay(&config, &stores).await?;
+        let state = Arc::new(State::with_replay(config, stores, replay).await?);
         Ok(Self {
             state,
             listener,
@@ -102,10 +105,11 @@ impl App {
         })
     }
 
-    /// Binds the listener over already opened stores.
+    /// Binds the listener over already opened stores (and the `[replay]` backend).
     pub async fn bind_with_store(config: Config, stores: Stores) -> Result<Self, StartError> {
         let listener = listen(&config).await?;
-        let state = Arc::new(State::new(config, stores).await?);
+        let replay = open_replay(&config, &stores).await?;
+        let state = Arc::new(State::with_replay(config, stores, replay).await?);
         Ok(Self {
             state,
             listener,
@@ -154,6 +158,22 @@ impl App {
         reloads.abort();
         state.shared().store.backend.flush().await
     }
+}
+
+/// The `[replay]` backend, connected (none for memory): unreachable, the gateway does not
+/// start. `backend = "postgres"` without a `url` (a PostgreSQL store) is the store's own window,
+/// its `replay` table, already connected.
+async fn open_replay(config: &Config, stores: &Stores) -> Result<Option<ReplayShared>, StartError> {
+    let replay = &config.replay;
+    if replay.backend == crate::config::ReplayBackend::Postgres && replay.url.is_none() {
+        return Ok(Some(ReplayShared {
+            window: Arc::clone(&stores.assertions),
+            rate: None,
+        }));
+    }
+    crate::store::replay::open(replay)
+        .await
+        .map_err(StartError::Replay)
 }
 
 async fn listen(config: &Config) -> Result<TcpListener, StartError> {

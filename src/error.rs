@@ -65,6 +65,10 @@ pub enum Error {
     /// The replay window is full; fail closed rather than forget.
     #[error("replay window full")]
     ReplayWindowFull,
+    /// The shared replay window or rate (`[replay]` on PostgreSQL or Redis) did not answer;
+    /// fail closed, never a fallback to memory.
+    #[error("replay window unavailable")]
+    ReplayUnavailable(#[source] StoreError),
     /// An address claim is not `0x` + 40 hex digits (or not a sane string in lenient mode).
     #[error("invalid {}", .0.as_str())]
     InvalidAddress(AddressClaim),

@@ -12,10 +12,17 @@
 //! the gateway do: a flood of forged tokens queues for the verifier, and beyond
 //! `limits.max_verifications_in_flight` further ones are turned away at once (503) instead of
 //! piling up. Tokens already verified (the cache) never enter that queue.
+//!
+//! These rates are each replica's own. One more, optional, is counted by every replica together:
+//! `limits.shared_per_consumer_per_minute`, a GCRA on Redis with the server's clock
+//! ([`crate::store::replay::redis`]), charged after the replica's own. It is approximate: a
+//! request refused by the replica's own rate is not charged, and one charged but then refused
+//! by something else is not refunded.
 
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -25,6 +32,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::config::LimitsConfig;
 use crate::error::Error;
+use crate::store::replay::{Charge, SharedRate};
 
 /// One keyed limiter, or none when its rate is 0.
 struct Keyed<K: Hash + Eq + Clone> {
@@ -73,6 +81,8 @@ pub(crate) struct Limits {
     verifier: Semaphore,
     in_flight: AtomicUsize,
     max_in_flight: usize,
+    /// The per-consumer rate every replica counts together (Redis), when configured.
+    shared_consumer: Option<Arc<dyn SharedRate>>,
 }
 
 /// A place in the verifier: held while a token is verified.
@@ -99,6 +109,29 @@ impl Limits {
             verifier: Semaphore::new(cores),
             in_flight: AtomicUsize::new(0),
             max_in_flight: c.max_verifications_in_flight,
+            shared_consumer: None,
+        }
+    }
+
+    /// These limits with a per-consumer rate shared between replicas, charged after the
+    /// replica's own (`limits.shared_per_consumer_per_minute`).
+    pub(crate) fn with_shared(mut self, rate: Option<Arc<dyn SharedRate>>) -> Self {
+        self.shared_consumer = rate;
+        self
+    }
+
+    /// Counts a verified DAuth request of `consumer_key` against this replica's rate, then the
+    /// shared one: 429 over either; 503 `DAUTH-5070` when the shared rate cannot be asked
+    /// (fail closed, as the shared replay window).
+    pub(crate) async fn charge_consumer(&self, consumer_key: &str) -> Result<(), Error> {
+        self.check_consumer(consumer_key)?;
+        let Some(shared) = &self.shared_consumer else {
+            return Ok(());
+        };
+        match shared.charge(consumer_key).await {
+            Ok(Charge::Allowed) => Ok(()),
+            Ok(Charge::Refused(secs)) => Err(Error::TooManyRequests(secs)),
+            Err(e) => Err(Error::ReplayUnavailable(e)),
         }
     }
 

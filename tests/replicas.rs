@@ -264,25 +264,40 @@ async fn database_down_mid_traffic_answers_503_and_recovers_without_a_restart() 
     let up = support::upstream::Upstream::start().await;
     let route = support::route("/backend/", &format!("http://{}", up.addr), "required", "");
     let gw = Binary::spawn(&replica_config(dir.path(), "r", &url, &route));
+    // A second gateway without replay protection: its forwarded requests need only the user,
+    // which the hot cache holds once seen. With replay protection (the first), the request id
+    // is recorded in the store's shared window, so those fail closed instead.
+    let unreplayed = replica_config(dir.path(), "s", &url, &route);
+    let text = std::fs::read_to_string(&unreplayed).unwrap();
+    std::fs::write(
+        &unreplayed,
+        text.replace("[dauth]\n", "[dauth]\nreplay_protection = false\n"),
+    )
+    .unwrap();
+    let gw2 = Binary::spawn(&unreplayed);
     let hot = "0x0000000000000000000000000000000000000a11";
-    // A forwarded request needs only the user, which the hot cache holds once seen.
-    let forwarded = |contract: &'static str| {
+    let forwarded = |addr, contract: &'static str| {
         let t = token(contract, "ETHEREUM");
-        async move { get_with(gw.addr, "/backend/x", &[("DAuth", &t)]).await }
+        async move { get_with(addr, "/backend/x", &[("DAuth", &t)]).await }
     };
-    assert_eq!(forwarded(hot).await.status, 200);
+    assert_eq!(forwarded(gw.addr, hot).await.status, 200);
+    assert_eq!(forwarded(gw2.addr, hot).await.status, 200);
     pg.stop_immediate();
     for i in 0..20 {
         // Bounded: the pool waits connect_timeout_secs at most (2 s here), never forever.
         let r = tokio::time::timeout(
             Duration::from_secs(30),
-            current(gw.addr, &format!("0x{:040x}", 0xdead_0000u64 + i)),
+            current(gw2.addr, &format!("0x{:040x}", 0xdead_0000u64 + i)),
         )
         .await
         .expect("a request hung while the database was down");
         r.assert_error(503, "DAUTH-5030");
-        // A user in the hot cache is still served.
-        assert_eq!(forwarded(hot).await.status, 200);
+        // A user in the hot cache is still served, where no replay check needs the database...
+        assert_eq!(forwarded(gw2.addr, hot).await.status, 200);
+        // ...and refused at once where one does: the shared window fails closed.
+        forwarded(gw.addr, hot)
+            .await
+            .assert_error(503, "DAUTH-5070");
     }
     pg.restart();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -295,7 +310,9 @@ async fn database_down_mid_traffic_answers_503_and_recovers_without_a_restart() 
         assert!(Instant::now() < deadline, "no recovery after the restart");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    assert_eq!(forwarded(gw.addr, hot).await.status, 200);
     assert_eq!(gw.terminate().code(), Some(0));
+    assert_eq!(gw2.terminate().code(), Some(0));
 }
 
 #[test]
@@ -338,7 +355,7 @@ fn a_changed_applied_migration_refuses_the_start_and_replicas_starting_together_
     });
     assert_eq!(
         pg.sql("migrations", "SELECT count(*) FROM schema_migrations"),
-        "1"
+        "2"
     );
     ra.terminate();
     rb.terminate();

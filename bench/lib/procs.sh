@@ -14,6 +14,7 @@ TARGET_PIDS=
 HELPER_PIDS=
 cleanup() {
   for pid in $TARGET_PIDS $UPSTREAM_PID; do kill "$pid" 2>/dev/null || true; done
+  if declare -F stop_services >/dev/null; then stop_services; fi
   wait 2>/dev/null || true
 }
 
@@ -137,6 +138,7 @@ prefix = "/bench/"
 upstream = "http://$UPSTREAM_ADDR"
 auth = "$auth"
 $(if [[ $name == F ]]; then bearer_config; fi)
+${GATEWAY_EXTRA_TOML:-}
 EOF
 }
 

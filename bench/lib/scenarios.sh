@@ -94,6 +94,7 @@ d_tokens() { # sizes and signs D's token file for NAME's rate; sets TOKENS_PATH
 measure_tokens() {
   local name=$1 system=$2 kind=$3 tls=${4:-} attempt
   for attempt in 1 2; do
+    [[ -z ${BEFORE_START:-} ]] || "$BEFORE_START"
     start_system "$system" "$name-$system" required true "$tls"
     probe "$system $name" replay
     expect_200 "$GATEWAY_URL/bench/hello" "DAuth: $(mint_token)"
@@ -156,6 +157,23 @@ scenario_D() {
     stop_target
   done
 }
+
+# D_shared NAME BACKEND: D on the gateway alone with `[replay] backend = BACKEND` (a window every
+# replica would share), the service on the load core, emptied before each process starts.
+D_shared() {
+  local name=$1 backend=$2 url
+  if [[ $backend == redis ]]; then start_redis; url=$REDIS_URL; else start_postgres; url=$PG_URL; fi
+  d_tokens D
+  GATEWAY_EXTRA_TOML=$(printf '[replay]\nbackend = "%s"\nurl = "%s"\n' "$backend" "$url")
+  BEFORE_START=empty_windows
+  measure_tokens "$name" ours wrk
+  BEFORE_START= GATEWAY_EXTRA_TOML=
+  record "$name" ours replay_backend="$backend"
+  stop_target
+}
+
+scenario_DR() { D_shared DR redis; }
+scenario_DP() { D_shared DP postgres; }
 
 scenario_G() { # ours only: HAProxy has no user store
   local rate count

@@ -1,7 +1,7 @@
-//! What `check-config` checks beyond the file: that the listen address can be bound and the
-//! store directory created and written (or the PostgreSQL store connected to), each tried and
-//! undone at once. It never opens the
-//! store (a running gateway holds its lock) and leaves nothing behind.
+//! What `check-config` checks beyond the file: that the listen address can be bound, the
+//! store directory created and written (or the PostgreSQL store connected to), and the
+//! `[replay]` backend reached, each tried and undone at once. It never opens the store (a
+//! running gateway holds its lock) and leaves nothing behind.
 
 use std::io::Write;
 use std::path::Path;
@@ -22,23 +22,39 @@ pub(super) fn resources(config: &Config) -> Result<(), ConfigError> {
             .map_err(|e| fail("server.listen", format!("cannot listen on {addr}: {e}")))?,
     );
     if let Some(pg) = &config.store.postgres {
-        return probe_postgres(pg).map_err(|e| {
+        probe_postgres(pg).map_err(|e| {
             fail(
                 "store.url",
                 format!("{}: cannot connect to the database: {e}", pg.display),
             )
-        });
+        })?;
+    } else {
+        let store = &config.store.path;
+        writable(store).map_err(|e| {
+            fail(
+                "store.path",
+                format!(
+                    "{}: cannot create or write the store directory: {e}",
+                    store.display()
+                ),
+            )
+        })?;
     }
-    let store = &config.store.path;
-    writable(store).map_err(|e| {
-        fail(
-            "store.path",
-            format!(
-                "{}: cannot create or write the store directory: {e}",
-                store.display()
-            ),
-        )
-    })
+    replay_reachable(config).map_err(|why| fail("replay.url", why))
+}
+
+/// Connects to the `[replay]` backend and asks it `PING` / `SELECT 1`.
+fn replay_reachable(config: &Config) -> Result<(), String> {
+    if config.replay.url.is_none() {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime for the probe: {e}"))?;
+    runtime
+        .block_on(crate::store::replay::probe(&config.replay))
+        .map_err(|e| format!("cannot reach the {e}"))
 }
 
 /// Connects to the PostgreSQL store and runs `SELECT 1` (no migration, nothing written).

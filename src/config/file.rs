@@ -29,6 +29,7 @@ pub(super) struct RawConfig {
     pub(super) limits: RawLimits,
     pub(super) cache: RawCache,
     pub(super) airnode: Vec<RawAirnode>,
+    pub(super) replay: super::replay::RawReplay,
 }
 
 /// `[[airnode]]`: an API3 Airnode calling with a key and relay headers.
@@ -116,6 +117,8 @@ pub(super) struct RawLimits {
     pub(super) max_verifications_in_flight: usize,
     pub(super) ipv6_prefix_len: u8,
     pub(super) password_per_ip_per_minute: u32,
+    pub(super) shared_per_consumer_per_minute: u32,
+    pub(super) shared_per_consumer_burst: Option<u32>,
 }
 
 impl Default for RawLimits {
@@ -128,6 +131,8 @@ impl Default for RawLimits {
             max_verifications_in_flight: 1024,
             ipv6_prefix_len: 64,
             password_per_ip_per_minute: 60,
+            shared_per_consumer_per_minute: 0,
+            shared_per_consumer_burst: None,
         }
     }
 }

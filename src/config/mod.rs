@@ -19,6 +19,7 @@ mod identity;
 mod jwks;
 mod limits;
 mod paths;
+mod replay;
 mod routes;
 mod server;
 mod store;
@@ -30,6 +31,7 @@ pub use crate::auth::bearer::{BearerConfig, ExternalIssuer};
 pub use crate::auth::dauth::DauthConfig;
 pub use crate::auth::issuer::IssuerConfig;
 pub use crate::mail::MailConfig;
+pub use crate::store::replay::{ReplayBackend, ReplayConfig};
 pub use error::{ConfigError, Problem};
 pub use identity::AccountsConfig;
 pub use limits::{CacheConfig, LimitsConfig, ObpConfig};
@@ -87,6 +89,8 @@ pub struct Config {
     development_keys: Vec<(String, &'static str)>,
     /// `[[airnode]]`, in file order.
     pub airnodes: Vec<AirnodeConfig>,
+    /// `[replay]` (and the shared rate of `[limits]`).
+    pub replay: ReplayConfig,
 }
 
 impl Config {
@@ -97,6 +101,12 @@ impl Config {
         let mut all = self.development_keys.clone();
         all.extend(routes::warnings(&self.routes));
         all.extend(airnode::warnings(&self.airnodes));
+        // The store is each replica's own (sled) here; with a shared store backend this is
+        // true when `store.backend` is shared.
+        all.extend(replay::warnings(
+            self.store.postgres.is_some(),
+            &self.replay,
+        ));
         all
     }
 
@@ -145,6 +155,11 @@ impl Config {
         let clients = identity::clients(raw.clients).map_err(fail)?;
         let wallets = wallets::wallets(raw.wallets).map_err(fail)?;
         let limits = limits::limits(&raw.limits).map_err(fail)?;
+        let rate = replay::RawSharedRate {
+            per_minute: raw.limits.shared_per_consumer_per_minute,
+            burst: raw.limits.shared_per_consumer_burst,
+        };
+        let replay = replay::replay(raw.replay, rate, store.postgres.is_some()).map_err(fail)?;
         let server = server::server(&raw.server, listen, trusted_proxies).map_err(fail)?;
         let development_keys = values::development_keys(
             &dauth.keys,
@@ -187,6 +202,7 @@ impl Config {
             },
             development_keys,
             airnodes,
+            replay,
         })
     }
 }

@@ -114,6 +114,11 @@ impl Error {
                 "DAUTH-5031",
                 "Too many fresh tokens in flight; retry shortly.",
             ),
+            Self::ReplayUnavailable(_) => row(
+                S::SERVICE_UNAVAILABLE,
+                "DAUTH-5070",
+                "The replay window is unavailable; retry shortly.",
+            ),
             Self::Wallet(e) => e.public(),
             Self::Store(_) => row(
                 S::SERVICE_UNAVAILABLE,

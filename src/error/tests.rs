@@ -34,6 +34,11 @@ fn every_condition_keeps_its_status_and_code() {
         (Error::MethodNotAllowed { allow: "GET" }, 405, "DAUTH-1405"),
         (Error::ReplayWindowFull, 503, "DAUTH-5031"),
         (
+            Error::ReplayUnavailable(StoreError::Dangling),
+            503,
+            "DAUTH-5070",
+        ),
+        (
             Error::Wallet(WalletError::HeadersMissing),
             401,
             "DAUTH-2801",
@@ -428,6 +433,10 @@ fn every_condition_keeps_its_header() {
         (Error::TooManyRequests(7), Header::RetryAfter(7)),
         (Error::Store(StoreError::Dangling), Header::RetryAfter(1)),
         (Error::ReplayWindowFull, Header::RetryAfter(1)),
+        (
+            Error::ReplayUnavailable(StoreError::Dangling),
+            Header::RetryAfter(1),
+        ),
         (Error::VerifierBusy, Header::RetryAfter(1)),
         (Error::HashBusy, Header::RetryAfter(1)),
         (Error::ResetQueueFull, Header::RetryAfter(1)),

@@ -144,7 +144,7 @@ async fn grant(
         .assertions
         .record(scope_of, &proven.jti, proven.exp, now)
         .await
-        .map_err(|e| Refused::Gateway(Error::Store(e)))?;
+        .map_err(|e| Refused::Gateway(Error::ReplayUnavailable(e)))?;
     if used != Replay::Fresh {
         return Err(TokenError::InvalidGrant("client_assertion jti was already used").into());
     }

@@ -63,7 +63,7 @@ pub async fn authenticate(
 /// then exactly the user a DAuth token naming (`chains[chain id]`, EIP-55 requester) gets.
 async fn airnode(shared: &Shared, found: Identified<'_>, now: i64) -> Result<Principal, Error> {
     let consumer_key = found.airnode.config.consumer_key();
-    shared.limits.check_consumer(&consumer_key)?;
+    shared.limits.charge_consumer(&consumer_key).await?;
     found.airnode.check_chain(&found.relay).await?;
     let requester = found.relay.requester.to_checksum(None);
     let user = shared
@@ -142,7 +142,10 @@ async fn dauth(
     // digest of a kilobyte of token would be wasted work on every request.
     let key = (!rules.replay_protection).then(|| cache_key(b"dauth", shared, policy, token));
     if let Some(hit) = key.and_then(|key| shared.dauth_tokens.get(key, now)) {
-        shared.limits.check_consumer(&hit.claims.consumer_key)?;
+        shared
+            .limits
+            .charge_consumer(&hit.claims.consumer_key)
+            .await?;
         return Ok(Some(hit.principal()));
     }
     let claims = verify_with_refetch(
@@ -162,13 +165,14 @@ async fn dauth(
             consumer_key: &claims.consumer_key,
         };
         let until = now.saturating_add_unsigned(rules.replay_window_secs());
-        match shared.dauth_replay.record(scope, id, until, now).await? {
+        let seen = shared.dauth_replay.record(scope, id, until, now).await;
+        match seen.map_err(Error::ReplayUnavailable)? {
             Replay::Fresh => {}
             Replay::Seen => return Err(Error::TokenReplayed),
             Replay::Full => return Err(Error::ReplayWindowFull),
         }
     }
-    shared.limits.check_consumer(&claims.consumer_key)?;
+    shared.limits.charge_consumer(&claims.consumer_key).await?;
     let user = shared
         .store
         .users

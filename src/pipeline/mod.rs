@@ -330,6 +330,9 @@ fn options(endpoint: &Endpoint) -> Response<Body> {
 fn log_error(err: &Error) {
     match err {
         Error::Store(cause) => warn!(code = err.code(), error = %chain(cause), "store failure"),
+        Error::ReplayUnavailable(cause) => {
+            warn!(code = err.code(), error = %chain(cause), "replay window unavailable")
+        }
         Error::UpstreamUnavailable(cause) => {
             warn!(code = err.code(), error = %chain(cause.as_ref()), "upstream failure")
         }

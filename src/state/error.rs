@@ -39,6 +39,10 @@ pub enum StartError {
     /// An `[[airnode]]` chain node could not be set up.
     #[error("airnode chain: {0}")]
     Chain(#[source] crate::chain::ChainSetupError),
+    /// The `[replay]` backend could not be reached (the message names its URL without the
+    /// password).
+    #[error("{0}")]
+    Replay(#[source] crate::store::replay::OpenError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

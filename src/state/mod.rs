@@ -34,7 +34,17 @@ pub struct State {
 impl State {
     /// The state for `config` over opened `stores`: the shared half, then the first policy.
     pub async fn new(config: Config, stores: Stores) -> Result<Self, StartError> {
-        let shared = Shared::new(&config, stores)?;
+        Self::with_replay(config, stores, None).await
+    }
+
+    /// As [`State::new`], with the `[replay]` backend's shared window (see
+    /// [`Shared::with_replay`]).
+    pub async fn with_replay(
+        config: Config,
+        stores: Stores,
+        replay: Option<crate::store::replay::Shared>,
+    ) -> Result<Self, StartError> {
+        let shared = Shared::with_replay(&config, stores, replay)?;
         let policy = Policy::build(config, &shared, 1).await?;
         Ok(Self {
             shared,

@@ -29,7 +29,8 @@ pub struct Shared {
     pub(crate) wallet_replay: Arc<dyn ReplayWindow>,
     /// Issued SIWE nonces (in memory, bounded: `wallets.replay_capacity`).
     pub(crate) siwe_nonces: Arc<dyn crate::store::nonces::SiweNonces>,
-    /// DAuth `request_id`s already accepted (in memory, bounded: `dauth.replay_capacity`).
+    /// DAuth `request_id`s already accepted (in memory, bounded: `dauth.replay_capacity`; or
+    /// the `[replay]` backend's window, shared with the other replicas).
     pub(crate) dauth_replay: Arc<dyn ReplayWindow>,
     /// Airnode request ids and their first answers (in memory, bounded by the blocks'
     /// `retry_capacity` and `replay_memory_bytes`).
@@ -76,21 +77,41 @@ impl Connections {
 }
 
 impl Shared {
-    /// The shared state for the first configuration, over opened stores.
+    /// The shared state for the first configuration, over opened stores, with the replicas'
+    /// own replay windows.
     pub fn new(config: &Config, store: Stores) -> Result<Self, StartError> {
+        Self::with_replay(config, store, None)
+    }
+
+    /// As [`Shared::new`]; with `replay` (the `[replay]` backend, opened) the DAuth and the
+    /// client-assertion windows are both the shared one, and the shared per-consumer rate is
+    /// charged.
+    pub fn with_replay(
+        config: &Config,
+        mut store: Stores,
+        replay: Option<crate::store::replay::Shared>,
+    ) -> Result<Self, StartError> {
         let a = &config.accounts;
+        let dauth_replay: Arc<dyn ReplayWindow> = match &replay {
+            Some(shared) => {
+                store.assertions = Arc::clone(&shared.window);
+                Arc::clone(&shared.window)
+            }
+            None => Arc::new(ReplayGuard::new(config.dauth.replay_capacity)),
+        };
+        let rate = replay.and_then(|r| r.rate);
         Ok(Self {
             store,
             wallet_replay: Arc::new(ReplayGuard::new(config.wallets.replay_capacity)),
             siwe_nonces: Arc::new(crate::store::nonces::MemoryNonces::new(
                 config.wallets.replay_capacity,
             )),
-            dauth_replay: Arc::new(ReplayGuard::new(config.dauth.replay_capacity)),
+            dauth_replay,
             airnode_retries: Arc::new(MemoryRetries::new(
                 config.airnodes.iter().map(|a| a.retry_capacity).sum(),
                 config.airnodes.iter().map(|a| a.replay_memory_bytes).sum(),
             )),
-            limits: Limits::new(&config.limits),
+            limits: Limits::new(&config.limits).with_shared(rate),
             dauth_tokens: BoundedCache::new(config.cache.tokens),
             bearer_tokens: BoundedCache::new(config.cache.tokens),
             mailer: Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?,

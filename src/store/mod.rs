@@ -4,7 +4,8 @@
 //! [`PasswordStore`], [`ClientStore`], the [`ReplayWindow`], the Airnode [`retry`] record and the
 //! [`Backend`] lifecycle. The
 //! records are [`model`]'s, the failures [`error`]'s; [`sled`] is the embedded backend (the only
-//! place that touches sled, with its key encodings), and `cached` the hot-user cache that
+//! place that touches sled, with its key encodings), [`replay`] the replay window replicas
+//! share (PostgreSQL or Redis), and `cached` the hot-user cache that
 //! decorates any [`UserStore`]. It does not decide what a refusal means to a client: each
 //! product maps the refusals it meets (`From` into [`crate::error::Error`]), and a failing
 //! backend ([`StoreError`]) answers 503 `DAUTH-5030` everywhere.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod model;
 pub mod nonces;
 pub mod postgres;
+pub mod replay;
 pub mod retry;
 pub mod sled;
 
@@ -320,8 +322,9 @@ pub enum Replay {
 }
 
 /// Ids that may be used once while they could still be accepted: DAuth `request_id`s and
-/// client-assertion `jti`s. One concept, two windows (an in-memory one for DAuth, a stored one
-/// for assertions), each with its own capacity rule.
+/// client-assertion `jti`s. One concept; with `replay.backend = "memory"` two windows (an
+/// in-memory one for DAuth, a stored one for assertions, each with its own capacity rule), with
+/// a shared backend one window for both ([`replay`]).
 #[async_trait]
 pub trait ReplayWindow: Send + Sync {
     /// Records `id` in `scope` until `expires_at`, unless it is already there and unexpired at

@@ -22,11 +22,20 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial",
-    sql: include_str!("../../../migrations/postgres/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial",
+        sql: include_str!("../../../migrations/postgres/0001_initial.sql"),
+    },
+    // The `[replay]` window's table for a database of its own (`replay.url`); idempotent,
+    // since that window also applies it on a database that is not a store.
+    Migration {
+        version: 2,
+        name: "0002_replay_window",
+        sql: include_str!("../../../migrations/postgres/0002_replay_window.sql"),
+    },
+];
 
 /// The advisory lock key the migrations hold (any constant; "dauthmig" in ASCII).
 const LOCK_KEY: i64 = 0x6461_7574_686d_6967;

@@ -26,6 +26,8 @@ use crate::store::{Backend, Stores};
 pub struct App {
     state: Arc<State>,
     listener: TcpListener,
+    /// The admin listener (`admin.listen`), when on.
+    admin: Option<TcpListener>,
 }
 
 impl App {
@@ -34,6 +36,7 @@ impl App {
     /// use, say) leaves nothing behind.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
         let listener = listen(&config).await?;
+        let admin = listen_admin(&config).await?;
         let path = config.store.path.clone();
         let created = crate::fs::first_missing(&path);
         let store_err = |source| StartError::Store {
@@ -55,6 +58,7 @@ impl App {
             Ok(state) => Ok(Self {
                 state: Arc::new(state),
                 listener,
+                admin,
             }),
             Err(e) => {
                 if let Some(dir) = created {
@@ -69,8 +73,13 @@ impl App {
     /// Binds the listener over already opened stores.
     pub async fn bind_with_store(config: Config, stores: Stores) -> Result<Self, StartError> {
         let listener = listen(&config).await?;
+        let admin = listen_admin(&config).await?;
         let state = Arc::new(State::new(config, stores).await?);
-        Ok(Self { state, listener })
+        Ok(Self {
+            state,
+            listener,
+            admin,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -78,6 +87,11 @@ impl App {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| self.state.policy().config.server.listen)
+    }
+
+    /// The admin listener's address, when it is on.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The state, shared with every connection.
@@ -88,12 +102,20 @@ impl App {
     /// Serves until `shutdown` resolves, then drains in-flight requests (up to
     /// `server.shutdown_grace_secs`) and flushes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
-        let Self { state, listener } = self;
+        let Self {
+            state,
+            listener,
+            admin,
+        } = self;
+        let admin = admin.map(|l| tokio::spawn(crate::server::admin::serve(l, Arc::clone(&state))));
         let tidy = tidy(Arc::clone(&state));
         let resets = tokio::spawn(crate::people::reset::deliver_resets(Arc::clone(&state)));
         crate::server::serve(listener, Arc::clone(&state), shutdown).await;
         tidy.abort();
         resets.abort();
+        if let Some(admin) = admin {
+            admin.abort();
+        }
         state.shared().store.backend.flush().await
     }
 }
@@ -102,6 +124,16 @@ async fn listen(config: &Config) -> Result<TcpListener, StartError> {
     let addr = config.server.listen;
     TcpListener::bind(addr)
         .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+async fn listen_admin(config: &Config) -> Result<Option<TcpListener>, StartError> {
+    let Some(addr) = config.admin.listen else {
+        return Ok(None);
+    };
+    TcpListener::bind(addr)
+        .await
+        .map(Some)
         .map_err(|source| StartError::Bind { addr, source })
 }
 

@@ -162,6 +162,7 @@ impl Gateway {
             .args(["serve", "--config", "config/dev.toml"])
             .current_dir(dir)
             .env_remove("RUST_LOG")
+            .env("DAUTH_ADMIN_LISTEN", "127.0.0.1:0")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

@@ -33,6 +33,9 @@ enum Command {
     Serve {
         #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH)]
         config: PathBuf,
+        /// The admin listener's address, instead of the file's `admin.listen` ("" turns it off).
+        #[arg(long, env = "DAUTH_ADMIN_LISTEN", value_name = "ADDR")]
+        admin_listen: Option<String>,
     },
     /// Print a signed DAuth token (what an integrator or the README's curl example uses).
     Token(auth::mint::TokenArgs),
@@ -91,7 +94,12 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Serve { config } => load(&config).and_then(|c| serve(c).map_err(Failure::Runtime)),
+        Command::Serve {
+            config,
+            admin_listen,
+        } => load(&config)
+            .and_then(|c| admin_override(c, admin_listen.as_deref()))
+            .and_then(|c| serve(c).map_err(Failure::Runtime)),
         Command::CheckConfig { config, file_only } => load(&config).and_then(|c| {
             if !file_only {
                 check::resources(&c).map_err(|e| Failure::Usage(e.to_string()))?;
@@ -167,6 +175,23 @@ fn load(path: &Path) -> Result<Config, Failure> {
         }
         Failure::Usage(text)
     })
+}
+
+/// `config` with `--admin-listen` (or `DAUTH_ADMIN_LISTEN`) in place of `admin.listen`.
+fn admin_override(mut config: Config, admin: Option<&str>) -> Result<Config, Failure> {
+    let Some(addr) = admin.map(str::trim) else {
+        return Ok(config);
+    };
+    config.admin.listen = if addr.is_empty() {
+        None
+    } else {
+        Some(addr.parse().map_err(|_| {
+            Failure::Usage(format!(
+                "--admin-listen {addr:?}: not a socket address such as 127.0.0.1:9901, or \"\""
+            ))
+        })?)
+    };
+    Ok(config)
 }
 
 fn serve(config: Config) -> Result<(), String> {

@@ -29,6 +29,8 @@ pub(super) struct RawConfig {
     pub(super) limits: RawLimits,
     pub(super) cache: RawCache,
     pub(super) airnode: Vec<RawAirnode>,
+    pub(super) admin: super::ops::RawAdmin,
+    pub(super) tracing: super::ops::RawTracing,
 }
 
 /// `[[airnode]]`: an API3 Airnode calling with a key and relay headers.

@@ -17,6 +17,7 @@ mod error;
 mod file;
 mod identity;
 mod limits;
+mod ops;
 mod paths;
 mod routes;
 mod server;
@@ -31,6 +32,7 @@ pub use crate::mail::MailConfig;
 pub use error::{ConfigError, Problem};
 pub use identity::AccountsConfig;
 pub use limits::{CacheConfig, LimitsConfig, ObpConfig};
+pub use ops::{AdminConfig, DEFAULT_ADMIN_LISTEN, TracingConfig};
 pub use routes::{AuthMode, RouteConfig, Upstream, ViewCheck};
 pub use server::{LogConfig, LogFormat, ServerConfig, StoreConfig};
 pub use wallets::{AUTH_METHOD_NAMES, WalletsConfig};
@@ -81,6 +83,10 @@ pub struct Config {
     development_keys: Vec<(String, &'static str)>,
     /// `[[airnode]]`, in file order.
     pub airnodes: Vec<AirnodeConfig>,
+    /// `[admin]`
+    pub admin: AdminConfig,
+    /// `[tracing]`
+    pub tracing: TracingConfig,
 }
 
 impl Config {
@@ -155,6 +161,8 @@ impl Config {
                 .collect::<Vec<_>>(),
         );
         let airnodes = airnode::airnodes(raw.airnode).map_err(fail)?;
+        let admin = ops::admin(&raw.admin, listen).map_err(fail)?;
+        let tracing = ops::tracing(&raw.tracing).map_err(fail)?;
         Ok(Self {
             source: source.to_owned(),
             server,
@@ -179,6 +187,8 @@ impl Config {
             },
             development_keys,
             airnodes,
+            admin,
+            tracing,
         })
     }
 }

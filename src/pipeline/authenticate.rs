@@ -26,6 +26,7 @@ use crate::state::policy::Policy;
 use crate::state::shared::Shared;
 use crate::store::model::{User, UserKind};
 use crate::store::{Replay, ReplayScope};
+use std::time::Instant;
 
 /// How long a verified DAuth token that nothing else bounds (no `exp`, freshness off) is kept
 /// before it is verified again.
@@ -110,12 +111,16 @@ async fn dauth(
         return Err(Error::AmbiguousDauthHeader);
     }
     let key = cache_key(b"dauth", policy, token);
-    if let Some(hit) = shared.dauth_tokens.get(key, now) {
+    let cached = shared.dauth_tokens.get(key, now);
+    shared.metrics.token_cache(true, cached.is_some());
+    if let Some(hit) = cached {
         shared.limits.check_consumer(&hit.claims.consumer_key)?;
         return Ok(Some(hit.principal()));
     }
     let slot = shared.limits.verify_slot().await?;
+    let started = Instant::now();
     let claims = policy.dauth.verify(token, now);
+    shared.metrics.verified(true, started.elapsed());
     drop(slot);
     let claims = claims?;
     if rules.replay_protection {
@@ -136,11 +141,21 @@ async fn dauth(
         }
     }
     shared.limits.check_consumer(&claims.consumer_key)?;
+    let started = Instant::now();
     let user = shared
         .store
         .users
         .get_or_create_dauth_user(&claims.network, &claims.contract, now)
-        .await?;
+        .await;
+    shared
+        .metrics
+        .store("get_or_create_user", started.elapsed(), user.is_err());
+    let user = user?;
+    // Created by this call: dated now (a user found is older, or made in this same second by
+    // a concurrent first request, which this may count twice).
+    if user.created_at == now {
+        shared.metrics.user_created();
+    }
     let until = claims
         .fresh_until
         .unwrap_or(now.saturating_add(UNBOUNDED_TOKEN_CACHE_SECS));
@@ -161,11 +176,15 @@ async fn bearer_token(
     now: i64,
 ) -> Result<Principal, Error> {
     let key = cache_key(b"bearer", policy, token);
-    let claims = match shared.bearer_tokens.get(key, now) {
+    let cached = shared.bearer_tokens.get(key, now);
+    shared.metrics.token_cache(false, cached.is_some());
+    let claims = match cached {
         Some(hit) => hit,
         None => {
             let slot = shared.limits.verify_slot().await?;
+            let started = Instant::now();
             let claims = policy.bearer.verify(token, now);
+            shared.metrics.verified(false, started.elapsed());
             drop(slot);
             let claims = Arc::new(claims?);
             let until = claims

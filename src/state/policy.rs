@@ -16,7 +16,9 @@ use crate::auth::issuer::Issuer;
 use crate::auth::{BearerVerifier, DauthVerifier};
 use crate::config::Config;
 use crate::error::Error;
+use crate::metrics::ready::{KeySource, Loaded};
 use crate::proxy::Routes;
+use std::sync::Arc;
 
 use super::error::StartError;
 use super::shared::Shared;
@@ -41,6 +43,9 @@ pub struct Policy {
     pub(crate) routes: Routes,
     /// `[[airnode]]` blocks, with their chains' clients.
     pub(crate) airnodes: Airnodes,
+    /// Every source of verification keys, for `/ready` (a JWKS URL is not ready until its
+    /// first fetch).
+    pub key_sources: Vec<Arc<dyn KeySource>>,
 }
 
 impl Policy {
@@ -63,14 +68,16 @@ impl Policy {
             .iter()
             .map(|c| ClientDef::from_stored(c).map_err(StartError::StoredClient))
             .collect::<Result<Vec<_>, _>>()?;
-        let routes =
-            Routes::new(&config.routes, &shared.upstreams).map_err(StartError::UpstreamTls)?;
+        let routes = Routes::new(&config.routes, &shared.upstreams, &shared.metrics)
+            .map_err(StartError::UpstreamTls)?;
         let tls = node_tls(&config)?;
         let airnodes = Airnodes::new(&config.airnodes, &tls).map_err(StartError::Chain)?;
         let wallets = &config.wallets;
         let contracts = ContractCheck::new(&wallets.rpc_urls, &tls, wallets.rpc_timeout)
             .map_err(StartError::WalletChain)?;
+        shared.metrics.config_generation(generation);
         Ok(Self {
+            key_sources: key_sources(&config),
             airnodes,
             contracts,
             generation,
@@ -87,6 +94,17 @@ impl Policy {
     pub(crate) fn issuer(&self) -> Result<&Issuer, Error> {
         self.issuer.as_ref().ok_or(Error::NotFound)
     }
+}
+
+/// The key sources of `config`: every one is a file or inline key, loaded when the
+/// configuration was checked.
+fn key_sources(config: &Config) -> Vec<Arc<dyn KeySource>> {
+    let mut all: Vec<Arc<dyn KeySource>> = vec![Arc::new(Loaded("dauth.public_keys".into()))];
+    all.extend(
+        (0..config.bearer.issuers.len())
+            .map(|i| Arc::new(Loaded(format!("bearer.issuers[{i}]"))) as Arc<dyn KeySource>),
+    );
+    all
 }
 
 /// The TLS client configuration of the EVM nodes (`[[airnode]]` and `wallets.rpc_urls`): one for

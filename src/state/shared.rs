@@ -51,12 +51,15 @@ pub struct Shared {
     pub(crate) upstreams: Upstreams,
     /// What the server counts about its connections.
     pub connections: Connections,
+    /// The metrics registry (`dauth_*`), served by the admin listener.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// What the server counts about its connections (read by tests; not metrics).
 #[derive(Debug, Default)]
 pub struct Connections {
     parks: AtomicU64,
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl Connections {
@@ -69,12 +72,25 @@ impl Connections {
     pub(crate) fn parked(&self) {
         self.parks.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// Whether the server has stopped accepting and is draining (`/ready` answers 503).
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// The server stopped accepting: it drains from now on.
+    pub(crate) fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Shared {
     /// The shared state for the first configuration, over opened stores.
     pub fn new(config: &Config, store: Stores) -> Result<Self, StartError> {
         let a = &config.accounts;
+        let metrics = Arc::new(crate::metrics::Metrics::new(
+            &crate::metrics::EMBEDDED_ENDPOINTS,
+        ));
         Ok(Self {
             store,
             wallet_replay: Arc::new(ReplayGuard::new(config.wallets.replay_capacity)),
@@ -86,7 +102,7 @@ impl Shared {
                 config.airnodes.iter().map(|a| a.retry_capacity).sum(),
                 config.airnodes.iter().map(|a| a.replay_memory_bytes).sum(),
             )),
-            limits: Limits::new(&config.limits),
+            limits: Limits::metered(&config.limits, Arc::clone(&metrics)),
             dauth_tokens: BoundedCache::new(config.cache.tokens),
             bearer_tokens: BoundedCache::new(config.cache.tokens),
             mailer: Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?,
@@ -94,6 +110,7 @@ impl Shared {
             resets: ResetQueue::new(a.mail_queue),
             upstreams: Upstreams::new(),
             connections: Connections::default(),
+            metrics,
         })
     }
 }

@@ -135,6 +135,9 @@ pub fn config_text_with(
 pub struct Gateway {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its admin listener listens (`admin.listen`; a free port unless the test's
+    /// configuration names one).
+    pub admin: Option<SocketAddr>,
     /// Its state (the same the server uses), for what a test observes inside the gateway.
     pub state: Arc<State>,
     /// The store directory.
@@ -163,10 +166,15 @@ impl Gateway {
 
     /// Starts a gateway from full configuration text.
     pub async fn start_text(text: &str) -> Self {
-        let config = Config::from_toml(text, Path::new("test.toml")).unwrap();
+        let mut config = Config::from_toml(text, Path::new("test.toml")).unwrap();
+        if !text.contains("[admin]") {
+            // Many gateways run at once: the default port would be taken by the first.
+            config.admin.listen = Some("127.0.0.1:0".parse().unwrap());
+        }
         let store_dir = config.store.path.clone();
         let app = App::bind(config).await.unwrap();
         let addr = app.local_addr();
+        let admin = app.admin_addr();
         let state = Arc::clone(app.state());
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
@@ -178,6 +186,7 @@ impl Gateway {
         });
         Self {
             addr,
+            admin,
             state,
             store_dir,
             shutdown: Some(tx),

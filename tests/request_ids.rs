@@ -72,7 +72,12 @@ async fn a_trusted_proxys_well_formed_id_is_kept_and_anyone_elses_replaced() {
         let id = r.header("x-request-id").unwrap();
         assert!(is_uuid_v7(id), "{bad:?} -> {id}");
     }
-    let two = build("GET", "/svc/a", &[("x-request-id", "a"), ("x-request-id", "b")], "");
+    let two = build(
+        "GET",
+        "/svc/a",
+        &[("x-request-id", "a"), ("x-request-id", "b")],
+        "",
+    );
     let r = send_from(TRUSTED, gw.addr, two).await;
     assert!(is_uuid_v7(r.header("x-request-id").unwrap()));
     assert_eq!(up.last().headers.get_all("x-request-id").iter().count(), 1);
@@ -128,7 +133,11 @@ async fn an_invalid_or_missing_traceparent_starts_a_new_trace() {
 fn the_request_log_line_names_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gw.toml");
-    std::fs::write(&path, support::config_text(&dir.path().join("store"), "", "")).unwrap();
+    std::fs::write(
+        &path,
+        support::config_text(&dir.path().join("store"), "", ""),
+    )
+    .unwrap();
     let gw = support::binary::Binary::spawn(&path);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let reply = rt.block_on(get(gw.addr, "/health"));

@@ -5,6 +5,7 @@
 mod admin;
 mod check;
 mod failure;
+mod otlp;
 mod telemetry;
 
 use std::path::{Path, PathBuf};
@@ -196,7 +197,7 @@ fn admin_override(mut config: Config, admin: Option<&str>) -> Result<Config, Fai
 
 fn serve(config: Config) -> Result<(), String> {
     runtime()?.block_on(async {
-        telemetry::init(&config.log);
+        let otlp = telemetry::init(&config.log, &config.tracing)?;
         // Before anything can announce readiness: the `listening` line means SIGTERM drains.
         let stop = shutdown_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
         for (key, why) in config.warnings() {
@@ -205,9 +206,15 @@ fn serve(config: Config) -> Result<(), String> {
         let app = App::bind(config)
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
-        app.run(stop)
-            .await
-            .map_err(|e| format!("final store flush failed: {e}"))?;
+        let ran = app.run(stop).await;
+        if let Some(provider) = otlp {
+            // Blocking: the last batch goes out (on this runtime) before exit.
+            let flushed = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+            if !matches!(flushed, Ok(Ok(()))) {
+                tracing::warn!("the last OTLP spans were not exported");
+            }
+        }
+        ran.map_err(|e| format!("final store flush failed: {e}"))?;
         tracing::info!("stopped");
         Ok(())
     })

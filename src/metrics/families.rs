@@ -112,7 +112,7 @@ impl Metrics {
         let config_reloads: Family<super::labels::ResultLabel, Counter> = Family::default();
         // Every result at zero from the start, so that a rate over them is defined.
         for result in ["ok", "unchanged", "error"] {
-            config_reloads.get_or_create(&super::labels::ResultLabel { result });
+            drop(config_reloads.get_or_create(&super::labels::ResultLabel { result }));
         }
         reg.register(
             "config_reloads",
@@ -132,9 +132,9 @@ impl Metrics {
             store_seconds.clone(),
         );
         let store_failures: Family<super::labels::OpLabel, Counter> = Family::default();
-        store_failures.get_or_create(&super::labels::OpLabel {
+        drop(store_failures.get_or_create(&super::labels::OpLabel {
             op: "get_or_create_user",
-        });
+        }));
         reg.register(
             "store_failures",
             "Failed store operations, by operation",

@@ -27,6 +27,7 @@ use crate::state::shared::Shared;
 use crate::store::model::{User, UserKind};
 use crate::store::{Replay, ReplayScope};
 use std::time::Instant;
+use tracing::Instrument;
 
 /// How long a verified DAuth token that nothing else bounds (no `exp`, freshness off) is kept
 /// before it is verified again.
@@ -82,6 +83,11 @@ async fn airnode(shared: &Shared, found: Identified<'_>, now: i64) -> Result<Pri
     })
 }
 
+/// The exported child span of a signature verification (see `pipeline/otel.rs`).
+fn verify_span() -> tracing::Span {
+    tracing::span!(target: "dauth_otel", tracing::Level::TRACE, "verify", otel.name = "verify")
+}
+
 /// The cache key of `token` under `policy`: its generation is part of the digest.
 fn cache_key(kind: &[u8], policy: &Policy, token: &str) -> u128 {
     digest(&[kind, &policy.generation.to_be_bytes(), token.as_bytes()])
@@ -119,7 +125,7 @@ async fn dauth(
     }
     let slot = shared.limits.verify_slot().await?;
     let started = Instant::now();
-    let claims = policy.dauth.verify(token, now);
+    let claims = verify_span().in_scope(|| policy.dauth.verify(token, now));
     shared.metrics.verified(true, started.elapsed());
     drop(slot);
     let claims = claims?;
@@ -146,6 +152,7 @@ async fn dauth(
         .store
         .users
         .get_or_create_dauth_user(&claims.network, &claims.contract, now)
+        .instrument(tracing::span!(target: "dauth_otel", tracing::Level::TRACE, "store", otel.name = "store get_or_create_user"))
         .await;
     shared
         .metrics
@@ -183,7 +190,7 @@ async fn bearer_token(
         None => {
             let slot = shared.limits.verify_slot().await?;
             let started = Instant::now();
-            let claims = policy.bearer.verify(token, now);
+            let claims = verify_span().in_scope(|| policy.bearer.verify(token, now));
             shared.metrics.verified(false, started.elapsed());
             drop(slot);
             let claims = Arc::new(claims?);

@@ -35,8 +35,8 @@ pub(crate) struct Stamp {
     pub(crate) span_id: String,
     /// The caller's span id when its `traceparent` was kept.
     pub(crate) parent_id: Option<String>,
-    /// The `traceparent` sent upstream.
-    traceparent: String,
+    /// Whether the trace is sampled (the `traceparent` flags' low bit).
+    pub(crate) sampled: bool,
     /// Whether the caller's `tracestate` is passed on.
     keep_state: bool,
 }
@@ -55,10 +55,10 @@ pub(crate) fn read(headers: &HeaderMap, trusted: bool) -> Stamp {
     };
     Stamp {
         request_id,
-        traceparent: format!("00-{trace_id}-{span_id}-{flags}"),
         trace_id,
         span_id,
         parent_id,
+        sampled: flags == "01",
         keep_state,
     }
 }
@@ -68,12 +68,24 @@ impl Stamp {
     /// the client sent.
     pub(crate) fn apply(&self, headers: &mut HeaderMap) {
         headers.insert(X_REQUEST_ID, self.request_id.clone());
-        if let Ok(v) = HeaderValue::from_str(&self.traceparent) {
+        let flags = if self.sampled { "01" } else { "00" };
+        let traceparent = format!("00-{}-{}-{flags}", self.trace_id, self.span_id);
+        if let Ok(v) = HeaderValue::from_str(&traceparent) {
             headers.insert(TRACEPARENT, v);
         }
         if !self.keep_state {
             headers.remove(TRACESTATE);
         }
+    }
+}
+
+impl Stamp {
+    /// Takes the trace and span ids of the exported request span, so that what the upstream
+    /// is told is the span that the collector receives.
+    pub(crate) fn adopt(&mut self, trace_id: String, span_id: String, sampled: bool) {
+        self.trace_id = trace_id;
+        self.span_id = span_id;
+        self.sampled = sampled;
     }
 }
 

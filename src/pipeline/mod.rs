@@ -21,6 +21,7 @@ mod endpoints;
 mod forward;
 mod head;
 pub(crate) mod ids;
+mod otel;
 mod relay;
 mod wallet;
 
@@ -93,7 +94,8 @@ pub async fn handle<B: Inbound>(
     // The path only: query strings can carry secrets and are not logged.
     let path = req.uri().path().to_owned();
     let trusted = (policy.config.server.trusted_proxies).contains(conn.peer.ip().to_canonical());
-    let stamp = ids::read(req.headers(), trusted);
+    let mut stamp = ids::read(req.headers(), trusted);
+    let span = otel::request_span(&mut stamp, &method);
     let mut trace = Trace {
         auth: "none",
         user_id: None,
@@ -101,7 +103,8 @@ pub async fn handle<B: Inbound>(
         ids: &stamp,
     };
     let mut code = "-";
-    let resp = match handle_inner(shared, policy, req, conn, &mut trace).await {
+    let inner = handle_inner(shared, policy, req, conn, &mut trace);
+    let resp = match tracing::Instrument::instrument(inner, span.clone()).await {
         Ok(resp) => resp,
         Err(err) => {
             log_error(&err);
@@ -122,6 +125,7 @@ pub async fn handle<B: Inbound>(
     let status = resp.status().as_u16();
     let route = trace.route.unwrap_or(shared.metrics.unmatched());
     route.request(&method, status, elapsed);
+    span.record("http.response.status_code", status);
     info!(
         %method,
         path = %path,

@@ -175,7 +175,19 @@ impl Routes {
         let body: Body = Limited::new(body, limit).boxed();
         let sent = client.request(Request::from_parts(parts, body));
         let started = std::time::Instant::now();
-        let answer = within_upstream_time(sent, route.timeout, &waits).await;
+        let span = tracing::span!(
+            target: "dauth_otel",
+            tracing::Level::TRACE,
+            "upstream",
+            otel.name = "upstream",
+            otel.kind = "client",
+            http.route = %route.prefix,
+        );
+        let answer = tracing::Instrument::instrument(
+            within_upstream_time(sent, route.timeout, &waits),
+            span,
+        )
+        .await;
         metrics.upstream(started.elapsed());
         let resp = match answer {
             None => {

@@ -17,6 +17,7 @@ pub mod contracts;
 pub mod evm;
 pub mod h2raw;
 pub mod install;
+pub mod otlp;
 pub mod postgres;
 pub mod redis;
 pub mod smtp;

@@ -2,6 +2,8 @@
 //! (`prometheus-parse`) after known requests, OpenMetrics by `Accept`, `/ready` and `/health`,
 //! and the admin port apart from the public one.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::net::SocketAddr;

@@ -3,6 +3,8 @@
 //! `store` and `upstream` children, in the caller's trace, and the upstream is told the
 //! exported request span as its parent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use support::binary::Binary;

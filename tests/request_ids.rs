@@ -2,6 +2,8 @@
 //! response (errors too), the same id upstream and in the log line, a trusted proxy's id kept
 //! when well formed, the caller's trace continued with a new span id.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr};

@@ -132,9 +132,13 @@ impl Metrics {
             store_seconds.clone(),
         );
         let store_failures: Family<super::labels::OpLabel, Counter> = Family::default();
-        drop(store_failures.get_or_create(&super::labels::OpLabel {
-            op: "get_or_create_user",
-        }));
+        let user_op = super::labels::OpLabel {
+            op: super::STORE_USER,
+        };
+        let store_user = (
+            store_seconds.get_or_create(&user_op).clone(),
+            store_failures.get_or_create(&user_op).clone(),
+        );
         reg.register(
             "store_failures",
             "Failed store operations, by operation",
@@ -160,6 +164,7 @@ impl Metrics {
             config_reloads,
             jwks_fetches,
             store_seconds,
+            store_user,
             store_failures,
             embedded: Vec::new(),
             unmatched,

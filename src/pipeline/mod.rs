@@ -280,10 +280,15 @@ async fn embedded<B: Inbound>(
                 ip: at.ip,
                 now: at.now,
             };
+            let metrics = &at.shared.metrics;
             let who = wallet::principal(&wat, &head, &bytes)
                 .await
-                .inspect_err(|_| trace.auth = "rejected")?;
+                .inspect_err(|e| {
+                    trace.auth = "rejected";
+                    metrics.auth_refused("erc8128", e.code());
+                })?;
             trace.auth = who.method.as_str();
+            metrics.auth_ok(trace.auth);
             trace.user_id = Some(who.user.user_id.clone());
             dispatch::authenticated(&call(at, &head), op, &who, Payload::new(bytes)).await
         }

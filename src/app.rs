@@ -32,6 +32,8 @@ pub struct App {
     listener: TcpListener,
     /// On PostgreSQL: the database whose stored-client changes this replica follows.
     follow_clients: Option<tokio_postgres::Config>,
+    /// The admin listener (`admin.listen`), when on.
+    admin: Option<TcpListener>,
 }
 
 /// How often stored clients are re-read when no change notification arrived (the fallback of
@@ -47,6 +49,7 @@ impl App {
             return Self::bind_postgres(config, &pg).await;
         }
         let listener = listen(&config).await?;
+        let admin = listen_admin(&config).await?;
         let path = config.store.path.clone();
         let created = crate::fs::first_missing(&path);
         let store_err = |source| StartError::Store {
@@ -70,6 +73,7 @@ impl App {
                 state: Arc::new(state),
                 listener,
                 follow_clients: None,
+                admin,
             }),
             Err(e) => {
                 if let Some(dir) = created {
@@ -86,6 +90,7 @@ impl App {
     /// naming the URL without its password.
     async fn bind_postgres(config: Config, pg: &PostgresConfig) -> Result<Self, StartError> {
         let listener = listen(&config).await?;
+        let admin = listen_admin(&config).await?;
         let store_err = |source| StartError::Store {
             path: config.store.shown(),
             source,
@@ -102,18 +107,21 @@ impl App {
             state,
             listener,
             follow_clients: Some(pg.connect.clone()),
+            admin,
         })
     }
 
     /// Binds the listener over already opened stores (and the `[replay]` backend).
     pub async fn bind_with_store(config: Config, stores: Stores) -> Result<Self, StartError> {
         let listener = listen(&config).await?;
+        let admin = listen_admin(&config).await?;
         let replay = open_replay(&config, &stores).await?;
         let state = Arc::new(State::with_replay(config, stores, replay).await?);
         Ok(Self {
             state,
             listener,
             follow_clients: None,
+            admin,
         })
     }
 
@@ -122,6 +130,11 @@ impl App {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| self.state.policy().config.server.listen)
+    }
+
+    /// The admin listener's address, when it is on.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The state, shared with every connection.
@@ -136,6 +149,7 @@ impl App {
             state,
             listener,
             follow_clients,
+            admin,
         } = self;
         let followers = follow_clients.map(|pg| {
             let changed = Arc::new(tokio::sync::Notify::new());
@@ -145,6 +159,7 @@ impl App {
                 tokio::spawn(reread_clients(Arc::clone(&state), changed)),
             )
         });
+        let admin = admin.map(|l| tokio::spawn(crate::server::admin::serve(l, Arc::clone(&state))));
         let tidy = tidy(Arc::clone(&state));
         let resets = tokio::spawn(crate::people::reset::deliver_resets(Arc::clone(&state)));
         let reloads = crate::reload::spawn(Arc::new(Reloader::new(Arc::clone(&state))));
@@ -156,6 +171,9 @@ impl App {
             reread.abort();
         }
         reloads.abort();
+        if let Some(admin) = admin {
+            admin.abort();
+        }
         state.shared().store.backend.flush().await
     }
 }
@@ -180,6 +198,16 @@ async fn listen(config: &Config) -> Result<TcpListener, StartError> {
     let addr = config.server.listen;
     TcpListener::bind(addr)
         .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+async fn listen_admin(config: &Config) -> Result<Option<TcpListener>, StartError> {
+    let Some(addr) = config.admin.listen else {
+        return Ok(None);
+    };
+    TcpListener::bind(addr)
+        .await
+        .map(Some)
         .map_err(|source| StartError::Bind { addr, source })
 }
 

@@ -35,6 +35,7 @@ mod fs;
 pub mod http;
 mod limits;
 mod mail;
+pub mod metrics;
 pub mod net;
 mod obp;
 mod oidc;

@@ -83,6 +83,8 @@ pub(crate) struct Limits {
     max_in_flight: usize,
     /// The per-consumer rate every replica counts together (Redis), when configured.
     shared_consumer: Option<Arc<dyn SharedRate>>,
+    /// Where refusals are counted (`dauth_rate_limited_total{kind}`).
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// A place in the verifier: held while a token is verified.
@@ -98,8 +100,17 @@ impl Drop for VerifySlot<'_> {
 }
 
 impl Limits {
-    /// The limits of a configuration.
+    /// The limits of a configuration, counting refusals in a registry of their own.
+    #[cfg(test)]
     pub(crate) fn new(c: &LimitsConfig) -> Self {
+        Self::metered(c, std::sync::Arc::default())
+    }
+
+    /// The limits of a configuration, counting refusals in `metrics`.
+    pub(crate) fn metered(
+        c: &LimitsConfig,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             per_ip: Keyed::new(c.per_ip_rps, c.per_ip_burst),
@@ -110,6 +121,7 @@ impl Limits {
             in_flight: AtomicUsize::new(0),
             max_in_flight: c.max_verifications_in_flight,
             shared_consumer: None,
+            metrics,
         }
     }
 
@@ -130,14 +142,23 @@ impl Limits {
         };
         match shared.charge(consumer_key).await {
             Ok(Charge::Allowed) => Ok(()),
-            Ok(Charge::Refused(secs)) => Err(Error::TooManyRequests(secs)),
+            Ok(Charge::Refused(secs)) => {
+                self.metrics.rate_limited("shared_consumer");
+                Err(Error::TooManyRequests(secs))
+            }
             Err(e) => Err(Error::ReplayUnavailable(e)),
         }
     }
 
     /// Counts a request from `ip`; 429 over the per-IP rate.
     pub(crate) fn check_ip(&self, ip: IpAddr) -> Result<(), Error> {
-        self.per_ip.check(&self.caller_key(ip))
+        let checked = self.per_ip.check(&self.caller_key(ip));
+        self.count(checked, "ip")
+    }
+
+    /// `checked`, its refusal counted as a rate-limit refusal of `kind`.
+    fn count(&self, checked: Result<(), Error>, kind: &'static str) -> Result<(), Error> {
+        checked.inspect_err(|_| self.metrics.rate_limited(kind))
     }
 
     /// The key a caller's address is counted under: an IPv4 address (also IPv4-mapped) as it
@@ -155,7 +176,8 @@ impl Limits {
     /// Counts a call of an anonymous password endpoint from `ip`; 429 over
     /// `limits.password_per_ip_per_minute`. Keyed as [`Limits::check_ip`] keys.
     pub(crate) fn check_password_ip(&self, ip: IpAddr) -> Result<(), Error> {
-        self.password_per_ip.check(&self.caller_key(ip))
+        let checked = self.password_per_ip.check(&self.caller_key(ip));
+        self.count(checked, "password_ip")
     }
 
     /// Counts a verified DAuth request of `consumer_key`; 429 over the per-consumer rate.
@@ -163,7 +185,8 @@ impl Limits {
         if self.per_consumer.limiter.is_none() {
             return Ok(());
         }
-        self.per_consumer.check(&consumer_key.to_owned())
+        let checked = self.per_consumer.check(&consumer_key.to_owned());
+        self.count(checked, "consumer")
     }
 
     /// Waits for a place in the verifier, or refuses at once (503) when
@@ -171,6 +194,7 @@ impl Limits {
     pub(crate) async fn verify_slot(&self) -> Result<VerifySlot<'_>, Error> {
         if self.in_flight.fetch_add(1, Ordering::Relaxed) >= self.max_in_flight {
             self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            self.metrics.rate_limited("verifier");
             return Err(Error::VerifierBusy);
         }
         match self.verifier.acquire().await {

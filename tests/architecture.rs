@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["http", "path"],
     &["error", "tls", "net"],
     &["store", "fs"],
-    &["cache", "clock", "chain"],
+    &["cache", "clock", "chain", "metrics"],
 ];
 
 fn layer_of(module: &str) -> usize {

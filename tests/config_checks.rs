@@ -426,6 +426,7 @@ fn run_in(cwd: &Path, env: Option<&Path>, args: &[&str]) -> (i32, String, String
     command
         .args(args)
         .current_dir(cwd)
+        .env("DAUTH_ADMIN_LISTEN", "127.0.0.1:0")
         .env_remove("DAUTH_CONFIG");
     if let Some(path) = env {
         command.env("DAUTH_CONFIG", path);

@@ -162,6 +162,7 @@ impl Gateway {
             .args(["serve", "--config", "config/dev.toml"])
             .current_dir(dir)
             .env_remove("RUST_LOG")
+            .env("DAUTH_ADMIN_LISTEN", "127.0.0.1:0")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -283,8 +284,9 @@ fn json_values(out: &str) -> Vec<Value> {
     values
 }
 
-/// Values that differ from run to run: the client's port and curl's version.
-const VARYING: [&str; 2] = ["peer", "user-agent"];
+/// Values that differ from run to run: the client's port, curl's version and the new trace
+/// the gateway starts for each request.
+const VARYING: [&str; 3] = ["peer", "user-agent", "traceparent"];
 
 /// Whether `got` is what the README shows: the same keys and values, but for ids (any UUID
 /// stands for another) and the [`VARYING`] keys.

@@ -74,6 +74,8 @@ pub struct JwksSource {
     attempts: tokio::sync::watch::Sender<u64>,
     /// The counters.
     pub counts: FetchCounts,
+    /// Where fetches are counted (`dauth_jwks_fetches_total{issuer,result}`).
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for JwksSource {
@@ -85,7 +87,11 @@ impl std::fmt::Debug for JwksSource {
 }
 
 impl JwksSource {
-    fn new(config: JwksUrlConfig, epoch: Arc<AtomicU64>) -> Result<Self, rustls::Error> {
+    fn new(
+        config: JwksUrlConfig,
+        epoch: Arc<AtomicU64>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Result<Self, rustls::Error> {
         Ok(Self {
             client: fetch::client(&config.roots)?,
             config,
@@ -98,6 +104,7 @@ impl JwksSource {
             epoch,
             attempts: tokio::sync::watch::Sender::new(0),
             counts: FetchCounts::default(),
+            metrics,
         })
     }
 
@@ -179,11 +186,13 @@ impl JwksSource {
                     tracing::warn!(key = %c.key, url = %c.url, index = i, kid = ?kid, "JWKS entry skipped: {why}");
                 }
                 self.counts.ok.fetch_add(1, Ordering::Relaxed);
+                self.metrics.jwks_fetch(&c.label, "ok");
                 self.install(parsed.keys);
                 Ok(max_age)
             }
             Err(e) => {
                 self.counts.error.fetch_add(1, Ordering::Relaxed);
+                self.metrics.jwks_fetch(&c.label, "error");
                 let kept = self.loaded();
                 tracing::warn!(key = %c.key, url = %c.url, error = %e, kept_last_good = kept, "JWKS fetch failed");
                 Err(())
@@ -251,13 +260,22 @@ fn spawn_refresh(source: &Arc<JwksSource>) {
 
 /// Every source in use, by configuration: a reload that keeps a URL keeps its source (its
 /// keys, its clocks); one that drops it lets the source and its refresh task end.
-#[derive(Default)]
 pub struct JwksSources {
     by_config: Mutex<HashMap<String, Weak<JwksSource>>>,
     epoch: Arc<AtomicU64>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl JwksSources {
+    /// No sources yet; each one made counts its fetches in `metrics`.
+    pub fn new(metrics: Arc<crate::metrics::Metrics>) -> Self {
+        Self {
+            by_config: Mutex::default(),
+            epoch: Arc::default(),
+            metrics,
+        }
+    }
+
     /// The source for `config`, made (and its refresh started) if none is alive; the flag
     /// says whether it was new. Must run inside the Tokio runtime.
     pub fn source(&self, config: &JwksUrlConfig) -> Result<(Arc<JwksSource>, bool), rustls::Error> {
@@ -267,7 +285,11 @@ impl JwksSources {
         if let Some(alive) = all.get(&id).and_then(Weak::upgrade) {
             return Ok((alive, false));
         }
-        let source = Arc::new(JwksSource::new(config.clone(), Arc::clone(&self.epoch))?);
+        let source = Arc::new(JwksSource::new(
+            config.clone(),
+            Arc::clone(&self.epoch),
+            Arc::clone(&self.metrics),
+        )?);
         all.insert(id, Arc::downgrade(&source));
         spawn_refresh(&source);
         Ok((source, true))
@@ -283,6 +305,17 @@ impl JwksSources {
 /// How long start-up (or a reload) waits for a new source's first fetch before going on
 /// without it (its tokens are answered 503 until it loads).
 pub const FIRST_FETCH_WAIT: Duration = Duration::from_secs(10);
+
+/// Readiness sees a JWKS URL as its configuration key, ready once a set has loaded.
+impl crate::metrics::ready::KeySource for JwksSource {
+    fn name(&self) -> &str {
+        &self.config.key
+    }
+
+    fn loaded(&self) -> bool {
+        JwksSource::loaded(self)
+    }
+}
 
 #[cfg(test)]
 mod tests {

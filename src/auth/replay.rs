@@ -75,8 +75,7 @@ impl ReplayGuard {
         Replay::Fresh
     }
 
-    /// Number of ids currently remembered.
-    #[cfg(test)]
+    /// Number of ids currently remembered (each shard locked in turn).
     pub(crate) fn len(&self) -> usize {
         (0..SHARDS).map(|i| self.shard(i as u128).seen.len()).sum()
     }
@@ -102,6 +101,10 @@ impl ReplayWindow for ReplayGuard {
 
     async fn prune(&self, now: i64) -> Result<usize, StoreError> {
         Ok((0..SHARDS).map(|i| self.shard(i as u128).prune(now)).sum())
+    }
+
+    fn held(&self) -> Option<usize> {
+        Some(self.len())
     }
 }
 

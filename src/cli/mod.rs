@@ -5,6 +5,7 @@
 mod admin;
 mod check;
 mod failure;
+mod otlp;
 mod telemetry;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +34,9 @@ enum Command {
     Serve {
         #[arg(long, env = "DAUTH_CONFIG", default_value = DEFAULT_PATH)]
         config: PathBuf,
+        /// The admin listener's address, instead of the file's `admin.listen` ("" turns it off).
+        #[arg(long, env = "DAUTH_ADMIN_LISTEN", value_name = "ADDR")]
+        admin_listen: Option<String>,
     },
     /// Print a signed DAuth token (what an integrator or the README's curl example uses).
     Token(auth::mint::TokenArgs),
@@ -91,7 +95,12 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Serve { config } => load(&config).and_then(|c| serve(c).map_err(Failure::Runtime)),
+        Command::Serve {
+            config,
+            admin_listen,
+        } => load(&config)
+            .and_then(|c| admin_override(c, admin_listen.as_deref()))
+            .and_then(|c| serve(c).map_err(Failure::Runtime)),
         Command::CheckConfig { config, file_only } => load(&config).and_then(|c| {
             if !file_only {
                 check::resources(&c).map_err(|e| Failure::Usage(e.to_string()))?;
@@ -169,9 +178,26 @@ fn load(path: &Path) -> Result<Config, Failure> {
     })
 }
 
+/// `config` with `--admin-listen` (or `DAUTH_ADMIN_LISTEN`) in place of `admin.listen`.
+fn admin_override(mut config: Config, admin: Option<&str>) -> Result<Config, Failure> {
+    let Some(addr) = admin.map(str::trim) else {
+        return Ok(config);
+    };
+    config.admin.listen = if addr.is_empty() {
+        None
+    } else {
+        Some(addr.parse().map_err(|_| {
+            Failure::Usage(format!(
+                "--admin-listen {addr:?}: not a socket address such as 127.0.0.1:9901, or \"\""
+            ))
+        })?)
+    };
+    Ok(config)
+}
+
 fn serve(config: Config) -> Result<(), String> {
     runtime()?.block_on(async {
-        telemetry::init(&config.log);
+        let otlp = telemetry::init(&config.log, &config.tracing)?;
         // Before anything can announce readiness: the `listening` line means SIGTERM drains.
         let stop = shutdown_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
         for (key, why) in config.warnings() {
@@ -180,9 +206,15 @@ fn serve(config: Config) -> Result<(), String> {
         let app = App::bind(config)
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
-        app.run(stop)
-            .await
-            .map_err(|e| format!("final store flush failed: {e}"))?;
+        let ran = app.run(stop).await;
+        if let Some(provider) = otlp {
+            // Blocking: the last batch goes out (on this runtime) before exit.
+            let flushed = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+            if !matches!(flushed, Ok(Ok(()))) {
+                tracing::warn!("the last OTLP spans were not exported");
+            }
+        }
+        ran.map_err(|e| format!("final store flush failed: {e}"))?;
         tracing::info!("stopped");
         Ok(())
     })

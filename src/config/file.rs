@@ -30,6 +30,8 @@ pub(super) struct RawConfig {
     pub(super) cache: RawCache,
     pub(super) airnode: Vec<RawAirnode>,
     pub(super) replay: super::replay::RawReplay,
+    pub(super) admin: super::ops::RawAdmin,
+    pub(super) tracing: super::ops::RawTracing,
 }
 
 /// `[[airnode]]`: an API3 Airnode calling with a key and relay headers.

@@ -18,6 +18,7 @@ mod file;
 mod identity;
 mod jwks;
 mod limits;
+mod ops;
 mod paths;
 mod replay;
 mod routes;
@@ -35,6 +36,7 @@ pub use crate::store::replay::{ReplayBackend, ReplayConfig};
 pub use error::{ConfigError, Problem};
 pub use identity::AccountsConfig;
 pub use limits::{CacheConfig, LimitsConfig, ObpConfig};
+pub use ops::{AdminConfig, DEFAULT_ADMIN_LISTEN, TracingConfig};
 pub use routes::{AuthMode, RouteConfig, Upstream, ViewCheck};
 pub use server::{LogConfig, LogFormat, ServerConfig, StoreConfig};
 pub use store::{PostgresConfig, redacted};
@@ -91,6 +93,10 @@ pub struct Config {
     pub airnodes: Vec<AirnodeConfig>,
     /// `[replay]` (and the shared rate of `[limits]`).
     pub replay: ReplayConfig,
+    /// `[admin]`
+    pub admin: AdminConfig,
+    /// `[tracing]`
+    pub tracing: TracingConfig,
 }
 
 impl Config {
@@ -177,6 +183,8 @@ impl Config {
                 .collect::<Vec<_>>(),
         );
         let airnodes = airnode::airnodes(raw.airnode).map_err(fail)?;
+        let admin = ops::admin(&raw.admin, listen).map_err(fail)?;
+        let tracing = ops::tracing(&raw.tracing).map_err(fail)?;
         Ok(Self {
             source: source.to_owned(),
             files,
@@ -203,6 +211,8 @@ impl Config {
             development_keys,
             airnodes,
             replay,
+            admin,
+            tracing,
         })
     }
 }

@@ -26,6 +26,8 @@ use crate::state::policy::Policy;
 use crate::state::shared::Shared;
 use crate::store::model::{User, UserKind};
 use crate::store::{Replay, ReplayScope};
+use std::time::Instant;
+use tracing::Instrument;
 
 /// How long a verified DAuth token that nothing else bounds (no `exp`, freshness off) is kept
 /// before it is verified again.
@@ -81,6 +83,11 @@ async fn airnode(shared: &Shared, found: Identified<'_>, now: i64) -> Result<Pri
     })
 }
 
+/// The exported child span of a signature verification (see `pipeline/otel.rs`).
+fn verify_span() -> tracing::Span {
+    tracing::span!(target: "dauth_otel", tracing::Level::TRACE, "verify", otel.name = "verify")
+}
+
 /// The cache key of `token` under `policy`: its generation and the JWKS URL sources' epoch are
 /// part of the digest, so a cached token is verified again under a new policy or after any
 /// fetched key set changed (a key removed at the IdP stops verifying at its next fetch).
@@ -96,20 +103,27 @@ fn cache_key(kind: &[u8], shared: &Shared, policy: &Policy, token: &str) -> u128
 /// Runs `verify` within the bound on verifications in flight; when it fails and `source`
 /// names a JWKS URL whose refetch may help (an unknown `kid`), asks for one (rate-limited,
 /// single flight; no verification slot is held while waiting) and, if the key set changed,
-/// verifies once more.
+/// verifies once more. Each verification is timed (`dauth` or bearer) and spanned.
 async fn verify_with_refetch<T>(
     shared: &Shared,
+    dauth: bool,
     verify: impl Fn() -> Result<T, Error>,
     source: impl FnOnce() -> Option<Arc<crate::auth::remote::JwksSource>>,
 ) -> Result<T, Error> {
+    let timed = || {
+        let started = Instant::now();
+        let out = verify_span().in_scope(&verify);
+        shared.metrics.verified(dauth, started.elapsed());
+        out
+    };
     let slot = shared.limits.verify_slot().await?;
-    let first = verify();
+    let first = timed();
     drop(slot);
     let Err(e) = first else { return first };
     match source() {
         Some(src) if src.refetch().await => {
             let _slot = shared.limits.verify_slot().await?;
-            verify()
+            timed()
         }
         _ => Err(e),
     }
@@ -141,15 +155,20 @@ async fn dauth(
     // Under replay protection a token is good once, so it is never cached (below) and the
     // digest of a kilobyte of token would be wasted work on every request.
     let key = (!rules.replay_protection).then(|| cache_key(b"dauth", shared, policy, token));
-    if let Some(hit) = key.and_then(|key| shared.dauth_tokens.get(key, now)) {
-        shared
-            .limits
-            .charge_consumer(&hit.claims.consumer_key)
-            .await?;
-        return Ok(Some(hit.principal()));
+    if let Some(key) = key {
+        let cached = shared.dauth_tokens.get(key, now);
+        shared.metrics.token_cache(true, cached.is_some());
+        if let Some(hit) = cached {
+            shared
+                .limits
+                .charge_consumer(&hit.claims.consumer_key)
+                .await?;
+            return Ok(Some(hit.principal()));
+        }
     }
     let claims = verify_with_refetch(
         shared,
+        true,
         || policy.dauth.verify(token, now),
         || policy.dauth.refetch_for(token).cloned(),
     )
@@ -173,11 +192,22 @@ async fn dauth(
         }
     }
     shared.limits.charge_consumer(&claims.consumer_key).await?;
+    let started = Instant::now();
     let user = shared
         .store
         .users
         .get_or_create_dauth_user(&claims.network, &claims.contract, now)
-        .await?;
+        .instrument(tracing::span!(target: "dauth_otel", tracing::Level::TRACE, "store", otel.name = "store get_or_create_user"))
+        .await;
+    shared
+        .metrics
+        .store("get_or_create_user", started.elapsed(), user.is_err());
+    let user = user?;
+    // Created by this call: dated now (a user found is older, or made in this same second by
+    // a concurrent first request, which this may count twice).
+    if user.created_at == now {
+        shared.metrics.user_created();
+    }
     let until = claims
         .fresh_until
         .unwrap_or(now.saturating_add(UNBOUNDED_TOKEN_CACHE_SECS));
@@ -198,12 +228,15 @@ async fn bearer_token(
     now: i64,
 ) -> Result<Principal, Error> {
     let key = cache_key(b"bearer", shared, policy, token);
-    let claims = match shared.bearer_tokens.get(key, now) {
+    let cached = shared.bearer_tokens.get(key, now);
+    shared.metrics.token_cache(false, cached.is_some());
+    let claims = match cached {
         Some(hit) => hit,
         None => {
             let claims = Arc::new(
                 verify_with_refetch(
                     shared,
+                    false,
                     || policy.bearer.verify(token, now),
                     || policy.bearer.refetch_for(token).cloned(),
                 )

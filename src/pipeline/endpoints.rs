@@ -69,6 +69,34 @@ pub(super) enum Authenticated {
 }
 
 impl Endpoint {
+    /// The endpoint's name in metrics (one of [`crate::metrics::EMBEDDED_ENDPOINTS`]).
+    pub(super) fn name(&self) -> &'static str {
+        use Authenticated as A;
+        match self {
+            Self::Open(Open::Health) => "health",
+            Self::Open(Open::ApiDocument) => "openapi",
+            Self::Open(Open::Token) => "oidc_token",
+            Self::Open(Open::Discovery) => "oidc_discovery",
+            Self::Open(Open::SiweNonce) => "siwe_nonce",
+            Self::Open(Open::SiweLogin) => "siwe_login",
+            Self::Open(Open::People(p)) => match p {
+                Public::Register => "people_register",
+                Public::Confirm => "people_confirm",
+                Public::Login => "people_login",
+                Public::Refresh => "people_refresh",
+                Public::ResetRequest | Public::ResetConfirm => "people_password_reset",
+                Public::Health => "people_health",
+                Public::Jwks => "jwks",
+            },
+            Self::Optional(Optional::Sync) => "people_sync",
+            Self::Authenticated(A::Mine(_)) => "people_me",
+            Self::Authenticated(A::CurrentUser) => "obp_current_user",
+            Self::Authenticated(A::Account(_)) => "obp_account",
+            Self::Authenticated(A::ClientUsers) => "client_users",
+            Self::Authenticated(A::ClientUser(_)) => "client_user",
+        }
+    }
+
     /// The path namespace the endpoint lives in (one of [`crate::path::EMBEDDED_NAMESPACES`]).
     /// A route whose prefix matches the path and is at least this long claims the path from the
     /// embedded handler.

@@ -20,6 +20,8 @@ mod dispatch;
 mod endpoints;
 mod forward;
 mod head;
+pub(crate) mod ids;
+mod otel;
 mod relay;
 mod wallet;
 
@@ -36,6 +38,7 @@ use crate::http::body::Body;
 use crate::http::client_body::{ClientBody, Inbound};
 use crate::http::read::Payload;
 use crate::http::render::{error_response, text};
+use crate::metrics::RouteMetrics;
 use crate::net::client_ip;
 use crate::state::call::Call;
 use crate::state::policy::Policy;
@@ -52,10 +55,14 @@ pub struct ConnInfo {
     pub tls: bool,
 }
 
-/// What the log line says about authentication.
-struct Trace {
+/// What the log line and the metrics say about the request: its authentication, and the
+/// route or endpoint it was counted under (its handles, resolved when the policy was built).
+struct Trace<'p> {
     auth: &'static str,
     user_id: Option<String>,
+    route: Option<&'p RouteMetrics>,
+    /// The request id and trace context, written on the request once its head is checked.
+    ids: &'p ids::Stamp,
 }
 
 /// Where a request goes.
@@ -87,15 +94,22 @@ pub async fn handle<B: Inbound>(
     let version = req.version();
     // The path only: query strings can carry secrets and are not logged.
     let path = req.uri().path().to_owned();
+    let trusted = (policy.config.server.trusted_proxies).contains(conn.peer.ip().to_canonical());
+    let mut stamp = ids::read(req.headers(), trusted);
+    let span = otel::request_span(&mut stamp, &method);
     let mut trace = Trace {
         auth: "none",
         user_id: None,
+        route: None,
+        ids: &stamp,
     };
     let mut code = "-";
-    let resp = match handle_inner(shared, policy, req, conn, &mut trace).await {
+    let inner = handle_inner(shared, policy, req, conn, &mut trace);
+    let resp = match tracing::Instrument::instrument(inner, span.clone()).await {
         Ok(resp) => resp,
         Err(err) => {
             log_error(&err);
+            count_error(shared, &err);
             code = err.code();
             let mut resp = error_response(&err);
             if err.closes_connection() && version < Version::HTTP_2 {
@@ -105,25 +119,44 @@ pub async fn handle<B: Inbound>(
             resp
         }
     };
+    let mut resp = resp;
+    resp.headers_mut()
+        .insert(ids::X_REQUEST_ID, stamp.request_id.clone());
+    let elapsed = started.elapsed();
+    let status = resp.status().as_u16();
+    let route = trace.route.unwrap_or(shared.metrics.unmatched());
+    route.request(&method, status, elapsed);
+    span.record("http.response.status_code", status);
     info!(
         %method,
         path = %path,
-        status = resp.status().as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
+        status,
+        latency_us = elapsed.as_micros() as u64,
         auth = trace.auth,
         code,
         user_id = trace.user_id.as_deref().unwrap_or("-"),
+        request_id = stamp.request_id.to_str().unwrap_or("-"),
+        trace_id = %stamp.trace_id,
         "request"
     );
     resp
 }
 
-async fn handle_inner<B: Inbound>(
-    shared: &Shared,
-    policy: &Policy,
+/// Counts what an error says beyond its status: a replay-window refusal.
+fn count_error(shared: &Shared, err: &Error) {
+    match err {
+        Error::TokenReplayed => shared.metrics.replay_refused("replayed"),
+        Error::ReplayWindowFull => shared.metrics.replay_refused("full"),
+        _ => {}
+    }
+}
+
+async fn handle_inner<'p, B: Inbound>(
+    shared: &'p Shared,
+    policy: &'p Policy,
     mut req: Request<ClientBody<B>>,
     conn: ConnInfo,
-    trace: &mut Trace,
+    trace: &mut Trace<'p>,
 ) -> Result<Response<Body>, Error> {
     let now = crate::clock::now();
     let received = wallet::Received::of(req.uri());
@@ -137,6 +170,8 @@ async fn handle_inner<B: Inbound>(
     }
     // Refused on every route, authenticated or not: a backend must not get a second credential.
     crate::auth::authorization(req.headers())?;
+    trace.ids.apply(req.headers_mut());
+    let path = req.uri().path();
     let ip = client_ip(conn.peer.ip(), req.headers(), &server.trusted_proxies);
     if path != "/health" {
         shared.limits.check_ip(ip)?;
@@ -149,6 +184,11 @@ async fn handle_inner<B: Inbound>(
         (Some(route), None) => Target::Forward(route),
         (None, None) => return Err(Error::NotFound),
     };
+    trace.route = match &target {
+        Target::Embedded(e) => Some(shared.metrics.embedded(e.name())),
+        Target::Forward(route) => policy.routes.metrics(route),
+    }
+    .map(|m| &**m);
     let at = Ctx {
         shared,
         policy,
@@ -203,7 +243,7 @@ async fn embedded<B: Inbound>(
     at: &Ctx<'_>,
     endpoint: Endpoint,
     req: Request<ClientBody<B>>,
-    trace: &mut Trace,
+    trace: &mut Trace<'_>,
 ) -> Result<Response<Body>, Error> {
     if req.method() == Method::OPTIONS && endpoint.answers_options() {
         return Ok(options(&endpoint));
@@ -241,10 +281,15 @@ async fn embedded<B: Inbound>(
                 ip: at.ip,
                 now: at.now,
             };
+            let metrics = &at.shared.metrics;
             let who = wallet::principal(&wat, &head, &bytes)
                 .await
-                .inspect_err(|_| trace.auth = "rejected")?;
+                .inspect_err(|e| {
+                    trace.auth = "rejected";
+                    metrics.auth_refused("erc8128", e.code());
+                })?;
             trace.auth = who.method.as_str();
+            metrics.auth_ok(trace.auth);
             trace.user_id = Some(who.user.user_id.clone());
             dispatch::authenticated(&call(at, &head), op, &who, Payload::new(bytes)).await
         }
@@ -299,16 +344,32 @@ fn call<'a>(at: &Ctx<'a>, head: &'a http::request::Parts) -> Call<'a> {
 async fn authenticate<B>(
     at: &Ctx<'_>,
     req: &Request<B>,
-    trace: &mut Trace,
+    trace: &mut Trace<'_>,
 ) -> Result<Option<Principal>, Error> {
+    let metrics = &at.shared.metrics;
     let who = authenticate::authenticate(at.shared, at.policy, req.headers(), at.ip, at.now)
         .await
-        .inspect_err(|_| trace.auth = "rejected")?;
+        .inspect_err(|e| {
+            trace.auth = "rejected";
+            metrics.auth_refused(credential_kind(req.headers()), e.code());
+        })?;
     if let Some(p) = &who {
         trace.auth = p.method.as_str();
         trace.user_id = Some(p.user.user_id.clone());
+        metrics.auth_ok(trace.auth);
     }
     Ok(who)
+}
+
+/// The kind of credential a refused request carried, for `dauth_auth_total{method}`.
+fn credential_kind(headers: &http::HeaderMap) -> &'static str {
+    if headers.contains_key(crate::auth::DAUTH_HEADER) {
+        "dauth"
+    } else if headers.contains_key(header::AUTHORIZATION) {
+        "bearer"
+    } else {
+        "other"
+    }
 }
 
 fn required(principal: Option<Principal>) -> Result<Principal, Error> {

@@ -110,10 +110,13 @@ pub(super) async fn forward<B: Inbound>(
     let (parts, body) = req.into_parts();
     let timeout = body.timeout();
     let bytes = read_body(body, usize::try_from(limit).unwrap_or(usize::MAX)).await?;
-    let who = principal(at, &parts, &bytes)
-        .await
-        .inspect_err(|_| *trace.auth = "rejected")?;
+    let metrics = &at.shared.metrics;
+    let who = principal(at, &parts, &bytes).await.inspect_err(|e| {
+        *trace.auth = "rejected";
+        metrics.auth_refused("erc8128", e.code());
+    })?;
     *trace.auth = who.method.as_str();
+    metrics.auth_ok(trace.auth);
     *trace.user_id = Some(who.user.user_id.clone());
     if !accepts(route, who.method.as_str()) {
         return Err(WalletError::MethodNotAccepted(who.method.as_str()).into());

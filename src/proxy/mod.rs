@@ -25,15 +25,17 @@ use crate::config::RouteConfig;
 use crate::error::Error;
 use crate::http::body::{Body, BoxError};
 use crate::http::client_body::{ClientBody, Inbound, Waits, client_fault};
+use crate::metrics::{Metrics, RouteMetrics};
 use crate::path::Claims;
 use headers::ForwardContext;
+use std::sync::Arc;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 
 /// The configured routes with their upstream clients, longest prefix first: part of the
 /// policy, built from a configuration over the shared [`Upstreams`].
 pub struct Routes {
-    routes: Vec<(RouteConfig, HttpsClient)>,
+    routes: Vec<(RouteConfig, HttpsClient, Arc<RouteMetrics>)>,
     claims: Claims,
 }
 
@@ -100,14 +102,21 @@ impl Default for Upstreams {
 
 impl Routes {
     /// The routes of a configuration, longest prefix first, each with its pooled client from
-    /// `upstreams`.
-    pub fn new(configs: &[RouteConfig], upstreams: &Upstreams) -> Result<Self, rustls::Error> {
+    /// `upstreams` and its metrics handles (labelled by its prefix) from `metrics`.
+    pub fn new(
+        configs: &[RouteConfig],
+        upstreams: &Upstreams,
+        metrics: &Metrics,
+    ) -> Result<Self, rustls::Error> {
         let mut sorted = configs.to_vec();
         sorted.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         let routes = sorted
             .into_iter()
-            .map(|r| Ok((upstreams.client_for(&r)?, r)))
-            .map(|made| made.map(|(c, r)| (r, c)))
+            .map(|r| {
+                let client = upstreams.client_for(&r)?;
+                let handles = Arc::new(metrics.route(&r.prefix));
+                Ok((r, client, handles))
+            })
             .collect::<Result<Vec<_>, rustls::Error>>()?;
         let claims = Claims::new(
             configs.iter().map(|r| r.prefix.as_str()),
@@ -127,15 +136,20 @@ impl Routes {
     pub fn find(&self, path: &str) -> Option<&RouteConfig> {
         self.routes
             .iter()
-            .find(|(r, _)| path.starts_with(&r.prefix))
-            .map(|(r, _)| r)
+            .find(|(r, _, _)| path.starts_with(&r.prefix))
+            .map(|(r, _, _)| r)
     }
 
-    fn client(&self, route: &RouteConfig) -> Option<&HttpsClient> {
+    /// The metrics handles of `route`, resolved when the routes were built.
+    pub fn metrics(&self, route: &RouteConfig) -> Option<&Arc<RouteMetrics>> {
+        self.entry(route).map(|(_, m)| m)
+    }
+
+    fn entry(&self, route: &RouteConfig) -> Option<(&HttpsClient, &Arc<RouteMetrics>)> {
         self.routes
             .iter()
-            .find(|(r, _)| r.prefix == route.prefix)
-            .map(|(_, c)| c)
+            .find(|(r, _, _)| r.prefix == route.prefix)
+            .map(|(_, c, m)| (c, m))
     }
 
     /// Forwards `req` along `route` for `who` (see the module docs).
@@ -147,7 +161,7 @@ impl Routes {
         who: Option<&Principal>,
         default_body_limit: u64,
     ) -> Result<Response<Body>, Error> {
-        let client = self.client(route).ok_or(Error::NotFound)?;
+        let (client, metrics) = self.entry(route).ok_or(Error::NotFound)?;
         let limit = route.max_body_bytes.unwrap_or(default_body_limit);
         let (mut parts, mut body) = req.into_parts();
         if declared_length(&parts.headers).is_some_and(|len| len > limit) {
@@ -160,9 +174,33 @@ impl Routes {
         let waits = body.waits();
         let body: Body = Limited::new(body, limit).boxed();
         let sent = client.request(Request::from_parts(parts, body));
-        let resp = match within_upstream_time(sent, route.timeout, &waits).await {
-            None => return Err(Error::UpstreamTimeout),
-            Some(Err(e)) => return Err(failure(e)),
+        let started = std::time::Instant::now();
+        let span = tracing::span!(
+            target: "dauth_otel",
+            tracing::Level::TRACE,
+            "upstream",
+            otel.name = "upstream",
+            otel.kind = "client",
+            http.route = %route.prefix,
+        );
+        let answer = tracing::Instrument::instrument(
+            within_upstream_time(sent, route.timeout, &waits),
+            span,
+        )
+        .await;
+        metrics.upstream(started.elapsed());
+        let resp = match answer {
+            None => {
+                metrics.upstream_failure("timeout");
+                return Err(Error::UpstreamTimeout);
+            }
+            Some(Err(e)) => {
+                let err = failure(e);
+                if let Error::UpstreamUnavailable(cause) = &err {
+                    metrics.upstream_failure(failure_kind(cause.as_ref()));
+                }
+                return Err(err);
+            }
             Some(Ok(resp)) => resp,
         };
         let (mut parts, body) = resp.into_parts();
@@ -267,6 +305,37 @@ fn failure(e: hyper_util::client::legacy::Error) -> Error {
         return Error::BodyTooLarge;
     }
     Error::UpstreamUnavailable(Box::new(e))
+}
+
+/// The kind of an upstream failure, for `dauth_upstream_failures_total{kind}`: "connect" (no
+/// connection made), "reset" (the connection reset or closed under the request), or "other".
+fn failure_kind(e: &(dyn std::error::Error + 'static)) -> &'static str {
+    if let Some(e) = e.downcast_ref::<hyper_util::client::legacy::Error>()
+        && e.is_connect()
+    {
+        return "connect";
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        {
+            return "reset";
+        }
+        if let Some(h) = err.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_closed() || h.is_canceled())
+        {
+            return "reset";
+        }
+        cur = err.source();
+    }
+    "other"
 }
 
 fn caused_by_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {

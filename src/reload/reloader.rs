@@ -61,6 +61,7 @@ impl Reloader {
         let mut installed = self.installed.lock().await;
         let result = self.attempt(trigger, &mut installed).await;
         self.state.shared().reloads.record(result);
+        self.state.shared().metrics.reload(result.label());
         result
     }
 

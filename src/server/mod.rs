@@ -25,6 +25,7 @@
 //! ([`gateway`]), so a policy swapped in is seen by the next request on an open connection.
 
 mod activity;
+pub(crate) mod admin;
 mod cert;
 mod connection;
 mod gateway;
@@ -95,6 +96,7 @@ pub(crate) async fn serve(
         }
     }
     drop(listener);
+    state.shared().connections.start_draining();
     let _ = stop_tx.send(true);
     info!("shutting down: draining connections");
     let all = u32::try_from(max_connections.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
@@ -161,11 +163,24 @@ where
 {
     let activity = Arc::new(Activity::new(h2));
     let io = TrackedIo::new(io, Arc::clone(&activity));
+    let protocol = match (tls, h2) {
+        (false, false) => "http1",
+        (false, true) => "h2",
+        (true, false) => "https1",
+        (true, true) => "https2",
+    };
+    let open = c.state.shared().metrics.connection(protocol);
     if h2 {
-        Box::pin(c.serve_h2(io, activity, tls))
+        Box::pin(counted(open, c.serve_h2(io, activity, tls)))
     } else {
-        Box::pin(h1::serve(c, io, activity, tls))
+        Box::pin(counted(open, h1::serve(c, io, activity, tls)))
     }
+}
+
+/// `served`, counted as an open connection until it ends.
+async fn counted(open: crate::metrics::OpenConnection, served: impl Future<Output = ()>) {
+    served.await;
+    drop(open);
 }
 
 /// Whether a plaintext client speaks HTTP/2 with prior knowledge (h2c): its first bytes are the

@@ -4,22 +4,22 @@
 //! (limits' quotas, accounts, OBP settings, server clocks).
 //!
 //! The state holds the current policy behind an atomic pointer ([`super::State`]); a request
-//! loads it once and keeps that snapshot to its end. A reload would build a new `Policy` from
-//! a new `Config` over the same [`Shared`] and swap it in; requests already running finish on
+//! loads it once and keeps that snapshot to its end. A reload builds a new `Policy` from
+//! a new `Config` over the same [`Shared`] and swaps it in; requests already running finish on
 //! the old one. Each policy has its own `generation`, which keys the verified-token caches, so
 //! a token verified by old keys is verified again under new ones.
 
 use crate::auth::airnode::Airnodes;
 use crate::auth::clients::{ClientDef, ClientRegistry};
 use crate::auth::erc6492::ContractCheck;
-use std::sync::Arc;
-
 use crate::auth::issuer::Issuer;
 use crate::auth::remote::{FIRST_FETCH_WAIT, JwksSource, JwksUrlConfig};
 use crate::auth::{BearerVerifier, DauthVerifier};
 use crate::config::Config;
 use crate::error::Error;
+use crate::metrics::ready::{KeySource, Loaded};
 use crate::proxy::Routes;
+use std::sync::Arc;
 
 use super::error::StartError;
 use super::shared::Shared;
@@ -46,6 +46,9 @@ pub struct Policy {
     pub(crate) airnodes: Airnodes,
     /// Every JWKS URL source this policy's verifiers read (readiness: each loaded once).
     pub jwks: Vec<Arc<JwksSource>>,
+    /// Every source of verification keys, for `/ready` (a JWKS URL is not ready until its
+    /// first fetch).
+    pub key_sources: Vec<Arc<dyn KeySource>>,
 }
 
 impl Policy {
@@ -68,15 +71,17 @@ impl Policy {
             .iter()
             .map(|c| ClientDef::from_stored(c).map_err(StartError::StoredClient))
             .collect::<Result<Vec<_>, _>>()?;
-        let routes =
-            Routes::new(&config.routes, &shared.upstreams).map_err(StartError::UpstreamTls)?;
+        let routes = Routes::new(&config.routes, &shared.upstreams, &shared.metrics)
+            .map_err(StartError::UpstreamTls)?;
         let tls = node_tls(&config)?;
         let airnodes = Airnodes::new(&config.airnodes, &tls).map_err(StartError::Chain)?;
         let (dauth_remote, bearer_remotes) = jwks_sources(&config, shared).await?;
         let wallets = &config.wallets;
         let contracts = ContractCheck::new(&wallets.rpc_urls, &tls, wallets.rpc_timeout)
             .map_err(StartError::WalletChain)?;
+        shared.metrics.config_generation(generation);
         Ok(Self {
+            key_sources: key_sources(&config, dauth_remote.as_ref(), &bearer_remotes),
             airnodes,
             contracts,
             generation,
@@ -136,6 +141,29 @@ async fn jwks_sources(
         }
     }
     Ok((dauth, bearer))
+}
+
+/// The key sources of `config`, for `/ready`: the key files and inline keys (loaded when the
+/// configuration was checked) and each JWKS URL source (ready once its first fetch succeeded).
+fn key_sources(
+    config: &Config,
+    dauth: Option<&Arc<JwksSource>>,
+    bearer: &[Option<Arc<JwksSource>>],
+) -> Vec<Arc<dyn KeySource>> {
+    let mut all: Vec<Arc<dyn KeySource>> = Vec::new();
+    if !config.dauth.keys.is_empty() || dauth.is_none() {
+        all.push(Arc::new(Loaded("dauth.public_keys".into())));
+    }
+    if let Some(source) = dauth {
+        all.push(Arc::clone(source) as Arc<dyn KeySource>);
+    }
+    all.extend(
+        (0..config.bearer.issuers.len()).map(|i| match bearer.get(i) {
+            Some(Some(source)) => Arc::clone(source) as Arc<dyn KeySource>,
+            _ => Arc::new(Loaded(format!("bearer.issuers[{i}]"))) as Arc<dyn KeySource>,
+        }),
+    );
+    all
 }
 
 /// The TLS client configuration of the EVM nodes (`[[airnode]]` and `wallets.rpc_urls`): one for

@@ -56,12 +56,15 @@ pub struct Shared {
     pub reloads: super::reloads::ReloadStats,
     /// The JWKS URL sources in use, by configuration: kept across reloads.
     pub jwks: crate::auth::remote::JwksSources,
+    /// The metrics registry (`dauth_*`), served by the admin listener.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// What the server counts about its connections (read by tests; not metrics).
 #[derive(Debug, Default)]
 pub struct Connections {
     parks: AtomicU64,
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl Connections {
@@ -73,6 +76,16 @@ impl Connections {
     /// A connection was parked.
     pub(crate) fn parked(&self) {
         self.parks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether the server has stopped accepting and is draining (`/ready` answers 503).
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// The server stopped accepting: it drains from now on.
+    pub(crate) fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
     }
 }
 
@@ -92,6 +105,9 @@ impl Shared {
         replay: Option<crate::store::replay::Shared>,
     ) -> Result<Self, StartError> {
         let a = &config.accounts;
+        let metrics = Arc::new(crate::metrics::Metrics::new(
+            &crate::metrics::EMBEDDED_ENDPOINTS,
+        ));
         let dauth_replay: Arc<dyn ReplayWindow> = match &replay {
             Some(shared) => {
                 store.assertions = Arc::clone(&shared.window);
@@ -111,7 +127,7 @@ impl Shared {
                 config.airnodes.iter().map(|a| a.retry_capacity).sum(),
                 config.airnodes.iter().map(|a| a.replay_memory_bytes).sum(),
             )),
-            limits: Limits::new(&config.limits).with_shared(rate),
+            limits: Limits::metered(&config.limits, Arc::clone(&metrics)).with_shared(rate),
             dauth_tokens: BoundedCache::new(config.cache.tokens),
             bearer_tokens: BoundedCache::new(config.cache.tokens),
             mailer: Mailer::new(config.mail.as_ref()).map_err(StartError::Mail)?,
@@ -120,7 +136,8 @@ impl Shared {
             upstreams: Upstreams::new(),
             connections: Connections::default(),
             reloads: super::reloads::ReloadStats::default(),
-            jwks: crate::auth::remote::JwksSources::default(),
+            jwks: crate::auth::remote::JwksSources::new(Arc::clone(&metrics)),
+            metrics,
         })
     }
 }

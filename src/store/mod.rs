@@ -341,6 +341,11 @@ pub trait ReplayWindow: Send + Sync {
     /// Forgets ids expired at `now`; returns how many. Run in the background, never on the
     /// request path.
     async fn prune(&self, now: i64) -> Result<usize, StoreError>;
+
+    /// How many ids it holds, when it can tell cheaply (for `dauth_replay_window_ids`).
+    fn held(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// A backend's lifecycle, apart from the records: proving it writable at start-up, and the

@@ -15,7 +15,11 @@ pub fn exe() -> &'static str {
 
 /// Runs the binary with `args` to completion; returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(exe()).args(args).output().unwrap();
+    let out = Command::new(exe())
+        .args(args)
+        .env("DAUTH_ADMIN_LISTEN", admin_listen())
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -81,6 +85,8 @@ impl Binary {
             .args(["serve", "--config"])
             .arg(config)
             .env_remove("RUST_LOG")
+            // Many gateways run at once: each admin listener on a port of its own.
+            .env("DAUTH_ADMIN_LISTEN", admin_listen())
             .envs(rust_log.map(|l| ("RUST_LOG", l)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -181,6 +187,12 @@ impl Drop for Binary {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The admin address test binaries get: `DAUTH_TEST_ADMIN_LISTEN` if a test set it (`""`
+/// for none), else a free loopback port.
+fn admin_listen() -> String {
+    std::env::var("DAUTH_TEST_ADMIN_LISTEN").unwrap_or_else(|_| "127.0.0.1:0".into())
 }
 
 fn parse_addr(line: &str) -> Option<SocketAddr> {

@@ -18,6 +18,7 @@ pub mod evm;
 pub mod h2raw;
 pub mod install;
 pub mod jwks;
+pub mod otlp;
 pub mod postgres;
 pub mod redis;
 pub mod smtp;
@@ -159,6 +160,9 @@ pub fn config_text_with(
 pub struct Gateway {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its admin listener listens (`admin.listen`; a free port unless the test's
+    /// configuration names one).
+    pub admin: Option<SocketAddr>,
     /// Its state (the same the server uses), for what a test observes inside the gateway.
     pub state: Arc<State>,
     /// The store directory.
@@ -195,11 +199,17 @@ impl Gateway {
         Self::start_config(Config::load(path).unwrap()).await
     }
 
-    /// Starts a gateway from a checked configuration.
-    pub async fn start_config(config: Config) -> Self {
+    /// Starts a gateway from a checked configuration. An admin listener left on its default
+    /// port moves to a free one: many gateways run at once, and the first would take it.
+    pub async fn start_config(mut config: Config) -> Self {
+        let default_admin = dauth_proxy::config::DEFAULT_ADMIN_LISTEN.parse().ok();
+        if config.admin.listen.is_some() && config.admin.listen == default_admin {
+            config.admin.listen = Some("127.0.0.1:0".parse().unwrap());
+        }
         let store_dir = config.store.path.clone();
         let app = App::bind(config).await.unwrap();
         let addr = app.local_addr();
+        let admin = app.admin_addr();
         let state = Arc::clone(app.state());
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
@@ -211,6 +221,7 @@ impl Gateway {
         });
         Self {
             addr,
+            admin,
             state,
             store_dir,
             shutdown: Some(tx),

@@ -84,3 +84,16 @@ fn authentication_follows_the_endpoint() {
     assert_eq!(kind("/api/users/me/attributes/k"), "authenticated");
     assert_eq!(kind("/users/u-1"), "authenticated");
 }
+
+#[test]
+fn every_endpoint_name_is_a_metrics_label() {
+    for row in TABLE {
+        let e = endpoint_for(row.example).unwrap_or_else(|| panic!("{}", row.example));
+        assert!(
+            crate::metrics::EMBEDDED_ENDPOINTS.contains(&e.name()),
+            "{}: {}",
+            row.template,
+            e.name()
+        );
+    }
+}

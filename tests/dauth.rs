@@ -295,8 +295,10 @@ async fn health_needs_no_authentication() {
 
 #[tokio::test]
 async fn full_replay_window_fails_closed_with_503() {
-    // 16 shards of one entry each: at most 16 fresh request ids fit, so 17 must overflow.
-    let gw = Gateway::start("replay_capacity = 16", "").await;
+    // 16 shards of one entry each: at most 16 fresh request ids fit, so 17 must overflow. The
+    // in-memory window, named: on a PostgreSQL store the default window is the store's table,
+    // which has no capacity to overflow.
+    let gw = Gateway::start("replay_capacity = 16", "[replay]\nbackend = \"memory\"\n").await;
     let mut statuses = Vec::new();
     for _ in 0..17 {
         let r = gw.current_user(&token(CONTRACT, "ETHEREUM")).await;

@@ -161,13 +161,14 @@ async fn authentication_users_and_replays_are_counted() {
         ),
         5.0
     );
+    // Under replay protection a token is good once, so the cache is never consulted.
     assert_eq!(
         value(
             &s,
             "dauth_token_cache_lookups_total",
             &[("kind", "dauth"), ("result", "miss")]
         ),
-        5.0
+        0.0
     );
     assert_eq!(
         value(
@@ -361,4 +362,24 @@ async fn the_admin_listener_can_be_turned_off_and_must_not_be_the_public_port() 
             dauth_proxy::Config::from_toml(&text, std::path::Path::new("t.toml")).unwrap_err();
         assert_eq!(err.key, "admin.listen", "{bad}");
     }
+}
+
+#[tokio::test]
+async fn token_cache_lookups_are_counted_by_result() {
+    let gw = Gateway::start("replay_protection = false", "").await;
+    let admin = gw.admin.unwrap();
+    let t = token("0x00000000000000000000000000000000000000cc", "ETHEREUM");
+    for _ in 0..3 {
+        assert_eq!(gw.current_user(&t).await.status, 200);
+    }
+    let s = scrape(admin).await;
+    let lookups = |result| {
+        value(
+            &s,
+            "dauth_token_cache_lookups_total",
+            &[("kind", "dauth"), ("result", result)],
+        )
+    };
+    assert_eq!(lookups("miss"), 1.0);
+    assert_eq!(lookups("hit"), 2.0);
 }

@@ -119,6 +119,7 @@ $tls_toml
 $extra
 [store]
 path = "$WORK/store-$name"
+${STORE_EXTRA_TOML:-}
 
 [dauth]
 public_keys = ["$ROOT/keys/dev/dauth_public.pem"]

@@ -187,6 +187,25 @@ scenario_G() { # ours only: HAProxy has no user store
   stop_target
 }
 
+# GP: G on the PostgreSQL store (`pool_size` 32), as replicas run it: each new user is committed
+# (synchronous_commit on) and, with no [replay] table, each request id is recorded in the
+# store's own replay table too. The database is made anew before each process starts.
+scenario_GP() {
+  start_postgres
+  local rate count db=${PG_URL%/*}/gp
+  rate=$(rate_estimate G)
+  count=$((rate * (WARMUP + DURATION) * 6 / 5 + 2000))
+  ensure_tokens G "$count"
+  STORE_EXTRA_TOML=$(printf 'backend = "postgres"\nurl = "%s"\npool_size = 32\n' "$db")
+  BEFORE_START=fresh_gp_database
+  measure_tokens GP ours wrk
+  BEFORE_START= STORE_EXTRA_TOML=
+  local users
+  users=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(round((r["requests"] - r["non2xx"]) / r["duration_us"] * 1e6))' "$MEASURED.load.json")
+  record GP ours new_users_per_s="$users" store_backend=postgres
+  stop_target
+}
+
 scenario_E() {
   gateway_config E required false
   start_gateway E

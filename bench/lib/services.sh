@@ -60,3 +60,7 @@ empty_windows() { # before each DR/DP measurement: every token file line is fres
     "$PG_BIN/psql" -q -d "$PG_URL" -c 'DROP TABLE IF EXISTS dauth_replay' >/dev/null 2>&1
   fi
 }
+
+fresh_gp_database() { # before each GP measurement: an empty database for the store
+  "$PG_BIN/psql" -q -d "$PG_URL" -c 'DROP DATABASE IF EXISTS gp' -c 'CREATE DATABASE gp' >/dev/null
+}

@@ -97,3 +97,16 @@ fn every_endpoint_name_is_a_metrics_label() {
         );
     }
 }
+
+#[test]
+fn every_row_is_under_a_namespace() {
+    // endpoint_for answers None at once for a path under no namespace.
+    for row in TABLE {
+        assert!(
+            NAMESPACES.iter().any(|ns| row.template.starts_with(ns)),
+            "{}",
+            row.template
+        );
+        assert!(endpoint_for(row.example).is_some(), "{}", row.example);
+    }
+}

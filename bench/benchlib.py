@@ -206,6 +206,8 @@ TITLES = {
     "B": "plain proxy, no auth",
     "C": "one reused DAuth token",
     "D": "unique DAuth tokens, replay check",
+    "BN": "B without the admin listener (nothing counted)",
+    "DN": "D without the admin listener (nothing counted)",
     "DR": "D, replay window on Redis",
     "DP": "D, replay window on PostgreSQL",
     "E": "users/current, reused DAuth token",
@@ -230,6 +232,8 @@ TARGETS = [
     ("GP_new_users_per_s", "GP: new users per second on PostgreSQL (issue 13)", ">=", 8000),
     ("DR_over_D_rps", "DR: our req/s, Redis window / memory window (issue 13)", ">=", 0.85),
     ("DP_over_D_rps", "DP: our req/s, PostgreSQL window / memory window (issue 13)", ">=", 0.60),
+    ("B_metrics_cost_pct", "B: metrics' cost, CPU µs/request with / without the admin listener, % (issue 14)", "<", 3),
+    ("D_metrics_cost_pct", "D: metrics' cost, CPU µs/request with / without the admin listener, % (issue 14)", "<", 3),
     ("D_window_rss_mb", "D: our peak RSS, replay window full (MB)", "<", 64),
     ("idle_rss_mb", "10k idle keep-alive connections, our RSS (MB)", "<", 64),
 ]
@@ -264,6 +268,9 @@ def ratios(doc):
     for n in ("DR", "DP"):
         r[f"{n}_over_D_rps"] = ratio(get(sc, n, "ours", "rps"), get(sc, "D", "ours", "rps"))
         r[f"{n}_over_D_capacity"] = ratio(get(sc, "D", "ours", "cpu_us_per_req"), get(sc, n, "ours", "cpu_us_per_req"))
+    for n in ("B", "D"):
+        on, off = get(sc, n, "ours", "cpu_us_per_req"), get(sc, n + "N", "ours", "cpu_us_per_req")
+        r[f"{n}_metrics_cost_pct"] = round((on - off) / off * 100, 1) if on is not None and off else None
     r["D_window_rss_mb"] = get(sc, "D", "ours", "window_rss_mb")
     r["idle_rss_mb"] = (doc.get("idle") or {}).get("rss_mb")
     return r

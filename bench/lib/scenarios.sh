@@ -172,6 +172,28 @@ D_shared() {
   stop_target
 }
 
+# BN, DN: B and D on a gateway without the admin listener (`[admin] listen = ""`), which then
+# counts nothing and reads no clock for metrics: with B and D, the metrics' cost (issue 14).
+NO_ADMIN_TOML=$'[admin]\nlisten = ""'
+scenario_BN() {
+  GATEWAY_EXTRA_TOML=$NO_ADMIN_TOML
+  start_system ours BN-ours none false
+  GATEWAY_EXTRA_TOML=
+  expect_200 "$GATEWAY_URL/bench/hello"
+  LOAD_KIND=wrk LOAD_URL=$GATEWAY_URL/bench/hello LOAD_HEADERS=() TOKENS_FILE=
+  measure BN ours
+  record BN ours
+  stop_target
+}
+scenario_DN() {
+  d_tokens D
+  GATEWAY_EXTRA_TOML=$NO_ADMIN_TOML
+  measure_tokens DN ours wrk
+  GATEWAY_EXTRA_TOML=
+  record DN ours
+  stop_target
+}
+
 scenario_DR() { D_shared DR redis; }
 scenario_DP() { D_shared DP postgres; }
 

@@ -15,7 +15,7 @@ use super::{
 
 impl Metrics {
     /// Every family registered, no handles resolved yet.
-    pub(super) fn families() -> Self {
+    pub(super) fn families(on: bool) -> Self {
         let mut reg = Registry::with_prefix("dauth");
         let requests = Family::default();
         reg.register(
@@ -146,6 +146,7 @@ impl Metrics {
         );
         let unmatched = Arc::new(RouteMetrics::empty());
         let mut m = Self {
+            on,
             registry: reg,
             requests,
             request_seconds,

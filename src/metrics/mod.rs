@@ -10,6 +10,11 @@
 //! resolved when the registry is made. Counting is then an atomic add, a histogram observation
 //! a short lock. Rare events (refusals, failures, reloads) go through the families.
 //!
+//! Counting is on only when something can read it: a gateway without the admin listener
+//! (`admin.listen = ""`) makes its registry with `on = false`, and then every hot-path call
+//! returns at once and takes no clock reading ([`Metrics::clock`] answers `None`). That is also
+//! how the benchmark measures what metrics cost (B and D with and without the listener).
+//!
 //! This module knows nothing of HTTP beyond a method and a status number; the admin listener
 //! (`server/admin.rs`) serves [`Metrics::encode`].
 
@@ -19,7 +24,7 @@ pub mod ready;
 mod text;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -96,6 +101,8 @@ const AUTH_METHODS: [&str; 6] = ["dauth", "bearer", "siwe", "airnode", "erc8128"
 
 /// Every family of one gateway (see the module docs). Cheap to share behind an `Arc`.
 pub struct Metrics {
+    /// Whether anything is counted (the admin listener is on).
+    on: bool,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     request_seconds: Histograms<RouteLabel>,
@@ -123,6 +130,7 @@ pub struct Metrics {
 
 /// One route's (or embedded endpoint's) pre-resolved handles.
 pub struct RouteMetrics {
+    on: bool,
     requests: [[Counter; STATUS_CLASSES.len()]; METHOD_CLASSES.len()],
     latency: Histogram,
     upstream: Histogram,
@@ -132,20 +140,34 @@ pub struct RouteMetrics {
 impl RouteMetrics {
     /// One request answered: counted by method class and status class, its latency observed.
     pub fn request(&self, method: &http::Method, status: u16, elapsed: Duration) {
+        if !self.on {
+            return;
+        }
         let m = method_class(method);
         let s = usize::from(status / 100).clamp(1, 5) - 1;
         self.requests[m][s].inc();
         self.latency.observe(elapsed.as_secs_f64());
     }
 
-    /// One upstream exchange (to the response head), its time observed.
-    pub fn upstream(&self, elapsed: Duration) {
-        self.upstream.observe(elapsed.as_secs_f64());
+    /// One upstream exchange (to the response head) that began at `started` (from
+    /// [`Metrics::clock`]), its time observed.
+    pub fn upstream(&self, started: Option<Instant>) {
+        if let Some(started) = started {
+            self.upstream.observe(started.elapsed().as_secs_f64());
+        }
+    }
+
+    /// Now, when counting is on (see [`Metrics::clock`]).
+    pub fn clock(&self) -> Option<Instant> {
+        self.on.then(Instant::now)
     }
 
     /// One upstream failure of `kind` (one of [`UPSTREAM_FAILURES`]; anything else is
     /// "other").
     pub fn upstream_failure(&self, kind: &str) {
+        if !self.on {
+            return;
+        }
         let i = UPSTREAM_FAILURES
             .iter()
             .position(|k| *k == kind)
@@ -158,6 +180,7 @@ impl RouteMetrics {
     /// Handles in no registry (a placeholder until the registered ones exist).
     pub(super) fn empty() -> Self {
         Self {
+            on: false,
             requests: Default::default(),
             latency: request_histogram(),
             upstream: request_histogram(),
@@ -178,9 +201,9 @@ fn method_class(method: &http::Method) -> usize {
 
 impl Metrics {
     /// A registry with every family, and the handles of the embedded endpoints `embedded`
-    /// (their names, the label values of their requests).
-    pub fn new(embedded: &[&'static str]) -> Self {
-        let mut m = Self::families();
+    /// (their names, the label values of their requests); counting only when `on`.
+    pub fn new(embedded: &[&'static str], on: bool) -> Self {
+        let mut m = Self::families(on);
         m.embedded = embedded
             .iter()
             .map(|name| (*name, Arc::new(m.route(name))))
@@ -214,6 +237,7 @@ impl Metrics {
                 .clone()
         });
         RouteMetrics {
+            on: self.on,
             requests,
             latency: self.request_seconds.get_or_create(&r()).clone(),
             upstream: self.upstream_seconds.get_or_create(&r()).clone(),
@@ -235,8 +259,18 @@ impl Metrics {
         &self.unmatched
     }
 
+    /// Now, when counting is on: the start of a timed operation, given back to
+    /// [`Metrics::verified`], [`Metrics::store`] or [`RouteMetrics::upstream`]. `None` (no clock
+    /// read) when off.
+    pub fn clock(&self) -> Option<Instant> {
+        self.on.then(Instant::now)
+    }
+
     /// An authentication that succeeded with `method`.
     pub fn auth_ok(&self, method: &str) {
+        if !self.on {
+            return;
+        }
         let i = AUTH_METHODS
             .iter()
             .position(|m| *m == method)
@@ -250,18 +284,26 @@ impl Metrics {
         self.auth.get_or_create(&AuthLabels { method, code }).inc();
     }
 
-    /// One signature verification of a `dauth` (else bearer) token took `elapsed`.
-    pub fn verified(&self, dauth: bool, elapsed: Duration) {
-        self.verify[usize::from(!dauth)].observe(elapsed.as_secs_f64());
+    /// One signature verification of a `dauth` (else bearer) token, begun at `started`.
+    pub fn verified(&self, dauth: bool, started: Option<Instant>) {
+        if let Some(started) = started {
+            self.verify[usize::from(!dauth)].observe(started.elapsed().as_secs_f64());
+        }
     }
 
     /// A verified-token cache lookup: `dauth` or bearer, hit or miss.
     pub fn token_cache(&self, dauth: bool, hit: bool) {
+        if !self.on {
+            return;
+        }
         self.token_cache[usize::from(!dauth) * 2 + usize::from(!hit)].inc();
     }
 
     /// A user was created.
     pub fn user_created(&self) {
+        if !self.on {
+            return;
+        }
         self.users_created.inc();
     }
 
@@ -322,8 +364,13 @@ impl Metrics {
             .inc();
     }
 
-    /// A store operation `op` that took `elapsed`, and whether it failed.
-    pub fn store(&self, op: &'static str, elapsed: Duration, failed: bool) {
+    /// A store operation `op` begun at `started` (from [`Metrics::clock`]), and whether it
+    /// failed.
+    pub fn store(&self, op: &'static str, started: Option<Instant>, failed: bool) {
+        let Some(started) = started else {
+            return;
+        };
+        let elapsed = started.elapsed();
         if op == STORE_USER {
             self.store_user.0.observe(elapsed.as_secs_f64());
             if failed {
@@ -365,7 +412,47 @@ impl Drop for OpenConnection {
 }
 
 impl Default for Metrics {
+    /// Counting on, no embedded endpoints.
     fn default() -> Self {
-        Self::new(&[])
+        Self::new(&[], true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts `dauth_requests_total` and `dauth_users_created_total` after one of each call.
+    fn counted(on: bool) -> (bool, bool) {
+        let m = Metrics::new(&["health"], on);
+        let route = m.route("/bench");
+        route.request(&http::Method::GET, 200, Duration::from_millis(1));
+        route.upstream(route.clock());
+        m.verified(true, m.clock());
+        m.user_created();
+        m.store(STORE_USER, m.clock(), false);
+        let text = m.encode(true);
+        let line = |name: &str| {
+            text.lines()
+                .filter(|l| l.starts_with(name))
+                .any(|l| !l.ends_with(" 0"))
+        };
+        (
+            line("dauth_requests_total{route=\"/bench\",method=\"read\",status=\"2xx\"}"),
+            line("dauth_users_created_total"),
+        )
+    }
+
+    #[test]
+    fn counting_on_counts_every_hot_path_call() {
+        assert_eq!(counted(true), (true, true));
+    }
+
+    #[test]
+    fn counting_off_counts_nothing_and_reads_no_clock() {
+        assert_eq!(counted(false), (false, false));
+        let m = Metrics::new(&[], false);
+        assert!(m.clock().is_none());
+        assert!(m.route("/x").clock().is_none());
     }
 }

@@ -26,7 +26,6 @@ use crate::state::policy::Policy;
 use crate::state::shared::Shared;
 use crate::store::model::{User, UserKind};
 use crate::store::{Replay, ReplayScope};
-use std::time::Instant;
 use tracing::Instrument;
 
 /// How long a verified DAuth token that nothing else bounds (no `exp`, freshness off) is kept
@@ -111,9 +110,9 @@ async fn verify_with_refetch<T>(
     source: impl FnOnce() -> Option<Arc<crate::auth::remote::JwksSource>>,
 ) -> Result<T, Error> {
     let timed = || {
-        let started = Instant::now();
+        let started = shared.metrics.clock();
         let out = verify_span().in_scope(&verify);
-        shared.metrics.verified(dauth, started.elapsed());
+        shared.metrics.verified(dauth, started);
         out
     };
     let slot = shared.limits.verify_slot().await?;
@@ -192,7 +191,7 @@ async fn dauth(
         }
     }
     shared.limits.charge_consumer(&claims.consumer_key).await?;
-    let started = Instant::now();
+    let started = shared.metrics.clock();
     let user = shared
         .store
         .users
@@ -201,7 +200,7 @@ async fn dauth(
         .await;
     shared
         .metrics
-        .store("get_or_create_user", started.elapsed(), user.is_err());
+        .store("get_or_create_user", started, user.is_err());
     let user = user?;
     // Created by this call: dated now (a user found is older, or made in this same second by
     // a concurrent first request, which this may count twice).

@@ -174,7 +174,7 @@ impl Routes {
         let waits = body.waits();
         let body: Body = Limited::new(body, limit).boxed();
         let sent = client.request(Request::from_parts(parts, body));
-        let started = std::time::Instant::now();
+        let started = metrics.clock();
         let span = tracing::span!(
             target: "dauth_otel",
             tracing::Level::TRACE,
@@ -188,7 +188,7 @@ impl Routes {
             span,
         )
         .await;
-        metrics.upstream(started.elapsed());
+        metrics.upstream(started);
         let resp = match answer {
             None => {
                 metrics.upstream_failure("timeout");

@@ -105,8 +105,10 @@ impl Shared {
         replay: Option<crate::store::replay::Shared>,
     ) -> Result<Self, StartError> {
         let a = &config.accounts;
+        // Counted only when the admin listener can serve it (see `metrics`).
         let metrics = Arc::new(crate::metrics::Metrics::new(
             &crate::metrics::EMBEDDED_ENDPOINTS,
+            config.admin.listen.is_some(),
         ));
         let dauth_replay: Arc<dyn ReplayWindow> = match &replay {
             Some(shared) => {

@@ -180,7 +180,7 @@ impl App {
 
 /// The `[replay]` backend, connected (none for memory): unreachable, the gateway does not
 /// start. `backend = "postgres"` without a `url` (a PostgreSQL store) is the store's own window,
-/// its `replay` table, already connected.
+/// its `dauth_replay` table, already connected.
 async fn open_replay(config: &Config, stores: &Stores) -> Result<Option<ReplayShared>, StartError> {
     let replay = &config.replay;
     if replay.backend == crate::config::ReplayBackend::Postgres && replay.url.is_none() {

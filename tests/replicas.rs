@@ -355,7 +355,9 @@ fn a_changed_applied_migration_refuses_the_start_and_replicas_starting_together_
     });
     assert_eq!(
         pg.sql("migrations", "SELECT count(*) FROM schema_migrations"),
-        "2"
+        dauth_proxy::store::postgres::migrate::MIGRATIONS
+            .len()
+            .to_string()
     );
     ra.terminate();
     rb.terminate();
@@ -449,7 +451,10 @@ async fn copy_store_moves_every_record_of_a_sled_store() {
     );
     assert_eq!(q("SELECT count(*) FROM refresh_families"), "1");
     assert_eq!(q("SELECT count(*) FROM clients"), "1");
-    assert_eq!(q("SELECT scope || '/' || id FROM replay"), "j:svc/j1");
+    assert_eq!(
+        q("SELECT scope || '/' || id FROM dauth_replay"),
+        "assertion:svc/j1"
+    );
     // Run twice: every record once.
     let (code, _, err) = run(&[
         "admin",
@@ -468,7 +473,8 @@ async fn copy_store_moves_every_record_of_a_sled_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_replay_table_takes_an_id_once_across_stores_until_it_expires() {
     use dauth_proxy::config::PostgresConfig;
-    use dauth_proxy::store::postgres::{PgReplay, PgStore};
+    use dauth_proxy::store::postgres::PgStore;
+    use dauth_proxy::store::replay::postgres::PgReplay;
     use dauth_proxy::store::{Replay, ReplayScope, ReplayWindow};
     let url = Postgres::shared().create_database("replay_table");
     let pg = PostgresConfig::from_url(&url).unwrap();
@@ -478,8 +484,14 @@ async fn the_replay_table_takes_an_id_once_across_stores_until_it_expires() {
         PgStore::connect(&pg).await.unwrap(),
     );
     let (a, b) = (
-        PgReplay::from_pool(one.pool().clone()),
-        PgReplay::from_pool(two.pool().clone()),
+        std::sync::Arc::new(PgReplay::over_pool(
+            one.pool().clone(),
+            Duration::from_secs(10),
+        )),
+        std::sync::Arc::new(PgReplay::over_pool(
+            two.pool().clone(),
+            Duration::from_secs(10),
+        )),
     );
     let scope = ReplayScope::Dauth { consumer_key: "c" };
     let other = ReplayScope::Assertion { client_id: "c" };
@@ -495,7 +507,7 @@ async fn the_replay_table_takes_an_id_once_across_stores_until_it_expires() {
     // Concurrent first uses of one id: exactly one is fresh.
     let tasks: Vec<_> = (0..40)
         .map(|i| {
-            let w = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let w = std::sync::Arc::clone(if i % 2 == 0 { &a } else { &b });
             tokio::spawn(async move {
                 w.record(ReplayScope::Dauth { consumer_key: "c" }, "race", 500, 1)
                     .await
@@ -514,4 +526,65 @@ async fn the_replay_table_takes_an_id_once_across_stores_until_it_expires() {
         "only the assertion id expired by 200"
     );
     assert_eq!(a.record(scope, "r1", 300, 200).await.unwrap(), Replay::Seen);
+}
+
+/// A database migrated by the gateway before 0003 kept the store's used ids in `replay`, as
+/// `j:<client_id>` and `d:<consumer_key>`. Upgrading moves every id into `dauth_replay` in the
+/// window's spelling, so an id recorded before the upgrade is still a replay after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_keeps_every_used_id_of_the_old_replay_table() {
+    use dauth_proxy::config::PostgresConfig;
+    use dauth_proxy::store::postgres::PgStore;
+    use dauth_proxy::store::postgres::migrate::{MIGRATIONS, checksum};
+    use dauth_proxy::store::{Replay, ReplayScope};
+    let pg = Postgres::shared();
+    let url = pg.create_database("upgrade_0003");
+    let mut old = String::from(
+        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, \
+         checksum text NOT NULL, applied_at bigint NOT NULL);",
+    );
+    for m in MIGRATIONS.iter().filter(|m| m.version < 3) {
+        old.push_str(m.sql);
+        old.push_str(&format!(
+            "\nINSERT INTO schema_migrations VALUES ({}, '{}', '{}', 1);\n",
+            m.version,
+            m.name,
+            checksum(m.sql)
+        ));
+    }
+    old.push_str(
+        "INSERT INTO replay VALUES ('j:svc', 'j1', 4000000000), ('d:a:b%c', 'r1', 4000000000);",
+    );
+    pg.sql("upgrade_0003", &old);
+    let store = PgStore::connect(&PostgresConfig::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        pg.sql(
+            "upgrade_0003",
+            "SELECT string_agg(scope || '/' || id, ' ' ORDER BY scope) FROM dauth_replay"
+        ),
+        "assertion:svc/j1 dauth:a%3Ab%25c/r1"
+    );
+    assert_eq!(
+        pg.sql("upgrade_0003", "SELECT to_regclass('replay') IS NULL"),
+        "t"
+    );
+    let window = store.stores(0).assertions;
+    let dauth = ReplayScope::Dauth {
+        consumer_key: "a:b%c",
+    };
+    let client = ReplayScope::Assertion { client_id: "svc" };
+    assert_eq!(
+        window.record(dauth, "r1", 4000000000, 10).await.unwrap(),
+        Replay::Seen
+    );
+    assert_eq!(
+        window.record(client, "j1", 4000000000, 10).await.unwrap(),
+        Replay::Seen
+    );
+    assert_eq!(
+        window.record(client, "j2", 4000000000, 10).await.unwrap(),
+        Replay::Fresh
+    );
 }

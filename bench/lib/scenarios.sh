@@ -211,7 +211,7 @@ scenario_G() { # ours only: HAProxy has no user store
 
 # GP: G on the PostgreSQL store (`pool_size` 32), as replicas run it: each new user is committed
 # (synchronous_commit on) and, with no [replay] table, each request id is recorded in the
-# store's own replay table too. The database is made anew before each process starts.
+# store's own dauth_replay table too. The database is made anew before each process starts.
 scenario_GP() {
   start_postgres
   local rate count db=${PG_URL%/*}/gp

@@ -41,7 +41,7 @@ pub(super) struct RawSharedRate {
 
 /// Checks `[replay]` and the shared rate of `[limits]`. With a shared store (PostgreSQL,
 /// `shared_store`) the backend defaults to `"postgres"` and its `url` to the store's database
-/// (the store's own `replay` table); otherwise to `"memory"`.
+/// (the store's own `dauth_replay` table); otherwise to `"memory"`.
 pub(super) fn replay(
     raw: RawReplay,
     rate: RawSharedRate,

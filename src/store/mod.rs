@@ -22,6 +22,7 @@
 //! Every method is async and the traits are object safe (`Arc<dyn UserStore>`), so a backend
 //! that talks to a server can be added beside sled; the boxed future is one allocation per call.
 
+pub mod batch;
 pub(crate) mod cached;
 pub mod dump;
 pub mod error;

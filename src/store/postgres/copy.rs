@@ -6,8 +6,10 @@ use tokio_postgres::Transaction;
 
 use super::db::{PgStore, to_doc};
 use super::users::kind_name;
+use crate::store::ReplayScope;
 use crate::store::dump::Dump;
 use crate::store::error::StoreError;
+use crate::store::replay::scope_key;
 
 async fn users_and_profiles(tx: &Transaction<'_>, d: &Dump) -> Result<(), StoreError> {
     for u in &d.users {
@@ -118,14 +120,29 @@ async fn clients_and_replay(tx: &Transaction<'_>, d: &Dump) -> Result<(), StoreE
         .await?;
     }
     for (scope, id, until) in &d.replay {
+        let Some(scope) = window_scope(scope) else {
+            continue;
+        };
         tx.execute(
-            "INSERT INTO replay (scope, id, expires_at) VALUES ($1, $2, $3) \
+            "INSERT INTO dauth_replay (scope, id, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
-            &[scope, id, until],
+            &[&scope, id, until],
         )
         .await?;
     }
     Ok(())
+}
+
+/// A dumped sled scope (`j:<client_id>`, `d:<consumer_key>`, `e:<keyid>`) in the window's
+/// spelling ([`scope_key`]); `None` for a tag sled never writes.
+fn window_scope(dumped: &str) -> Option<String> {
+    let (tag, name) = dumped.split_once(':')?;
+    Some(scope_key(match tag {
+        "j" => ReplayScope::Assertion { client_id: name },
+        "d" => ReplayScope::Dauth { consumer_key: name },
+        "e" => ReplayScope::Erc8128 { keyid: name },
+        _ => return None,
+    }))
 }
 
 impl PgStore {

@@ -73,7 +73,7 @@ impl PgStore {
         Ok(store)
     }
 
-    /// The pool, to share with a [`super::replay::PgReplay`] or the client listener.
+    /// The pool, to share with a [`crate::store::replay::postgres::PgReplay`] or the client listener.
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
@@ -106,7 +106,7 @@ impl PgStore {
             access: this.clone(),
             passwords: this.clone(),
             clients: this.clone(),
-            assertions: Arc::new(super::replay::PgReplay::new(
+            assertions: Arc::new(crate::store::replay::postgres::PgReplay::over_pool(
                 self.pool.clone(),
                 self.deadline,
             )),

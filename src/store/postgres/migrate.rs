@@ -35,6 +35,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_replay_window",
         sql: include_str!("../../../migrations/postgres/0002_replay_window.sql"),
     },
+    // The store's own ids move into `dauth_replay`: one table, one rule.
+    Migration {
+        version: 3,
+        name: "0003_one_replay_table",
+        sql: include_str!("../../../migrations/postgres/0003_one_replay_table.sql"),
+    },
 ];
 
 /// The advisory lock key the migrations hold (any constant; "dauthmig" in ASCII).

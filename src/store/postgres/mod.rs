@@ -11,7 +11,9 @@
 //! - a refresh rotation is one `UPDATE ... WHERE jti = $old RETURNING`; zero rows ends the
 //!   family, so a token rotated on one replica is reuse on another (`local`);
 //! - a login attempt is counted by one atomic `UPDATE` (`logins`);
-//! - every session runs with `synchronous_commit = on`: a commit acknowledged is on disk.
+//! - every session runs with `synchronous_commit = on`: a commit acknowledged is on disk;
+//! - used ids (client-assertion jtis, DAuth request ids) are the `[replay]` window's own table
+//!   and code (`store::replay::postgres`, over this store's pool).
 //!
 //! A failing database is a [`StoreError`](crate::store::error::StoreError) (503 `DAUTH-5030`):
 //! a connection is waited for at most `connect_timeout`, and every call is bounded by
@@ -26,10 +28,8 @@ mod local;
 mod logins;
 pub mod migrate;
 pub mod notify;
-mod replay;
 mod settings;
 mod users;
 
 pub use db::PgStore;
-pub use replay::PgReplay;
 pub use settings::{PostgresConfig, redacted};

@@ -588,3 +588,47 @@ async fn an_upgrade_keeps_every_used_id_of_the_old_replay_table() {
         Replay::Fresh
     );
 }
+
+/// Get-or-creates that arrive together run as one group per store: racing on two stores over
+/// one database, with each contract wanted ten times (so a group holds copies of one contract),
+/// every contract still has exactly one user, and every call answers that user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_get_or_creates_racing_on_two_stores_make_one_user_per_contract() {
+    use dauth_proxy::config::PostgresConfig;
+    use dauth_proxy::store::postgres::PgStore;
+    let pg = Postgres::shared();
+    let url = pg.create_database("grouped_users");
+    let config = PostgresConfig::from_url(&url).unwrap();
+    let stores = [
+        PgStore::connect(&config).await.unwrap().stores(0).users,
+        PgStore::connect(&config).await.unwrap().stores(0).users,
+    ];
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let users = std::sync::Arc::clone(&stores[i % 2]);
+            tokio::spawn(async move {
+                let contract = format!("0x{:040x}", i % 20);
+                let user = users
+                    .get_or_create_dauth_user("net", &contract, 1_700_000_000)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    (user.provider.as_str(), user.username.as_str()),
+                    ("net", contract.as_str())
+                );
+                (contract, user.user_id)
+            })
+        })
+        .collect();
+    let mut seen = std::collections::HashMap::new();
+    for t in tasks {
+        let (contract, id) = t.await.unwrap();
+        assert_eq!(
+            seen.entry(contract.clone()).or_insert_with(|| id.clone()),
+            &id,
+            "{contract}"
+        );
+    }
+    assert_eq!(seen.len(), 20);
+    assert_eq!(pg.sql("grouped_users", "SELECT count(*) FROM users"), "20");
+}

@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 
+use super::onboard::{self, Wanted};
 use super::settings::PostgresConfig;
 use crate::store::Stores;
+use crate::store::batch::Batcher;
 use crate::store::cached::HotUsers;
 use crate::store::error::{BackendError, StoreError};
+use crate::store::model::User;
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
@@ -37,6 +40,8 @@ pub struct PgStore {
     pub(super) deadline: Duration,
     /// The URL without its password, for messages.
     pub(super) shown: Arc<str>,
+    /// DAuth get-or-creates arriving together, run as one group (`onboard`).
+    pub(super) dauth_users: Batcher<Wanted, Option<User>>,
 }
 
 impl PgStore {
@@ -58,10 +63,20 @@ impl PgStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Backend(BackendError(Box::new(e))))?;
+        let p = pool.clone();
+        let dauth_users = Batcher::start(
+            onboard::LANES.min(config.pool_size.max(1)),
+            onboard::GROUP,
+            move |wanted| {
+                let p = p.clone();
+                async move { onboard::group(&p, wanted).await }
+            },
+        );
         Ok(Self {
             pool,
             deadline: wait + config.statement_timeout,
             shown: config.display.as_str().into(),
+            dauth_users,
         })
     }
 

@@ -5,7 +5,8 @@
 //! that make replicas agree were measured, not guessed (README "Several replicas"):
 //! - a DAuth user is got-or-created as hot cache -> `SELECT` -> `INSERT ... ON CONFLICT DO
 //!   NOTHING RETURNING` -> `SELECT` when the insert returned nothing (`users`); a one-statement
-//!   CTE is not safe under races, its `SELECT` reads the statement's snapshot;
+//!   CTE is not safe under races, its `SELECT` reads the statement's snapshot; users wanted at
+//!   the same moment go through those steps together, one statement each (`onboard`);
 //! - access writes lock the account row (`SELECT ... FOR UPDATE`) and re-count in the same
 //!   transaction (`access`);
 //! - a refresh rotation is one `UPDATE ... WHERE jti = $old RETURNING`; zero rows ends the
@@ -28,6 +29,7 @@ mod local;
 mod logins;
 pub mod migrate;
 pub mod notify;
+mod onboard;
 mod settings;
 mod users;
 

@@ -74,26 +74,14 @@ impl UserStore for PgStore {
         address: &str,
         now: i64,
     ) -> Result<User, StoreError> {
-        self.bounded(async {
-            let c = self.pool.get().await?;
-            let select = c.prepare_cached(SELECT_DAUTH).await?;
-            if let Some(row) = c.query_opt(&select, &[&network, &address]).await? {
-                return user_of(&row);
-            }
-            let id = uuid::Uuid::new_v4().to_string();
-            let insert = c.prepare_cached(INSERT_DAUTH).await?;
-            if let Some(row) = c
-                .query_opt(&insert, &[&id, &network, &address, &now])
-                .await?
-            {
-                return user_of(&row);
-            }
-            match c.query_opt(&select, &[&network, &address]).await? {
-                Some(row) => user_of(&row),
-                None => Err(StoreError::Dangling),
-            }
-        })
-        .await
+        let wanted = super::onboard::Wanted {
+            network: network.to_owned(),
+            address: address.to_owned(),
+            now,
+        };
+        self.bounded(self.dauth_users.call(wanted))
+            .await?
+            .ok_or(StoreError::Dangling)
     }
 
     async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {

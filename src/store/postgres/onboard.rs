@@ -1,0 +1,129 @@
+//! The DAuth get-or-create of users that arrive together, as one group
+//! ([`crate::store::batch`]): the measured rule of `users`, `SELECT` -> `INSERT ... ON
+//! CONFLICT DO NOTHING RETURNING` -> `SELECT` of what the insert did not return, each step one
+//! statement over arrays (`unnest`) for the whole group, so a burst of new contracts costs one
+//! commit, not one per user.
+//!
+//! Each step is its own statement (and, outside a transaction, its own snapshot), as in the
+//! single call: the last `SELECT` sees a row another writer committed while this group's
+//! insert waited for it. A (network, address) given twice in a group is one row, answered to
+//! both; rows are inserted in key order, so two groups never wait on each other's rows in
+//! opposite orders. A user still missing after the three steps (removed between them) is
+//! `None`, which the caller answers as [`StoreError::Dangling`].
+
+use std::collections::HashMap;
+
+use deadpool_postgres::Pool;
+
+use super::users::user_of;
+use crate::store::error::StoreError;
+use crate::store::model::User;
+
+/// Groups running at once, at most (each holds one pooled connection while it runs).
+pub(super) const LANES: usize = 4;
+/// Users in one group, at most.
+pub(super) const GROUP: usize = 256;
+
+const SELECT_MANY: &str = "SELECT user_id, kind, provider, username, created_at FROM users \
+     WHERE kind = 'dauth' AND (provider, username) IN \
+     (SELECT * FROM unnest($1::text[], $2::text[]))";
+const INSERT_MANY: &str = "INSERT INTO users (user_id, kind, provider, username, created_at) \
+     SELECT u, 'dauth', p, n, c FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) \
+     AS t(u, p, n, c) \
+     ON CONFLICT (provider, username) WHERE kind = 'dauth' DO NOTHING \
+     RETURNING user_id, kind, provider, username, created_at";
+
+/// One wanted user: (network, address), and the creation date if it is new.
+pub(super) struct Wanted {
+    pub(super) network: String,
+    pub(super) address: String,
+    pub(super) now: i64,
+}
+
+/// Gets or creates every wanted user of one group; one answer per wanted, in order.
+pub(super) async fn group(
+    pool: &Pool,
+    wanted: Vec<Wanted>,
+) -> Result<Vec<Option<User>>, StoreError> {
+    let mut keys: Vec<(&str, &str)> = wanted
+        .iter()
+        .map(|w| (w.network.as_str(), w.address.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let c = pool.get().await?;
+    let mut found: HashMap<(String, String), User> = HashMap::with_capacity(keys.len());
+    let select = c.prepare_cached(SELECT_MANY).await?;
+    let [networks, addresses] = split(&keys);
+    take(
+        &mut found,
+        c.query(&select, &[&networks, &addresses]).await?,
+    )?;
+    let missing: Vec<(&str, &str)> = keys
+        .iter()
+        .filter(|(n, a)| !found.contains_key(&(n.to_string(), a.to_string())))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        let ids: Vec<String> = missing
+            .iter()
+            .map(|_| uuid::Uuid::new_v4().to_string())
+            .collect();
+        let earliest = earliest(&wanted);
+        let dated: Vec<i64> = missing.iter().map(|k| earliest[k]).collect();
+        let [networks, addresses] = split(&missing);
+        let insert = c.prepare_cached(INSERT_MANY).await?;
+        take(
+            &mut found,
+            c.query(&insert, &[&ids, &networks, &addresses, &dated])
+                .await?,
+        )?;
+        let lost: Vec<(&str, &str)> = missing
+            .into_iter()
+            .filter(|(n, a)| !found.contains_key(&(n.to_string(), a.to_string())))
+            .collect();
+        if !lost.is_empty() {
+            let [networks, addresses] = split(&lost);
+            take(
+                &mut found,
+                c.query(&select, &[&networks, &addresses]).await?,
+            )?;
+        }
+    }
+    Ok(wanted
+        .iter()
+        .map(|w| found.get(&(w.network.clone(), w.address.clone())).cloned())
+        .collect())
+}
+
+/// The keys as the two arrays of the statements.
+fn split<'a>(keys: &[(&'a str, &'a str)]) -> [Vec<&'a str>; 2] {
+    [
+        keys.iter().map(|k| k.0).collect(),
+        keys.iter().map(|k| k.1).collect(),
+    ]
+}
+
+/// Each wanted user's creation date if new: the earliest `now` of the calls that want it.
+fn earliest(wanted: &[Wanted]) -> HashMap<(&str, &str), i64> {
+    let mut dates = HashMap::with_capacity(wanted.len());
+    for w in wanted {
+        dates
+            .entry((w.network.as_str(), w.address.as_str()))
+            .and_modify(|d: &mut i64| *d = (*d).min(w.now))
+            .or_insert(w.now);
+    }
+    dates
+}
+
+/// Adds the users of `rows` to `found`, by (network, address).
+fn take(
+    found: &mut HashMap<(String, String), User>,
+    rows: Vec<tokio_postgres::Row>,
+) -> Result<(), StoreError> {
+    for row in &rows {
+        let user = user_of(row)?;
+        found.insert((user.provider.clone(), user.username.clone()), user);
+    }
+    Ok(())
+}

@@ -39,8 +39,9 @@ const RECORD: &str = "INSERT INTO dauth_replay (scope, id, expires_at) \
      WHERE dauth_replay.expires_at <= $4 \
      RETURNING scope, id";
 
-/// Groups recorded at once, at most (each holds one pooled connection while it runs).
-const LANES: usize = 4;
+/// Groups recorded at once, at most (each holds one pooled connection while it runs). Two, not
+/// more: more lanes make smaller groups, each a commit of its own (see `store/postgres/onboard.rs`).
+const LANES: usize = 2;
 /// Ids in one group, at most.
 const GROUP: usize = 512;
 

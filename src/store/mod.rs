@@ -30,6 +30,7 @@ pub mod nonces;
 pub mod postgres;
 pub mod replay;
 pub mod retry;
+pub mod rules;
 pub mod sled;
 
 use async_trait::async_trait;

@@ -2,10 +2,12 @@
 //! and in which order the checks run, for account access rows and password users. The same
 //! assertions run on sled and, with `DAUTH_TEST_STORE=postgres` (tests/on_postgres.rs), on
 //! PostgreSQL, so the two backends cannot drift apart. Password users in
-//! tests/store_rules/local.rs.
+//! tests/store_rules/local.rs, the order of listings in tests/store_rules/listings.rs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "store_rules/listings.rs"]
+mod listings;
 #[path = "store_rules/local.rs"]
 mod local;
 mod support;

@@ -190,14 +190,14 @@ impl AccessStore for PgStore {
         self.bounded(async {
             let c = self.pool.get().await?;
             c.query(
-                "SELECT doc FROM custom_views WHERE bank_id = $1 AND account_id = $2 \
-                 ORDER BY view_id",
+                "SELECT doc FROM custom_views WHERE bank_id = $1 AND account_id = $2",
                 &[&bank, &account],
             )
             .await?
             .iter()
             .map(|r| from_doc(r.try_get(0)?, "view"))
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::views_by_id)
         })
         .await
     }
@@ -212,13 +212,14 @@ impl AccessStore for PgStore {
             let c = self.pool.get().await?;
             c.query(
                 "SELECT view_id FROM access WHERE user_id = $1 AND bank_id = $2 \
-                 AND account_id = $3 ORDER BY view_id",
+                 AND account_id = $3",
                 &[&user, &bank, &account],
             )
             .await?
             .iter()
             .map(|r| Ok(r.try_get(0)?))
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::ids_in_order)
         })
         .await
     }
@@ -227,8 +228,7 @@ impl AccessStore for PgStore {
         self.bounded(async {
             let c = self.pool.get().await?;
             c.query(
-                "SELECT bank_id, account_id, view_id FROM access WHERE user_id = $1 \
-                 ORDER BY bank_id, account_id, view_id",
+                "SELECT bank_id, account_id, view_id FROM access WHERE user_id = $1",
                 &[&user],
             )
             .await?
@@ -240,7 +240,8 @@ impl AccessStore for PgStore {
                     view_id: r.try_get(2)?,
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::rows_in_order)
         })
         .await
     }

@@ -6,9 +6,12 @@
 //! write itself needs: a grant's row limit ([`rows_to_grant`]), a revoke's rows and the
 //! account's last owner ([`check_revoke`]). `replace_views` grants before it revokes
 //! ([`views_dropped`]), so keeping `owner` in the list never counts as losing it.
+//!
+//! Listings come in the ids' byte order ([`views_by_id`], [`ids_in_order`], [`rows_in_order`]),
+//! whatever order a backend's keys (sled's are length-prefixed) or a database's collation give.
 
 use crate::store::error::AccessError;
-use crate::store::model::OWNER;
+use crate::store::model::{AccessRow, OWNER, View};
 
 /// Whether a write on an account may go on: the account exists (else
 /// [`AccessError::AccountMissing`]), then, for a write on someone's authority
@@ -78,4 +81,25 @@ pub fn views_dropped(held: &[String], wanted: &[String]) -> Vec<String> {
         .filter(|v| !wanted.contains(v))
         .cloned()
         .collect()
+}
+
+/// Custom views as listed: by id, in the ids' byte order (not a backend's key order or a
+/// database's collation).
+pub fn views_by_id(mut views: Vec<View>) -> Vec<View> {
+    views.sort_by(|a, b| a.id.cmp(&b.id));
+    views
+}
+
+/// View ids as listed: in byte order.
+pub fn ids_in_order(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+/// Access rows as listed: by bank, then account, then view id, each in byte order.
+pub fn rows_in_order(mut rows: Vec<AccessRow>) -> Vec<AccessRow> {
+    rows.sort_by(|a, b| {
+        (&a.bank_id, &a.account_id, &a.view_id).cmp(&(&b.bank_id, &b.account_id, &b.view_id))
+    });
+    rows
 }

@@ -121,3 +121,28 @@ fn an_attempt_answers_the_lock_left() {
     assert_eq!(lock_left(None, 10), LoginAttempt::Locked(0));
     assert_eq!(lock_left(Some(5), 10), LoginAttempt::Locked(0));
 }
+
+#[test]
+fn listings_are_in_byte_order_not_length_first() {
+    use super::access::{ids_in_order, rows_in_order};
+    use crate::store::model::AccessRow;
+    assert_eq!(
+        ids_in_order(v(&["_zz", "_B", "_aaa"])),
+        v(&["_B", "_aaa", "_zz"])
+    );
+    let row = |b: &str, a: &str, view: &str| AccessRow {
+        bank_id: b.into(),
+        account_id: a.into(),
+        view_id: view.into(),
+    };
+    let rows = rows_in_order(vec![
+        row("zz", "a", "x"),
+        row("aaa", "b", "y"),
+        row("aaa", "aa", "z"),
+    ]);
+    let banks: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{}/{}/{}", r.bank_id, r.account_id, r.view_id))
+        .collect();
+    assert_eq!(banks, v(&["aaa/aa/z", "aaa/b/y", "zz/a/x"]));
+}

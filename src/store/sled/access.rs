@@ -176,7 +176,8 @@ impl AccessStore for SledStore {
                 item.map_err(StoreError::from)
                     .and_then(|(_, raw)| decode(&raw, "view"))
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::views_by_id)
     }
 
     async fn views_held(
@@ -191,7 +192,8 @@ impl AccessStore for SledStore {
             .scan_prefix(&prefix)
             .keys()
             .map(|k| Ok(parts(&k?[1..]).pop().unwrap_or_default()))
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::ids_in_order)
     }
 
     async fn access_of(&self, user: &str) -> Result<Vec<AccessRow>, StoreError> {
@@ -208,7 +210,8 @@ impl AccessStore for SledStore {
                     view_id: get(3),
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::rows_in_order)
     }
 
     async fn create_account(

@@ -2,10 +2,25 @@
 //! the ids' byte order on sled (whose keys are length-prefixed) and on PostgreSQL (whatever the
 //! database's collation).
 
+use dauth_proxy::store::Stores;
 use dauth_proxy::store::model::{Grantee, OWNER, View};
 
 use super::{account, by, grant, stores, user, v};
 use crate::support::{self, Gateway};
+
+/// The ids of an account's custom views, as listed.
+async fn custom_view_ids(s: &Stores, bank: &str, account: &str) -> Vec<String> {
+    let views = s.access.custom_views(bank, account).await.unwrap();
+    views.into_iter().map(|view| view.id).collect()
+}
+
+/// A user's access rows, as listed: `bank/account/view`.
+async fn access_rows(s: &Stores, user: &str) -> Vec<String> {
+    let rows = s.access.access_of(user).await.unwrap();
+    rows.into_iter()
+        .map(|r| format!("{}/{}/{}", r.bank_id, r.account_id, r.view_id))
+        .collect()
+}
 
 fn custom_view(id: &str) -> View {
     View {
@@ -52,27 +67,13 @@ async fn listings_come_in_id_order_whatever_the_ids_lengths() {
         )
         .await
         .unwrap();
-    let ids: Vec<String> = s
-        .access
-        .custom_views("zz", "zz")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|view| view.id)
-        .collect();
+    let ids = custom_view_ids(&s, "zz", "zz").await;
     assert_eq!(ids, v(&["_aaa", "_b", "_zz"]));
     assert_eq!(
         s.access.views_held(&owner, "zz", "zz").await.unwrap(),
         v(&["_aaa", "_zz", "auditor", OWNER])
     );
-    let rows: Vec<String> = s
-        .access
-        .access_of(&owner)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| format!("{}/{}/{}", r.bank_id, r.account_id, r.view_id))
-        .collect();
+    let rows = access_rows(&s, &owner).await;
     assert_eq!(
         rows,
         v(&[
@@ -133,29 +134,16 @@ async fn listings_come_in_byte_order_whatever_the_database_collation() {
             .unwrap();
     }
     assert_eq!(grant(&s, &owner, &["_a", "_B"], None, 9).await, "ok");
-    let ids: Vec<String> = s
-        .access
-        .custom_views("bank", "acc")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|view| view.id)
-        .collect();
+    let ids = custom_view_ids(&s, "bank", "acc").await;
     assert_eq!(ids, v(&["_B", "_a"]));
     let held = v(&["_B", "_a", OWNER]);
     assert_eq!(
         s.access.views_held(&owner, "bank", "acc").await.unwrap(),
         held
     );
-    let rows: Vec<String> = s
-        .access
-        .access_of(&owner)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.view_id)
-        .collect();
-    assert_eq!(rows, held);
+    let rows = access_rows(&s, &owner).await;
+    let held_rows: Vec<String> = held.iter().map(|h| format!("bank/acc/{h}")).collect();
+    assert_eq!(rows, held_rows);
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ const FILES: &[&str] = &[
     "users",
     "dauth",
     "obp_access",
+    "store_rules",
     "clients",
     "people",
     "identity",

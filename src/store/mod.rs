@@ -31,6 +31,7 @@ pub mod nonces;
 pub mod postgres;
 pub mod replay;
 pub mod retry;
+pub mod rules;
 pub mod sled;
 
 use async_trait::async_trait;
@@ -82,10 +83,10 @@ pub trait AccessStore: Send + Sync {
         view: &str,
     ) -> Result<Option<View>, StoreError>;
 
-    /// All custom views of an account, by id.
+    /// All custom views of an account, by id (in byte order, on every backend).
     async fn custom_views(&self, bank: &str, account: &str) -> Result<Vec<View>, StoreError>;
 
-    /// The view ids `user` holds on an account.
+    /// The view ids `user` holds on an account, in byte order.
     async fn views_held(
         &self,
         user: &str,
@@ -93,7 +94,7 @@ pub trait AccessStore: Send + Sync {
         account: &str,
     ) -> Result<Vec<String>, StoreError>;
 
-    /// Every access row of `user`.
+    /// Every access row of `user`, by bank, account and view id (each in byte order).
     async fn access_of(&self, user: &str) -> Result<Vec<AccessRow>, StoreError>;
 
     /// Creates an account (dated `now`) held by the existing user `holder` with the `owner`

@@ -13,37 +13,75 @@ use super::users::{dauth_user, user_of};
 use crate::store::AccessStore;
 use crate::store::error::{AccessError, StoreError};
 use crate::store::model::{AccessRow, Account, Authority, Grantee, OWNER, User, View};
+use crate::store::rules::access as rules;
 
-/// Locks the account row; refused if there is none.
-async fn lock_account(tx: &Transaction<'_>, bank: &str, account: &str) -> Result<(), AccessError> {
-    let row = tx
-        .query_opt(
-            "SELECT 1 FROM accounts WHERE bank_id = $1 AND account_id = $2 FOR UPDATE",
-            &[&bank, &account],
-        )
-        .await?;
-    row.map(|_| ()).ok_or(AccessError::AccountMissing)
-}
-
-/// Refused unless `by` (if any) still holds its authorising view.
-async fn check_authority(
+/// Locks the account row, then checks the write may go on ([`rules::may_write`]).
+async fn may_write(
     tx: &Transaction<'_>,
     bank: &str,
     account: &str,
     by: Option<&Authority>,
 ) -> Result<(), AccessError> {
-    let Some(a) = by else { return Ok(()) };
-    let held = tx
+    let found = tx
         .query_opt(
-            "SELECT 1 FROM access WHERE bank_id = $1 AND account_id = $2 AND user_id = $3 \
-             AND view_id = $4",
-            &[&bank, &account, &a.user_id, &a.view_id],
+            "SELECT 1 FROM accounts WHERE bank_id = $1 AND account_id = $2 FOR UPDATE",
+            &[&bank, &account],
         )
-        .await?;
-    held.map(|_| ()).ok_or(AccessError::AuthorityGone)
+        .await?
+        .is_some();
+    let held = match by {
+        Some(a) if found => Some(
+            tx.query_opt(
+                "SELECT 1 FROM access WHERE bank_id = $1 AND account_id = $2 \
+                 AND user_id = $3 AND view_id = $4",
+                &[&bank, &account, &a.user_id, &a.view_id],
+            )
+            .await?
+            .is_some(),
+        ),
+        _ => None,
+    };
+    rules::may_write(found, held)
 }
 
-/// Adds rows for `views` unless present, at most `limit` rows on the account.
+/// The views `user` holds on an account.
+async fn held(
+    tx: &Transaction<'_>,
+    bank: &str,
+    account: &str,
+    user: &str,
+) -> Result<Vec<String>, AccessError> {
+    Ok(tx
+        .query(
+            "SELECT view_id FROM access WHERE bank_id = $1 AND account_id = $2 AND user_id = $3",
+            &[&bank, &account, &user],
+        )
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The number of rows on an account, or with `view` only those for that view.
+async fn count_rows(
+    tx: &Transaction<'_>,
+    bank: &str,
+    account: &str,
+    view: Option<&str>,
+) -> Result<u64, AccessError> {
+    let count: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM access WHERE bank_id = $1 AND account_id = $2 \
+             AND ($3::text IS NULL OR view_id = $3)",
+            &[&bank, &account, &view],
+        )
+        .await?
+        .try_get(0)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// Adds rows for `views` unless present, at most `limit` rows on the account
+/// ([`rules::rows_to_grant`]).
 async fn grant_rows(
     tx: &Transaction<'_>,
     bank: &str,
@@ -52,40 +90,20 @@ async fn grant_rows(
     views: &[String],
     limit: u64,
 ) -> Result<(), AccessError> {
-    let count: i64 = tx
-        .query_one(
-            "SELECT count(*) FROM access WHERE bank_id = $1 AND account_id = $2",
-            &[&bank, &account],
-        )
-        .await?
-        .try_get(0)?;
-    let mut rows = u64::try_from(count).unwrap_or(0);
-    for view in views {
-        let exists = tx
-            .query_opt(
-                "SELECT 1 FROM access WHERE bank_id = $1 AND account_id = $2 AND user_id = $3 \
-                 AND view_id = $4",
-                &[&bank, &account, &user, view],
-            )
-            .await?;
-        if exists.is_some() {
-            continue;
-        }
-        if rows >= limit {
-            return Err(AccessError::RowLimit(view.clone()));
-        }
+    let rows = count_rows(tx, bank, account, None).await?;
+    let held = held(tx, bank, account, user).await?;
+    for view in rules::rows_to_grant(views, &held, rows, limit)? {
         tx.execute(
             "INSERT INTO access (bank_id, account_id, user_id, view_id) VALUES ($1, $2, $3, $4)",
             &[&bank, &account, &user, view],
         )
         .await?;
-        rows += 1;
     }
     Ok(())
 }
 
-/// Removes the rows for `views` (each must exist), refusing to leave the account without an
-/// owner.
+/// Removes the rows for `views`, refusing a row not held and leaving the account without an
+/// owner ([`rules::check_revoke`]).
 async fn revoke_rows(
     tx: &Transaction<'_>,
     bank: &str,
@@ -93,30 +111,16 @@ async fn revoke_rows(
     user: &str,
     views: &[String],
 ) -> Result<(), AccessError> {
+    let owners = count_rows(tx, bank, account, Some(OWNER)).await?;
+    let held = held(tx, bank, account, user).await?;
+    rules::check_revoke(views, &held, owners)?;
     for view in views {
-        let n = tx
-            .execute(
-                "DELETE FROM access WHERE bank_id = $1 AND account_id = $2 AND user_id = $3 \
-                 AND view_id = $4",
-                &[&bank, &account, &user, view],
-            )
-            .await?;
-        if n == 0 {
-            return Err(AccessError::NoSuchAccess(view.clone()));
-        }
-    }
-    if views.iter().any(|v| v == OWNER) {
-        let owners: i64 = tx
-            .query_one(
-                "SELECT count(*) FROM access WHERE bank_id = $1 AND account_id = $2 \
-                 AND view_id = $3",
-                &[&bank, &account, &OWNER],
-            )
-            .await?
-            .try_get(0)?;
-        if owners == 0 {
-            return Err(AccessError::LastOwner);
-        }
+        tx.execute(
+            "DELETE FROM access WHERE bank_id = $1 AND account_id = $2 AND user_id = $3 \
+             AND view_id = $4",
+            &[&bank, &account, &user, view],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -186,14 +190,14 @@ impl AccessStore for PgStore {
         self.bounded(async {
             let c = self.pool.get().await?;
             c.query(
-                "SELECT doc FROM custom_views WHERE bank_id = $1 AND account_id = $2 \
-                 ORDER BY view_id",
+                "SELECT doc FROM custom_views WHERE bank_id = $1 AND account_id = $2",
                 &[&bank, &account],
             )
             .await?
             .iter()
             .map(|r| from_doc(r.try_get(0)?, "view"))
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::views_by_id)
         })
         .await
     }
@@ -208,13 +212,14 @@ impl AccessStore for PgStore {
             let c = self.pool.get().await?;
             c.query(
                 "SELECT view_id FROM access WHERE user_id = $1 AND bank_id = $2 \
-                 AND account_id = $3 ORDER BY view_id",
+                 AND account_id = $3",
                 &[&user, &bank, &account],
             )
             .await?
             .iter()
             .map(|r| Ok(r.try_get(0)?))
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::ids_in_order)
         })
         .await
     }
@@ -223,8 +228,7 @@ impl AccessStore for PgStore {
         self.bounded(async {
             let c = self.pool.get().await?;
             c.query(
-                "SELECT bank_id, account_id, view_id FROM access WHERE user_id = $1 \
-                 ORDER BY bank_id, account_id, view_id",
+                "SELECT bank_id, account_id, view_id FROM access WHERE user_id = $1",
                 &[&user],
             )
             .await?
@@ -236,7 +240,8 @@ impl AccessStore for PgStore {
                     view_id: r.try_get(2)?,
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::rows_in_order)
         })
         .await
     }
@@ -285,8 +290,7 @@ impl AccessStore for PgStore {
         self.bounded(async {
             let mut c = self.pool.get().await?;
             let tx = c.transaction().await?;
-            lock_account(&tx, bank, account).await?;
-            check_authority(&tx, bank, account, Some(&by)).await?;
+            may_write(&tx, bank, account, Some(&by)).await?;
             let n = tx
                 .execute(
                     "INSERT INTO custom_views (bank_id, account_id, view_id, doc) \
@@ -316,8 +320,7 @@ impl AccessStore for PgStore {
         self.bounded(async {
             let mut c = self.pool.get().await?;
             let tx = c.transaction().await?;
-            lock_account(&tx, bank, account).await?;
-            check_authority(&tx, bank, account, by.as_ref()).await?;
+            may_write(&tx, bank, account, by.as_ref()).await?;
             let user = match &to {
                 Grantee::User(id) => tx
                     .query_opt(
@@ -351,8 +354,7 @@ impl AccessStore for PgStore {
         self.bounded(async {
             let mut c = self.pool.get().await?;
             let tx = c.transaction().await?;
-            lock_account(&tx, bank, account).await?;
-            check_authority(&tx, bank, account, by.as_ref()).await?;
+            may_write(&tx, bank, account, by.as_ref()).await?;
             revoke_rows(&tx, bank, account, user, &[view.to_owned()]).await?;
             tx.commit().await?;
             Ok(())
@@ -371,20 +373,11 @@ impl AccessStore for PgStore {
         self.bounded(async {
             let mut c = self.pool.get().await?;
             let tx = c.transaction().await?;
-            lock_account(&tx, bank, account).await?;
-            let held: Vec<String> = tx
-                .query(
-                    "SELECT view_id FROM access WHERE user_id = $1 AND bank_id = $2 \
-                     AND account_id = $3",
-                    &[&user, &bank, &account],
-                )
-                .await?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<Result<_, _>>()?;
+            may_write(&tx, bank, account, None).await?;
+            let held = held(&tx, bank, account, user).await?;
             // Grant first so keeping `owner` in the list never counts as losing it.
             grant_rows(&tx, bank, account, user, &views, limit).await?;
-            let dropped: Vec<String> = held.into_iter().filter(|v| !views.contains(v)).collect();
+            let dropped = rules::views_dropped(&held, &views);
             revoke_rows(&tx, bank, account, user, &dropped).await?;
             tx.commit().await?;
             Ok(())

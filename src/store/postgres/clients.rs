@@ -2,6 +2,9 @@
 //!
 //! Adding or removing a client sends `NOTIFY dauth_clients` in the same transaction, so every
 //! replica re-reads the registry when it commits (`notify`).
+//!
+//! Listings sort `COLLATE "C"`: in byte order, as sled lists them, whatever the database's
+//! collation.
 
 use async_trait::async_trait;
 
@@ -16,11 +19,14 @@ impl ClientStore for PgStore {
     async fn stored_clients(&self) -> Result<Vec<StoredClient>, StoreError> {
         self.bounded(async {
             let c = self.pool.get().await?;
-            c.query("SELECT doc FROM clients ORDER BY client_id", &[])
-                .await?
-                .iter()
-                .map(|r| from_doc(r.try_get(0)?, "client"))
-                .collect()
+            c.query(
+                "SELECT doc FROM clients ORDER BY client_id COLLATE \"C\"",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| from_doc(r.try_get(0)?, "client"))
+            .collect()
         })
         .await
     }
@@ -119,7 +125,8 @@ impl ClientStore for PgStore {
                 .query(
                     "SELECT doc FROM client_users WHERE client_id = $1 \
                      AND ($2::text IS NULL OR client_user_id = $2) \
-                     AND doc->>'deletedAt' IS NULL ORDER BY created_at, user_id",
+                     AND doc->>'deletedAt' IS NULL \
+                     ORDER BY created_at COLLATE \"C\", user_id COLLATE \"C\"",
                     &[&client, &client_user_id],
                 )
                 .await?;

@@ -11,7 +11,8 @@ use tokio_postgres::Transaction;
 use super::db::{PgStore, from_doc, to_doc};
 use super::users::user_of;
 use crate::store::error::{LocalError, StoreError};
-use crate::store::model::{LoginAttempt, Profile, User, UserKind};
+use crate::store::model::{LoginAttempt, Profile, User};
+use crate::store::rules::local::{self as rules, LoginName};
 use crate::store::{PasswordStore, ProfileChange, UserStore};
 
 /// The profile of a `(doc, failed_logins, locked_until)` row triple starting at column `at`.
@@ -23,65 +24,48 @@ pub(super) fn profile_of(row: &tokio_postgres::Row, at: usize) -> Result<Profile
     Ok(p)
 }
 
-/// Points `name` of `name_kind` at `user_id`; false if another user holds it.
+/// Points `name` at `user_id` unless another user holds it ([`rules::claim`]).
 async fn claim_name(
     tx: &Transaction<'_>,
-    name_kind: &str,
-    name: &str,
+    name: &LoginName,
     user_id: &str,
-) -> Result<bool, LocalError> {
+) -> Result<(), LocalError> {
+    let kind = name.kind.as_str();
     tx.execute(
         "INSERT INTO login_names (name_kind, name, user_id) VALUES ($1, $2, $3) \
          ON CONFLICT DO NOTHING",
-        &[&name_kind, &name, &user_id],
+        &[&kind, &name.name, &user_id],
     )
     .await?;
     let holder: String = tx
         .query_one(
             "SELECT user_id FROM login_names WHERE name_kind = $1 AND name = $2",
-            &[&name_kind, &name],
+            &[&kind, &name.name],
         )
         .await?
         .try_get(0)?;
-    Ok(holder == user_id)
+    rules::claim(name, Some(&holder), user_id)
 }
 
-/// Points `new`'s login names at `user_id` and drops `old`'s that changed.
+/// Points `new`'s login names at `user_id` and drops those of `old` that `new` no longer claims.
 async fn index_names(
     tx: &Transaction<'_>,
     user_id: &str,
     old: Option<&Profile>,
     new: &Profile,
 ) -> Result<(), LocalError> {
-    if let Some(old) = old {
-        if old.email.to_lowercase() != new.email.to_lowercase() {
-            tx.execute(
-                "DELETE FROM login_names WHERE name_kind = 'email' AND name = $1 \
-                 AND user_id = $2",
-                &[&old.email.to_lowercase(), &user_id],
-            )
-            .await?;
-        }
-        if let Some(name) = old
-            .username
-            .as_deref()
-            .filter(|n| new.username.as_deref() != Some(n))
-        {
-            tx.execute(
-                "DELETE FROM login_names WHERE name_kind = 'username' AND name = $1 \
-                 AND user_id = $2",
-                &[&name, &user_id],
-            )
-            .await?;
-        }
-    }
-    if !claim_name(tx, "email", &new.email.to_lowercase(), user_id).await? {
-        return Err(LocalError::EmailTaken);
-    }
-    if let Some(name) = &new.username
-        && !claim_name(tx, "username", name, user_id).await?
+    for n in old
+        .map(|old| rules::names_dropped(old, new))
+        .unwrap_or_default()
     {
-        return Err(LocalError::UsernameTaken);
+        tx.execute(
+            "DELETE FROM login_names WHERE name_kind = $1 AND name = $2 AND user_id = $3",
+            &[&n.kind.as_str(), &n.name, &user_id],
+        )
+        .await?;
+    }
+    for n in rules::login_names(new) {
+        claim_name(tx, &n, user_id).await?;
     }
     Ok(())
 }
@@ -100,18 +84,7 @@ impl PasswordStore for PgStore {
         created_by: Option<String>,
         now: i64,
     ) -> Result<(User, Profile), LocalError> {
-        let user = User {
-            user_id: uuid::Uuid::new_v4().to_string(),
-            kind: UserKind::Local,
-            provider: "local".into(),
-            username: profile.email.clone(),
-            created_at: now,
-        };
-        let profile = Profile {
-            created_by,
-            updated_at: now,
-            ..profile
-        };
+        let (user, profile) = rules::new_local_user(profile, created_by, now);
         let doc = to_doc(&profile)?;
         self.bounded(async {
             let mut c = self.pool.get().await?;
@@ -151,7 +124,8 @@ impl PasswordStore for PgStore {
         self.bounded(async {
             let c = self.pool.get().await?;
             let s = c.prepare_cached(SELECT_LOGIN).await?;
-            let Some(row) = c.query_opt(&s, &[&login.to_lowercase(), &login]).await? else {
+            let (email, username) = (LoginName::email(login), LoginName::username(login));
+            let Some(row) = c.query_opt(&s, &[&email.name, &username.name]).await? else {
                 return Ok(None);
             };
             Ok(Some((user_of(&row)?, profile_of(&row, 5)?)))
@@ -193,10 +167,8 @@ impl PasswordStore for PgStore {
                 .map(|r| profile_of(&r, 0))
                 .transpose()?
                 .ok_or(LocalError::NotFound)?;
-            let mut new = old.clone();
-            change(&mut new)?;
-            new.updated_at = now;
-            if new.email != old.email || new.username != old.username {
+            let new = rules::changed(&old, &change, now)?;
+            if rules::names_changed(&old, &new) {
                 index_names(&tx, user_id, Some(&old), &new).await?;
             }
             let failed = i32::try_from(new.failed_logins).unwrap_or(i32::MAX);
@@ -223,22 +195,8 @@ impl PasswordStore for PgStore {
                 Ok::<_, LocalError>(row.try_get(0).map_err(StoreError::from)?)
             })
             .await?;
-        let wanted = digest.to_owned();
         let profile = self
-            .update_profile(
-                &user_id,
-                true,
-                Box::new(move |p| match &p.confirm_code {
-                    Some(c) if c.digest == wanted && c.expires_at > now => {
-                        p.confirmed = true;
-                        p.mailbox_verified = true;
-                        p.confirm_code = None;
-                        Ok(())
-                    }
-                    _ => Err(LocalError::NotFound),
-                }),
-                now,
-            )
+            .update_profile(&user_id, true, rules::confirmation(digest, now), now)
             .await?;
         self.bounded(async {
             let c = self.pool.get().await?;

@@ -7,6 +7,7 @@ use super::db::PgStore;
 use super::local::profile_of;
 use crate::store::error::{LocalError, StoreError};
 use crate::store::model::{LoginAttempt, Profile};
+use crate::store::rules::local as rules;
 
 /// Counts an attempt (`begin`: +1; else: a failure keeps it counted), locking at `max`.
 const COUNT: &str = "UPDATE profiles SET \
@@ -24,10 +25,6 @@ const SUCCEED: &str = "UPDATE profiles SET failed_logins = 0, \
            || jsonb_build_object('updated_at', $3::bigint) \
      WHERE user_id = $1 AND (locked_until IS NULL OR locked_until <= $3) \
      RETURNING doc, failed_logins, locked_until";
-
-fn locked_for(until: i64, now: i64) -> LoginAttempt {
-    LoginAttempt::Locked(u64::try_from(until.saturating_sub(now)).unwrap_or(0))
-}
 
 impl PgStore {
     /// Counts a login attempt (`begin`) or a wrong password, in one `UPDATE`.
@@ -50,10 +47,7 @@ impl PgStore {
             match row {
                 Some(r) => {
                     let locked: Option<i64> = r.try_get(0).map_err(StoreError::from)?;
-                    Ok(match locked {
-                        Some(u) if u > now => locked_for(u, now),
-                        _ => LoginAttempt::Counted,
-                    })
+                    Ok(rules::attempt(locked, now))
                 }
                 None => self.lock_of(&c, user_id, now).await,
             }
@@ -94,6 +88,6 @@ impl PgStore {
             .await?
             .ok_or(LocalError::NotFound)?;
         let until: Option<i64> = row.try_get(0).map_err(StoreError::from)?;
-        Ok(locked_for(until.unwrap_or(now), now))
+        Ok(rules::lock_left(until, now))
     }
 }

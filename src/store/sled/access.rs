@@ -23,6 +23,7 @@ use super::keys::{identity_key, key, parts};
 use crate::store::AccessStore;
 use crate::store::error::{AccessError, StoreError};
 use crate::store::model::{AccessRow, Account, Authority, Grantee, OWNER, User, UserKind, View};
+use crate::store::rules::access as rules;
 
 type TxnResult<T> = ConflictableTransactionResult<T, Refusal<AccessError>>;
 
@@ -41,7 +42,30 @@ fn set_counter(tree: &TransactionalTree, k: &[u8], value: u64) -> TxnResult<()> 
     Ok(())
 }
 
-/// Inside a transaction: adds rows for `views` unless present, keeping the counters.
+/// The `access` key of `user`'s row for `view` on an account.
+fn row_key(user: &str, bank: &str, account: &str, view: &str) -> Vec<u8> {
+    key(b'u', &[user, bank, account, view])
+}
+
+/// Inside a transaction: those of `views` that `user` holds on an account.
+fn held_among(
+    access: &TransactionalTree,
+    bank: &str,
+    account: &str,
+    user: &str,
+    views: &[String],
+) -> TxnResult<Vec<String>> {
+    let mut held = Vec::new();
+    for view in views {
+        if access.get(row_key(user, bank, account, view))?.is_some() {
+            held.push(view.clone());
+        }
+    }
+    Ok(held)
+}
+
+/// Inside a transaction: adds rows for `views` unless present ([`rules::rows_to_grant`]),
+/// keeping the counters.
 fn grant_rows(
     access: &TransactionalTree,
     bank: &str,
@@ -51,25 +75,23 @@ fn grant_rows(
     limit: u64,
 ) -> TxnResult<()> {
     let (rows_key, owners_key) = (key(b'c', &[bank, account]), key(b'n', &[bank, account]));
-    let (mut rows, mut owners) = (counter(access, &rows_key)?, counter(access, &owners_key)?);
-    for view in views {
-        let row = key(b'u', &[user, bank, account, view]);
-        if access.get(&row)?.is_some() {
-            continue;
-        }
-        if rows >= limit {
-            return refuse(AccessError::RowLimit(view.clone()));
-        }
-        access.insert(row, Vec::new())?;
-        rows += 1;
-        owners += u64::from(view == OWNER);
+    let (rows, owners) = (counter(access, &rows_key)?, counter(access, &owners_key)?);
+    let held = held_among(access, bank, account, user, views)?;
+    let added = rules::rows_to_grant(views, &held, rows, limit).or_else(refuse)?;
+    for view in &added {
+        access.insert(row_key(user, bank, account, view), Vec::new())?;
     }
-    set_counter(access, &rows_key, rows)?;
-    set_counter(access, &owners_key, owners)
+    let count = u64::try_from(added.len()).unwrap_or(u64::MAX);
+    set_counter(access, &rows_key, rows.saturating_add(count))?;
+    set_counter(
+        access,
+        &owners_key,
+        owners.saturating_add(rules::owners_in(&added)),
+    )
 }
 
-/// Inside a transaction: removes the rows for `views` (each must exist), keeping the counters
-/// and refusing to leave the account without an owner.
+/// Inside a transaction: removes the rows for `views` ([`rules::check_revoke`]), keeping the
+/// counters.
 fn revoke_rows(
     access: &TransactionalTree,
     bank: &str,
@@ -78,47 +100,39 @@ fn revoke_rows(
     views: &[String],
 ) -> TxnResult<()> {
     let (rows_key, owners_key) = (key(b'c', &[bank, account]), key(b'n', &[bank, account]));
-    let (mut rows, mut owners) = (counter(access, &rows_key)?, counter(access, &owners_key)?);
+    let (rows, owners) = (counter(access, &rows_key)?, counter(access, &owners_key)?);
+    let held = held_among(access, bank, account, user, views)?;
+    rules::check_revoke(views, &held, owners).or_else(refuse)?;
     for view in views {
-        if access
-            .remove(key(b'u', &[user, bank, account, view]))?
-            .is_none()
-        {
-            return refuse(AccessError::NoSuchAccess(view.clone()));
-        }
-        rows = rows.saturating_sub(1);
-        owners = owners.saturating_sub(u64::from(view == OWNER));
+        access.remove(row_key(user, bank, account, view))?;
     }
-    if owners == 0 && views.iter().any(|v| v == OWNER) {
-        return refuse(AccessError::LastOwner);
-    }
-    set_counter(access, &rows_key, rows)?;
-    set_counter(access, &owners_key, owners)
+    let count = u64::try_from(views.len()).unwrap_or(u64::MAX);
+    set_counter(access, &rows_key, rows.saturating_sub(count))?;
+    set_counter(
+        access,
+        &owners_key,
+        owners.saturating_sub(rules::owners_in(views)),
+    )
 }
 
-fn check_authority(
+/// Inside a transaction: whether a write on an account may go on ([`rules::may_write`]).
+fn may_write(
+    accounts: &TransactionalTree,
     access: &TransactionalTree,
     bank: &str,
     account: &str,
     by: Option<&Authority>,
 ) -> TxnResult<()> {
-    match by {
-        Some(a)
-            if access
-                .get(key(b'u', &[&a.user_id, bank, account, &a.view_id]))?
-                .is_none() =>
-        {
-            refuse(AccessError::AuthorityGone)
-        }
-        _ => Ok(()),
-    }
-}
-
-fn check_account(accounts: &TransactionalTree, bank: &str, account: &str) -> TxnResult<()> {
-    if accounts.get(key(b'A', &[bank, account]))?.is_none() {
-        return refuse(AccessError::AccountMissing);
-    }
-    Ok(())
+    let found = accounts.get(key(b'A', &[bank, account]))?.is_some();
+    let held = match by {
+        Some(a) if found => Some(
+            access
+                .get(row_key(&a.user_id, bank, account, &a.view_id))?
+                .is_some(),
+        ),
+        _ => None,
+    };
+    rules::may_write(found, held).or_else(refuse)
 }
 
 #[async_trait]
@@ -162,7 +176,8 @@ impl AccessStore for SledStore {
                 item.map_err(StoreError::from)
                     .and_then(|(_, raw)| decode(&raw, "view"))
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::views_by_id)
     }
 
     async fn views_held(
@@ -177,7 +192,8 @@ impl AccessStore for SledStore {
             .scan_prefix(&prefix)
             .keys()
             .map(|k| Ok(parts(&k?[1..]).pop().unwrap_or_default()))
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::ids_in_order)
     }
 
     async fn access_of(&self, user: &str) -> Result<Vec<AccessRow>, StoreError> {
@@ -194,7 +210,8 @@ impl AccessStore for SledStore {
                     view_id: get(3),
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(rules::rows_in_order)
     }
 
     async fn create_account(
@@ -251,8 +268,7 @@ impl AccessStore for SledStore {
         self.write(move |inner: &Inner| {
             (&inner.accounts, &inner.views, &inner.access)
                 .transaction(|(accounts, views, access)| {
-                    check_account(accounts, &bank, &account)?;
-                    check_authority(access, &bank, &account, Some(&by))?;
+                    may_write(accounts, access, &bank, &account, Some(&by))?;
                     let k = key(b'V', &[&bank, &account, &view.id]);
                     if views.get(&k)?.is_some() {
                         return refuse(AccessError::ViewExists);
@@ -296,8 +312,7 @@ impl AccessStore for SledStore {
             );
             let user_raw = trees
                 .transaction(|(accounts, access, ids, users)| {
-                    check_account(accounts, &bank, &account)?;
-                    check_authority(access, &bank, &account, by.as_ref())?;
+                    may_write(accounts, access, &bank, &account, by.as_ref())?;
                     let raw = match (&to, &identity, &fresh) {
                         (Grantee::User(id), _, _) => match users.get(id.as_bytes())? {
                             Some(raw) => raw,
@@ -343,8 +358,7 @@ impl AccessStore for SledStore {
         self.write(move |inner: &Inner| {
             (&inner.accounts, &inner.access)
                 .transaction(|(accounts, access)| {
-                    check_account(accounts, &bank, &account)?;
-                    check_authority(access, &bank, &account, by.as_ref())?;
+                    may_write(accounts, access, &bank, &account, by.as_ref())?;
                     revoke_rows(access, &bank, &account, &user, std::slice::from_ref(&view))
                 })
                 .map_err(txn_error)
@@ -365,14 +379,10 @@ impl AccessStore for SledStore {
         self.write(move |inner: &Inner| {
             (&inner.accounts, &inner.access)
                 .transaction(|(accounts, access)| {
-                    check_account(accounts, &bank, &account)?;
+                    may_write(accounts, access, &bank, &account, None)?;
                     // Grant first so keeping `owner` in the list never counts as losing it.
                     grant_rows(access, &bank, &account, &user, &views, limit)?;
-                    let dropped: Vec<String> = held
-                        .iter()
-                        .filter(|v| !views.contains(v))
-                        .cloned()
-                        .collect();
+                    let dropped = rules::views_dropped(&held, &views);
                     revoke_rows(access, &bank, &account, &user, &dropped)
                 })
                 .map_err(txn_error)

@@ -20,6 +20,7 @@ use super::db::{Inner, Refusal, SledStore, decode, decode_user, encode, txn_erro
 use super::keys::{identity_key, key, parts};
 use crate::store::error::{LocalError, StoreError};
 use crate::store::model::{LoginAttempt, Profile, User, UserKind};
+use crate::store::rules::local::{self as rules, LoginName};
 use crate::store::{PasswordStore, ProfileChange, UserStore};
 
 /// One login's refresh-token chain.
@@ -30,12 +31,9 @@ struct Family {
     expires_at: i64,
 }
 
-fn email_key(email: &str) -> Vec<u8> {
-    identity_key(UserKind::Local, "email", &email.to_lowercase())
-}
-
-fn username_key(name: &str) -> Vec<u8> {
-    identity_key(UserKind::Local, "username", name)
+/// The `identities` key of a login name.
+fn name_key(n: &LoginName) -> Vec<u8> {
+    identity_key(UserKind::Local, n.kind.as_str(), &n.name)
 }
 
 fn abort<T>(e: LocalError) -> Result<T, ConflictableTransactionError<Refusal<LocalError>>> {
@@ -50,43 +48,30 @@ fn store_abort(e: StoreError) -> ConflictableTransactionError<Refusal<LocalError
     ConflictableTransactionError::Abort(Refusal::Store(e))
 }
 
-/// Inside a transaction: points `new` login names at `user_id` and drops the `old` ones.
+/// Inside a transaction: points `new` login names at `user_id` and drops the `old` ones
+/// `new` no longer claims, refused ([`rules::claim`]) if another user holds one.
 fn index_names(
     ids: &TransactionalTree,
     user_id: &str,
     old: Option<&Profile>,
     new: &Profile,
 ) -> Result<(), ConflictableTransactionError<Refusal<LocalError>>> {
-    let mine = |k: &[u8]| -> Result<bool, ConflictableTransactionError<Refusal<LocalError>>> {
-        Ok(ids.get(k)?.is_none_or(|v| v.as_ref() == user_id.as_bytes()))
-    };
-    let (ek, uk) = (
-        email_key(&new.email),
-        new.username.as_deref().map(username_key),
-    );
-    if !mine(&ek)? {
-        return abort(LocalError::EmailTaken);
+    let names = rules::login_names(new);
+    for n in &names {
+        let holder = ids.get(name_key(n))?;
+        let holder = holder.as_ref().map(|v| String::from_utf8_lossy(v));
+        if let Err(e) = rules::claim(n, holder.as_deref(), user_id) {
+            return abort(e);
+        }
     }
-    if let Some(uk) = &uk
-        && !mine(uk)?
+    for n in old
+        .map(|old| rules::names_dropped(old, new))
+        .unwrap_or_default()
     {
-        return abort(LocalError::UsernameTaken);
+        ids.remove(name_key(&n))?;
     }
-    if let Some(old) = old {
-        if old.email != new.email {
-            ids.remove(email_key(&old.email))?;
-        }
-        if let Some(name) = old
-            .username
-            .as_deref()
-            .filter(|n| new.username.as_deref() != Some(n))
-        {
-            ids.remove(username_key(name))?;
-        }
-    }
-    ids.insert(ek, user_id.as_bytes())?;
-    if let Some(uk) = uk {
-        ids.insert(uk, user_id.as_bytes())?;
+    for n in &names {
+        ids.insert(name_key(n), user_id.as_bytes())?;
     }
     Ok(())
 }
@@ -99,18 +84,7 @@ impl PasswordStore for SledStore {
         created_by: Option<String>,
         now: i64,
     ) -> Result<(User, Profile), LocalError> {
-        let user = User {
-            user_id: uuid::Uuid::new_v4().to_string(),
-            kind: UserKind::Local,
-            provider: "local".into(),
-            username: profile.email.clone(),
-            created_at: now,
-        };
-        let profile = Profile {
-            created_by,
-            updated_at: user.created_at,
-            ..profile
-        };
+        let (user, profile) = rules::new_local_user(profile, created_by, now);
         let (user_raw, profile_raw) = (encode(&user)?, encode(&profile)?);
         self.write(move |inner: &Inner| {
             (
@@ -138,9 +112,16 @@ impl PasswordStore for SledStore {
         &self,
         login: &str,
     ) -> Result<Option<(User, Profile)>, StoreError> {
-        let id = match self.inner.identities.get(email_key(login))? {
+        let id = match self
+            .inner
+            .identities
+            .get(name_key(&LoginName::email(login)))?
+        {
             Some(id) => Some(id),
-            None => self.inner.identities.get(username_key(login))?,
+            None => self
+                .inner
+                .identities
+                .get(name_key(&LoginName::username(login)))?,
         };
         let Some(id) = id else { return Ok(None) };
         let user = self
@@ -181,12 +162,11 @@ impl PasswordStore for SledStore {
                         return abort(LocalError::NotFound);
                     };
                     let old = decode_profile(&raw).map_err(store_abort)?;
-                    let mut new = old.clone();
-                    if let Err(e) = change(&mut new) {
-                        return abort(e);
-                    }
-                    new.updated_at = now;
-                    if new.email != old.email || new.username != old.username {
+                    let new = match rules::changed(&old, &change, now) {
+                        Ok(new) => new,
+                        Err(e) => return abort(e),
+                    };
+                    if rules::names_changed(&old, &new) {
                         index_names(ids, &user_id, Some(&old), &new)?;
                     }
                     profiles.insert(user_id.as_bytes(), encode(&new).map_err(store_abort)?)?;
@@ -210,22 +190,8 @@ impl PasswordStore for SledStore {
             .map_err(StoreError::from)?
             .ok_or(LocalError::NotFound)?;
         let user_id = String::from_utf8_lossy(&user_id).into_owned();
-        let wanted = digest.to_owned();
         let profile = self
-            .update_profile(
-                &user_id,
-                true,
-                Box::new(move |p| match &p.confirm_code {
-                    Some(c) if c.digest == wanted && c.expires_at > now => {
-                        p.confirmed = true;
-                        p.mailbox_verified = true;
-                        p.confirm_code = None;
-                        Ok(())
-                    }
-                    _ => Err(LocalError::NotFound),
-                }),
-                now,
-            )
+            .update_profile(&user_id, true, rules::confirmation(digest, now), now)
             .await?;
         self.inner
             .codes

@@ -14,12 +14,13 @@ use super::db::SledStore;
 use crate::store::PasswordStore;
 use crate::store::error::LocalError;
 use crate::store::model::{LoginAttempt, Profile};
+use crate::store::rules::local as rules;
 
 /// The reason string of a refused update: the account is locked.
 const LOCKED: &str = "locked";
 
 fn locked(p: &Profile, now: i64) -> bool {
-    p.locked_until.is_some_and(|u| u > now)
+    rules::locked(p.locked_until, now)
 }
 
 /// Locks `p` until `now + lockout_secs` and restarts its count.
@@ -128,22 +129,20 @@ impl SledStore {
         outcome: Result<Profile, LocalError>,
         now: i64,
     ) -> Result<LoginAttempt, LocalError> {
-        let profile = match outcome {
-            // This update set the lock (an update refuses on a lock already set): flush it.
-            Ok(p) if locked(&p, now) => {
-                self.flush().await?;
-                p
+        match outcome {
+            Ok(p) => {
+                // This update set the lock (an update refuses on a lock already set): flush it.
+                if locked(&p, now) {
+                    self.flush().await?;
+                }
+                Ok(rules::attempt(p.locked_until, now))
             }
-            Ok(_) => return Ok(LoginAttempt::Counted),
             Err(LocalError::Refused(LOCKED)) => {
-                self.profile(user_id).await?.ok_or(LocalError::NotFound)?
+                let p = self.profile(user_id).await?.ok_or(LocalError::NotFound)?;
+                Ok(rules::lock_left(p.locked_until, now))
             }
-            Err(e) => return Err(e),
-        };
-        let until = profile.locked_until.unwrap_or(now);
-        Ok(LoginAttempt::Locked(
-            u64::try_from(until.saturating_sub(now)).unwrap_or(0),
-        ))
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -6,13 +6,23 @@
 //! every pool thread while the buffer writes they wait for sit queued behind them (seen here as
 //! a hang under load). A dedicated thread never holds a pool thread, and batching turns a burst
 //! of writes into a handful of fsyncs.
+//!
+//! Under load (the last flush answered more than one writer) the thread first waits
+//! [`GATHER`] for more writers to join, as PostgreSQL's `commit_delay` does: each flush costs
+//! the kernel a disk write, an I/O wait and the wake-ups around it whatever it carries, and
+//! without the wait a flush answered one or two writers (onboarding, scenario G: about 3,000
+//! flushes a second on the benchmark machine). One writer at a time is flushed at once.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
 type Waiter = oneshot::Sender<Result<(), sled::Error>>;
+
+/// How long a flush under load waits for more writers to join it.
+const GATHER: Duration = Duration::from_micros(500);
 
 /// Sends flush requests to the flushing thread.
 pub(super) struct Flusher {
@@ -27,9 +37,14 @@ impl Flusher {
         let thread = std::thread::Builder::new()
             .name("store-flush".into())
             .spawn(move || {
+                let mut busy = false;
                 while let Ok(first) = rx.recv() {
                     let mut batch = vec![first];
+                    if busy {
+                        std::thread::sleep(GATHER);
+                    }
                     batch.extend(rx.try_iter());
+                    busy = batch.len() > 1;
                     let outcome = db.flush().map(drop);
                     for waiter in batch {
                         let _ = waiter.send(outcome.clone());

@@ -208,6 +208,7 @@ TITLES = {
     "D": "unique DAuth tokens, replay check",
     "BN": "B without the admin listener (nothing counted)",
     "DN": "D without the admin listener (nothing counted)",
+    "CM": "D on the PostgreSQL store, hot-user cache off: each request's user a store lookup",
     "DR": "D, replay window on Redis",
     "DP": "D, replay window on PostgreSQL",
     "E": "users/current, reused DAuth token",
@@ -232,6 +233,7 @@ TARGETS = [
     ("GP_new_users_per_s", "GP: new users per second on PostgreSQL (issue 13)", ">=", 8000),
     ("DR_over_D_rps", "DR: our req/s, Redis window / memory window (issue 13)", ">=", 0.85),
     ("DP_over_D_rps", "DP: our req/s, PostgreSQL window / memory window (issue 13)", ">=", 0.60),
+    ("CM_store_p99_ms", "CM: store lookup of an existing user on a cache miss, p99 ms (issue 13)", "<=", 0.5),
     ("B_metrics_cost_pct", "B: metrics' cost, CPU µs/request with / without the admin listener, % (issue 14)", "<", 3),
     ("D_metrics_cost_pct", "D: metrics' cost, CPU µs/request with / without the admin listener, % (issue 14)", "<", 3),
     ("D_window_rss_mb", "D: our peak RSS, replay window full (MB)", "<", 64),
@@ -271,6 +273,7 @@ def ratios(doc):
     for n in ("B", "D"):
         on, off = get(sc, n, "ours", "cpu_us_per_req"), get(sc, n + "N", "ours", "cpu_us_per_req")
         r[f"{n}_metrics_cost_pct"] = round((on - off) / off * 100, 1) if on is not None and off else None
+    r["CM_store_p99_ms"] = get(sc, "CM", "ours", "store_p99_ms")
     r["D_window_rss_mb"] = get(sc, "D", "ours", "window_rss_mb")
     r["idle_rss_mb"] = (doc.get("idle") or {}).get("rss_mb")
     return r
@@ -285,6 +288,29 @@ def verdicts(r):
         else:
             out[key] = {"<=": val <= bound, ">=": val >= bound, "<": val < bound}[op]
     return out
+
+
+def cmd_p99(args):
+    """The p99 and mean of one histogram series of a Prometheus text exposition, in ms: the p99
+    is the upper bound of the first bucket holding 99% of the observations."""
+    buckets, total, count = [], None, None
+    sel = args.labels
+    for line in open(args.metrics):
+        if not line.startswith(args.name) or sel not in line:
+            continue
+        head, _, value = line.rpartition(" ")
+        if head.startswith(args.name + "_bucket"):
+            le = head.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), float(value)))
+        elif head.startswith(args.name + "_sum"):
+            total = float(value)
+        elif head.startswith(args.name + "_count"):
+            count = float(value)
+    if not buckets or not count:
+        sys.exit(f"no observations of {args.name}{{{sel}}} in {args.metrics}")
+    buckets.sort()
+    p99 = next(le for le, c in buckets if c >= 0.99 * count)
+    print(json.dumps({"p99_ms": p99 * 1000, "mean_ms": round(total / count * 1000, 3), "observations": int(count)}))
 
 
 def cmd_assemble(args):
@@ -329,12 +355,16 @@ def main():
     s.add_argument("secs")
     s = sub.add_parser("openssl")
     s.add_argument("output")
+    s = sub.add_parser("p99")
+    s.add_argument("metrics")
+    s.add_argument("name")
+    s.add_argument("labels")
     s = sub.add_parser("assemble")
     s.add_argument("meta")
     s.add_argument("results")
     s.add_argument("out")
     args = p.parse_args()
-    {"sample": cmd_sample, "record": cmd_record, "h2load": cmd_h2load, "openssl": cmd_openssl, "assemble": cmd_assemble}[args.cmd](args)
+    {"sample": cmd_sample, "record": cmd_record, "h2load": cmd_h2load, "openssl": cmd_openssl, "p99": cmd_p99, "assemble": cmd_assemble}[args.cmd](args)
 
 
 if __name__ == "__main__":

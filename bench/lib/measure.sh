@@ -24,6 +24,9 @@ TOKENS_LIMIT=-1
 json_get() { # FILE KEY
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
+json_get_str() { # JSON KEY: a key of a JSON text
+  python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
 accepted_of() { # FILE: responses that were not errors (requests - non2xx)
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["requests"] - r["non2xx"])' "$1"
 }

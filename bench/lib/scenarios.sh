@@ -195,6 +195,32 @@ scenario_DN() {
 }
 
 scenario_DR() { D_shared DR redis; }
+
+# CM: D on the PostgreSQL store with the hot-user cache off (`[cache] users = 0`): D's tokens
+# name one contract, so after the first request each request's user exists and is a store
+# lookup (with replay protection on, the verified-token cache is not consulted either). The
+# lookup's p99 comes from the gateway's own histogram,
+# dauth_store_operation_duration_seconds{op="get_or_create_user"}, read from the admin listener
+# after the run.
+fresh_cm_database() {
+  "$PG_BIN/psql" -q -d "$PG_URL" -c 'DROP DATABASE IF EXISTS cm' -c 'CREATE DATABASE cm' >/dev/null
+}
+scenario_CM() {
+  start_postgres
+  d_tokens D
+  STORE_EXTRA_TOML=$(printf 'backend = "postgres"\nurl = "%s"\npool_size = 32\n' "${PG_URL%/*}/cm")
+  GATEWAY_EXTRA_TOML=$'[cache]\nusers = 0'
+  BEFORE_START=fresh_cm_database
+  measure_tokens CM ours wrk
+  BEFORE_START= STORE_EXTRA_TOML= GATEWAY_EXTRA_TOML=
+  curl -s http://127.0.0.1:9901/metrics >"$MEASURED.metrics.txt"
+  local lookup
+  lookup=$(python3 bench/benchlib.py p99 "$MEASURED.metrics.txt" dauth_store_operation_duration_seconds 'op="get_or_create_user"')
+  log "CM: store lookup of an existing user: $lookup"
+  record CM ours store_backend=postgres \
+    store_p99_ms="$(json_get_str "$lookup" p99_ms)" store_mean_ms="$(json_get_str "$lookup" mean_ms)"
+  stop_target
+}
 scenario_DP() { D_shared DP postgres; }
 
 scenario_G() { # ours only: HAProxy has no user store

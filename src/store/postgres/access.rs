@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use tokio_postgres::Transaction;
 
 use super::db::{PgStore, from_doc, to_doc};
-use super::users::{dauth_user, user_of};
+use super::rows::user_of;
+use super::users::dauth_user;
 use crate::store::AccessStore;
 use crate::store::error::{AccessError, StoreError};
 use crate::store::model::{AccessRow, Account, Authority, Grantee, OWNER, User, View};

@@ -5,7 +5,7 @@
 use tokio_postgres::Transaction;
 
 use super::db::{PgStore, to_doc};
-use super::users::kind_name;
+use super::rows::kind_name;
 use crate::store::ReplayScope;
 use crate::store::dump::Dump;
 use crate::store::error::StoreError;

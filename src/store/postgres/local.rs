@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use tokio_postgres::Transaction;
 
 use super::db::{PgStore, from_doc, to_doc};
-use super::users::user_of;
+use super::rows::user_of;
 use crate::store::error::{LocalError, StoreError};
 use crate::store::model::{LoginAttempt, Profile, User};
 use crate::store::rules::local::{self as rules, LoginName};

@@ -30,6 +30,7 @@ mod logins;
 pub mod migrate;
 pub mod notify;
 mod onboard;
+mod rows;
 mod settings;
 mod users;
 

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use deadpool_postgres::Pool;
 
-use super::users::user_of;
+use super::rows::user_of;
 use crate::store::error::StoreError;
 use crate::store::model::User;
 

@@ -1,12 +1,12 @@
 //! Users (`users`), the DAuth get-or-create, and the backend's lifecycle.
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::db::PgStore;
+use super::rows::user_of;
 use crate::store::error::StoreError;
-use crate::store::model::{User, UserKind};
+use crate::store::model::User;
 use crate::store::{Backend, UserStore};
 
 const SELECT_DAUTH: &str = "SELECT user_id, kind, provider, username, created_at FROM users \
@@ -15,32 +15,6 @@ const INSERT_DAUTH: &str = "INSERT INTO users (user_id, kind, provider, username
                             VALUES ($1, 'dauth', $2, $3, $4) \
                             ON CONFLICT (provider, username) WHERE kind = 'dauth' DO NOTHING \
                             RETURNING user_id, kind, provider, username, created_at";
-
-/// The column spelling of a user kind.
-pub(super) fn kind_name(kind: UserKind) -> &'static str {
-    match kind {
-        UserKind::Dauth => "dauth",
-        UserKind::Local => "local",
-        UserKind::External => "external",
-    }
-}
-
-/// A `users` row (`user_id, kind, provider, username, created_at`).
-pub(super) fn user_of(row: &Row) -> Result<User, StoreError> {
-    let kind: String = row.try_get(1)?;
-    let kind = match kind.as_str() {
-        "dauth" => UserKind::Dauth,
-        "local" => UserKind::Local,
-        _ => UserKind::External,
-    };
-    Ok(User {
-        user_id: row.try_get(0)?,
-        kind,
-        provider: row.try_get(2)?,
-        username: row.try_get(3)?,
-        created_at: row.try_get(4)?,
-    })
-}
 
 /// Inside a transaction or on a connection: the DAuth user for (network, address), created
 /// (dated `now`) if missing. `SELECT`, then `INSERT ... ON CONFLICT DO NOTHING RETURNING`, then

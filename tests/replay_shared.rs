@@ -289,14 +289,21 @@ async fn redis_down_answers_503_and_the_gateway_recovers_when_it_is_back() {
         assert_eq!(reply.header("retry-after"), Some("1"));
     }
     redis.restart();
+    until_recovered(addr, &ck).await;
+}
+
+/// Sends fresh DAuth tokens of `ck` until one is accepted (at most 30 s); every refusal before
+/// that must be the window's 503, never another answer.
+async fn until_recovered(addr: std::net::SocketAddr, ck: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let reply = as_contract(addr, &dauth_token(&ck)).await;
+        let reply = as_contract(addr, &dauth_token(ck)).await;
         if reply.status == 200 {
-            break;
+            return;
         }
         reply.assert_error(503, "DAUTH-5070");
         assert!(Instant::now() < deadline, "never recovered");
+        // Polls a restarting service: there is no readiness signal to wait for instead.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -326,16 +333,7 @@ async fn postgres_down_answers_503_for_both_windows_and_recovers() {
         reply.assert_error(503, "DAUTH-5070");
     }
     pg.restart();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let reply = as_contract(addr, &dauth_token(&ck)).await;
-        if reply.status == 200 {
-            break;
-        }
-        reply.assert_error(503, "DAUTH-5070");
-        assert!(Instant::now() < deadline, "never recovered");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_recovered(addr, &ck).await;
     let reply = token_request(addr, &assertion(&pair.private_pem)).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
 }

@@ -423,16 +423,19 @@ async fn copy_store_moves_every_record_of_a_sled_store() {
     let pg = Postgres::shared();
     let url = pg.create_database("copied");
     let cfg = replica_config(dir.path(), "r", &url, "");
-    let (code, out, err) = run(&[
-        "admin",
-        "--config",
-        cfg.to_str().unwrap(),
-        "copy-store",
-        "--from",
-        sled_dir.to_str().unwrap(),
-        "--to",
-        &url,
-    ]);
+    let copy = || {
+        run(&[
+            "admin",
+            "--config",
+            cfg.to_str().unwrap(),
+            "copy-store",
+            "--from",
+            sled_dir.to_str().unwrap(),
+            "--to",
+            &url,
+        ])
+    };
+    let (code, out, err) = copy();
     assert_eq!(code, 0, "{out}{err}");
     assert!(!out.contains(pg.password()), "{out}");
     let q = |sql: &str| pg.sql("copied", sql);
@@ -456,16 +459,7 @@ async fn copy_store_moves_every_record_of_a_sled_store() {
         "assertion:svc/j1"
     );
     // Run twice: every record once.
-    let (code, _, err) = run(&[
-        "admin",
-        "--config",
-        cfg.to_str().unwrap(),
-        "copy-store",
-        "--from",
-        sled_dir.to_str().unwrap(),
-        "--to",
-        &url,
-    ]);
+    let (code, _, err) = copy();
     assert_eq!(code, 0, "{err}");
     assert_eq!(q("SELECT count(*) FROM users"), "2");
 }

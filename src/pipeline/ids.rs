@@ -68,9 +68,14 @@ impl Stamp {
     /// the client sent.
     pub(crate) fn apply(&self, headers: &mut HeaderMap) {
         headers.insert(X_REQUEST_ID, self.request_id.clone());
-        let flags = if self.sampled { "01" } else { "00" };
-        let traceparent = format!("00-{}-{}-{flags}", self.trace_id, self.span_id);
-        if let Ok(v) = HeaderValue::from_str(&traceparent) {
+        // Built by hand and handed over whole (no formatting machinery, no second copy): this
+        // runs on every request.
+        let mut traceparent = String::with_capacity(55);
+        for part in ["00-", &self.trace_id, "-", &self.span_id] {
+            traceparent.push_str(part);
+        }
+        traceparent.push_str(if self.sampled { "-01" } else { "-00" });
+        if let Ok(v) = HeaderValue::try_from(traceparent) {
             headers.insert(TRACEPARENT, v);
         }
         if !self.keep_state {

@@ -51,67 +51,75 @@ pub(super) async fn group(
     pool: &Pool,
     wanted: Vec<Wanted>,
 ) -> Result<Vec<Option<User>>, StoreError> {
-    let mut keys: Vec<(&str, &str)> = wanted
-        .iter()
-        .map(|w| (w.network.as_str(), w.address.as_str()))
-        .collect();
+    // Each distinct key once, in key order, with the earliest `now` that wants it; `users`
+    // holds the answer of each key (same index) as the steps find it.
+    let mut keys: Vec<(Key<'_>, i64)> = earliest(&wanted).into_iter().collect();
     keys.sort_unstable();
-    keys.dedup();
+    let slot: HashMap<Key<'_>, usize> =
+        keys.iter().enumerate().map(|(i, (k, _))| (*k, i)).collect();
+    let mut users: Vec<Option<User>> = vec![None; keys.len()];
     let c = pool.get().await?;
-    let mut found: HashMap<(String, String), User> = HashMap::with_capacity(keys.len());
     let select = c.prepare_cached(SELECT_MANY).await?;
-    let [networks, addresses] = split(&keys);
-    take(
-        &mut found,
+    let [networks, addresses] = split(keys.iter().map(|(k, _)| *k));
+    fill(
+        &slot,
+        &mut users,
         c.query(&select, &[&networks, &addresses]).await?,
     )?;
-    let missing: Vec<(&str, &str)> = keys
-        .iter()
-        .filter(|(n, a)| !found.contains_key(&(n.to_string(), a.to_string())))
-        .copied()
-        .collect();
+    let missing: Vec<(Key<'_>, i64)> = unanswered(&keys, &users);
     if !missing.is_empty() {
         let ids: Vec<String> = missing
             .iter()
             .map(|_| uuid::Uuid::new_v4().to_string())
             .collect();
-        let earliest = earliest(&wanted);
-        let dated: Vec<i64> = missing.iter().map(|k| earliest[k]).collect();
-        let [networks, addresses] = split(&missing);
+        let dated: Vec<i64> = missing.iter().map(|(_, now)| *now).collect();
+        let [networks, addresses] = split(missing.iter().map(|(k, _)| *k));
         let insert = c.prepare_cached(INSERT_MANY).await?;
-        take(
-            &mut found,
-            c.query(&insert, &[&ids, &networks, &addresses, &dated])
-                .await?,
-        )?;
-        let lost: Vec<(&str, &str)> = missing
-            .into_iter()
-            .filter(|(n, a)| !found.contains_key(&(n.to_string(), a.to_string())))
-            .collect();
+        let rows = c
+            .query(&insert, &[&ids, &networks, &addresses, &dated])
+            .await?;
+        fill(&slot, &mut users, rows)?;
+        let lost = unanswered(&keys, &users);
         if !lost.is_empty() {
-            let [networks, addresses] = split(&lost);
-            take(
-                &mut found,
+            let [networks, addresses] = split(lost.iter().map(|(k, _)| *k));
+            fill(
+                &slot,
+                &mut users,
                 c.query(&select, &[&networks, &addresses]).await?,
             )?;
         }
     }
     Ok(wanted
         .iter()
-        .map(|w| found.get(&(w.network.clone(), w.address.clone())).cloned())
+        .map(|w| {
+            slot.get(&(w.network.as_str(), w.address.as_str()))
+                .and_then(|i| users.get(*i).cloned().flatten())
+        })
         .collect())
 }
 
+/// A wanted user's key: (network, address).
+type Key<'a> = (&'a str, &'a str);
+
+/// The keys (with their dates) not answered yet.
+fn unanswered<'a>(keys: &[(Key<'a>, i64)], users: &[Option<User>]) -> Vec<(Key<'a>, i64)> {
+    keys.iter()
+        .zip(users)
+        .filter(|(_, user)| user.is_none())
+        .map(|(key, _)| *key)
+        .collect()
+}
+
 /// The keys as the two arrays of the statements.
-fn split<'a>(keys: &[(&'a str, &'a str)]) -> [Vec<&'a str>; 2] {
+fn split<'a>(keys: impl Iterator<Item = Key<'a>> + Clone) -> [Vec<&'a str>; 2] {
     [
-        keys.iter().map(|k| k.0).collect(),
-        keys.iter().map(|k| k.1).collect(),
+        keys.clone().map(|k| k.0).collect(),
+        keys.map(|k| k.1).collect(),
     ]
 }
 
 /// Each wanted user's creation date if new: the earliest `now` of the calls that want it.
-fn earliest(wanted: &[Wanted]) -> HashMap<(&str, &str), i64> {
+fn earliest(wanted: &[Wanted]) -> HashMap<Key<'_>, i64> {
     let mut dates = HashMap::with_capacity(wanted.len());
     for w in wanted {
         dates
@@ -122,14 +130,20 @@ fn earliest(wanted: &[Wanted]) -> HashMap<(&str, &str), i64> {
     dates
 }
 
-/// Adds the users of `rows` to `found`, by (network, address).
-fn take(
-    found: &mut HashMap<(String, String), User>,
+/// Puts the users of `rows` in their keys' places.
+fn fill(
+    slot: &HashMap<Key<'_>, usize>,
+    users: &mut [Option<User>],
     rows: Vec<tokio_postgres::Row>,
 ) -> Result<(), StoreError> {
     for row in &rows {
         let user = user_of(row)?;
-        found.insert((user.provider.clone(), user.username.clone()), user);
+        let place = slot
+            .get(&(user.provider.as_str(), user.username.as_str()))
+            .and_then(|i| users.get_mut(*i));
+        if let Some(place) = place {
+            *place = Some(user);
+        }
     }
     Ok(())
 }

@@ -208,7 +208,7 @@ TITLES = {
     "D": "unique DAuth tokens, replay check",
     "BN": "B without the admin listener (nothing counted)",
     "DN": "D without the admin listener (nothing counted)",
-    "CM": "D on the PostgreSQL store, hot-user cache off: each request's user a store lookup",
+    "CM": "D on the PostgreSQL store, hot-user cache off, memory replay window, 4 connections: each request's user a store lookup",
     "DR": "D, replay window on Redis",
     "DP": "D, replay window on PostgreSQL",
     "E": "users/current, reused DAuth token",
@@ -292,7 +292,8 @@ def verdicts(r):
 
 def cmd_p99(args):
     """The p99 and mean of one histogram series of a Prometheus text exposition, in ms: the p99
-    is the upper bound of the first bucket holding 99% of the observations."""
+    is the upper bound of the first bucket holding 99% of the observations; within_half_ms_pct is
+    the share of observations at most 0.5 ms (when 0.5 ms is a bucket bound)."""
     buckets, total, count = [], None, None
     sel = args.labels
     for line in open(args.metrics):
@@ -310,7 +311,9 @@ def cmd_p99(args):
         sys.exit(f"no observations of {args.name}{{{sel}}} in {args.metrics}")
     buckets.sort()
     p99 = next(le for le, c in buckets if c >= 0.99 * count)
-    print(json.dumps({"p99_ms": p99 * 1000, "mean_ms": round(total / count * 1000, 3), "observations": int(count)}))
+    half = next((c for le, c in buckets if le == 0.0005), None)
+    print(json.dumps({"p99_ms": p99 * 1000, "mean_ms": round(total / count * 1000, 3), "observations": int(count),
+                      "within_half_ms_pct": None if half is None else round(half / count * 100, 2)}))
 
 
 def cmd_assemble(args):

@@ -326,6 +326,11 @@ impl<I> TrackedIo<I> {
     /// Gives `bytes`, read from this stream earlier, back to it: the next reads return them
     /// before anything still unread.
     pub(super) fn unread(&mut self, bytes: Bytes) {
+        // An empty slice of hyper's read buffer still holds the whole buffer (8 KiB) alive:
+        // a parked connection would keep it for as long as it waits.
+        if bytes.is_empty() {
+            return;
+        }
         self.unread = if self.unread.is_empty() {
             bytes
         } else {
@@ -349,6 +354,10 @@ impl<I: AsyncRead + Unpin> AsyncRead for TrackedIo<I> {
             let n = self.unread.len().min(buf.remaining());
             buf.put_slice(&self.unread[..n]);
             self.unread.advance(n);
+            if self.unread.is_empty() {
+                // Let go of the buffer the bytes were cut from.
+                self.unread = Bytes::new();
+            }
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();

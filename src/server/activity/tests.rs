@@ -156,3 +156,41 @@ async fn unread_bytes_come_back_first_in_stream_order() {
     assert_eq!(rest, "llo world");
     assert!(!io.has_unread());
 }
+
+/// hyper's read buffer, as `into_parts` gives it back: bytes cut from one larger allocation.
+fn hyper_buffer() -> Bytes {
+    Bytes::from(vec![b'x'; 8192])
+}
+
+#[test]
+fn an_empty_leftover_does_not_keep_hypers_read_buffer() {
+    // As hyper reads: the request's head is split off the buffer, and what is left (nothing)
+    // is frozen into the `read_buf` that `into_parts` returns.
+    let mut buffer = bytes::BytesMut::from(&[b'x'; 8192][..]);
+    let head = buffer.split_to(8192).freeze();
+    let leftover = buffer.freeze();
+    assert!(leftover.is_empty() && !head.is_unique());
+    let mut io = TrackedIo::new(tokio::io::empty(), Arc::new(Activity::new(false)));
+    io.unread(leftover);
+    assert!(!io.has_unread());
+    assert!(
+        head.is_unique(),
+        "the parked connection still holds the buffer"
+    );
+}
+
+#[tokio::test]
+async fn read_back_leftovers_let_go_of_the_buffer_they_were_cut_from() {
+    use tokio::io::AsyncReadExt;
+    let whole = hyper_buffer();
+    let mut io = TrackedIo::new(tokio::io::empty(), Arc::new(Activity::new(false)));
+    io.unread(whole.slice(0..3));
+    assert!(!whole.is_unique());
+    let mut got = [0u8; 3];
+    io.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"xxx");
+    assert!(
+        whole.is_unique(),
+        "the buffer outlived its last unread byte"
+    );
+}

@@ -43,7 +43,9 @@ pub(super) async fn serve<I>(
 {
     let mut io = io;
     loop {
-        let Some(parked) = serve_until_parked(&mut c, io, &activity, tls).await else {
+        // Boxed: it is alive only while hyper serves (which allocates far more), and inline it
+        // would make every parked connection's task larger by its size.
+        let Some(parked) = Box::pin(serve_until_parked(&mut c, io, &activity, tls)).await else {
             return;
         };
         io = if parked.has_unread() {

@@ -80,6 +80,7 @@ pub(crate) async fn serve(
                                 peer,
                                 stop: stop_rx.clone(),
                                 _permit: permit,
+                                open: None,
                             };
                             tokio::spawn(run(conn, stream, tls));
                         }
@@ -157,7 +158,12 @@ async fn run(mut c: Connection, stream: TcpStream, tls: Option<TlsAcceptor>) {
 }
 
 /// The connection's life after the handshake, boxed at its own size.
-fn life<I>(c: Connection, io: I, tls: bool, h2: bool) -> Pin<Box<dyn Future<Output = ()> + Send>>
+fn life<I>(
+    mut c: Connection,
+    io: I,
+    tls: bool,
+    h2: bool,
+) -> Pin<Box<dyn Future<Output = ()> + Send>>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -169,18 +175,12 @@ where
         (true, false) => "https1",
         (true, true) => "https2",
     };
-    let open = c.state.shared().metrics.connection(protocol);
+    c.open = Some(c.state.shared().metrics.connection(protocol));
     if h2 {
-        Box::pin(counted(open, c.serve_h2(io, activity, tls)))
+        Box::pin(c.serve_h2(io, activity, tls))
     } else {
-        Box::pin(counted(open, h1::serve(c, io, activity, tls)))
+        Box::pin(h1::serve(c, io, activity, tls))
     }
-}
-
-/// `served`, counted as an open connection until it ends.
-async fn counted(open: crate::metrics::OpenConnection, served: impl Future<Output = ()>) {
-    served.await;
-    drop(open);
 }
 
 /// Whether a plaintext client speaks HTTP/2 with prior knowledge (h2c): its first bytes are the

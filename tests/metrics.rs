@@ -383,3 +383,57 @@ async fn token_cache_lookups_are_counted_by_result() {
     assert_eq!(lookups("miss"), 1.0);
     assert_eq!(lookups("hit"), 2.0);
 }
+
+/// Polls the gateway's `dauth_open_connections{protocol="http1"}` until it reads `want` (at
+/// most 5 s): a connection is counted, and uncounted, by its own task, a moment after the
+/// client's side of it changed.
+async fn open_http1_reaches(admin: SocketAddr, want: f64) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let open = value(
+            &scrape(admin).await,
+            "dauth_open_connections",
+            &[("protocol", "http1")],
+        );
+        if open == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "open http1 connections stayed at {open}, not {want}"
+        );
+        // The poll interval of this readiness check.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_parked_keep_alive_connection_is_counted_open_until_it_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let gw = Gateway::start("", "").await;
+    let admin = gw.admin.unwrap();
+    let parks = || gw.state.shared().connections.parks();
+    let mut tcp = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let before = parks();
+    tcp.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut buf = [0u8; 1024];
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the gateway closed the connection");
+        head.extend_from_slice(&buf[..n]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 200"), "{head:?}");
+    // Quiet for 100 ms, the connection is parked: hyper is gone, the connection is not.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while parks() == before {
+        assert!(tokio::time::Instant::now() < deadline, "never parked");
+        // The poll interval of this readiness check.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    open_http1_reaches(admin, 1.0).await;
+    drop(tcp);
+    open_http1_reaches(admin, 0.0).await;
+}

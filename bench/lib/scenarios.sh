@@ -219,10 +219,7 @@ scenario_CM() {
   STORE_EXTRA_TOML=$(printf 'backend = "postgres"\nurl = "%s"\npool_size = 32\n' "${PG_URL%/*}/cm")
   GATEWAY_EXTRA_TOML=$'[cache]\nusers = 0\n\n[replay]\nbackend = "memory"'
   BEFORE_START=fresh_cm_database
-  local connections=$CONNECTIONS
-  CONNECTIONS=$CM_CONNECTIONS
-  measure_tokens CM ours wrk
-  CONNECTIONS=$connections
+  CONNECTIONS=$CM_CONNECTIONS measure_tokens CM ours wrk
   BEFORE_START= STORE_EXTRA_TOML= GATEWAY_EXTRA_TOML=
   curl -s http://127.0.0.1:9901/metrics >"$MEASURED.metrics.txt"
   local lookup

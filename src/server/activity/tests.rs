@@ -186,9 +186,13 @@ async fn read_back_leftovers_let_go_of_the_buffer_they_were_cut_from() {
     let mut io = TrackedIo::new(tokio::io::empty(), Arc::new(Activity::new(false)));
     io.unread(whole.slice(0..3));
     assert!(!whole.is_unique());
-    let mut got = [0u8; 3];
+    // Read in two steps: the buffer is held while a byte is still to come, not after.
+    let mut got = [0u8; 2];
     io.read_exact(&mut got).await.unwrap();
-    assert_eq!(&got, b"xxx");
+    assert!(!whole.is_unique(), "let go before its last byte was read");
+    let mut last = [0u8; 1];
+    io.read_exact(&mut last).await.unwrap();
+    assert_eq!([got[0], got[1], last[0]], *b"xxx");
     assert!(
         whole.is_unique(),
         "the buffer outlived its last unread byte"

@@ -11,8 +11,6 @@
 //! opposite orders. A user still missing after the three steps (removed between them) is
 //! `None`, which the caller answers as [`StoreError::Dangling`].
 
-use std::collections::HashMap;
-
 use deadpool_postgres::Pool;
 
 use super::rows::user_of;
@@ -51,18 +49,22 @@ pub(super) async fn group(
     pool: &Pool,
     wanted: Vec<Wanted>,
 ) -> Result<Vec<Option<User>>, StoreError> {
-    // Each distinct key once, in key order, with the earliest `now` that wants it; `users`
-    // holds the answer of each key (same index) as the steps find it.
-    let mut keys: Vec<(Key<'_>, i64)> = earliest(&wanted).into_iter().collect();
+    // Each distinct key once, in key order, with the earliest `now` that wants it (sorted by
+    // key, then date, the first of each key is kept); `users` holds the answer of each key
+    // (same index) as the steps find it.
+    let mut keys: Vec<(Key<'_>, i64)> = wanted
+        .iter()
+        .map(|w| ((w.network.as_str(), w.address.as_str()), w.now))
+        .collect();
     keys.sort_unstable();
-    let slot: HashMap<Key<'_>, usize> =
-        keys.iter().enumerate().map(|(i, (k, _))| (*k, i)).collect();
+    keys.dedup_by(|later, first| later.0 == first.0);
+    let slot = |key: Key<'_>| keys.binary_search_by(|(k, _)| k.cmp(&key)).ok();
     let mut users: Vec<Option<User>> = vec![None; keys.len()];
     let c = pool.get().await?;
     let select = c.prepare_cached(SELECT_MANY).await?;
     let [networks, addresses] = split(keys.iter().map(|(k, _)| *k));
     fill(
-        &slot,
+        slot,
         &mut users,
         c.query(&select, &[&networks, &addresses]).await?,
     )?;
@@ -78,12 +80,12 @@ pub(super) async fn group(
         let rows = c
             .query(&insert, &[&ids, &networks, &addresses, &dated])
             .await?;
-        fill(&slot, &mut users, rows)?;
+        fill(slot, &mut users, rows)?;
         let lost = unanswered(&keys, &users);
         if !lost.is_empty() {
             let [networks, addresses] = split(lost.iter().map(|(k, _)| *k));
             fill(
-                &slot,
+                slot,
                 &mut users,
                 c.query(&select, &[&networks, &addresses]).await?,
             )?;
@@ -92,8 +94,8 @@ pub(super) async fn group(
     Ok(wanted
         .iter()
         .map(|w| {
-            slot.get(&(w.network.as_str(), w.address.as_str()))
-                .and_then(|i| users.get(*i).cloned().flatten())
+            slot((w.network.as_str(), w.address.as_str()))
+                .and_then(|i| users.get(i).cloned().flatten())
         })
         .collect())
 }
@@ -118,29 +120,16 @@ fn split<'a>(keys: impl Iterator<Item = Key<'a>> + Clone) -> [Vec<&'a str>; 2] {
     ]
 }
 
-/// Each wanted user's creation date if new: the earliest `now` of the calls that want it.
-fn earliest(wanted: &[Wanted]) -> HashMap<Key<'_>, i64> {
-    let mut dates = HashMap::with_capacity(wanted.len());
-    for w in wanted {
-        dates
-            .entry((w.network.as_str(), w.address.as_str()))
-            .and_modify(|d: &mut i64| *d = (*d).min(w.now))
-            .or_insert(w.now);
-    }
-    dates
-}
-
 /// Puts the users of `rows` in their keys' places.
 fn fill(
-    slot: &HashMap<Key<'_>, usize>,
+    slot: impl Fn(Key<'_>) -> Option<usize>,
     users: &mut [Option<User>],
     rows: Vec<tokio_postgres::Row>,
 ) -> Result<(), StoreError> {
     for row in &rows {
         let user = user_of(row)?;
-        let place = slot
-            .get(&(user.provider.as_str(), user.username.as_str()))
-            .and_then(|i| users.get_mut(*i));
+        let place =
+            slot((user.provider.as_str(), user.username.as_str())).and_then(|i| users.get_mut(i));
         if let Some(place) = place {
             *place = Some(user);
         }

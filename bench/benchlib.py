@@ -290,28 +290,39 @@ def verdicts(r):
     return out
 
 
+def read_histogram(path, name, sel):
+    """One histogram series of a Prometheus text exposition: {le: count}, sum, count."""
+    buckets, total, count = {}, 0.0, 0.0
+    for line in open(path):
+        if not line.startswith(name) or sel not in line:
+            continue
+        head, _, value = line.rpartition(" ")
+        if head.startswith(name + "_bucket"):
+            le = head.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float("inf") if le == "+Inf" else float(le)] = float(value)
+        elif head.startswith(name + "_sum"):
+            total = float(value)
+        elif head.startswith(name + "_count"):
+            count = float(value)
+    return buckets, total, count
+
+
 def cmd_p99(args):
     """The p99 and mean of one histogram series of a Prometheus text exposition, in ms: the p99
     is the upper bound of the first bucket holding 99% of the observations; within_half_ms_pct is
-    the share of observations at most 0.5 ms (when 0.5 ms is a bucket bound)."""
-    buckets, total, count = [], None, None
-    sel = args.labels
-    for line in open(args.metrics):
-        if not line.startswith(args.name) or sel not in line:
-            continue
-        head, _, value = line.rpartition(" ")
-        if head.startswith(args.name + "_bucket"):
-            le = head.split('le="', 1)[1].split('"', 1)[0]
-            buckets.append((float("inf") if le == "+Inf" else float(le), float(value)))
-        elif head.startswith(args.name + "_sum"):
-            total = float(value)
-        elif head.startswith(args.name + "_count"):
-            count = float(value)
+    the share of observations at most 0.5 ms (when 0.5 ms is a bucket bound). With --before (an
+    exposition scraped when the measured interval began), only the observations made since: the
+    warm-up and the process's start are left out."""
+    buckets, total, count = read_histogram(args.metrics, args.name, args.labels)
+    if args.before:
+        b0, total0, count0 = read_histogram(args.before, args.name, args.labels)
+        buckets = {le: c - b0.get(le, 0.0) for le, c in buckets.items()}
+        total, count = total - total0, count - count0
     if not buckets or not count:
-        sys.exit(f"no observations of {args.name}{{{sel}}} in {args.metrics}")
-    buckets.sort()
-    p99 = next(le for le, c in buckets if c >= 0.99 * count)
-    half = next((c for le, c in buckets if le == 0.0005), None)
+        sys.exit(f"no observations of {args.name}{{{args.labels}}} in {args.metrics}")
+    ordered = sorted(buckets.items())
+    p99 = next(le for le, c in ordered if c >= 0.99 * count)
+    half = buckets.get(0.0005)
     print(json.dumps({"p99_ms": p99 * 1000, "mean_ms": round(total / count * 1000, 3), "observations": int(count),
                       "within_half_ms_pct": None if half is None else round(half / count * 100, 2)}))
 
@@ -362,6 +373,7 @@ def main():
     s.add_argument("metrics")
     s.add_argument("name")
     s.add_argument("labels")
+    s.add_argument("--before", help="an exposition from the start of the measured interval")
     s = sub.add_parser("assemble")
     s.add_argument("meta")
     s.add_argument("results")

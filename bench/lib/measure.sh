@@ -94,6 +94,9 @@ measure() {
     run_load "$WARMUP" "$f.warm.json"
     [[ -z $TOKENS_FILE ]] || TOKENS_START=$(json_get "$f.warm.json" tokens_next)
   fi
+  # AT_MEASURED_START: a function run when the measured interval begins (CM scrapes the
+  # gateway's histograms, to count the measured interval's observations only).
+  [[ -z ${AT_MEASURED_START:-} ]] || "$AT_MEASURED_START" "$f"
   children_ms
   local ms0=$CHILDREN_MS
   sample "$f.before.json"

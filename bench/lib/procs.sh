@@ -16,6 +16,8 @@ cleanup() {
   for pid in $TARGET_PIDS $UPSTREAM_PID; do kill "$pid" 2>/dev/null || true; done
   if declare -F stop_services >/dev/null; then stop_services; fi
   wait 2>/dev/null || true
+  # bench/run's --halt-poll: the machine's own setting back.
+  if [[ -n ${HALT_POLL_WAS:-} ]]; then echo "$HALT_POLL_WAS" >"$HALT_POLL_FILE" 2>/dev/null || true; fi
 }
 
 free_port() {

@@ -6,6 +6,8 @@
 //! - `verify/cached`: the pipeline's `authenticate` for a request carrying that token once it
 //!   has been verified: the header checks, the allowlist, the SHA-256 cache key and the cache
 //!   hit that returns the principal (no RSA, no store). What a reused token costs per request.
+//! - `address/checksummed` and `address/lowercase`: the EIP-55 normalisation of a contract
+//!   claim, part of every cold verification.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -16,9 +18,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use dauth_proxy::Config;
 use dauth_proxy::State;
 use dauth_proxy::auth::DauthVerifier;
+use dauth_proxy::auth::address::normalize_address;
 use dauth_proxy::auth::keys::load_signing_key;
 use dauth_proxy::auth::mint::{DauthTokenSpec, mint_dauth};
 use dauth_proxy::clock::now as unix_now;
+use dauth_proxy::error::AddressClaim;
 use dauth_proxy::pipeline::authenticate::authenticate;
 use dauth_proxy::store::sled::SledStore;
 use http::{HeaderMap, HeaderValue};
@@ -88,5 +92,20 @@ fn bench_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_verify);
+fn bench_address(c: &mut Criterion) {
+    let lower = CONTRACT.to_ascii_lowercase();
+    let mut group = c.benchmark_group("address");
+    for (name, form) in [("checksummed", CONTRACT), ("lowercase", lower.as_str())] {
+        assert_eq!(
+            normalize_address(form, true, AddressClaim::Contract).unwrap(),
+            CONTRACT
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| normalize_address(black_box(form), true, AddressClaim::Contract).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_verify, bench_address);
 criterion_main!(benches);

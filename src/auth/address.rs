@@ -33,14 +33,16 @@ pub fn normalize_address(raw: &str, strict: bool, claim: AddressClaim) -> Result
     }
     let has_upper = hex.bytes().any(|b| b.is_ascii_uppercase());
     let has_lower = hex.bytes().any(|b| b.is_ascii_lowercase());
-    let address = if has_upper && has_lower {
+    if has_upper && has_lower {
+        // A mixed-case claim that passes the check is its own EIP-55 form: no second hash.
+        // Nothing to keep of the error: the caller's claim, answered with its own code.
+        Address::parse_checksummed(raw, None).map_err(|_| Error::BadChecksum(claim))?;
+        return Ok(raw.to_owned());
+    }
+    let address = hex
+        .parse::<Address>()
         // Nothing to keep: the caller's claim, answered with its own code.
-        Address::parse_checksummed(raw, None).map_err(|_| Error::BadChecksum(claim))?
-    } else {
-        hex.parse::<Address>()
-            // Nothing to keep: the caller's claim, answered with its own code.
-            .map_err(|_| Error::InvalidAddress(claim))?
-    };
+        .map_err(|_| Error::InvalidAddress(claim))?;
     Ok(address.to_checksum(None))
 }
 

@@ -67,7 +67,8 @@ impl Forward<'_> {
             )
         });
         if let Some(retries) = retries {
-            return retries.send(req, |req| self.upstream(req, who, view)).await;
+            // Boxed: it holds an upstream future of its own, which would double this one.
+            return Box::pin(retries.send(req, |req| self.upstream(req, who, view))).await;
         }
         self.upstream(req, who, view).await
     }

@@ -104,8 +104,14 @@ pub async fn handle<B: Inbound>(
         ids: &stamp,
     };
     let mut code = "-";
-    let inner = handle_inner(shared, policy, req, conn, &mut trace);
-    let resp = match tracing::Instrument::instrument(inner, span.clone()).await {
+    // Made and instrumented in one expression: a future kept in a local and then moved into
+    // `instrument` was held twice in this one's state (rust-lang/rust#62958), and every request
+    // copied both (the gateway's future 19.6 -> 10.5 KB).
+    let inner = tracing::Instrument::instrument(
+        handle_inner(shared, policy, req, conn, &mut trace),
+        span.clone(),
+    );
+    let resp = match inner.await {
         Ok(resp) => resp,
         Err(err) => {
             log_error(&err);
@@ -197,7 +203,9 @@ async fn handle_inner<'p, B: Inbound>(
         now,
     };
     match target {
-        Target::Embedded(endpoint) => embedded(&at, endpoint, req, trace).await,
+        // Boxed: the embedded endpoints' and the signed-wallet path's futures are large, and
+        // unboxed every forwarded request's future would be as large as theirs (and copied).
+        Target::Embedded(endpoint) => Box::pin(embedded(&at, endpoint, req, trace)).await,
         Target::Forward(route) if wallet::is_signed(policy, route, &req) => {
             let at = wallet::At {
                 shared,
@@ -211,7 +219,7 @@ async fn handle_inner<'p, B: Inbound>(
                 auth: &mut trace.auth,
                 user_id: &mut trace.user_id,
             };
-            wallet::forward(&at, route, req, seen).await
+            Box::pin(wallet::forward(&at, route, req, seen)).await
         }
         Target::Forward(route) => {
             let who = match route.auth {

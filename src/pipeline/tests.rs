@@ -87,3 +87,27 @@ async fn options_and_unknown_paths() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("DAUTH-1404"), "{body}");
 }
+
+/// Every request's future is copied as it is made and boxed, so its size is per-request work.
+/// It was 19.6 KB: the inner future held twice (kept in a local, then moved into `instrument`,
+/// rust-lang/rust#62958), and the retrying forward holding an upstream future of its own beside
+/// the plain one (10.1 KB in a debug build). Now about 5.4 KB (5.8 KB in release).
+#[tokio::test]
+async fn a_request_future_holds_its_parts_once() {
+    let state = state().await;
+    let policy = state.policy();
+    let timeout = policy.config.server.body_read_timeout;
+    let req = Request::builder()
+        .uri("/health")
+        .body(ClientBody::new(Full::new(Bytes::new()), timeout))
+        .unwrap();
+    let conn = ConnInfo {
+        peer: SocketAddr::from(([127, 0, 0, 1], 40_000)),
+        tls: false,
+    };
+    let fut = handle(state.shared(), &policy, req, conn);
+    let size = std::mem::size_of_val(&fut);
+    assert!(size <= 8 * 1024, "the request future is {size} bytes");
+    let resp = fut.await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}

@@ -208,7 +208,7 @@ TITLES = {
     "D": "unique DAuth tokens, replay check",
     "BN": "B without the admin listener (nothing counted)",
     "DN": "D without the admin listener (nothing counted)",
-    "CM": "D on the PostgreSQL store, hot-user cache off, memory replay window, 4 connections: each request's user a store lookup",
+    "CM": "D on the PostgreSQL store, hot-user cache off, memory replay window, 2 connections (CM_CONNECTIONS): each request's user a store lookup",
     "DR": "D, replay window on Redis",
     "DP": "D, replay window on PostgreSQL",
     "E": "users/current, reused DAuth token",

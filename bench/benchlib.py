@@ -316,6 +316,8 @@ def cmd_p99(args):
     buckets, total, count = read_histogram(args.metrics, args.name, args.labels)
     if args.before:
         b0, total0, count0 = read_histogram(args.before, args.name, args.labels)
+        if not b0:
+            sys.exit(f"no {args.name}{{{args.labels}}} series in {args.before}: the measured interval cannot be told apart")
         buckets = {le: c - b0.get(le, 0.0) for le, c in buckets.items()}
         total, count = total - total0, count - count0
     if not buckets or not count:

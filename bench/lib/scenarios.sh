@@ -216,16 +216,19 @@ CM_CONNECTIONS=${CM_CONNECTIONS:-2}
 fresh_cm_database() {
   "$PG_BIN/psql" -q -d "$PG_URL" -c 'DROP DATABASE IF EXISTS cm' -c 'CREATE DATABASE cm' >/dev/null
 }
-scrape_metrics() { curl -s http://127.0.0.1:9901/metrics >"$1.metrics-start.txt"; }
+# The gateway's metrics (the admin listener's default address) into FILE, or the run stops: a
+# failed scrape must not pass for an empty histogram.
+scrape_metrics() { curl -sf http://127.0.0.1:9901/metrics >"$1" || die "cannot scrape the gateway's metrics"; }
+scrape_measured_start() { scrape_metrics "$1.metrics-start.txt"; }
 scenario_CM() {
   start_postgres
   d_tokens D
   STORE_EXTRA_TOML=$(printf 'backend = "postgres"\nurl = "%s"\npool_size = 32\n' "${PG_URL%/*}/cm")
   GATEWAY_EXTRA_TOML=$'[cache]\nusers = 0\n\n[replay]\nbackend = "memory"'
-  BEFORE_START=fresh_cm_database AT_MEASURED_START=scrape_metrics
+  BEFORE_START=fresh_cm_database AT_MEASURED_START=scrape_measured_start
   CONNECTIONS=$CM_CONNECTIONS measure_tokens CM ours wrk
   BEFORE_START= AT_MEASURED_START= STORE_EXTRA_TOML= GATEWAY_EXTRA_TOML=
-  curl -s http://127.0.0.1:9901/metrics >"$MEASURED.metrics.txt"
+  scrape_metrics "$MEASURED.metrics.txt"
   local lookup
   lookup=$(python3 bench/benchlib.py p99 "$MEASURED.metrics.txt" dauth_store_operation_duration_seconds \
     'op="get_or_create_user"' --before "$MEASURED.metrics-start.txt")

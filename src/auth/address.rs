@@ -78,6 +78,49 @@ mod tests {
         }
     }
 
+    /// EIP-55's own test vectors: each is its checksummed form, kept as it is (the mixed-case
+    /// ones without a second hash), and any one letter's case flipped, wherever it is, leaves a
+    /// mixed-case claim that is refused.
+    #[test]
+    fn the_eip55_vectors_are_their_own_form_and_any_flipped_letter_is_refused() {
+        for v in [
+            "0x52908400098527886E0F7030069857D2E4169EE7",
+            "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
+            "0xde709f2102306220921060314715629080e2fb77",
+            "0x27b1fdb04752bbc536007a920d24acb045561c26",
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+            "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+        ] {
+            assert_eq!(
+                normalize_address(v, true, AddressClaim::Contract).unwrap(),
+                v
+            );
+            let hex = &v[2..];
+            for (i, b) in hex.bytes().enumerate() {
+                if !b.is_ascii_alphabetic() {
+                    continue;
+                }
+                let mut flipped = hex.as_bytes().to_vec();
+                flipped[i] ^= 0x20;
+                let mixed = flipped.iter().any(u8::is_ascii_uppercase)
+                    && flipped.iter().any(u8::is_ascii_lowercase);
+                let flipped = format!("0x{}", String::from_utf8(flipped).unwrap());
+                // All one case again carries no checksum, and is accepted as such.
+                if mixed {
+                    assert!(
+                        matches!(
+                            normalize_address(&flipped, true, AddressClaim::MsgSender),
+                            Err(Error::BadChecksum(AddressClaim::MsgSender))
+                        ),
+                        "{flipped}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn wrong_checksum_is_refused() {
         let wrong = CHECKSUMMED.replace("dA6", "Da6");

@@ -254,16 +254,13 @@ async fn reread_clients(state: Arc<State>, changed: Arc<tokio::sync::Notify>) {
             () = tokio::time::sleep(CLIENTS_REREAD) => {}
         }
         match read().await {
-            Ok(now) if last.as_ref() != Some(&now) => {
-                let config = state.policy().config.clone();
-                match state.install(config).await {
-                    Ok(()) => {
-                        tracing::info!(stored_clients = now.len(), "stored clients changed");
-                        last = Some(now);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "stored clients changed but refused"),
+            Ok(now) if last.as_ref() != Some(&now) => match state.rebuild().await {
+                Ok(()) => {
+                    tracing::info!(stored_clients = now.len(), "stored clients changed");
+                    last = Some(now);
                 }
-            }
+                Err(e) => tracing::warn!(error = %e, "stored clients changed but refused"),
+            },
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "re-reading stored clients failed"),
         }

@@ -335,3 +335,25 @@ async fn a_cached_token_does_not_outlive_the_keys_that_verified_it() {
     gw.state.install(config.unwrap()).await.unwrap();
     gw.current_user(&t).await.assert_error(401, "OBP-20071");
 }
+
+/// A rebuild of the running policy (what a change of the stored clients makes) that overlaps a
+/// reload does not undo it. The rebuild begins while the reload is still building (on
+/// PostgreSQL it waits for the stored clients), so read at once it would take the configuration
+/// the reload replaces, and its later finish would bring the old key back.
+#[tokio::test]
+async fn a_rebuild_overlapping_a_reload_does_not_bring_back_the_old_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let text = support::config_text(&store, "replay_protection = false", "");
+    let gw = Gateway::start_text(&text).await;
+    let t = token(CONTRACT, "ETHEREUM");
+    assert_eq!(gw.current_user(&t).await.status, 200);
+    let trusted = keys().dir.join("trusted_public.pem").display().to_string();
+    let stranger = keys().dir.join("stranger_public.pem").display().to_string();
+    let text = text.replace(&format!("{trusted:?}"), &format!("{stranger:?}"));
+    let config = dauth_proxy::Config::from_toml(&text, std::path::Path::new("reloaded.toml"));
+    let (reload, rebuild) = tokio::join!(gw.state.install(config.unwrap()), gw.state.rebuild());
+    reload.unwrap();
+    rebuild.unwrap();
+    gw.current_user(&t).await.assert_error(401, "OBP-20071");
+}

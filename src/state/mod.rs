@@ -29,6 +29,9 @@ pub struct State {
     shared: Shared,
     policy: ArcSwap<Policy>,
     generations: AtomicU64,
+    /// Held while a policy is built and made current: one build at a time, so a build that
+    /// started earlier never replaces one that started later.
+    installing: tokio::sync::Mutex<()>,
 }
 
 impl State {
@@ -50,6 +53,7 @@ impl State {
             shared,
             policy: ArcSwap::from_pointee(policy),
             generations: AtomicU64::new(1),
+            installing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -67,6 +71,21 @@ impl State {
     /// already running keep the snapshot they loaded, the next one (on any connection) sees
     /// the new policy. What a reload does once it has a checked `Config`.
     pub async fn install(&self, config: Config) -> Result<(), StartError> {
+        let _one = self.installing.lock().await;
+        self.build_and_store(config).await
+    }
+
+    /// Builds the current policy again from its own configuration, for what changed outside
+    /// it (the stored clients). The configuration is read once the builds before it are done,
+    /// so a reload that overlaps it is not undone by the configuration it replaced.
+    pub async fn rebuild(&self) -> Result<(), StartError> {
+        let _one = self.installing.lock().await;
+        let config = self.policy().config.clone();
+        self.build_and_store(config).await
+    }
+
+    /// Called with `installing` held.
+    async fn build_and_store(&self, config: Config) -> Result<(), StartError> {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let policy = Policy::build(config, &self.shared, generation).await?;
         self.policy.store(Arc::new(policy));

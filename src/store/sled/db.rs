@@ -97,25 +97,66 @@ pub(super) fn new_dauth_user(network: &str, address: &str, now: i64) -> User {
 }
 
 /// Inside a transaction: inserts the identity and the user unless the identity exists, and
-/// returns the existing user's record when it does.
+/// returns the existing user's record when it does. An identity whose record is missing (a
+/// crash between [`claim_dauth_user`]'s two writes) gets its record now, under its own id.
 pub(super) fn user_in_txn<E>(
     ids: &TransactionalTree,
     users: &TransactionalTree,
     key: &[u8],
-    user_id: &str,
-    encoded: &[u8],
+    fresh: &User,
 ) -> ConflictableTransactionResult<Option<sled::IVec>, Refusal<E>> {
+    let abort = |e| ConflictableTransactionError::Abort(Refusal::Store(e));
     if let Some(existing_id) = ids.get(key)? {
-        return match users.get(&existing_id)? {
-            Some(raw) => Ok(Some(raw)),
-            None => Err(ConflictableTransactionError::Abort(Refusal::Store(
-                StoreError::Dangling,
-            ))),
-        };
+        if let Some(raw) = users.get(&existing_id)? {
+            return Ok(Some(raw));
+        }
+        let id = std::str::from_utf8(&existing_id).map_err(|_| abort(StoreError::Dangling))?;
+        let record = encode(&under_id(fresh, id)).map_err(abort)?;
+        users.insert(&existing_id, record.as_slice())?;
+        return Ok(Some(record.into()));
     }
-    ids.insert(key, user_id.as_bytes())?;
-    users.insert(user_id.as_bytes(), encoded)?;
+    ids.insert(key, fresh.user_id.as_bytes())?;
+    users.insert(fresh.user_id.as_bytes(), encode(fresh).map_err(abort)?)?;
     Ok(None)
+}
+
+/// Get-or-create of a DAuth user without a transaction: sled 0.34 writes its log buffer out
+/// twice for every transaction (`pin_log`), so a transaction per new user cost two disk writes
+/// and kept concurrent creations from sharing one flush. Instead the identity is claimed by a
+/// compare-and-swap, then the record of the claimed id is written unless it exists (also a
+/// compare-and-swap), so racing callers agree on one user. A crash between the two leaves an
+/// identity with no record: nobody was answered with it (answers wait for the flush), and the
+/// next call for that identity writes the record under the claimed id.
+pub(super) fn claim_dauth_user(inner: &Inner, key: &[u8], fresh: User) -> Result<User, StoreError> {
+    let claimed =
+        inner
+            .identities
+            .compare_and_swap(key, None::<&[u8]>, Some(fresh.user_id.as_bytes()))?;
+    let user = match claimed {
+        Ok(()) => fresh,
+        Err(taken) => {
+            let id = taken.current.ok_or(StoreError::Dangling)?;
+            let id = std::str::from_utf8(&id).map_err(|_| StoreError::Dangling)?;
+            under_id(&fresh, id)
+        }
+    };
+    let written = inner.users.compare_and_swap(
+        user.user_id.as_bytes(),
+        None::<&[u8]>,
+        Some(encode(&user)?),
+    )?;
+    match written {
+        Ok(()) => Ok(user),
+        Err(exists) => decode_user(&exists.current.ok_or(StoreError::Dangling)?),
+    }
+}
+
+/// `fresh` as the record of the user `id` (an identity claimed before `fresh` was made).
+fn under_id(fresh: &User, id: &str) -> User {
+    User {
+        user_id: id.to_owned(),
+        ..fresh.clone()
+    }
 }
 
 /// Why a transaction aborted: a store condition, or a domain refusal `E`.

@@ -9,7 +9,10 @@
 //! - `clients`, `client_users`: see `clients`; `assertions`: see `replay`.
 //!
 //! Every write that touches several rows is one transaction, then a flush before returning, so
-//! what a response reveals is on disk before the client sees it (`db`). A reader that finds a
+//! what a response reveals is on disk before the client sees it (`db`). The one exception is
+//! the hot path's get-or-create of a DAuth user: two compare-and-swaps, the identity first, so
+//! that concurrent new users share flushes (a sled transaction writes the log out twice); an
+//! identity a crash left without its record gets it on the next call (`db::claim_dauth_user`). A reader that finds a
 //! record while some write is still flushing flushes too (see `pending`), so it cannot reveal
 //! something that is not yet on disk either. Writes run in their own task so a client that hangs
 //! up cannot cancel a flush half-way.

@@ -1,14 +1,12 @@
 //! Users: the `users` tree (`user_id` -> JSON [`User`]) and the `identities` index
 //! ([`identity_key`] -> `user_id`), and the backend's lifecycle.
 
-use async_trait::async_trait;
-use sled::Transactional;
-
-use super::db::{SledStore, decode_user, encode, new_dauth_user, txn_error, user_in_txn};
+use super::db::{SledStore, claim_dauth_user, decode_user, new_dauth_user};
 use super::keys::identity_key;
 use crate::store::error::StoreError;
 use crate::store::model::{User, UserKind};
 use crate::store::{Backend, UserStore};
+use async_trait::async_trait;
 
 #[async_trait]
 impl UserStore for SledStore {
@@ -24,19 +22,8 @@ impl UserStore for SledStore {
             return Ok(user);
         }
         let fresh = new_dauth_user(network, address, now);
-        let encoded = encode(&fresh)?;
-        self.write(move |inner| {
-            let found = (&inner.identities, &inner.users)
-                .transaction(|(ids, users)| {
-                    user_in_txn::<StoreError>(ids, users, &key, &fresh.user_id, &encoded)
-                })
-                .map_err(txn_error)?;
-            match found {
-                None => Ok(fresh),
-                Some(existing) => decode_user(&existing),
-            }
-        })
-        .await
+        self.write(move |inner| claim_dauth_user(inner, &key, fresh))
+            .await
     }
 
     async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {

@@ -217,6 +217,34 @@ async fn dauth_grantee_is_created_with_the_grant_or_not_at_all() {
 }
 
 #[tokio::test]
+async fn a_grant_to_an_identity_left_without_its_record_writes_it_under_the_claimed_id() {
+    let (store, holder) = store_with_account().await;
+    // What a crash between get-or-create's two writes leaves: the identity, no record.
+    let key = identity_key(UserKind::Dauth, "N", "0xnew");
+    store.inner.identities.insert(key, "claimed-id").unwrap();
+    let users = store.user_count();
+    let to = Grantee::Dauth {
+        network: "N".into(),
+        address: "0xnew".into(),
+    };
+    let u = store
+        .grant(
+            "bank",
+            "acc",
+            to,
+            vec!["auditor".into()],
+            owner_by(&holder),
+            100,
+            0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.user_id, "claimed-id");
+    assert_eq!(store.user_count(), users + 1);
+    assert_eq!(store.user_by_id("claimed-id").await.unwrap(), Some(u));
+}
+
+#[tokio::test]
 async fn row_limit_is_enforced_atomically() {
     let (store, _holder) = store_with_account().await;
     let other = store

@@ -105,3 +105,76 @@ async fn opening_a_store_folds_network_names_into_their_canonical_form() {
     assert_eq!(store.user_count(), 3);
     assert_eq!(store.dauth_user_id("goerli", "0xdef").unwrap(), None);
 }
+
+/// What a crash between `claim_dauth_user`'s two writes leaves: the identity claimed for `id`,
+/// no record under `id`.
+fn claimed_without_record(store: &SledStore, network: &str, address: &str, id: &str) {
+    let key = identity_key(UserKind::Dauth, network, address);
+    store.inner.identities.insert(key, id.as_bytes()).unwrap();
+    assert!(store.inner.users.get(id.as_bytes()).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_identity_left_without_its_record_gets_it_under_the_claimed_id() {
+    let store = SledStore::temporary().unwrap();
+    claimed_without_record(&store, "ETHEREUM", "0xabc", "claimed-id");
+    let user = store
+        .get_or_create_dauth_user("ETHEREUM", "0xabc", 7)
+        .await
+        .unwrap();
+    assert_eq!(user.user_id, "claimed-id");
+    assert_eq!(
+        (user.provider.as_str(), user.username.as_str()),
+        ("ETHEREUM", "0xabc")
+    );
+    assert_eq!(
+        store.user_by_id("claimed-id").await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(store.user_count(), 1);
+    let again = store
+        .get_or_create_dauth_user("ETHEREUM", "0xabc", 9)
+        .await
+        .unwrap();
+    assert_eq!(again, user, "the repaired record is the one kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_callers_on_an_identity_without_its_record_agree_on_one_user() {
+    let store = SledStore::temporary().unwrap();
+    for round in 0..100 {
+        let address = format!("0x{round}");
+        let id = format!("claimed-{round}");
+        claimed_without_record(&store, "N", &address, &id);
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (store, address, barrier) = (store.clone(), address.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store
+                        .get_or_create_dauth_user("N", &address, i)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for t in tasks {
+            let user = t.await.unwrap();
+            assert_eq!(user.user_id, id);
+            seen.insert(user.created_at);
+        }
+        let stored = store.user_by_id(&id).await.unwrap().unwrap();
+        assert_eq!(
+            seen.len(),
+            1,
+            "round {round}: every caller sees the one record written"
+        );
+        assert!(
+            seen.contains(&stored.created_at),
+            "round {round}: and it is the stored one"
+        );
+    }
+    assert_eq!(store.user_count(), 100);
+}

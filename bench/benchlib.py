@@ -92,7 +92,11 @@ def cmd_record(args):
         "p50_ms": round(load["p50_us"] / 1000, 3),
         "p99_ms": round(load["p99_us"] / 1000, 3),
         "cpu_us_per_req": round(cpu_s * 1e6 / requests, 2) if requests else None,
-        "core_busy_pct": round(100 * cpu_s / wall, 1),
+        # Over the load tool's own measured time, not the samples' window: that window also
+        # holds the load tool's start-up, when the process has nothing to do (wrk's rotate.lua
+        # formats every remaining token first: 2.2 s for D's 305,000, in a 12 s window).
+        "core_busy_pct": round(100 * cpu_s / (secs if secs > 0 else wall), 1),
+        "window_s": round(wall, 2),
         "rss_mb": round(args.rss_kb / 1024, 1),
         "requests": requests,
         "secs": round(secs, 2),

@@ -316,6 +316,15 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
 }
 
+/// `text` (a configuration trusting the test key) made to trust only the stranger's key.
+fn trusting_the_stranger(text: &str) -> dauth_proxy::Config {
+    let trusted = keys().dir.join("trusted_public.pem").display().to_string();
+    let stranger = keys().dir.join("stranger_public.pem").display().to_string();
+    let replaced = text.replace(&format!("{trusted:?}"), &format!("{stranger:?}"));
+    assert_ne!(replaced, text, "the configuration names the trusted key");
+    dauth_proxy::Config::from_toml(&replaced, std::path::Path::new("reloaded.toml")).unwrap()
+}
+
 /// A token verified, and cached, under one policy is verified again under the next: once its
 /// key is no longer trusted it is refused, though the cache still holds its verdict.
 #[tokio::test]
@@ -327,12 +336,10 @@ async fn a_cached_token_does_not_outlive_the_keys_that_verified_it() {
     let t = token(CONTRACT, "ETHEREUM");
     assert_eq!(gw.current_user(&t).await.status, 200);
     assert_eq!(gw.current_user(&t).await.status, 200);
-    // The new policy trusts only the stranger's key.
-    let trusted = keys().dir.join("trusted_public.pem").display().to_string();
-    let stranger = keys().dir.join("stranger_public.pem").display().to_string();
-    let text = text.replace(&format!("{trusted:?}"), &format!("{stranger:?}"));
-    let config = dauth_proxy::Config::from_toml(&text, std::path::Path::new("reloaded.toml"));
-    gw.state.install(config.unwrap()).await.unwrap();
+    gw.state
+        .install(trusting_the_stranger(&text))
+        .await
+        .unwrap();
     gw.current_user(&t).await.assert_error(401, "OBP-20071");
 }
 
@@ -348,11 +355,8 @@ async fn a_rebuild_overlapping_a_reload_does_not_bring_back_the_old_keys() {
     let gw = Gateway::start_text(&text).await;
     let t = token(CONTRACT, "ETHEREUM");
     assert_eq!(gw.current_user(&t).await.status, 200);
-    let trusted = keys().dir.join("trusted_public.pem").display().to_string();
-    let stranger = keys().dir.join("stranger_public.pem").display().to_string();
-    let text = text.replace(&format!("{trusted:?}"), &format!("{stranger:?}"));
-    let config = dauth_proxy::Config::from_toml(&text, std::path::Path::new("reloaded.toml"));
-    let (reload, rebuild) = tokio::join!(gw.state.install(config.unwrap()), gw.state.rebuild());
+    let config = trusting_the_stranger(&text);
+    let (reload, rebuild) = tokio::join!(gw.state.install(config), gw.state.rebuild());
     reload.unwrap();
     rebuild.unwrap();
     gw.current_user(&t).await.assert_error(401, "OBP-20071");

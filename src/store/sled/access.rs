@@ -319,7 +319,7 @@ impl AccessStore for SledStore {
                             None => return refuse(AccessError::UserMissing),
                         },
                         (Grantee::Dauth { .. }, Some(k), Some((encoded, u))) => {
-                            match user_in_txn::<AccessError>(ids, users, k, u)? {
+                            match user_in_txn::<AccessError>(ids, users, k, u, encoded)? {
                                 Some(existing) => existing,
                                 None => encoded.as_slice().into(),
                             }

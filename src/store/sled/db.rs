@@ -96,27 +96,30 @@ pub(super) fn new_dauth_user(network: &str, address: &str, now: i64) -> User {
     }
 }
 
-/// Inside a transaction: inserts the identity and the user unless the identity exists, and
-/// returns the existing user's record when it does. An identity whose record is missing (a
-/// crash between [`claim_dauth_user`]'s two writes) gets its record now, under its own id.
+/// Inside a transaction: inserts the identity and the user (`fresh`, `encoded`) unless the
+/// identity exists, and returns the existing user's record when it does. An identity whose
+/// record is missing (a crash between [`claim_dauth_user`]'s two writes) gets its record now,
+/// under its own id.
 pub(super) fn user_in_txn<E>(
     ids: &TransactionalTree,
     users: &TransactionalTree,
     key: &[u8],
     fresh: &User,
+    encoded: &[u8],
 ) -> ConflictableTransactionResult<Option<sled::IVec>, Refusal<E>> {
     let abort = |e| ConflictableTransactionError::Abort(Refusal::Store(e));
     if let Some(existing_id) = ids.get(key)? {
         if let Some(raw) = users.get(&existing_id)? {
             return Ok(Some(raw));
         }
-        let id = std::str::from_utf8(&existing_id).map_err(|_| abort(StoreError::Dangling))?;
-        let record = encode(&under_id(fresh, id)).map_err(abort)?;
+        let record = under_claimed_id(fresh, &existing_id)
+            .and_then(|user| encode(&user))
+            .map_err(abort)?;
         users.insert(&existing_id, record.as_slice())?;
         return Ok(Some(record.into()));
     }
     ids.insert(key, fresh.user_id.as_bytes())?;
-    users.insert(fresh.user_id.as_bytes(), encode(fresh).map_err(abort)?)?;
+    users.insert(fresh.user_id.as_bytes(), encoded)?;
     Ok(None)
 }
 
@@ -134,11 +137,8 @@ pub(super) fn claim_dauth_user(inner: &Inner, key: &[u8], fresh: User) -> Result
             .compare_and_swap(key, None::<&[u8]>, Some(fresh.user_id.as_bytes()))?;
     let user = match claimed {
         Ok(()) => fresh,
-        Err(taken) => {
-            let id = taken.current.ok_or(StoreError::Dangling)?;
-            let id = std::str::from_utf8(&id).map_err(|_| StoreError::Dangling)?;
-            under_id(&fresh, id)
-        }
+        // A failed swap from "absent" always carries what is there.
+        Err(taken) => under_claimed_id(&fresh, &taken.current.ok_or(StoreError::Dangling)?)?,
     };
     let written = inner.users.compare_and_swap(
         user.user_id.as_bytes(),
@@ -151,12 +151,18 @@ pub(super) fn claim_dauth_user(inner: &Inner, key: &[u8], fresh: User) -> Result
     }
 }
 
-/// `fresh` as the record of the user `id` (an identity claimed before `fresh` was made).
-fn under_id(fresh: &User, id: &str) -> User {
-    User {
+/// `fresh` as the record of the user id the identity index holds (`raw_id`), for an identity
+/// claimed before `fresh` was made.
+fn under_claimed_id(fresh: &User, raw_id: &[u8]) -> Result<User, StoreError> {
+    let id = std::str::from_utf8(raw_id).map_err(|_| {
+        StoreError::Backend(BackendError(
+            "the identity index holds a user id that is not UTF-8".into(),
+        ))
+    })?;
+    Ok(User {
         user_id: id.to_owned(),
         ..fresh.clone()
-    }
+    })
 }
 
 /// Why a transaction aborted: a store condition, or a domain refusal `E`.

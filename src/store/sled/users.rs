@@ -1,12 +1,13 @@
 //! Users: the `users` tree (`user_id` -> JSON [`User`]) and the `identities` index
 //! ([`identity_key`] -> `user_id`), and the backend's lifecycle.
 
+use async_trait::async_trait;
+
 use super::db::{SledStore, claim_dauth_user, decode_user, new_dauth_user};
 use super::keys::identity_key;
 use crate::store::error::StoreError;
 use crate::store::model::{User, UserKind};
 use crate::store::{Backend, UserStore};
-use async_trait::async_trait;
 
 #[async_trait]
 impl UserStore for SledStore {

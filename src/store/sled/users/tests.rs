@@ -178,3 +178,20 @@ async fn racing_callers_on_an_identity_without_its_record_agree_on_one_user() {
     }
     assert_eq!(store.user_count(), 100);
 }
+
+#[tokio::test]
+async fn an_identity_holding_an_id_that_is_not_text_is_a_store_error_not_a_user() {
+    let store = SledStore::temporary().unwrap();
+    let key = identity_key(UserKind::Dauth, "N", "0x1");
+    store
+        .inner
+        .identities
+        .insert(key, &[0xff, 0xfe][..])
+        .unwrap();
+    let refused = store.get_or_create_dauth_user("N", "0x1", 0).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Backend(e)) if e.to_string().contains("not UTF-8")),
+        "{refused:?}"
+    );
+    assert_eq!(store.user_count(), 0);
+}

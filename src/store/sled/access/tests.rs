@@ -245,6 +245,41 @@ async fn a_grant_to_an_identity_left_without_its_record_writes_it_under_the_clai
 }
 
 #[tokio::test]
+async fn a_grant_to_an_identity_holding_an_id_that_is_not_text_is_a_store_error_and_writes_nothing()
+{
+    let (store, holder) = store_with_account().await;
+    let key = identity_key(UserKind::Dauth, "N", "0xnew");
+    store
+        .inner
+        .identities
+        .insert(key, &[0xff, 0xfe][..])
+        .unwrap();
+    let users = store.user_count();
+    let to = Grantee::Dauth {
+        network: "N".into(),
+        address: "0xnew".into(),
+    };
+    let refused = store
+        .grant(
+            "bank",
+            "acc",
+            to,
+            vec!["auditor".into()],
+            owner_by(&holder),
+            100,
+            0,
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(AccessError::Store(StoreError::Backend(e))) if e.to_string().contains("not UTF-8")),
+        "{refused:?}"
+    );
+    assert_eq!(store.user_count(), users, "no user written");
+    let rows = store.access_of(&holder.user_id).await.unwrap();
+    assert_eq!(rows.len(), 1, "only the holder's own owner row: {rows:?}");
+}
+
+#[tokio::test]
 async fn row_limit_is_enforced_atomically() {
     let (store, _holder) = store_with_account().await;
     let other = store

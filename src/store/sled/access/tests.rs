@@ -216,50 +216,21 @@ async fn dauth_grantee_is_created_with_the_grant_or_not_at_all() {
     );
 }
 
-#[tokio::test]
-async fn a_grant_to_an_identity_left_without_its_record_writes_it_under_the_claimed_id() {
+/// An account held by `holder`, the identity of ("N", "0xnew") holding the user id `raw_id`
+/// with no record (what a crash between get-or-create's two writes leaves, or a corrupt id),
+/// the user count then, and the answer to granting "auditor" to that identity.
+async fn grant_to_an_identity_holding(
+    raw_id: &[u8],
+) -> (SledStore, User, usize, Result<User, AccessError>) {
     let (store, holder) = store_with_account().await;
-    // What a crash between get-or-create's two writes leaves: the identity, no record.
     let key = identity_key(UserKind::Dauth, "N", "0xnew");
-    store.inner.identities.insert(key, "claimed-id").unwrap();
+    store.inner.identities.insert(key, raw_id).unwrap();
     let users = store.user_count();
     let to = Grantee::Dauth {
         network: "N".into(),
         address: "0xnew".into(),
     };
-    let u = store
-        .grant(
-            "bank",
-            "acc",
-            to,
-            vec!["auditor".into()],
-            owner_by(&holder),
-            100,
-            0,
-        )
-        .await
-        .unwrap();
-    assert_eq!(u.user_id, "claimed-id");
-    assert_eq!(store.user_count(), users + 1);
-    assert_eq!(store.user_by_id("claimed-id").await.unwrap(), Some(u));
-}
-
-#[tokio::test]
-async fn a_grant_to_an_identity_holding_an_id_that_is_not_text_is_a_store_error_and_writes_nothing()
-{
-    let (store, holder) = store_with_account().await;
-    let key = identity_key(UserKind::Dauth, "N", "0xnew");
-    store
-        .inner
-        .identities
-        .insert(key, &[0xff, 0xfe][..])
-        .unwrap();
-    let users = store.user_count();
-    let to = Grantee::Dauth {
-        network: "N".into(),
-        address: "0xnew".into(),
-    };
-    let refused = store
+    let granted = store
         .grant(
             "bank",
             "acc",
@@ -270,6 +241,22 @@ async fn a_grant_to_an_identity_holding_an_id_that_is_not_text_is_a_store_error_
             0,
         )
         .await;
+    (store, holder, users, granted)
+}
+
+#[tokio::test]
+async fn a_grant_to_an_identity_left_without_its_record_writes_it_under_the_claimed_id() {
+    let (store, _holder, users, granted) = grant_to_an_identity_holding(b"claimed-id").await;
+    let u = granted.unwrap();
+    assert_eq!(u.user_id, "claimed-id");
+    assert_eq!(store.user_count(), users + 1);
+    assert_eq!(store.user_by_id("claimed-id").await.unwrap(), Some(u));
+}
+
+#[tokio::test]
+async fn a_grant_to_an_identity_holding_an_id_that_is_not_text_is_a_store_error_and_writes_nothing()
+{
+    let (store, holder, users, refused) = grant_to_an_identity_holding(&[0xff, 0xfe]).await;
     assert!(
         matches!(&refused, Err(AccessError::Store(StoreError::Backend(e))) if e.to_string().contains("not UTF-8")),
         "{refused:?}"

@@ -421,16 +421,10 @@ fn check_config_accepts_the_shipped_config() {
 #[tokio::test]
 async fn admin_account_create_works_on_a_stopped_gateway_only() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("dauth.toml");
-    std::fs::write(
-        &config,
-        support::config_text(&dir.path().join("store"), "", ""),
-    )
-    .unwrap();
+    let (gw, config) = support::binary::Binary::spawn_default_in(dir.path());
     let cfg = config.to_str().unwrap();
     let contract = "0x00000000000000000000000000000000000000d4";
 
-    let gw = support::binary::Binary::spawn(&config);
     let r = support::get_with(
         gw.addr,
         "/obp/v5.1.0/users/current",

@@ -134,13 +134,7 @@ async fn an_invalid_or_missing_traceparent_starts_a_new_trace() {
 #[test]
 fn the_request_log_line_names_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gw.toml");
-    std::fs::write(
-        &path,
-        support::config_text(&dir.path().join("store"), "", ""),
-    )
-    .unwrap();
-    let gw = support::binary::Binary::spawn(&path);
+    let (gw, _) = support::binary::Binary::spawn_default_in(dir.path());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let reply = rt.block_on(get(gw.addr, "/health"));
     let id = reply.header("x-request-id").unwrap().to_owned();

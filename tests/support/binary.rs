@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
@@ -42,6 +42,14 @@ impl Binary {
     /// does once it can be stopped with SIGTERM or SIGINT (its handlers are installed first).
     pub fn spawn(config: &Path) -> Self {
         Self::spawn_under(&[], config)
+    }
+
+    /// Writes the default test configuration (`super::config_text`, store in `dir/store`) to
+    /// `dir/dauth.toml` and spawns the binary on it; returns it with the config's path.
+    pub fn spawn_default_in(dir: &Path) -> (Self, PathBuf) {
+        let config = dir.join("dauth.toml");
+        std::fs::write(&config, super::config_text(&dir.join("store"), "", "")).unwrap();
+        (Self::spawn(&config), config)
     }
 
     /// Like [`Binary::spawn`], run under `wrapper` (`["nice", "-n", "19"]`, say).

@@ -14,12 +14,13 @@
 //!   credential (one the verifier refuses), never "another scheme" that would be forwarded.
 
 use http::HeaderMap;
-use http::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, HeaderName};
 
 use crate::error::Error;
 
 /// The `DAuth` header's name (matched case-insensitively: header maps store names lowercased).
-pub const DAUTH_HEADER: &str = "dauth";
+/// A parsed name: a lookup by `&str` parses the name again each time.
+pub const DAUTH_HEADER: HeaderName = HeaderName::from_static("dauth");
 
 /// What the `Authorization` header holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,8 @@ use http::HeaderMap;
 
 use super::allow::CidrList;
 
+const X_FORWARDED_FOR: http::HeaderName = http::HeaderName::from_static("x-forwarded-for");
+
 /// The caller's address for `peer` and `headers`, given the trusted proxies.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &CidrList) -> IpAddr {
     let mut current = peer.to_canonical();
@@ -19,7 +21,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &CidrList) -> IpAdd
         return current;
     }
     let chain = headers
-        .get_all("x-forwarded-for")
+        .get_all(X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))

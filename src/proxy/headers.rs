@@ -51,17 +51,18 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
-/// RFC 9110 7.6.1 hop-by-hop fields, plus the non-standard ones proxies still see.
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+/// RFC 9110 7.6.1 hop-by-hop fields, plus the non-standard ones proxies still see. Parsed
+/// names, not strings: a removal by `&str` parses the name again on every request.
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
 ];
 
 /// A header name's byte as the matchers compare it: ASCII lowercase, `_` read as `-` (many
@@ -145,7 +146,8 @@ pub fn is_path_override_header(name: &str) -> bool {
         .any(|n| folded_eq(name.as_bytes(), n))
 }
 
-/// Removes every header `matches` flags.
+/// Removes every header `matches` flags, in one pass over the names (nothing is allocated
+/// when none matches).
 fn remove_matching(headers: &mut HeaderMap, matches: impl Fn(&str) -> bool) {
     let names: Vec<HeaderName> = headers
         .keys()
@@ -169,7 +171,7 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     for name in named {
         headers.remove(name);
     }
-    for name in HOP_BY_HOP {
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
 }
@@ -217,8 +219,14 @@ pub fn prepare_request_headers(
     who: Option<&Principal>,
 ) {
     remove_hop_by_hop(headers);
-    remove_identity_headers(headers);
-    remove_matching(headers, is_path_override_header);
+    // One pass for every rule that judges a name by its spelling: identity, path override
+    // and, from an untrusted peer, client address (`set_forwarding_headers` then writes ours).
+    let untrusted = !ctx.peer_trusted;
+    remove_matching(headers, |n| {
+        is_identity_header(n)
+            || is_path_override_header(n)
+            || (untrusted && is_client_address_header(n))
+    });
     remove_unverified_credentials(headers, ctx.forward_token, who);
     if !ctx.preserve_host {
         headers.remove(header::HOST);
@@ -254,6 +262,8 @@ fn remove_unverified_credentials(
     }
 }
 
+/// Rebuilds the forwarding headers; an untrusted peer's client-address headers are already gone
+/// (`prepare_request_headers`).
 fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
     let peer = ctx.peer.to_canonical().to_string();
     let chain = if ctx.peer_trusted {
@@ -268,7 +278,7 @@ fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
             format!("{}, {peer}", prior.join(", "))
         }
     } else {
-        remove_matching(headers, is_client_address_header);
+        // The client-address headers of an untrusted peer went with the other spellings.
         peer
     };
     headers.remove(&X_FORWARDED_FOR);

@@ -337,6 +337,74 @@ async fn refused_and_reset_upstreams_are_502() {
 }
 
 #[tokio::test]
+async fn upstream_connections_are_reused_across_requests_and_clients() {
+    let (up, gw) = setup("none", "").await;
+    for i in 0..5 {
+        // Each request on a new client connection: the upstream's connection outlives them.
+        let reply = send(gw.addr, build("GET", &format!("/backend/r{i}"), &[], "")).await;
+        assert_eq!(reply.status, 200);
+    }
+    let conns: Vec<usize> = up.seen().iter().map(|s| s.conn).collect();
+    assert_eq!(conns, [0; 5], "one upstream connection, reused");
+    // A streamed response gives its connection back once it has been read to its end.
+    let reply = send(
+        gw.addr,
+        build("GET", "/backend/download?bytes=1000", &[], ""),
+    )
+    .await;
+    assert_eq!(reply.body.len(), 1000);
+    let reply = send(gw.addr, build("GET", "/backend/after", &[], "")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        up.last().conn,
+        0,
+        "a fully read download gives its connection back"
+    );
+}
+
+/// A backend that closes every connection after one response (without saying so in a
+/// `Connection` header): no request is answered from, or sent on, a connection it closed.
+#[tokio::test]
+async fn an_upstream_closing_each_connection_still_answers_every_request() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&served);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counted = std::sync::Arc::clone(&counted);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await;
+                // Dropped: the connection closes, keep-alive as far as the gateway was told.
+            });
+        }
+    });
+    let routes = route("/closing/", &format!("http://{addr}"), "none", "");
+    let gw = Gateway::start("", &routes).await;
+    for i in 0..20 {
+        let reply = send(gw.addr, build("GET", &format!("/closing/{i}"), &[], "")).await;
+        assert_eq!(
+            (reply.status, &reply.body[..]),
+            (200, &b"ok"[..]),
+            "request {i}"
+        );
+    }
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 20);
+}
+
+#[tokio::test]
 async fn slow_upstream_is_504() {
     let (up, gw) = setup("none", "timeout_secs = 1").await;
     send(gw.addr, build("GET", "/backend/hang", &[], ""))

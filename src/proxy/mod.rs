@@ -1,6 +1,6 @@
-//! Forwarding to configured backends: route matching, the pooled upstream clients, and the
-//! forward itself (streaming both ways; failures mapped to 502/504/413, or to 408/400 when the
-//! client's body is what failed).
+//! Forwarding to configured backends: route matching, the upstream connection pools
+//! ([`pool`]), and the forward itself (streaming both ways; failures mapped to 502/504/413, or
+//! to 408/400 when the client's body is what failed).
 //!
 //! This module does not authenticate; the pipeline decides who the caller is and hands the
 //! principal in. Header rules live in [`headers`]. The route table ([`Routes`]) is part of the
@@ -8,6 +8,7 @@
 //! again for the same backends reuses their connections.
 
 pub mod headers;
+pub mod pool;
 
 use std::future::Future;
 use std::sync::{Mutex, PoisonError};
@@ -15,9 +16,7 @@ use std::time::Duration;
 
 use http::{Request, Response, Version, header};
 use http_body_util::{BodyExt, Limited};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::CertificateDer;
 
 use crate::auth::Principal;
@@ -28,31 +27,36 @@ use crate::http::client_body::{ClientBody, Inbound, Waits, client_fault};
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::path::Claims;
 use headers::ForwardContext;
+use pool::{Connector, Pool, UpstreamError};
 use std::sync::Arc;
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
-
-/// The configured routes with their upstream clients, longest prefix first: part of the
+/// The configured routes with their upstream pools, longest prefix first: part of the
 /// policy, built from a configuration over the shared [`Upstreams`].
 pub struct Routes {
-    routes: Vec<(RouteConfig, HttpsClient, Arc<RouteMetrics>)>,
+    routes: Vec<(RouteConfig, Pool, Arc<RouteMetrics>)>,
     claims: Claims,
 }
 
-/// The pooled upstream clients, one per distinct trust configuration (routes without
-/// `upstream_ca` share one): shared state, so that a policy built again for the same backends
-/// keeps their connection pools. Used when routes are built, never per request.
+/// The upstream connection pools, one per backend (scheme and authority) and trust
+/// configuration (routes without `upstream_ca` share one connector): shared state, so that a
+/// policy built again for the same backends keeps their connections. Used when routes are
+/// built, never per request.
 pub struct Upstreams {
     pools: Mutex<Pools>,
 }
+
+/// A trust configuration: the extra roots (`upstream_ca`) and whether the system roots are
+/// trusted too.
+type Trust = (Vec<CertificateDer<'static>>, bool);
 
 #[derive(Default)]
 struct Pools {
     /// The system roots, loaded once, when the first HTTPS route needs them.
     system: Option<rustls::RootCertStore>,
-    /// Clients by the extra roots (`upstream_ca`) they trust, and whether they trust the
-    /// system roots too.
-    clients: Vec<(Vec<CertificateDer<'static>>, bool, HttpsClient)>,
+    /// Connectors by trust configuration.
+    connectors: Vec<(Trust, Connector)>,
+    /// Pools by the trust configuration of their connector and their backend.
+    pools: Vec<(Trust, http::uri::Scheme, http::uri::Authority, Pool)>,
 }
 
 impl Upstreams {
@@ -63,34 +67,61 @@ impl Upstreams {
         }
     }
 
-    /// The client for `route`: the shared one, or one trusting its `upstream_ca` too. The
-    /// system roots are loaded (once) when an HTTPS route is the first to need them.
-    fn client_for(&self, route: &RouteConfig) -> Result<HttpsClient, rustls::Error> {
+    /// The pool for `route`'s backend, over the shared connector or one trusting its
+    /// `upstream_ca` too. The system roots are loaded (once) when an HTTPS route is the first
+    /// to need them.
+    fn pool_for(&self, route: &RouteConfig) -> Result<Pool, rustls::Error> {
         // A poisoned lock only means a panic while building a client; the list is still sound.
         let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
-        let https = route.upstream.scheme == http::uri::Scheme::HTTPS;
-        let ca = &route.upstream_ca;
+        let up = &route.upstream;
+        let (trust, connector) =
+            pools.connector_for(up.scheme == http::uri::Scheme::HTTPS, &route.upstream_ca)?;
         let found = pools
-            .clients
+            .pools
             .iter()
-            .find(|(c, system, _)| c == ca && (*system || !https))
-            .map(|(_, _, client)| client.clone());
-        if let Some(client) = found {
-            return Ok(client);
+            .find(|(t, scheme, authority, _)| {
+                *t == trust && *scheme == up.scheme && *authority == up.authority
+            })
+            .map(|(_, _, _, pool)| pool.clone());
+        if let Some(pool) = found {
+            return Ok(pool);
+        }
+        let made = Pool::new(connector, up.scheme.clone(), up.authority.clone());
+        pools
+            .pools
+            .push((trust, up.scheme.clone(), up.authority.clone(), made.clone()));
+        Ok(made)
+    }
+}
+
+impl Pools {
+    /// The connector trusting `ca` (and the system roots when `https`): one made before that
+    /// trusts at least as much, or a new one, which replaces the one for `ca` alone.
+    fn connector_for(
+        &mut self,
+        https: bool,
+        ca: &[CertificateDer<'static>],
+    ) -> Result<(Trust, Connector), rustls::Error> {
+        let found = self
+            .connectors
+            .iter()
+            .find(|((c, system), _)| c == ca && (*system || !https));
+        if let Some((trust, connector)) = found {
+            return Ok((trust.clone(), connector.clone()));
         }
         let mut roots = if https {
-            pools
-                .system
+            self.system
                 .get_or_insert_with(|| crate::tls::upstream_roots(&[]))
                 .clone()
         } else {
             rustls::RootCertStore::empty()
         };
         roots.add_parsable_certificates(ca.iter().cloned());
-        let made = client(roots)?;
-        pools.clients.retain(|(c, _, _)| c != ca);
-        pools.clients.push((ca.clone(), https, made.clone()));
-        Ok(made)
+        let made = connector(roots)?;
+        let trust = (ca.to_vec(), https);
+        self.connectors.retain(|((c, _), _)| c != ca);
+        self.connectors.push((trust.clone(), made.clone()));
+        Ok((trust, made))
     }
 }
 
@@ -101,7 +132,7 @@ impl Default for Upstreams {
 }
 
 impl Routes {
-    /// The routes of a configuration, longest prefix first, each with its pooled client from
+    /// The routes of a configuration, longest prefix first, each with its connection pool from
     /// `upstreams` and its metrics handles (labelled by its prefix) from `metrics`.
     pub fn new(
         configs: &[RouteConfig],
@@ -113,9 +144,9 @@ impl Routes {
         let routes = sorted
             .into_iter()
             .map(|r| {
-                let client = upstreams.client_for(&r)?;
+                let pool = upstreams.pool_for(&r)?;
                 let handles = Arc::new(metrics.route(&r.prefix));
-                Ok((r, client, handles))
+                Ok((r, pool, handles))
             })
             .collect::<Result<Vec<_>, rustls::Error>>()?;
         let claims = Claims::new(
@@ -145,7 +176,7 @@ impl Routes {
         self.entry(route).map(|(_, m)| m)
     }
 
-    fn entry(&self, route: &RouteConfig) -> Option<(&HttpsClient, &Arc<RouteMetrics>)> {
+    fn entry(&self, route: &RouteConfig) -> Option<(&Pool, &Arc<RouteMetrics>)> {
         self.routes
             .iter()
             .find(|(r, _, _)| r.prefix == route.prefix)
@@ -161,7 +192,7 @@ impl Routes {
         who: Option<&Principal>,
         default_body_limit: u64,
     ) -> Result<Response<Body>, Error> {
-        let (client, metrics) = self.entry(route).ok_or(Error::NotFound)?;
+        let (pool, metrics) = self.entry(route).ok_or(Error::NotFound)?;
         let limit = route.max_body_bytes.unwrap_or(default_body_limit);
         let (mut parts, mut body) = req.into_parts();
         if declared_length(&parts.headers).is_some_and(|len| len > limit) {
@@ -173,7 +204,7 @@ impl Routes {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let waits = body.waits();
         let body: Body = Limited::new(body, limit).boxed();
-        let sent = client.request(Request::from_parts(parts, body));
+        let sent = pool.send(Request::from_parts(parts, body));
         let started = metrics.clock();
         let span = tracing::span!(
             target: "dauth_otel",
@@ -212,19 +243,16 @@ impl Routes {
     }
 }
 
-fn client(roots: rustls::RootCertStore) -> Result<HttpsClient, rustls::Error> {
+fn connector(roots: rustls::RootCertStore) -> Result<Connector, rustls::Error> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(Duration::from_secs(10)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(crate::tls::client_config(roots)?)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(https))
+        .wrap_connector(http))
 }
 
 fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
@@ -297,7 +325,7 @@ async fn within_upstream_time<F: Future>(
 
 /// Whose fault a failed forward is: the client's body (408, 400), the limit (413), or the
 /// upstream's (502).
-fn failure(e: hyper_util::client::legacy::Error) -> Error {
+fn failure(e: UpstreamError) -> Error {
     if let Some(fault) = client_fault(&e) {
         return fault.into();
     }
@@ -310,7 +338,7 @@ fn failure(e: hyper_util::client::legacy::Error) -> Error {
 /// The kind of an upstream failure, for `dauth_upstream_failures_total{kind}`: "connect" (no
 /// connection made), "reset" (the connection reset or closed under the request), or "other".
 fn failure_kind(e: &(dyn std::error::Error + 'static)) -> &'static str {
-    if let Some(e) = e.downcast_ref::<hyper_util::client::legacy::Error>()
+    if let Some(e) = e.downcast_ref::<UpstreamError>()
         && e.is_connect()
     {
         return "connect";

@@ -32,6 +32,8 @@ pub struct Seen {
     pub uri: String,
     /// Headers.
     pub headers: HeaderMap,
+    /// Which connection it came on: 0 for the first the upstream accepted, then 1, ...
+    pub conn: usize,
 }
 
 /// A running upstream.
@@ -81,14 +83,14 @@ impl Upstream {
             Arc::clone(&arrived),
         );
         tokio::spawn(async move {
-            loop {
+            for conn in 0.. {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
                 let (s, r, a, tls) = (Arc::clone(&s), Arc::clone(&r), Arc::clone(&a), tls.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
-                        answer(req, Arc::clone(&s), Arc::clone(&r), Arc::clone(&a))
+                        answer(req, conn, Arc::clone(&s), Arc::clone(&r), Arc::clone(&a))
                     });
                     let builder = hyper::server::conn::http1::Builder::new();
                     match tls {
@@ -153,6 +155,7 @@ fn hex(bytes: &[u8]) -> String {
 
 async fn answer(
     req: Request<Incoming>,
+    conn: usize,
     seen: Arc<Mutex<Vec<Seen>>>,
     release: Arc<Notify>,
     arrived: Arc<Notify>,
@@ -167,6 +170,7 @@ async fn answer(
         method: parts.method.to_string(),
         uri: uri.clone(),
         headers: parts.headers.clone(),
+        conn,
     });
     let path = parts.uri.path();
     if path.ends_with("/hang") {

@@ -1,0 +1,277 @@
+//! The upstream connection pool: HTTP/1.1 connections to one backend (its scheme and
+//! authority), over hyper's connection API.
+//!
+//! hyper-util's pooled client, used here before, spawned a task for every request to hand the
+//! connection back once it was ready again, and checked out through a keyed map; that was
+//! about a tenth of the plain proxy path's CPU (bench/README.md). Here:
+//! - a request takes the most recently used idle connection, or opens one (the connector's
+//!   connect timeout applies; TLS by the route's trust configuration);
+//! - the connection goes back to the pool when its response body has been read to the end and
+//!   the body is dropped ([`Pooled`]); a response left unread closes it (hyper closes an
+//!   HTTP/1 connection whose message was not finished);
+//! - a request that a reused connection refused before sending a byte of it (the backend
+//!   closed the idle connection as the request went out) is sent again on another connection,
+//!   as hyper-util's client did; a failure on a fresh connection is the caller's;
+//! - idle connections older than [`IDLE_TIMEOUT`] are closed when the pool is next used, and
+//!   a connection the backend closed is dropped as soon as it is seen.
+//!
+//! The request's target is sent in origin form (`/path?query`) with a `Host` header made from
+//! the backend's authority when the request has none, as hyper-util's client wrote them.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderValue, Request, Response, Uri, header};
+use hyper::body::{Body as _, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tower_service::Service;
+use tracing::debug;
+
+use crate::http::body::{Body, BoxError};
+
+/// How long an idle connection is kept for reuse.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The connector: TCP (no delay, a connect timeout), TLS for `https` backends.
+pub type Connector = HttpsConnector<HttpConnector>;
+
+/// The connections to one backend. Cloning shares them.
+#[derive(Clone)]
+pub struct Pool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connector: Connector,
+    /// Where connections go: the backend's scheme and authority, no path.
+    target: Uri,
+    /// The `Host` header for requests without one.
+    host: HeaderValue,
+    /// Idle connections, the most recently used last.
+    idle: Mutex<Vec<Idle>>,
+}
+
+struct Idle {
+    sender: SendRequest<Body>,
+    since: Instant,
+}
+
+/// Why a request did not get a response head from the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// No connection could be made (refused, unreachable, timed out, TLS failed).
+    #[error("cannot connect to the upstream")]
+    Connect(#[source] BoxError),
+    /// The HTTP/1 handshake on a new connection failed.
+    #[error("the upstream connection could not be set up")]
+    Handshake(#[source] hyper::Error),
+    /// The request failed on the connection: reset, closed, a bad response, or the request's
+    /// own body failing (the cause says which).
+    #[error("the upstream request failed")]
+    Request(#[source] hyper::Error),
+}
+
+impl UpstreamError {
+    /// Whether no connection was made at all.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Self::Connect(_))
+    }
+}
+
+impl Pool {
+    /// A pool of connections to `scheme://authority` made by `connector`.
+    pub fn new(connector: Connector, scheme: Scheme, authority: Authority) -> Self {
+        let host = host_header(&scheme, &authority);
+        let target = Uri::builder()
+            .scheme(scheme)
+            .authority(authority)
+            .path_and_query("/")
+            .build()
+            .expect("a scheme and an authority make a URI");
+        Self {
+            inner: Arc::new(Inner {
+                connector,
+                target,
+                host,
+                idle: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// Sends `req` (its URI's path and query; see the module docs) and returns the response
+    /// head, its body still streaming from the connection.
+    pub async fn send(&self, mut req: Request<Body>) -> Result<Response<Pooled>, UpstreamError> {
+        let target = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        *req.uri_mut() = Uri::from(target);
+        if !req.headers().contains_key(header::HOST) {
+            req.headers_mut()
+                .insert(header::HOST, self.inner.host.clone());
+        }
+        loop {
+            let (mut sender, reused) = match self.checkout().await {
+                Some(sender) => (sender, true),
+                None => (self.connect().await?, false),
+            };
+            match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    let pool = Arc::clone(&self.inner);
+                    return Ok(resp.map(|body| Pooled {
+                        body,
+                        ended: false,
+                        back: Some((sender, pool)),
+                    }));
+                }
+                Err(mut e) => match e.take_message() {
+                    // Not sent: a reused connection closed under it; another one may do.
+                    Some(unsent) if reused => {
+                        debug!(error = %e.error(), "reused upstream connection refused a request; sending it again");
+                        req = unsent;
+                    }
+                    _ => return Err(UpstreamError::Request(e.into_error())),
+                },
+            }
+        }
+    }
+
+    /// An idle connection ready for a request, the most recently used first. Connections the
+    /// backend closed, or idle for longer than [`IDLE_TIMEOUT`], are dropped on the way.
+    async fn checkout(&self) -> Option<SendRequest<Body>> {
+        loop {
+            let idle = {
+                let mut idle = self.inner.lock_idle();
+                let now = Instant::now();
+                idle.retain(|c| !c.sender.is_closed() && now - c.since < IDLE_TIMEOUT);
+                idle.pop()
+            }?;
+            let mut sender = idle.sender;
+            if sender.is_ready() {
+                return Some(sender);
+            }
+            // Its last response was read to the end but the connection has not said it is
+            // ready again yet: it is about to, or it is closing.
+            if sender.ready().await.is_ok() {
+                return Some(sender);
+            }
+        }
+    }
+
+    /// A new connection, its task spawned.
+    async fn connect(&self) -> Result<SendRequest<Body>, UpstreamError> {
+        let mut connector = self.inner.connector.clone();
+        std::future::poll_fn(|cx| connector.poll_ready(cx))
+            .await
+            .map_err(UpstreamError::Connect)?;
+        let io = connector
+            .call(self.inner.target.clone())
+            .await
+            .map_err(UpstreamError::Connect)?;
+        let (sender, conn) = http1::handshake(io)
+            .await
+            .map_err(UpstreamError::Handshake)?;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                debug!(error = %e, "upstream connection ended with an error");
+            }
+        });
+        Ok(sender)
+    }
+}
+
+impl Inner {
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+        // A poisoned lock only means a panic while the list was held; the list is still sound.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn give_back(&self, sender: SendRequest<Body>) {
+        if sender.is_closed() {
+            return;
+        }
+        self.lock_idle().push(Idle {
+            sender,
+            since: Instant::now(),
+        });
+    }
+}
+
+/// The `Host` header for `authority`: the port only when it is not the scheme's default.
+fn host_header(scheme: &Scheme, authority: &Authority) -> HeaderValue {
+    let default = if *scheme == Scheme::HTTPS { 443 } else { 80 };
+    let host = match authority.port_u16() {
+        Some(port) if port != default => format!("{}:{port}", authority.host()),
+        _ => authority.host().to_owned(),
+    };
+    HeaderValue::from_str(&host).expect("an authority's host is a valid header value")
+}
+
+/// A response body from a pooled connection: the connection goes back to the pool when the
+/// body is dropped having been read to its end.
+pub struct Pooled {
+    body: Incoming,
+    ended: bool,
+    back: Option<(SendRequest<Body>, Arc<Inner>)>,
+}
+
+impl hyper::body::Body for Pooled {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => self.ended = true,
+            // The connection is not reused after a failed body.
+            Poll::Ready(Some(Err(_))) => self.back = None,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if !(self.ended || self.body.is_end_stream()) {
+            return;
+        }
+        if let Some((sender, pool)) = self.back.take() {
+            pool.give_back(sender);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_header_names_the_port_only_when_it_is_not_the_default() {
+        let host = |s: Scheme, a: &str| host_header(&s, &a.parse().unwrap());
+        assert_eq!(host(Scheme::HTTP, "backend:80"), "backend");
+        assert_eq!(host(Scheme::HTTP, "backend:8080"), "backend:8080");
+        assert_eq!(host(Scheme::HTTPS, "backend:443"), "backend");
+        assert_eq!(host(Scheme::HTTPS, "backend:80"), "backend:80");
+        assert_eq!(host(Scheme::HTTP, "[::1]:9000"), "[::1]:9000");
+        assert_eq!(host(Scheme::HTTP, "backend"), "backend");
+    }
+}

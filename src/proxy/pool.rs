@@ -120,7 +120,10 @@ impl Pool {
         loop {
             let (mut sender, reused) = match self.checkout().await {
                 Some(sender) => (sender, true),
-                None => (self.connect().await?, false),
+                // Boxed: the connect and handshake futures are large, and held inline they
+                // would make every request's future larger by their size (a request future is
+                // copied as it is made: src/pipeline/tests.rs).
+                None => (Box::pin(self.connect()).await?, false),
             };
             match sender.try_send_request(req).await {
                 Ok(resp) => {

@@ -362,6 +362,77 @@ async fn upstream_connections_are_reused_across_requests_and_clients() {
     );
 }
 
+/// A backend that answers an upload before reading it, and keeps reading it, leaves its
+/// connection busy until the upload is sent: the next request must not wait behind it for a
+/// connection.
+#[tokio::test]
+async fn a_request_does_not_wait_behind_an_upload_the_backend_answered_early() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                loop {
+                    let mut head = Vec::new();
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    if head.starts_with(b"POST") {
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nearly";
+                        let _ = stream.write_all(answer).await;
+                        // Reads the upload as it comes, for as long as it comes.
+                        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                        return;
+                    }
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    if stream.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let routes = route("/early/", &format!("http://{addr}"), "none", "");
+    let gw = Gateway::start("", &routes).await;
+    let mut uploader = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    uploader
+        .write_all(
+            b"POST /early/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nfirst bytes",
+        )
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.ends_with(b"early") {
+        let n = uploader.read(&mut buf).await.unwrap();
+        assert!(
+            n > 0,
+            "the gateway closed: {}",
+            String::from_utf8_lossy(&head)
+        );
+        head.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // The upload is still open: the client holds the rest of its body back.
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        send(gw.addr, build("GET", "/early/next", &[], "")),
+    )
+    .await
+    .expect("the next request waited behind the upload");
+    assert_eq!((next.status, &next.body[..]), (200, &b"ok"[..]));
+    drop(uploader);
+}
+
 /// A backend that closes every connection after one response (without saying so in a
 /// `Connection` header): no request is answered from, or sent on, a connection it closed.
 #[tokio::test]

@@ -7,8 +7,9 @@
 //! - a request takes the most recently used idle connection, or opens one (the connector's
 //!   connect timeout applies; TLS by the route's trust configuration);
 //! - the connection goes back to the pool when its response body has been read to the end and
-//!   the body is dropped ([`Pooled`]); a response left unread closes it (hyper closes an
-//!   HTTP/1 connection whose message was not finished);
+//!   the body is dropped ([`Pooled`]), once it is ready for another request (it may still be
+//!   sending an upload the backend answered early); a response left unread closes it (hyper
+//!   closes an HTTP/1 connection whose message was not finished);
 //! - a request that a reused connection refused before sending a byte of it (the backend
 //!   closed the idle connection as the request went out) is sent again on another connection,
 //!   as hyper-util's client did; a failure on a fresh connection is the caller's;
@@ -118,7 +119,7 @@ impl Pool {
                 .insert(header::HOST, self.inner.host.clone());
         }
         loop {
-            let (mut sender, reused) = match self.checkout().await {
+            let (mut sender, reused) = match self.checkout() {
                 Some(sender) => (sender, true),
                 // Boxed: the connect and handshake futures are large, and held inline they
                 // would make every request's future larger by their size (a request future is
@@ -147,25 +148,13 @@ impl Pool {
     }
 
     /// An idle connection ready for a request, the most recently used first. Connections the
-    /// backend closed, or idle for longer than [`IDLE_TIMEOUT`], are dropped on the way.
-    async fn checkout(&self) -> Option<SendRequest<Body>> {
-        loop {
-            let idle = {
-                let mut idle = self.inner.lock_idle();
-                let now = Instant::now();
-                idle.retain(|c| !c.sender.is_closed() && now - c.since < IDLE_TIMEOUT);
-                idle.pop()
-            }?;
-            let mut sender = idle.sender;
-            if sender.is_ready() {
-                return Some(sender);
-            }
-            // Its last response was read to the end but the connection has not said it is
-            // ready again yet: it is about to, or it is closing.
-            if sender.ready().await.is_ok() {
-                return Some(sender);
-            }
-        }
+    /// backend closed, or idle for longer than [`IDLE_TIMEOUT`], are dropped on the way. Never
+    /// waits: only connections ready for a request are in the list.
+    fn checkout(&self) -> Option<SendRequest<Body>> {
+        let mut idle = self.inner.lock_idle();
+        let now = Instant::now();
+        idle.retain(|c| c.sender.is_ready() && now - c.since < IDLE_TIMEOUT);
+        idle.pop().map(|c| c.sender)
     }
 
     /// A new connection, its task spawned.
@@ -196,15 +185,31 @@ impl Inner {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn give_back(&self, sender: SendRequest<Body>) {
-        if sender.is_closed() {
-            return;
-        }
+    fn push(&self, sender: SendRequest<Body>) {
         self.lock_idle().push(Idle {
             sender,
             since: Instant::now(),
         });
     }
+}
+
+/// Puts `sender`, whose response has been read to the end, back in `pool`: at once when it is
+/// ready for another request (as it is, almost always, by then), else once it is. It may still
+/// be sending its request's body (a backend that answered before reading an upload): waiting
+/// for that in the list would make the next request wait behind someone else's upload.
+fn give_back(pool: Arc<Inner>, mut sender: SendRequest<Body>) {
+    if sender.is_closed() {
+        return;
+    }
+    if sender.is_ready() {
+        pool.push(sender);
+        return;
+    }
+    tokio::spawn(async move {
+        if sender.ready().await.is_ok() {
+            pool.push(sender);
+        }
+    });
 }
 
 /// The `Host` header for `authority`: the port only when it is not the scheme's default.
@@ -258,7 +263,7 @@ impl Drop for Pooled {
             return;
         }
         if let Some((sender, pool)) = self.back.take() {
-            pool.give_back(sender);
+            give_back(pool, sender);
         }
     }
 }

@@ -50,10 +50,12 @@ pub struct Pool {
 
 struct Inner {
     connector: Connector,
-    /// Where connections go: the backend's scheme and authority, no path.
-    target: Uri,
-    /// The `Host` header for requests without one.
-    host: HeaderValue,
+    /// Where connections go: the backend's scheme and authority.
+    scheme: Scheme,
+    authority: Authority,
+    /// The `Host` header for requests without one (`None` only for an authority no header
+    /// could carry, which the configuration's URL parser does not let through).
+    host: Option<HeaderValue>,
     /// Idle connections, the most recently used last.
     idle: Mutex<Vec<Idle>>,
 }
@@ -89,16 +91,11 @@ impl Pool {
     /// A pool of connections to `scheme://authority` made by `connector`.
     pub fn new(connector: Connector, scheme: Scheme, authority: Authority) -> Self {
         let host = host_header(&scheme, &authority);
-        let target = Uri::builder()
-            .scheme(scheme)
-            .authority(authority)
-            .path_and_query("/")
-            .build()
-            .expect("a scheme and an authority make a URI");
         Self {
             inner: Arc::new(Inner {
                 connector,
-                target,
+                scheme,
+                authority,
                 host,
                 idle: Mutex::new(Vec::new()),
             }),
@@ -115,8 +112,10 @@ impl Pool {
             .unwrap_or_else(|| PathAndQuery::from_static("/"));
         *req.uri_mut() = Uri::from(target);
         if !req.headers().contains_key(header::HOST) {
-            req.headers_mut()
-                .insert(header::HOST, self.inner.host.clone());
+            let host = self.inner.host.clone().ok_or_else(|| {
+                UpstreamError::Connect("the upstream's authority is no valid Host header".into())
+            })?;
+            req.headers_mut().insert(header::HOST, host);
         }
         loop {
             let (mut sender, reused) = match self.checkout() {
@@ -163,8 +162,14 @@ impl Pool {
         std::future::poll_fn(|cx| connector.poll_ready(cx))
             .await
             .map_err(UpstreamError::Connect)?;
+        let target = Uri::builder()
+            .scheme(self.inner.scheme.clone())
+            .authority(self.inner.authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| UpstreamError::Connect(e.into()))?;
         let io = connector
-            .call(self.inner.target.clone())
+            .call(target)
             .await
             .map_err(UpstreamError::Connect)?;
         let (sender, conn) = http1::handshake(io)
@@ -213,13 +218,13 @@ fn give_back(pool: Arc<Inner>, mut sender: SendRequest<Body>) {
 }
 
 /// The `Host` header for `authority`: the port only when it is not the scheme's default.
-fn host_header(scheme: &Scheme, authority: &Authority) -> HeaderValue {
+fn host_header(scheme: &Scheme, authority: &Authority) -> Option<HeaderValue> {
     let default = if *scheme == Scheme::HTTPS { 443 } else { 80 };
     let host = match authority.port_u16() {
         Some(port) if port != default => format!("{}:{port}", authority.host()),
         _ => authority.host().to_owned(),
     };
-    HeaderValue::from_str(&host).expect("an authority's host is a valid header value")
+    HeaderValue::from_str(&host).ok()
 }
 
 /// A response body from a pooled connection: the connection goes back to the pool when the
@@ -274,7 +279,7 @@ mod tests {
 
     #[test]
     fn the_host_header_names_the_port_only_when_it_is_not_the_default() {
-        let host = |s: Scheme, a: &str| host_header(&s, &a.parse().unwrap());
+        let host = |s: Scheme, a: &str| host_header(&s, &a.parse().unwrap()).unwrap();
         assert_eq!(host(Scheme::HTTP, "backend:80"), "backend");
         assert_eq!(host(Scheme::HTTP, "backend:8080"), "backend:8080");
         assert_eq!(host(Scheme::HTTPS, "backend:443"), "backend");

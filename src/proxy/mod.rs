@@ -73,6 +73,9 @@ impl Upstreams {
     fn pool_for(&self, route: &RouteConfig) -> Result<Pool, rustls::Error> {
         // A poisoned lock only means a panic while building a client; the list is still sound.
         let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
+        // Pools no policy holds any more (their backends left the configuration two reloads
+        // ago or more): dropped, and their idle connections closed with them.
+        pools.pools.retain(|(_, _, _, pool)| pool.in_use());
         let up = &route.upstream;
         let (trust, connector) =
             pools.connector_for(up.scheme == http::uri::Scheme::HTTPS, &route.upstream_ca)?;
@@ -375,4 +378,55 @@ fn caused_by_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
         cur = err.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(authority: &str) -> RouteConfig {
+        RouteConfig {
+            prefix: format!("/{authority}/"),
+            upstream: crate::config::Upstream {
+                scheme: http::uri::Scheme::HTTP,
+                authority: authority.parse().unwrap(),
+                base_path: String::new(),
+            },
+            strip_prefix: false,
+            auth: crate::config::AuthMode::None,
+            timeout: Duration::from_secs(1),
+            forward_token: false,
+            preserve_host: false,
+            upstream_ca: Vec::new(),
+            max_body_bytes: None,
+            view_check: None,
+            auth_methods: None,
+        }
+    }
+
+    fn pools(upstreams: &Upstreams) -> usize {
+        upstreams.pools.lock().unwrap().pools.len()
+    }
+
+    /// A policy built again keeps its backends' pools; a backend no policy routes to any
+    /// more has its pool (and its idle connections) dropped when routes are next built.
+    #[test]
+    fn pools_are_shared_across_policies_and_dropped_when_no_policy_holds_them() {
+        let upstreams = Upstreams::new();
+        let metrics = Metrics::new(&[], false);
+        let a = Routes::new(&[route("a:1"), route("b:1")], &upstreams, &metrics).unwrap();
+        let again = Routes::new(&[route("a:1")], &upstreams, &metrics).unwrap();
+        assert_eq!(pools(&upstreams), 2);
+        assert!(
+            a.routes[0].1.same_as(&again.routes[0].1),
+            "a:1 kept its pool"
+        );
+        drop(a);
+        // b:1 is held by no policy now: gone at the next build.
+        let _next = Routes::new(&[route("a:1")], &upstreams, &metrics).unwrap();
+        assert_eq!(pools(&upstreams), 1);
+        drop((again, _next));
+        let _other = Routes::new(&[route("c:1")], &upstreams, &metrics).unwrap();
+        assert_eq!(pools(&upstreams), 1, "only c:1 is left");
+    }
 }

@@ -146,6 +146,18 @@ impl Pool {
         }
     }
 
+    /// Whether anything but the list of pools holds this pool: a policy's routes, or a
+    /// response still streaming from one of its connections.
+    pub(crate) fn in_use(&self) -> bool {
+        Arc::strong_count(&self.inner) > 1
+    }
+
+    /// Whether `other` is this very pool.
+    #[cfg(test)]
+    pub(super) fn same_as(&self, other: &Pool) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// An idle connection ready for a request, the most recently used first. Connections the
     /// backend closed, or idle for longer than [`IDLE_TIMEOUT`], are dropped on the way. Never
     /// waits: only connections ready for a request are in the list.

@@ -362,6 +362,21 @@ async fn upstream_connections_are_reused_across_requests_and_clients() {
     );
 }
 
+/// Reads a raw backend's next request head (up to its blank line); `None` when the connection
+/// ends first. The test backends' requests carry no body but the one they leave unread.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(head)
+}
+
 /// A backend that answers an upload before reading it, and keeps reading it, leaves its
 /// connection busy until the upload is sent: the next request must not wait behind it for a
 /// connection.
@@ -375,13 +390,9 @@ async fn a_request_does_not_wait_behind_an_upload_the_backend_answered_early() {
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 loop {
-                    let mut head = Vec::new();
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
+                    let Some(head) = read_head(&mut stream).await else {
+                        return;
+                    };
                     if head.starts_with(b"POST") {
                         let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nearly";
                         let _ = stream.write_all(answer).await;
@@ -437,7 +448,7 @@ async fn a_request_does_not_wait_behind_an_upload_the_backend_answered_early() {
 /// `Connection` header): no request is answered from, or sent on, a connection it closed.
 #[tokio::test]
 async fn an_upstream_closing_each_connection_still_answers_every_request() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -446,13 +457,8 @@ async fn an_upstream_closing_each_connection_still_answers_every_request() {
         while let Ok((mut stream, _)) = listener.accept().await {
             let counted = std::sync::Arc::clone(&counted);
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
+                if read_head(&mut stream).await.is_none() {
+                    return;
                 }
                 counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let _ = stream

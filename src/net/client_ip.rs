@@ -12,7 +12,8 @@ use http::HeaderMap;
 
 use super::allow::CidrList;
 
-const X_FORWARDED_FOR: http::HeaderName = http::HeaderName::from_static("x-forwarded-for");
+/// `X-Forwarded-For`, parsed once (the `http` crate names no such constant).
+pub const X_FORWARDED_FOR: http::HeaderName = http::HeaderName::from_static("x-forwarded-for");
 
 /// The caller's address for `peer` and `headers`, given the trusted proxies.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &CidrList) -> IpAddr {

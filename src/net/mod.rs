@@ -8,4 +8,4 @@ mod allow;
 mod client_ip;
 
 pub use allow::{CidrList, CidrParseError};
-pub use client_ip::client_ip;
+pub use client_ip::{X_FORWARDED_FOR, client_ip};

@@ -47,7 +47,7 @@ pub const X_DAUTH_REQUEST_ID: HeaderName = HeaderName::from_static("x-dauth-requ
 /// Identity header: the sponsor an Airnode relayed (EIP-55), when it relayed one.
 pub const X_DAUTH_SPONSOR: HeaderName = HeaderName::from_static("x-dauth-sponsor");
 
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+use crate::net::X_FORWARDED_FOR;
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
@@ -186,11 +186,6 @@ pub fn remove_named(headers: &mut HeaderMap, names: &[HeaderName]) {
     remove_matching(headers, |n| {
         names.iter().any(|m| folded_eq(n.as_bytes(), m.as_str()))
     });
-}
-
-/// Removes every header [`is_identity_header`] flags.
-pub fn remove_identity_headers(headers: &mut HeaderMap) {
-    remove_matching(headers, is_identity_header);
 }
 
 /// What the request filter needs to know about the request it is preparing.

@@ -268,7 +268,7 @@ fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// The upstream URI: base path + (path, minus the prefix when stripping) + query.
+/// The upstream request target: base path + (path, minus the prefix when stripping) + query.
 ///
 /// The joined path must pass the same rules as the incoming one and be canonical already:
 /// stripping a prefix that does not end in `/` can leave a dot segment (`/svc../admin` with
@@ -288,13 +288,13 @@ fn upstream_uri(route: &RouteConfig, uri: &http::Uri) -> Result<http::Uri, Error
     ) {
         return Err(Error::BadPath);
     }
-    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    let up = &route.upstream;
-    http::Uri::builder()
-        .scheme(up.scheme.clone())
-        .authority(up.authority.clone())
-        .path_and_query(format!("{joined}{query}"))
-        .build()
+    let mut target = joined;
+    if let Some(query) = uri.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    // In origin form: the pool sends the path and query, and its connections know the backend.
+    http::Uri::try_from(target)
         // Nothing to keep: the joined path was checked; only the client's query can fail here.
         .map_err(|_| Error::BadPath)
 }

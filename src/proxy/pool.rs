@@ -19,6 +19,7 @@
 //! The request's target is sent in origin form (`/path?query`) with a `Host` header made from
 //! the backend's authority when the request has none, as hyper-util's client wrote them.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -56,8 +57,8 @@ struct Inner {
     /// The `Host` header for requests without one (`None` only for an authority no header
     /// could carry, which the configuration's URL parser does not let through).
     host: Option<HeaderValue>,
-    /// Idle connections, the most recently used last.
-    idle: Mutex<Vec<Idle>>,
+    /// Idle connections in the order they went idle: the most recently used at the back.
+    idle: Mutex<VecDeque<Idle>>,
 }
 
 struct Idle {
@@ -97,7 +98,7 @@ impl Pool {
                 scheme,
                 authority,
                 host,
-                idle: Mutex::new(Vec::new()),
+                idle: Mutex::new(VecDeque::new()),
             }),
         }
     }
@@ -113,7 +114,7 @@ impl Pool {
         *req.uri_mut() = Uri::from(target);
         if !req.headers().contains_key(header::HOST) {
             let host = self.inner.host.clone().ok_or_else(|| {
-                UpstreamError::Connect("the upstream's authority is no valid Host header".into())
+                UpstreamError::Connect("the upstream's authority is not a valid Host header".into())
             })?;
             req.headers_mut().insert(header::HOST, host);
         }
@@ -158,14 +159,22 @@ impl Pool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// An idle connection ready for a request, the most recently used first. Connections the
-    /// backend closed, or idle for longer than [`IDLE_TIMEOUT`], are dropped on the way. Never
-    /// waits: only connections ready for a request are in the list.
+    /// An idle connection ready for a request, the most recently used first. Connections idle
+    /// for longer than [`IDLE_TIMEOUT`] (the oldest, at the front) and those no longer ready
+    /// (the backend closed them) are dropped on the way, so a checkout does not walk the whole
+    /// list. Never waits: only connections ready for a request are handed out.
     fn checkout(&self) -> Option<SendRequest<Body>> {
         let mut idle = self.inner.lock_idle();
         let now = Instant::now();
-        idle.retain(|c| c.sender.is_ready() && now - c.since < IDLE_TIMEOUT);
-        idle.pop().map(|c| c.sender)
+        while idle.front().is_some_and(|c| now - c.since >= IDLE_TIMEOUT) {
+            idle.pop_front();
+        }
+        while let Some(c) = idle.pop_back() {
+            if c.sender.is_ready() {
+                return Some(c.sender);
+            }
+        }
+        None
     }
 
     /// A new connection, its task spawned.
@@ -197,13 +206,13 @@ impl Pool {
 }
 
 impl Inner {
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, VecDeque<Idle>> {
         // A poisoned lock only means a panic while the list was held; the list is still sound.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn push(&self, sender: SendRequest<Body>) {
-        self.lock_idle().push(Idle {
+        self.lock_idle().push_back(Idle {
             sender,
             since: Instant::now(),
         });

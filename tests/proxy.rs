@@ -410,38 +410,45 @@ async fn a_request_does_not_wait_behind_an_upload_the_backend_answered_early() {
     });
     let routes = route("/early/", &format!("http://{addr}"), "none", "");
     let gw = Gateway::start("", &routes).await;
-    let mut uploader = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
-    uploader
-        .write_all(
-            b"POST /early/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nfirst bytes",
-        )
-        .await
-        .unwrap();
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.ends_with(b"early") {
-        let n = uploader.read(&mut buf).await.unwrap();
+    // Declared length and chunked framing: each upload held open while the next request goes.
+    let uploads: [&[u8]; 2] = [
+        b"POST /early/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nfirst bytes",
+        b"POST /early/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n",
+    ];
+    let mut held = Vec::new();
+    for (i, upload) in uploads.into_iter().enumerate() {
+        let mut uploader = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+        uploader.write_all(upload).await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.ends_with(b"early") {
+            let n = uploader.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "upload {i}: the gateway closed: {}",
+                String::from_utf8_lossy(&head)
+            );
+            head.extend_from_slice(&buf[..n]);
+        }
         assert!(
-            n > 0,
-            "the gateway closed: {}",
+            head.starts_with(b"HTTP/1.1 200"),
+            "upload {i}: {}",
             String::from_utf8_lossy(&head)
         );
-        head.extend_from_slice(&buf[..n]);
+        // The upload is still open: the client holds the rest of its body back.
+        let next = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            send(gw.addr, build("GET", "/early/next", &[], "")),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("upload {i}: the next request waited behind the upload"));
+        assert_eq!(
+            (next.status, &next.body[..]),
+            (200, &b"ok"[..]),
+            "upload {i}"
+        );
+        held.push(uploader);
     }
-    assert!(
-        head.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
-    // The upload is still open: the client holds the rest of its body back.
-    let next = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        send(gw.addr, build("GET", "/early/next", &[], "")),
-    )
-    .await
-    .expect("the next request waited behind the upload");
-    assert_eq!((next.status, &next.body[..]), (200, &b"ok"[..]));
-    drop(uploader);
 }
 
 /// A backend that closes every connection after one response (without saying so in a

@@ -3,15 +3,16 @@
 //! `jsonwebtoken::decode` re-parses the RSA key on every call (its aws-lc verifier builds an
 //! `UnparsedPublicKey` each time); here each configured key is parsed once per algorithm
 //! ([`VerifyKey`]), the signature is checked with it, and only then is the payload decoded.
-//! The header is read with `jsonwebtoken::decode_header`; tokens are minted with
+//! The header is read as `jsonwebtoken::decode_header` reads it (decoded once); tokens are minted with
 //! `jsonwebtoken::encode`. Only RS256/384/512 and PS256/384/512 are ever verified, and a header
 //! that names an extension (`crit`, RFC 7515 4.1.11; `b64`, RFC 7797) is refused: none is
 //! implemented. DAuth tokens, bearer tokens and client assertions all pass through here.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, Header, decode_header};
-use serde::de::DeserializeOwned;
+use jsonwebtoken::{Algorithm, Header};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Deserializer};
 
 use super::keys::VerifyKey;
 
@@ -53,14 +54,18 @@ impl<'a> Jws<'a> {
     /// Splits and decodes `token`; refuses non-RSA algorithms.
     pub(crate) fn parse(token: &'a str) -> Result<Self, JwsError> {
         let (signing_input, signature) = token.rsplit_once('.').ok_or(JwsError::Malformed)?;
-        let (_, payload) = signing_input.split_once('.').ok_or(JwsError::Malformed)?;
+        let (head, payload) = signing_input.split_once('.').ok_or(JwsError::Malformed)?;
         if payload.contains('.') {
             return Err(JwsError::Malformed);
         }
         // Nothing to keep here or below: a token that does not parse is the caller's, and the
-        // defect is what the log says of it.
-        let header = decode_header(token).map_err(|_| JwsError::Malformed)?;
-        if names_an_extension(token) {
+        // defect is what the log says of it. Decoded once, read twice: as `jsonwebtoken` reads
+        // a header (what `decode_header` does), then for the members it does not act on.
+        let head = URL_SAFE_NO_PAD
+            .decode(head)
+            .map_err(|_| JwsError::Malformed)?;
+        let header: Header = serde_json::from_slice(&head).map_err(|_| JwsError::Malformed)?;
+        if names_an_extension(&head) {
             return Err(JwsError::Critical);
         }
         let alg_index = RSA_ALGORITHMS
@@ -113,22 +118,38 @@ impl<'a> Jws<'a> {
     }
 }
 
-/// Whether the protected header has a `crit` member (RFC 7515 4.1.11: extensions the recipient
-/// must understand, or refuse the JWS) or a `b64` member (RFC 7797, which must be listed in
-/// `crit`). This verifier implements no extension, so either refuses the token, whatever the
-/// value (`"crit": null` and `"crit": []` included). `jsonwebtoken`'s `Header` reads `crit`
-/// but does not act on it, and drops a `null`, so the member is looked for in the JSON itself.
-fn names_an_extension(token: &str) -> bool {
-    let Some(head) = token.split('.').next() else {
-        return false;
-    };
-    URL_SAFE_NO_PAD
-        .decode(head)
-        .ok()
-        .and_then(|json| {
-            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&json).ok()
-        })
-        .is_some_and(|h| h.contains_key("crit") || h.contains_key("b64"))
+/// Whether the protected header (`json`, already read as a [`Header`]) has a `crit` member
+/// (RFC 7515 4.1.11: extensions the recipient must understand, or refuse the JWS) or a `b64`
+/// member (RFC 7797, which must be listed in `crit`). This verifier implements no extension, so
+/// either refuses the token, whatever the value (`"crit": null` and `"crit": []` included).
+/// `jsonwebtoken`'s `Header` reads `crit` but does not act on it, and drops a `null`, so the
+/// member is looked for in the JSON itself: first skipping every other member unread, and, if
+/// that does not parse (a member named twice), as a whole map.
+fn names_an_extension(json: &[u8]) -> bool {
+    if let Ok(named) = serde_json::from_slice::<Extensions>(json) {
+        return named.crit.0 || named.b64.0;
+    }
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(json)
+        .is_ok_and(|h| h.contains_key("crit") || h.contains_key("b64"))
+}
+
+/// The header members that name an extension, each present or not, whatever its value.
+#[derive(Deserialize)]
+struct Extensions {
+    #[serde(default)]
+    crit: Present,
+    #[serde(default)]
+    b64: Present,
+}
+
+/// A member that is there, with any value (`null` included); absent is the default.
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Self(true))
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +221,8 @@ mod tests {
             r#"{"alg":"RS256","crit":null}"#,
             r#"{"alg":"RS256","b64":false}"#,
             r#"{"crit":["exp"],"alg":"RS256","typ":"JWT","kid":"k"}"#,
+            // Named twice: not read member by member, still found.
+            r#"{"alg":"RS256","b64":false,"b64":true}"#,
         ] {
             let token = signed(header, r#"{"a":1}"#, &pair.private_pem);
             assert_eq!(

@@ -13,6 +13,7 @@
 //! The window is held in memory. A restart forgets it; tokens accepted before a restart could be
 //! replayed within what is left of their freshness window.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -64,15 +65,24 @@ impl ReplayGuard {
         let key = digest_of(scope, id);
         let mut shard = self.shard(key);
         shard.prune(now);
-        if shard.seen.get(&key).is_some_and(|until| *until > now) {
-            return Replay::Seen;
+        let Shard { seen, queue } = &mut *shard;
+        // One lookup for the check and the insert: the map is large and each probe a likely
+        // cache miss.
+        let full = seen.len() >= self.per_shard;
+        match seen.entry(key) {
+            Entry::Occupied(entry) if *entry.get() > now => Replay::Seen,
+            _ if full => Replay::Full,
+            Entry::Occupied(mut entry) => {
+                entry.insert(expires_at);
+                queue.push_back((expires_at, key));
+                Replay::Fresh
+            }
+            Entry::Vacant(entry) => {
+                entry.insert(expires_at);
+                queue.push_back((expires_at, key));
+                Replay::Fresh
+            }
         }
-        if shard.seen.len() >= self.per_shard {
-            return Replay::Full;
-        }
-        shard.seen.insert(key, expires_at);
-        shard.queue.push_back((expires_at, key));
-        Replay::Fresh
     }
 
     /// Number of ids currently remembered (each shard locked in turn).
@@ -118,8 +128,10 @@ impl Shard {
             }
             self.queue.pop_front();
             // An id recorded again later has a later expiry: only its own entry removes it.
-            if self.seen.get(&id) == Some(&expires) {
-                self.seen.remove(&id);
+            if let Entry::Occupied(entry) = self.seen.entry(id)
+                && *entry.get() == expires
+            {
+                entry.remove();
                 dropped += 1;
             }
         }

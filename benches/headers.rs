@@ -4,6 +4,9 @@
 //!   `Connection` naming another header, a `DAuth` token, forwarding headers from an untrusted
 //!   peer and four spoofed identity headers in various spellings) prepared for an
 //!   authenticated caller. The map is cloned per iteration outside the timed part.
+//! - `path/canonical_and_check`: a request path (an OBP-style one with a dotted version and
+//!   bank id) made canonical and checked against the routes' claims (`path::canonical`, then
+//!   `path::Claims::check`, as every request is).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,6 +14,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use dauth_proxy::auth::{AuthMethod, Principal};
+use dauth_proxy::path::{Claims, canonical};
 use dauth_proxy::proxy::headers::{ForwardContext, prepare_request_headers};
 use dauth_proxy::store::model::{User, UserKind};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -104,5 +108,21 @@ fn bench_headers(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_headers);
+fn bench_path(c: &mut Criterion) {
+    const NAMESPACES: [&str; 3] = ["/health", "/obp/", "/users"];
+    let claims = Claims::new(["/", "/api/", "/Private/"].into_iter(), &NAMESPACES);
+    let path = "/api/v5.1.0/banks/gh.29.uk/accounts/8ca8a7e4-6d02-40e3/views/owner/transactions";
+    assert!(claims.check(&canonical(path).unwrap()).is_ok());
+    assert!(claims.check(&canonical("/PRIVATE/x").unwrap()).is_err());
+    let mut group = c.benchmark_group("path");
+    group.bench_function("canonical_and_check", |b| {
+        b.iter(|| {
+            let canonical = canonical(std::hint::black_box(path)).unwrap();
+            claims.check(&canonical).unwrap();
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_headers, bench_path);
 criterion_main!(benches);

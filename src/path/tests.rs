@@ -109,6 +109,36 @@ fn readings_decode_fold_and_drop_path_parameters() {
     assert_eq!(folded, "/private/secret");
 }
 
+/// The shortcut `Claims::check` takes for a path that reads as itself must never skip a
+/// reading that differs: every path over a small alphabet, up to five characters after the
+/// slash, either reads as itself every way or is not taken for one that does.
+#[test]
+fn a_path_taken_to_read_as_itself_does_so_every_way() {
+    let alphabet = ['a', 'A', '.', ';', ' ', '/', '%', '2', '0', 'k', '\u{212a}'];
+    let mut paths = vec!["/".to_owned()];
+    let mut frontier = paths.clone();
+    for _ in 0..5 {
+        frontier = frontier
+            .iter()
+            .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+            .collect();
+        paths.extend(frontier.iter().cloned());
+    }
+    let mut shortcut = 0;
+    for path in &paths {
+        if reads_as_itself(path) {
+            shortcut += 1;
+            assert_eq!(
+                readings(path),
+                std::array::from_fn(|_| path.clone()),
+                "{path:?}"
+            );
+        }
+    }
+    // Both ways are exercised.
+    assert!(shortcut > 1000 && shortcut < paths.len() / 2, "{shortcut}");
+}
+
 const NAMESPACES: [&str; 3] = ["/health", "/obp/", "/users"];
 
 fn claims(prefixes: &[&str]) -> Claims {

@@ -12,7 +12,9 @@ start_redis() { # a throw-away redis-server on a free port (append-only file, fs
   local port dir=$WORK/redis
   port=$(free_port)
   mkdir -p "$dir"
-  pin_load redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save '' \
+  # Not through pin_load: a function sent to the background is a subshell, and $! would be
+  # its PID, not redis-server's (killing it left the server running, and its CPU uncounted).
+  taskset -c "$LOAD_CORE" redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save '' \
     --appendonly yes --appendfsync everysec >"$WORK/redis.log" 2>&1 &
   REDIS_PID=$!
   wait_port "$port" "$REDIS_PID" "$WORK/redis.log"

@@ -32,10 +32,12 @@ use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
 use tower_service::Service;
 use tracing::debug;
 
 use crate::http::body::{Body, BoxError};
+use crate::net::coalesce::Coalesced;
 
 /// How long an idle connection is kept for reuse.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -193,6 +195,8 @@ impl Pool {
             .call(target)
             .await
             .map_err(UpstreamError::Connect)?;
+        // Batched writes (`net::coalesce`), under TLS when there is TLS.
+        let io = TokioIo::new(Coalesced::new(TokioIo::new(io)));
         let (sender, conn) = http1::handshake(io)
             .await
             .map_err(UpstreamError::Handshake)?;

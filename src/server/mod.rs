@@ -44,6 +44,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
+use crate::net::coalesce::Coalesced;
 use crate::state::State;
 use activity::{Activity, TrackedIo};
 use connection::{ConnLimits, Connection};
@@ -168,7 +169,7 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Arc::new(Activity::new(h2));
-    let io = TrackedIo::new(io, Arc::clone(&activity));
+    let io = TrackedIo::new(Coalesced::new(io), Arc::clone(&activity));
     let protocol = match (tls, h2) {
         (false, false) => "http1",
         (false, true) => "h2",

@@ -15,9 +15,10 @@
 //! - bytes go out in the order written: a larger write, a flush that finds the flusher left
 //!   bytes behind (the socket was full), or a shutdown first writes what waits, with the
 //!   caller's context, so it waits on the socket as usual;
-//! - the flusher never waits: what the socket does not take stays, and the connection's task
-//!   is woken to write it; so does a read, so a connection waiting for its next request (the
-//!   HTTP/1 park) still gets its last response out;
+//! - the flusher never waits: what the socket does not take stays (and what a TLS stream could
+//!   not flush), and the connection's task is woken to write it; a read writes it too, so a
+//!   connection waiting for its next request (the HTTP/1 park) still gets its last response
+//!   out;
 //! - an error the flusher meets is returned by the stream's next write or flush;
 //! - `poll_flush` answers at once while bytes wait for the flusher: they go out at the
 //!   batch's end, before the runtime sleeps. A dropped stream's waiting bytes still go out
@@ -45,6 +46,8 @@ struct Inner<T> {
     waiting: Vec<u8>,
     /// Whether a flusher holds this stream.
     queued: bool,
+    /// Whether the flusher found `io` unable to flush (TLS records still to send).
+    stalled: bool,
     /// An error the flusher met, for the next write or flush.
     error: Option<io::Error>,
     /// The task to wake when the flusher leaves bytes behind or meets an error.
@@ -59,6 +62,7 @@ impl<T> Coalesced<T> {
                 io,
                 waiting: Vec::new(),
                 queued: false,
+                stalled: false,
                 error: None,
                 waker: None,
             })),
@@ -91,6 +95,14 @@ impl<T: AsyncWrite + Unpin> Inner<T> {
         Poll::Ready(Ok(()))
     }
 
+    /// Writes what waits and flushes `io`, with `cx`.
+    fn poll_flush_direct(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        self.stalled = false;
+        Poll::Ready(Ok(()))
+    }
+
     /// The flusher's turn: writes what the socket takes without waiting, and wakes the task
     /// when something is left or went wrong.
     fn flush_now(&mut self) {
@@ -106,7 +118,10 @@ impl<T: AsyncWrite + Unpin> Inner<T> {
                 self.error = Some(e);
                 true
             }
-            Poll::Pending => true,
+            Poll::Pending => {
+                self.stalled = true;
+                true
+            }
         };
         if wake && let Some(waker) = self.waker.take() {
             waker.wake();
@@ -143,7 +158,10 @@ impl Wake for Flusher {
 impl Drop for Flusher {
     fn drop(&mut self) {
         loop {
-            let waiting = QUEUE.with(|q| std::mem::take(&mut *q.borrow_mut()));
+            // A thread that is going away has no queue left to flush.
+            let Ok(waiting) = QUEUE.try_with(|q| std::mem::take(&mut *q.borrow_mut())) else {
+                return;
+            };
             if waiting.is_empty() {
                 return;
             }
@@ -156,11 +174,16 @@ impl Drop for Flusher {
 
 /// Puts `stream` in this thread's queue; the first one in asks for a flusher.
 fn enqueue(stream: Arc<dyn Waiting>) {
-    let first = QUEUE.with(|q| {
+    let queued = QUEUE.try_with(|q| {
         let mut q = q.borrow_mut();
-        q.push(stream);
+        q.push(Arc::clone(&stream));
         q.len() == 1
     });
+    let Ok(first) = queued else {
+        // A thread that is going away: no batch to wait for.
+        stream.flush_now();
+        return;
+    };
     if first {
         // `yield_now`'s first poll hands its context's waker to the runtime's deferred list,
         // woken after the next poll of the I/O driver on this worker; outside a runtime worker
@@ -217,10 +240,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for Coalesced<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let mut inner = self.lock();
-        if !inner.queued && !inner.waiting.is_empty() {
-            // Bytes the flusher could not write: push them on while waiting to read.
-            if let Poll::Ready(Err(e)) = inner.poll_drain(cx) {
-                inner.error = Some(e);
+        if !inner.queued && (inner.stalled || !inner.waiting.is_empty()) {
+            // What the flusher could not write: push it on while waiting to read.
+            match inner.poll_flush_direct(cx) {
+                Poll::Ready(Err(e)) => inner.error = Some(e),
+                Poll::Ready(Ok(())) | Poll::Pending => {}
             }
         }
         Pin::new(&mut inner.io).poll_read(cx, buf)
@@ -254,8 +278,7 @@ impl<T: AsyncWrite + Unpin + Send + 'static> AsyncWrite for Coalesced<T> {
             // Out at the batch's end (see the module docs).
             return Poll::Ready(Ok(()));
         }
-        ready!(inner.poll_drain(cx))?;
-        Pin::new(&mut inner.io).poll_flush(cx)
+        inner.poll_flush_direct(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -35,6 +35,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// Writes up to this size (with what already waits) are batched; larger ones go out directly.
 pub const MOST: usize = 16 * 1024;
 
+/// The most buffer a stream keeps once its bytes are out.
+const KEEP: usize = 4 * 1024;
+
 /// A stream whose small writes wait for the end of the runtime's batch (see the module docs).
 pub struct Coalesced<T> {
     inner: Arc<Mutex<Inner<T>>>,
@@ -91,6 +94,10 @@ impl<T: AsyncWrite + Unpin> Inner<T> {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.waiting.drain(..n);
+        }
+        if self.waiting.capacity() > KEEP {
+            // An idle connection keeps no large buffer (see `server/h1.rs`'s park).
+            self.waiting = Vec::new();
         }
         Poll::Ready(Ok(()))
     }

@@ -72,13 +72,9 @@ impl ReplayGuard {
         match seen.entry(key) {
             Entry::Occupied(entry) if *entry.get() > now => Replay::Seen,
             _ if full => Replay::Full,
-            Entry::Occupied(mut entry) => {
-                entry.insert(expires_at);
-                queue.push_back((expires_at, key));
-                Replay::Fresh
-            }
-            Entry::Vacant(entry) => {
-                entry.insert(expires_at);
+            // New, or expired and not yet pruned: (re)recorded until `expires_at`.
+            entry => {
+                entry.insert_entry(expires_at);
                 queue.push_back((expires_at, key));
                 Replay::Fresh
             }

@@ -25,6 +25,7 @@ use std::net::IpAddr;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::{AuthMethod, Authorization, Principal};
+use crate::net::X_FORWARDED_FOR;
 
 /// Identity header: the user's id.
 pub const X_DAUTH_USER_ID: HeaderName = HeaderName::from_static("x-dauth-user-id");
@@ -47,7 +48,6 @@ pub const X_DAUTH_REQUEST_ID: HeaderName = HeaderName::from_static("x-dauth-requ
 /// Identity header: the sponsor an Airnode relayed (EIP-55), when it relayed one.
 pub const X_DAUTH_SPONSOR: HeaderName = HeaderName::from_static("x-dauth-sponsor");
 
-use crate::net::X_FORWARDED_FOR;
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 

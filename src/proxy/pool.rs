@@ -14,15 +14,22 @@
 //!   closed the idle connection as the request went out) is sent again on another connection,
 //!   as hyper-util's client did; a failure on a fresh connection is the caller's;
 //! - idle connections older than [`IDLE_TIMEOUT`] are closed when the pool is next used, and
-//!   a connection the backend closed is dropped as soon as it is seen.
+//!   a connection the backend closed is dropped as soon as it is seen;
+//! - a connection has no task of its own: whoever uses it drives it ([`Driven`]), the request
+//!   while it waits for the response head, the response body while it is read, in the client
+//!   connection's task. A task per connection cost every request a hand-over each way (the
+//!   request into the connection's task, the head and the body back), each a wake-up and a
+//!   poll (bench/README.md). Only a connection given back before it is ready again (still
+//!   sending an upload the backend answered early) gets a task, until it is.
 //!
 //! The request's target is sent in origin form (`/path?query`) with a `Host` header made from
 //! the backend's authority when the request has none, as hyper-util's client wrote them.
 
 use std::collections::VecDeque;
-use std::pin::Pin;
+use std::future::Future;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -30,9 +37,10 @@ use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderValue, Request, Response, Uri, header};
 use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper_rustls::HttpsConnector;
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 use tower_service::Service;
 use tracing::debug;
 
@@ -65,7 +73,33 @@ struct Inner {
 
 struct Idle {
     sender: SendRequest<Body>,
+    conn: Driven,
     since: Instant,
+}
+
+/// A connection's byte stream: batched writes (`net::coalesce`) over TLS or plain TCP.
+type Io = TokioIo<Coalesced<TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>>>;
+
+/// The protocol side of one connection (hyper's HTTP/1 dispatcher), polled by whoever is using
+/// the connection: it reads and writes only when driven. Empty once the connection has ended
+/// (closed by either side, or failed: the pending response or body then has the error).
+struct Driven(Option<http1::Connection<Io, Body>>);
+
+impl Driven {
+    /// Lets the connection do what it can now: write the request, read the response.
+    fn drive(&mut self, cx: &mut Context<'_>) {
+        let Some(conn) = &mut self.0 else { return };
+        if let Poll::Ready(ended) = Pin::new(conn).poll(cx) {
+            if let Err(e) = ended {
+                debug!(error = %e, "upstream connection ended with an error");
+            }
+            self.0 = None;
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.0.is_some()
+    }
 }
 
 /// Why a request did not get a response head from the backend.
@@ -121,19 +155,31 @@ impl Pool {
             req.headers_mut().insert(header::HOST, host);
         }
         loop {
-            let (mut sender, reused) = match self.checkout() {
-                Some(sender) => (sender, true),
+            let (mut sender, mut conn, reused) = match self.checkout() {
+                Some((sender, conn)) => (sender, conn, true),
                 // Boxed: the connect and handshake futures are large, and held inline they
                 // would make every request's future larger by their size (a request future is
                 // copied as it is made: src/pipeline/tests.rs).
-                None => (Box::pin(self.connect()).await?, false),
+                None => {
+                    let (sender, conn) = Box::pin(self.connect()).await?;
+                    (sender, conn, false)
+                }
             };
-            match sender.try_send_request(req).await {
+            let mut sent = pin!(sender.try_send_request(req));
+            let answer = std::future::poll_fn(|cx| {
+                conn.drive(cx);
+                // Only the connection, driven just now, answers `sent` (or drops it, which
+                // answers too): a waker for it would only wake this very task, for nothing.
+                sent.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+            })
+            .await;
+            match answer {
                 Ok(resp) => {
                     let pool = Arc::clone(&self.inner);
                     return Ok(resp.map(|body| Pooled {
                         body,
                         ended: false,
+                        conn,
                         back: Some((sender, pool)),
                     }));
                 }
@@ -163,24 +209,33 @@ impl Pool {
 
     /// An idle connection ready for a request, the most recently used first. Connections idle
     /// for longer than [`IDLE_TIMEOUT`] (the oldest, at the front) and those no longer ready
-    /// (the backend closed them) are dropped on the way, so a checkout does not walk the whole
-    /// list. Never waits: only connections ready for a request are handed out.
-    fn checkout(&self) -> Option<SendRequest<Body>> {
+    /// are dropped on the way, so a checkout does not walk the whole list. Each is driven once
+    /// before it is handed out, which finds a close the backend sent while it was idle (and
+    /// takes the waker of the task that will use it). Never waits for a busy connection.
+    fn checkout(&self) -> Option<(SendRequest<Body>, Driven)> {
+        loop {
+            let mut c = self.take_idle()?;
+            // Without a waker: the request about to be sent would wake it, and it is driven
+            // with the task's own as soon as that request is queued.
+            c.conn.drive(&mut Context::from_waker(Waker::noop()));
+            if c.conn.is_open() && c.sender.is_ready() {
+                return Some((c.sender, c.conn));
+            }
+        }
+    }
+
+    /// The most recently used idle connection not older than [`IDLE_TIMEOUT`].
+    fn take_idle(&self) -> Option<Idle> {
         let mut idle = self.inner.lock_idle();
         let now = Instant::now();
         while idle.front().is_some_and(|c| now - c.since >= IDLE_TIMEOUT) {
             idle.pop_front();
         }
-        while let Some(c) = idle.pop_back() {
-            if c.sender.is_ready() {
-                return Some(c.sender);
-            }
-        }
-        None
+        idle.pop_back()
     }
 
-    /// A new connection, its task spawned.
-    async fn connect(&self) -> Result<SendRequest<Body>, UpstreamError> {
+    /// A new connection, not yet driven.
+    async fn connect(&self) -> Result<(SendRequest<Body>, Driven), UpstreamError> {
         let mut connector = self.inner.connector.clone();
         std::future::poll_fn(|cx| connector.poll_ready(cx))
             .await
@@ -200,12 +255,7 @@ impl Pool {
         let (sender, conn) = http1::handshake(io)
             .await
             .map_err(UpstreamError::Handshake)?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                debug!(error = %e, "upstream connection ended with an error");
-            }
-        });
-        Ok(sender)
+        Ok((sender, Driven(Some(conn))))
     }
 }
 
@@ -215,29 +265,39 @@ impl Inner {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn push(&self, sender: SendRequest<Body>) {
+    fn push(&self, sender: SendRequest<Body>, conn: Driven) {
         self.lock_idle().push_back(Idle {
             sender,
+            conn,
             since: Instant::now(),
         });
     }
 }
 
-/// Puts `sender`, whose response has been read to the end, back in `pool`: at once when it is
-/// ready for another request (as it is, almost always, by then), else once it is. It may still
-/// be sending its request's body (a backend that answered before reading an upload): waiting
-/// for that in the list would make the next request wait behind someone else's upload.
-fn give_back(pool: Arc<Inner>, mut sender: SendRequest<Body>) {
-    if sender.is_closed() {
+/// Puts the connection whose response has been read to the end back in `pool`: at once when it
+/// is ready for another request (as it is, almost always, by then), else once it is, driven by
+/// a task of its own until then. It may still be sending its request's body (a backend that
+/// answered before reading an upload): waiting for that in the list would make the next request
+/// wait behind someone else's upload.
+fn give_back(pool: Arc<Inner>, mut sender: SendRequest<Body>, mut conn: Driven) {
+    if !conn.is_open() || sender.is_closed() {
         return;
     }
     if sender.is_ready() {
-        pool.push(sender);
+        pool.push(sender, conn);
         return;
     }
     tokio::spawn(async move {
-        if sender.ready().await.is_ok() {
-            pool.push(sender);
+        let ready = std::future::poll_fn(|cx| {
+            conn.drive(cx);
+            if !conn.is_open() {
+                return Poll::Ready(false);
+            }
+            sender.poll_ready(cx).map(|r| r.is_ok())
+        })
+        .await;
+        if ready {
+            pool.push(sender, conn);
         }
     });
 }
@@ -252,11 +312,13 @@ fn host_header(scheme: &Scheme, authority: &Authority) -> Option<HeaderValue> {
     HeaderValue::from_str(&host).ok()
 }
 
-/// A response body from a pooled connection: the connection goes back to the pool when the
-/// body is dropped having been read to its end.
+/// A response body from a pooled connection, which it drives as it is read: the connection goes
+/// back to the pool when the body is dropped having been read to its end (and closes when it
+/// is dropped before).
 pub struct Pooled {
     body: Incoming,
     ended: bool,
+    conn: Driven,
     back: Option<(SendRequest<Body>, Arc<Inner>)>,
 }
 
@@ -268,6 +330,7 @@ impl hyper::body::Body for Pooled {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        self.conn.drive(cx);
         let polled = Pin::new(&mut self.body).poll_frame(cx);
         match &polled {
             Poll::Ready(None) => self.ended = true,
@@ -293,7 +356,8 @@ impl Drop for Pooled {
             return;
         }
         if let Some((sender, pool)) = self.back.take() {
-            give_back(pool, sender);
+            let conn = Driven(self.conn.0.take());
+            give_back(pool, sender, conn);
         }
     }
 }
@@ -311,5 +375,57 @@ mod tests {
         assert_eq!(host(Scheme::HTTPS, "backend:80"), "backend:80");
         assert_eq!(host(Scheme::HTTP, "[::1]:9000"), "[::1]:9000");
         assert_eq!(host(Scheme::HTTP, "backend"), "backend");
+    }
+
+    /// A real backend on threads of its own (no task of the test's runtime), answering `ok` to
+    /// every request on a connection for as long as it stays open; it counts connections.
+    fn backend() -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().map_while(Result::ok) {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n @ 1..) = stream.read(&mut buf) {
+                        seen.extend_from_slice(&buf[..n]);
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if stream.write_all(answer).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_driven_by_its_requests_and_reused_with_no_task_of_its_own() {
+        use http_body_util::BodyExt;
+        let (addr, accepted) = backend();
+        let connector = crate::proxy::connector(rustls::RootCertStore::empty()).unwrap();
+        let pool = Pool::new(connector, Scheme::HTTP, addr.to_string().parse().unwrap());
+        for i in 0..3 {
+            let req = Request::get("/x")
+                .body(crate::http::body::full(""))
+                .unwrap();
+            let resp = pool.send(req).await.unwrap();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&body[..], b"ok", "request {i}");
+            let tasks = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            assert_eq!(tasks, 0, "request {i}: a task drives the connection");
+        }
+        let opened = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(opened, 1, "one connection, reused");
     }
 }

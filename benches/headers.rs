@@ -105,6 +105,25 @@ fn bench_headers(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // What most requests carry: nothing to remove but `Host`, no identity to add.
+    let mut plain = HeaderMap::new();
+    for (name, value) in [
+        ("host", "api.example.com"),
+        ("user-agent", "curl/8.5.0"),
+        ("accept", "*/*"),
+    ] {
+        plain.insert(name, HeaderValue::from_static(value));
+    }
+    group.bench_function("prepare_plain_request", |b| {
+        b.iter_batched(
+            || plain.clone(),
+            |mut h| {
+                prepare_request_headers(&mut h, &ctx, None);
+                h
+            },
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
 }
 

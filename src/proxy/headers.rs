@@ -51,19 +51,21 @@ pub const X_DAUTH_SPONSOR: HeaderName = HeaderName::from_static("x-dauth-sponsor
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
-/// RFC 9110 7.6.1 hop-by-hop fields, plus the non-standard ones proxies still see. Parsed
-/// names, not strings: a removal by `&str` parses the name again on every request.
-const HOP_BY_HOP: [HeaderName; 9] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
+/// RFC 9110 7.6.1 hop-by-hop fields, plus the non-standard ones proxies still see.
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
 
 /// A header name's byte as the matchers compare it: ASCII lowercase, `_` read as `-` (many
 /// backends and CGI-style frameworks fold both). Names are compared without allocating.
@@ -147,33 +149,29 @@ pub fn is_path_override_header(name: &str) -> bool {
 }
 
 /// Removes every header `matches` flags, in one pass over the names (nothing is allocated
-/// when none matches).
-fn remove_matching(headers: &mut HeaderMap, matches: impl Fn(&str) -> bool) {
-    let names: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| matches(n.as_str()))
-        .cloned()
-        .collect();
+/// when none matches, and a header that is not there costs no lookup).
+fn remove_matching(headers: &mut HeaderMap, matches: impl Fn(&HeaderName) -> bool) {
+    let names: Vec<HeaderName> = headers.keys().filter(|n| matches(n)).cloned().collect();
     for name in names {
         headers.remove(name);
     }
 }
 
-/// Removes hop-by-hop headers, including every header named in `Connection`.
-pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
+/// The headers the `Connection` header names (a hop-by-hop list of their own).
+fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
+    headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in &HOP_BY_HOP {
-        headers.remove(name);
-    }
+        .collect()
+}
+
+/// Removes hop-by-hop headers, including every header named in `Connection`.
+pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named = connection_named(headers);
+    remove_matching(headers, |n| is_hop_by_hop(n.as_str()) || named.contains(n));
 }
 
 /// Removes every header named in `names` (lowercase), in every spelling a backend could fold
@@ -184,7 +182,9 @@ pub fn remove_named(headers: &mut HeaderMap, names: &[HeaderName]) {
         return;
     }
     remove_matching(headers, |n| {
-        names.iter().any(|m| folded_eq(n.as_bytes(), m.as_str()))
+        names
+            .iter()
+            .any(|m| folded_eq(n.as_str().as_bytes(), m.as_str()))
     });
 }
 
@@ -213,19 +213,24 @@ pub fn prepare_request_headers(
     ctx: &ForwardContext<'_>,
     who: Option<&Principal>,
 ) {
-    remove_hop_by_hop(headers);
-    // One pass for every rule that judges a name by its spelling: identity, path override
-    // and, from an untrusted peer, client address (`set_forwarding_headers` then writes ours).
+    // One pass over the names for every rule that judges a header by its name: hop-by-hop,
+    // identity, path override, from an untrusted peer client address, the `DAuth` header
+    // unless it is forwarded, and `Host` unless it is kept (`set_forwarding_headers` then
+    // writes ours).
+    let named = connection_named(headers);
     let untrusted = !ctx.peer_trusted;
-    remove_matching(headers, |n| {
-        is_identity_header(n)
+    let keep_dauth = verified(ctx.forward_token, who, AuthMethod::Dauth);
+    remove_matching(headers, |name| {
+        let n = name.as_str();
+        is_hop_by_hop(n)
+            || named.contains(name)
+            || is_identity_header(n)
             || is_path_override_header(n)
             || (untrusted && is_client_address_header(n))
+            || (!keep_dauth && n == crate::auth::DAUTH_HEADER.as_str())
+            || (!ctx.preserve_host && n == header::HOST.as_str())
     });
-    remove_unverified_credentials(headers, ctx.forward_token, who);
-    if !ctx.preserve_host {
-        headers.remove(header::HOST);
-    }
+    remove_unverified_bearer(headers, ctx.forward_token, who);
     set_forwarding_headers(headers, ctx);
     if let Some(who) = who {
         add_identity_headers(headers, who);
@@ -235,24 +240,26 @@ pub fn prepare_request_headers(
     }
 }
 
-/// Removes the `DAuth` header and a bearer `Authorization` (as [`crate::auth::authorization()`]
-/// reads it, so the verifier and this filter agree on what a bearer credential is), unless the
-/// route forwards tokens and the gateway verified that very credential. Another scheme passes;
-/// an `Authorization` the parser refuses (which the pipeline answered 400) never does.
-fn remove_unverified_credentials(
-    headers: &mut HeaderMap,
-    forward_token: bool,
-    who: Option<&Principal>,
-) {
-    let verified = |m: AuthMethod| forward_token && who.is_some_and(|w| w.method == m);
-    if !verified(AuthMethod::Dauth) {
-        headers.remove(crate::auth::DAUTH_HEADER);
+/// Whether the route forwards tokens and the gateway verified the request's credential of
+/// kind `method`.
+fn verified(forward_token: bool, who: Option<&Principal>, method: AuthMethod) -> bool {
+    forward_token && who.is_some_and(|w| w.method == method)
+}
+
+/// Removes a bearer `Authorization` (as [`crate::auth::authorization()`] reads it, so the
+/// verifier and this filter agree on what a bearer credential is), unless the route forwards
+/// tokens and the gateway verified that very credential. Another scheme passes; an
+/// `Authorization` the parser refuses (which the pipeline answered 400) never does. (The
+/// `DAuth` header goes by name, with the others.)
+fn remove_unverified_bearer(headers: &mut HeaderMap, forward_token: bool, who: Option<&Principal>) {
+    if !headers.contains_key(header::AUTHORIZATION) {
+        return;
     }
     let other = matches!(
         crate::auth::authorization(headers),
         Ok(Authorization::Absent | Authorization::Other)
     );
-    if !other && !verified(AuthMethod::Bearer) {
+    if !other && !verified(forward_token, who, AuthMethod::Bearer) {
         headers.remove(header::AUTHORIZATION);
     }
 }
@@ -260,26 +267,27 @@ fn remove_unverified_credentials(
 /// Rebuilds the forwarding headers; an untrusted peer's client-address headers are already gone
 /// (`prepare_request_headers`).
 fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
-    let peer = ctx.peer.to_canonical().to_string();
     let chain = if ctx.peer_trusted {
         let prior: Vec<&str> = headers
             .get_all(&X_FORWARDED_FOR)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .collect();
+        let peer = ctx.peer.to_canonical();
         if prior.is_empty() {
-            peer
+            address_value(peer)
         } else {
-            format!("{}, {peer}", prior.join(", "))
+            HeaderValue::from_str(&format!("{}, {peer}", prior.join(", "))).ok()
         }
     } else {
         // The client-address headers of an untrusted peer went with the other spellings.
-        peer
+        address_value(ctx.peer.to_canonical())
     };
-    headers.remove(&X_FORWARDED_FOR);
-    if let Ok(v) = HeaderValue::from_str(&chain) {
-        headers.insert(X_FORWARDED_FOR, v);
-    }
+    // `insert` replaces every earlier line of the name.
+    match chain {
+        Some(v) => headers.insert(X_FORWARDED_FOR, v),
+        None => headers.remove(&X_FORWARDED_FOR),
+    };
     let proto = ctx
         .peer_trusted
         .then(|| last_forwarded(headers, &X_FORWARDED_PROTO))
@@ -297,10 +305,22 @@ fn set_forwarding_headers(headers: &mut HeaderMap, ctx: &ForwardContext<'_>) {
         .flatten()
         .or(ctx.host)
         .and_then(|h| HeaderValue::from_str(h).ok());
-    headers.remove(&X_FORWARDED_HOST);
-    if let Some(host) = host {
-        headers.insert(X_FORWARDED_HOST, host);
-    }
+    match host {
+        Some(host) => headers.insert(X_FORWARDED_HOST, host),
+        None => headers.remove(&X_FORWARDED_HOST),
+    };
+}
+
+/// An address as a header value, written without an intermediate `String` (this runs on every
+/// forwarded request). `None` cannot happen for an address's text.
+fn address_value(ip: IpAddr) -> Option<HeaderValue> {
+    use std::io::Write as _;
+    // The longest IPv6 text is 39 bytes (45 with an embedded IPv4 address).
+    let mut buf = [0u8; 48];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    write!(cursor, "{ip}").ok()?;
+    let len = usize::try_from(cursor.position()).ok()?;
+    HeaderValue::from_bytes(&buf[..len]).ok()
 }
 
 /// The value the nearest proxy wrote: the last element of the comma-separated list over

@@ -347,3 +347,18 @@ fn path_override_headers_are_dropped_from_every_peer() {
         );
     }
 }
+
+#[test]
+fn addresses_are_written_whole_including_the_longest_ipv6_text() {
+    for text in [
+        "192.0.2.1",
+        "255.255.255.255",
+        "2001:db8::1",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "::ffff:255.255.255.255",
+    ] {
+        let ip: IpAddr = text.parse().unwrap();
+        let v = address_value(ip).expect("an address is a header value");
+        assert_eq!(v.to_str().unwrap(), ip.to_string(), "{text}");
+    }
+}

@@ -83,7 +83,10 @@ type Io = TokioIo<Coalesced<TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>>>;
 /// The protocol side of one connection (hyper's HTTP/1 dispatcher), polled by whoever is using
 /// the connection: it reads and writes only when driven. Empty once the connection has ended
 /// (closed by either side, or failed: the pending response or body then has the error).
-struct Driven(Option<http1::Connection<Io, Body>>);
+/// Boxed: the dispatcher and its buffers' state are about 2 KB, and a connection moves from the
+/// pool to the request's future to its response body and back; a box moves as a pointer, and
+/// the request's future stays small (src/pipeline/tests.rs).
+struct Driven(Option<Box<http1::Connection<Io, Body>>>);
 
 impl Driven {
     /// Lets the connection do what it can now: write the request, read the response.
@@ -255,7 +258,7 @@ impl Pool {
         let (sender, conn) = http1::handshake(io)
             .await
             .map_err(UpstreamError::Handshake)?;
-        Ok((sender, Driven(Some(conn))))
+        Ok((sender, Driven(Some(Box::new(conn)))))
     }
 }
 

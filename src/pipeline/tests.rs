@@ -94,7 +94,10 @@ async fn options_and_unknown_paths() {
 /// the plain one (10.1 KB in a debug build). Then about 5.4 KB (5.8 KB in release); 6.2 KB in a
 /// debug build since the upstream pool's send is held inline (its connect path is boxed: inline
 /// it made 10.5 KB), and its connection boxed (held inline, now that no task of its own holds
-/// it, it made 8.3 KB).
+/// it, it made 8.3 KB). In a release build (`-Zprint-type-sizes`) the gateway's future went from
+/// 6.6 to 5.8 KB once the upstream's clock held the send future once (1.8 KB to 208 bytes) and
+/// the Airnode way in was boxed (authentication 3.4 to 1.6 KB). Boxing the forward as well
+/// made it 4.0 KB but cost more than the copies it saved (B +0.2 CPU µs in 3 pairs).
 #[tokio::test]
 async fn a_request_future_holds_its_parts_once() {
     let state = state().await;

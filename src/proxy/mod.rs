@@ -11,6 +11,7 @@ pub mod headers;
 pub mod pool;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -207,7 +208,9 @@ impl Routes {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let waits = body.waits();
         let body: Body = Limited::new(body, limit).boxed();
-        let sent = pool.send(Request::from_parts(parts, body));
+        // Pinned here, held once: moved into `within_upstream_time` it was held twice there
+        // (the argument and its pinned copy), and every request copies its future's size.
+        let sent = std::pin::pin!(pool.send(Request::from_parts(parts, body)));
         let started = metrics.clock();
         let span = tracing::span!(
             target: "dauth_otel",
@@ -306,12 +309,11 @@ const RECHECK: Duration = Duration::from_millis(100);
 /// the client's body (`waits`), the upstream is not at fault and its clock stands still; the
 /// body has its own (`server.body_read_timeout_secs`). `None` when the upstream's time is up.
 async fn within_upstream_time<F: Future>(
-    sent: F,
+    mut sent: Pin<&mut F>,
     timeout: Duration,
     waits: &Waits,
 ) -> Option<F::Output> {
     let started = tokio::time::Instant::now();
-    tokio::pin!(sent);
     loop {
         let upstream = started.elapsed().saturating_sub(waits.total());
         let left = timeout.checked_sub(upstream).filter(|d| !d.is_zero())?;
@@ -320,7 +322,7 @@ async fn within_upstream_time<F: Future>(
         } else {
             left
         };
-        if let Ok(out) = tokio::time::timeout(nap, &mut sent).await {
+        if let Ok(out) = tokio::time::timeout(nap, sent.as_mut()).await {
             return Some(out);
         }
     }

@@ -181,14 +181,18 @@ impl Drop for Flusher {
 
 /// Puts `stream` in this thread's queue; the first one in asks for a flusher.
 fn enqueue(stream: Arc<dyn Waiting>) {
+    // Moved in, not cloned: taken only when the queue is there, left here when it is not.
+    let mut stream = Some(stream);
     let queued = QUEUE.try_with(|q| {
         let mut q = q.borrow_mut();
-        q.push(Arc::clone(&stream));
+        q.extend(stream.take());
         q.len() == 1
     });
     let Ok(first) = queued else {
         // A thread that is going away: no batch to wait for.
-        stream.flush_now();
+        if let Some(stream) = stream {
+            stream.flush_now();
+        }
         return;
     };
     if first {

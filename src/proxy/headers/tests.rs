@@ -349,16 +349,36 @@ fn path_override_headers_are_dropped_from_every_peer() {
 }
 
 #[test]
-fn addresses_are_written_whole_including_the_longest_ipv6_text() {
+fn forwarded_for_carries_the_whole_peer_address_whatever_its_length() {
     for text in [
         "192.0.2.1",
         "255.255.255.255",
         "2001:db8::1",
         "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
         "::ffff:255.255.255.255",
+        "fe80::1:2:3:4",
     ] {
-        let ip: IpAddr = text.parse().unwrap();
-        let v = address_value(ip).expect("an address is a header value");
-        assert_eq!(v.to_str().unwrap(), ip.to_string(), "{text}");
+        let peer: IpAddr = text.parse().unwrap();
+        let expected = peer.to_canonical().to_string();
+        for trusted in [false, true] {
+            let ctx = ForwardContext {
+                peer,
+                peer_trusted: trusted,
+                ..ctx(trusted)
+            };
+            let mut h = map(&[("x-forwarded-for", "198.51.100.7")]);
+            prepare_request_headers(&mut h, &ctx, None);
+            let want = if trusted {
+                format!("198.51.100.7, {expected}")
+            } else {
+                expected.clone()
+            };
+            assert_eq!(h.get_all("x-forwarded-for").iter().count(), 1, "{text}");
+            assert_eq!(
+                h["x-forwarded-for"],
+                want.as_str(),
+                "{text} trusted={trusted}"
+            );
+        }
     }
 }

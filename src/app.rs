@@ -211,8 +211,9 @@ async fn listen_admin(config: &Config) -> Result<Option<TcpListener>, StartError
         .map_err(|source| StartError::Bind { addr, source })
 }
 
-/// Every [`Limits::TIDY_EVERY`], off the request path: rate tables forget idle callers, and the
-/// replay windows forget expired ids.
+/// Every [`Limits::TIDY_EVERY`], off the request path: rate tables forget idle callers, the
+/// replay windows forget expired ids, and the upstream pools close the idle connections their
+/// backends closed.
 fn tidy(state: Arc<State>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Limits::TIDY_EVERY);
@@ -220,6 +221,7 @@ fn tidy(state: Arc<State>) -> JoinHandle<()> {
             every.tick().await;
             let shared = state.shared();
             shared.limits.tidy();
+            shared.upstreams.tidy();
             let now = crate::clock::now();
             if let Err(e) = shared.siwe_nonces.prune(now).await {
                 tracing::warn!(error = %e, "pruning SIWE nonces failed");

@@ -98,6 +98,16 @@ impl Upstreams {
     }
 }
 
+impl Upstreams {
+    /// Closes every pool's idle connections that the backend closed or that are too old
+    /// ([`Pool::tidy`]); returns how many.
+    pub fn tidy(&self) -> usize {
+        // A poisoned lock only means a panic while building a client; the list is still sound.
+        let pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
+        pools.pools.iter().map(|(_, _, _, pool)| pool.tidy()).sum()
+    }
+}
+
 impl Pools {
     /// The connector trusting `ca` (and the system roots when `https`): one made before that
     /// trusts at least as much, or a new one, which replaces the one for `ca` alone.

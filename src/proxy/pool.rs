@@ -13,8 +13,9 @@
 //! - a request that a reused connection refused before sending a byte of it (the backend
 //!   closed the idle connection as the request went out) is sent again on another connection,
 //!   as hyper-util's client did; a failure on a fresh connection is the caller's;
-//! - idle connections older than [`IDLE_TIMEOUT`] are closed when the pool is next used, and
-//!   a connection the backend closed is dropped as soon as it is seen;
+//! - idle connections older than [`IDLE_TIMEOUT`], and those the backend closed, are closed
+//!   when the pool is next used (a checkout drives each idle connection it looks at once, which
+//!   reads a close) or by the gateway's periodic tidy ([`Pool::tidy`]), whichever comes first;
 //! - a connection has no task of its own: whoever uses it drives it ([`Driven`]), the request
 //!   while it waits for the response head, the response body while it is read, in the client
 //!   connection's task. A task per connection cost every request a hand-over each way (the
@@ -196,6 +197,22 @@ impl Pool {
                 },
             }
         }
+    }
+
+    /// Closes the idle connections the backend has closed, and those idle for longer than
+    /// [`IDLE_TIMEOUT`]; returns how many. Idle connections have no task, so nothing else reads
+    /// a backend's close while the pool is not used: without this, a backend that closes idle
+    /// connections would leave them half-closed here until the next request to it.
+    pub(crate) fn tidy(&self) -> usize {
+        let mut idle = self.inner.lock_idle();
+        let now = Instant::now();
+        let before = idle.len();
+        idle.retain_mut(|c| {
+            // Without a waker, as in `checkout`: whoever takes it next drives it with its own.
+            c.conn.drive(&mut Context::from_waker(Waker::noop()));
+            c.conn.is_open() && !c.sender.is_closed() && now - c.since < IDLE_TIMEOUT
+        });
+        before - idle.len()
     }
 
     /// Whether anything but the list of pools holds this pool: a policy's routes, or a
@@ -430,5 +447,88 @@ mod tests {
         }
         let opened = accepted.load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(opened, 1, "one connection, reused");
+    }
+
+    /// One request on a new pool for `addr`, read to its end: its connection goes back idle.
+    async fn one_request(pool: &Pool) {
+        use http_body_util::BodyExt;
+        let req = Request::get("/x")
+            .body(crate::http::body::full(""))
+            .unwrap();
+        let resp = pool.send(req).await.unwrap();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"ok");
+    }
+
+    fn pool_for(addr: std::net::SocketAddr) -> Pool {
+        let connector = crate::proxy::connector(rustls::RootCertStore::empty()).unwrap();
+        Pool::new(connector, Scheme::HTTP, addr.to_string().parse().unwrap())
+    }
+
+    /// A real backend that answers one request, then closes the connection when `close` says
+    /// so (as a backend's idle timeout would) and says so on `closed`.
+    fn closing_backend() -> (
+        std::net::SocketAddr,
+        std::sync::mpsc::Sender<()>,
+        std::sync::mpsc::Receiver<()>,
+    ) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (close, close_rx) = std::sync::mpsc::channel();
+        let (closed_tx, closed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = stream.read(&mut buf).unwrap();
+                seen.extend_from_slice(&buf[..n]);
+            }
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .unwrap();
+            let _ = close_rx.recv();
+            drop(stream);
+            let _ = closed_tx.send(());
+        });
+        (addr, close, closed)
+    }
+
+    #[tokio::test]
+    async fn the_tidy_closes_idle_connections_the_backend_closed_and_keeps_open_ones() {
+        // A backend that closes its idle connection: no request comes to look at it, so it is
+        // half-closed here until the tidy reads the close.
+        let (addr, close, closed) = closing_backend();
+        let pool = pool_for(addr);
+        one_request(&pool).await;
+        assert_eq!(pool.inner.lock_idle().len(), 1);
+        assert_eq!(pool.tidy(), 0, "closed before the backend closed it");
+        close.send(()).unwrap();
+        closed.recv().unwrap();
+        // The runtime's I/O driver learns of the close at its next poll, after this yield.
+        tokio::task::yield_now().await;
+        assert_eq!(pool.tidy(), 1, "the backend's close was not read");
+        assert_eq!(pool.inner.lock_idle().len(), 0);
+
+        // A backend that keeps it open: the tidy leaves it, and it is reused.
+        let (addr, accepted) = backend();
+        let pool = pool_for(addr);
+        one_request(&pool).await;
+        assert_eq!(pool.tidy(), 0);
+        assert_eq!(pool.inner.lock_idle().len(), 1);
+        one_request(&pool).await;
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_tidy_closes_connections_idle_for_longer_than_the_idle_timeout() {
+        let (addr, _) = backend();
+        let pool = pool_for(addr);
+        one_request(&pool).await;
+        let aged = Instant::now().checked_sub(IDLE_TIMEOUT).unwrap();
+        pool.inner.lock_idle()[0].since = aged;
+        assert_eq!(pool.tidy(), 1);
+        assert_eq!(pool.inner.lock_idle().len(), 0);
     }
 }

@@ -116,3 +116,34 @@ async fn bytes_written_before_the_stream_is_dropped_still_go_out() {
     within(peer.read_to_end(&mut got)).await.unwrap();
     assert_eq!(got, b"last words");
 }
+
+#[tokio::test]
+async fn a_stream_keeps_no_large_buffer_once_its_bytes_are_out() {
+    let (ours, mut peer) = pair().await;
+    let mut io = Coalesced::new(ours);
+    // A small batch: its buffer is kept for the next one.
+    io.write_all(b"small").await.unwrap();
+    tokio::task::yield_now().await;
+    let mut got = [0u8; 5];
+    within(peer.read_exact(&mut got)).await.unwrap();
+    assert!(io.lock().waiting.is_empty());
+    assert!(io.lock().waiting.capacity() > 0, "a small buffer is kept");
+    // A batch of several writes over `KEEP` together, each under `MOST`: once out, the buffer
+    // is given back (an idle connection holds none).
+    let chunk = vec![b'y'; KEEP / 2 + 1];
+    for _ in 0..3 {
+        io.write_all(&chunk).await.unwrap();
+    }
+    assert!(io.lock().waiting.capacity() > KEEP, "batched, not written");
+    tokio::task::yield_now().await;
+    let mut got = vec![0u8; chunk.len() * 3];
+    within(peer.read_exact(&mut got)).await.unwrap();
+    assert!(got.iter().all(|&b| b == b'y'));
+    let inner = io.lock();
+    assert!(inner.waiting.is_empty());
+    assert!(
+        inner.waiting.capacity() <= KEEP,
+        "{} bytes kept",
+        inner.waiting.capacity()
+    );
+}

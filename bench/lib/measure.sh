@@ -102,10 +102,10 @@ measure() {
   sample "$f.before.json"
   local perf_pid=
   if [[ -n ${BENCH_PERF:-} ]]; then # a call-graph profile of the measured phase (bench/README.md)
-    perf record -q -e cpu-clock -g -p "${TARGET_PIDS// /,}" -o "$f.perf.data" >"$f.perf.log" 2>&1 &
+    perf record -q -e cpu-clock ${BENCH_PERF_ARGS--g} -p "${TARGET_PIDS// /,}" -o "$f.perf.data" >"$f.perf.log" 2>&1 &
     perf_pid=$!
   elif [[ -n ${BENCH_PERF_STAT:-} ]]; then # system-call and context-switch counts (bench/README.md)
-    perf stat -e cs,sched:sched_waking,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_sync_file_range,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pwritev,syscalls:sys_enter_futex,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_epoll_wait -p "${TARGET_PIDS// /,}" -o "$f.perfstat.txt" >/dev/null 2>&1 &
+    perf stat -e "${BENCH_PERF_STAT_EVENTS:-cs,sched:sched_waking,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_sync_file_range,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pwritev,syscalls:sys_enter_futex,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_epoll_wait}" -p "${TARGET_PIDS// /,}" -o "$f.perfstat.txt" >/dev/null 2>&1 &
     perf_pid=$!
   fi
   run_load "$DURATION" "$f.load.json"

@@ -12,6 +12,15 @@
 //!   only until the connection's first request;
 //! - idle: the idle clock runs from the last byte moved (on HTTP/2, from the last request's
 //!   start or end, for the same reason).
+//!
+//! Nothing tells the watchdog that a request ended: a wake-up and a new timer for every request
+//! cost the busiest path more than the watchdog's whole work. Instead, while a request is in
+//! flight or its response streams (or a head arrives, which may become one), the watchdog looks
+//! again after as long as that has taken so far, at least the park time (HTTP/1) and at most
+//! the header and idle timeouts ([`Activity::next_check`]). So the idle clock that starts when a request ends is always
+//! looked at in time; a short request's park is on time, and a long one's is late by at most
+//! the request's own length, which costs a long request or stream a few wake-ups rather than
+//! one per park time.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,7 +30,6 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::Notify;
 
 /// Timestamps are milliseconds since `epoch`; 0 in `head_started` means "no head pending".
 pub(super) struct Activity {
@@ -38,9 +46,6 @@ pub(super) struct Activity {
     in_flight: AtomicUsize,
     /// Responses whose body is still going out.
     streaming: AtomicUsize,
-    /// Signalled when a request ends: the watchdog, which may be sleeping until a deadline
-    /// computed while the request was in flight, looks at the clocks again.
-    ended: Notify,
 }
 
 /// What the connection's timers decide.
@@ -82,14 +87,7 @@ impl Activity {
             served: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             streaming: AtomicUsize::new(0),
-            ended: Notify::new(),
         }
-    }
-
-    /// Resolves when a request ends after this is called (or already did since the last call):
-    /// the time to look at the clocks again.
-    pub(super) async fn request_ended(&self) {
-        self.ended.notified().await;
     }
 
     fn now_ms(&self) -> u64 {
@@ -152,22 +150,33 @@ impl Activity {
 
     /// When the timers should next be looked at. A head can start at any moment without the
     /// watchdog hearing of it, so the wait is never longer than the header timeout: a slow head
-    /// is cut off between one and two header timeouts after its first byte.
+    /// is cut off between one and two header timeouts after its first byte. While a request is
+    /// busy or a head arrives, the wait is as long as that has gone on, at least the park time
+    /// (without one, the header timeout) and at most the header and idle timeouts (see the
+    /// module docs): either can turn into a finished request, quiet, without a word.
     pub(super) fn next_check(&self, clocks: Clocks) -> Instant {
         let ms = Duration::from_millis;
-        let soonest = Instant::now() + clocks.header;
-        if self.in_flight.load(Ordering::Relaxed) > 0 {
-            return soonest;
-        }
-        let due = if self.streaming.load(Ordering::Relaxed) > 0 {
-            self.epoch + ms(self.last.load(Ordering::Relaxed)) + clocks.idle
+        let now = Instant::now();
+        let soonest = now + clocks.header;
+        let floor = clocks.park.unwrap_or(clocks.header).min(clocks.idle);
+        let most = clocks.header.min(clocks.idle).max(floor);
+        let again = |since: u64| {
+            let taken = now.saturating_duration_since(self.epoch + ms(since));
+            now + taken.clamp(floor, most)
+        };
+        let last_request = || self.last_request.load(Ordering::Relaxed);
+        let due = if self.in_flight.load(Ordering::Relaxed) > 0 {
+            again(last_request())
+        } else if self.streaming.load(Ordering::Relaxed) > 0 {
+            let stalled = self.epoch + ms(self.last.load(Ordering::Relaxed)) + clocks.idle;
+            again(last_request()).min(stalled)
         } else {
             match self.head_started.load(Ordering::Relaxed) {
                 0 => {
                     let quiet = clocks.park.map_or(clocks.idle, |p| p.min(clocks.idle));
                     self.epoch + ms(self.quiet_since()) + quiet
                 }
-                started => self.epoch + ms(started) + clocks.header,
+                started => (self.epoch + ms(started) + clocks.header).min(again(started)),
             }
         };
         due.min(soonest)
@@ -301,8 +310,6 @@ impl Drop for Busy {
             &self.activity.in_flight
         };
         count.fetch_sub(1, Ordering::Relaxed);
-        // One permit is kept if the watchdog is not waiting: it looks again on its next turn.
-        self.activity.ended.notify_one();
     }
 }
 

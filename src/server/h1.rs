@@ -109,9 +109,6 @@ where
                 watchdog.close(clocks);
                 Pin::new(&mut *conn).graceful_shutdown();
             }
-            // A request that ended may make the connection quiet before the deadline the
-            // timer was set to while it was in flight: look at the clocks again.
-            () = activity.request_ended(), if !stopping => {}
             () = tokio::time::sleep_until(watchdog.wake_at(activity, clocks)),
                 if !stopping || watchdog.closing() => match watchdog.step(activity, clocks) {
                 Step::Wait => {}

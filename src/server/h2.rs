@@ -71,8 +71,6 @@ impl Connection {
                     watchdog.close(clocks);
                     conn.as_mut().graceful_shutdown();
                 }
-                // As on HTTP/1: a request that ended may start the idle clock earlier.
-                () = activity.request_ended(), if !stopping => {}
                 () = tokio::time::sleep_until(watchdog.wake_at(&activity, clocks)),
                     if !stopping || watchdog.closing() => match watchdog.step(&activity, clocks) {
                     Step::Wait | Step::Park => {}

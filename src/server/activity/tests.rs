@@ -198,3 +198,72 @@ async fn read_back_leftovers_let_go_of_the_buffer_they_were_cut_from() {
         "the buffer outlived its last unread byte"
     );
 }
+
+/// Clocks with a park time, header and idle timeouts of a minute.
+fn parking(park: Duration) -> Clocks {
+    Clocks {
+        header: LONG,
+        idle: LONG,
+        park: Some(park),
+    }
+}
+
+#[test]
+fn a_request_just_begun_is_looked_at_again_within_the_park_time() {
+    // Nothing says when the request ends: the watchdog must look by itself, soon enough to
+    // park the connection 100 ms after it, not at the next header check a minute on.
+    let a = Arc::new(Activity::new(false));
+    let park = Duration::from_millis(100);
+    let busy = a.begin();
+    let due = a.next_check(parking(park));
+    assert!(due <= Instant::now() + park, "{due:?}");
+    // The same while its response streams.
+    let busy = busy.streaming();
+    assert!(a.next_check(parking(park)) <= Instant::now() + park);
+    drop(busy);
+}
+
+#[test]
+fn a_long_request_is_looked_at_again_as_long_as_it_has_taken_within_the_timeouts() {
+    let ten = Duration::from_secs(10);
+    let a = Arc::new(Activity {
+        epoch: Instant::now().checked_sub(ten).unwrap(),
+        ..Activity::new(false)
+    });
+    let busy = a.begin();
+    // Begun ten seconds ago (at the epoch).
+    a.last_request.store(0, Ordering::Relaxed);
+    let park = Duration::from_millis(100);
+    let due = a.next_check(parking(park));
+    let now = Instant::now();
+    // Ten seconds and the moments this test took, not the park time nor the minute.
+    let second = Duration::from_secs(1);
+    assert!(due >= now + ten - second, "{due:?}");
+    assert!(due <= now + ten + second, "{due:?}");
+    // Never later than the idle timeout, so the idle clock its end starts is seen in time;
+    // nor than the header timeout.
+    let short = Duration::from_secs(2);
+    let idle = Clocks {
+        idle: short,
+        ..parking(park)
+    };
+    assert!(a.next_check(idle) <= Instant::now() + short);
+    let header = Clocks {
+        header: short,
+        ..parking(park)
+    };
+    assert!(a.next_check(header) <= Instant::now() + short);
+    drop(busy);
+}
+
+#[test]
+fn a_head_arriving_is_looked_at_again_within_the_park_time() {
+    // The head may become a request that ends before the header timeout, with no word to the
+    // watchdog: it looks again soon enough to park the connection once it is quiet.
+    let a = Arc::new(Activity::new(false));
+    a.on_read();
+    let park = Duration::from_millis(100);
+    assert!(a.next_check(parking(park)) <= Instant::now() + park);
+    // Without a park time, the header timeout bounds it as before.
+    assert!(a.next_check(clocks(LONG, LONG)) <= Instant::now() + LONG);
+}

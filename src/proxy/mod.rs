@@ -96,9 +96,7 @@ impl Upstreams {
             .push((trust, up.scheme.clone(), up.authority.clone(), made.clone()));
         Ok(made)
     }
-}
 
-impl Upstreams {
     /// Closes every pool's idle connections that the backend closed or that are too old
     /// ([`Pool::tidy`]); returns how many.
     pub fn tidy(&self) -> usize {

@@ -17,10 +17,10 @@
 //! cost the busiest path more than the watchdog's whole work. Instead, while a request is in
 //! flight or its response streams (or a head arrives, which may become one), the watchdog looks
 //! again after as long as that has taken so far, at least the park time (HTTP/1) and at most
-//! the header and idle timeouts ([`Activity::next_check`]). So the idle clock that starts when a request ends is always
-//! looked at in time; a short request's park is on time, and a long one's is late by at most
-//! the request's own length, which costs a long request or stream a few wake-ups rather than
-//! one per park time.
+//! the header and idle timeouts ([`Activity::next_check`]). So the idle clock that starts when
+//! a request ends is always looked at in time; a short request's park is on time, and a long
+//! one's is late by at most the request's own length, which costs a long request or stream a
+//! few wake-ups rather than one per park time.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -164,12 +164,11 @@ impl Activity {
             let taken = now.saturating_duration_since(self.epoch + ms(since));
             now + taken.clamp(floor, most)
         };
-        let last_request = || self.last_request.load(Ordering::Relaxed);
         let due = if self.in_flight.load(Ordering::Relaxed) > 0 {
-            again(last_request())
+            again(self.last_request.load(Ordering::Relaxed))
         } else if self.streaming.load(Ordering::Relaxed) > 0 {
             let stalled = self.epoch + ms(self.last.load(Ordering::Relaxed)) + clocks.idle;
-            again(last_request()).min(stalled)
+            again(self.last_request.load(Ordering::Relaxed)).min(stalled)
         } else {
             match self.head_started.load(Ordering::Relaxed) {
                 0 => {

@@ -267,3 +267,15 @@ fn a_head_arriving_is_looked_at_again_within_the_park_time() {
     // Without a park time, the header timeout bounds it as before.
     assert!(a.next_check(clocks(LONG, LONG)) <= Instant::now() + LONG);
 }
+
+#[test]
+fn an_http2_request_in_flight_is_looked_at_again_within_the_idle_timeout() {
+    // HTTP/2 has no park time: the idle clock, from the last request's end, is what must not
+    // be missed, even when the idle timeout is shorter than the header timeout.
+    let a = Arc::new(Activity::new(true));
+    let busy = a.begin();
+    let idle = Duration::from_secs(2);
+    assert!(a.next_check(clocks(LONG, idle)) <= Instant::now() + idle);
+    assert!(a.next_check(clocks(idle, LONG)) <= Instant::now() + idle);
+    drop(busy);
+}

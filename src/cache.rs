@@ -4,9 +4,12 @@
 //! Keys are SHA-256 digests cut to 128 bits ([`digest()`]), so a token is never kept whole and a
 //! stranger cannot aim a collision at a cached entry. Each shard evicts its oldest insertion when
 //! full; an expired entry is dropped when it is next looked at. Locks are held only for a map
-//! operation, never across an `.await`.
+//! operation, never across an `.await`. The maps hash a key by taking bits of it
+//! ([`DigestKeys`]): a digest is already uniform, and a stranger cannot aim at a bucket without
+//! a SHA-256 preimage.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use aws_lc_rs::digest;
@@ -26,8 +29,35 @@ pub(crate) fn digest(parts: &[&[u8]]) -> u128 {
     u128::from_be_bytes(first)
 }
 
+/// The hasher of maps keyed by [`digest()`] values: the key's high 64 bits, as they are. The
+/// shard of a key is chosen by its low bits, so those are the same within a shard and would
+/// put every key of one shard in a sixteenth of its buckets; SipHash (the default) would only
+/// spend time mixing bits that are random already (SHA-256 output).
+#[derive(Default)]
+pub(crate) struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is expected; anything else is still hashed, FNV-1a over the bytes.
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, key: u128) {
+        self.0 = (key >> 64) as u64;
+    }
+}
+
+/// [`HashMap`]'s hasher for digest keys.
+pub(crate) type DigestKeys = BuildHasherDefault<DigestHasher>;
+
 struct Shard<V> {
-    map: HashMap<u128, (V, i64)>,
+    map: HashMap<u128, (V, i64), DigestKeys>,
     order: VecDeque<u128>,
 }
 
@@ -44,7 +74,7 @@ impl<V: Clone> BoundedCache<V> {
             shards: (0..SHARDS)
                 .map(|_| {
                     Mutex::new(Shard {
-                        map: HashMap::new(),
+                        map: HashMap::default(),
                         order: VecDeque::new(),
                     })
                 })
@@ -103,7 +133,19 @@ impl<V: Clone> BoundedCache<V> {
 
 #[cfg(test)]
 mod tests {
+    use std::hash::BuildHasher;
+
     use super::*;
+
+    #[test]
+    fn a_digest_key_hashes_to_its_high_bits() {
+        let key = digest(&[b"k"]);
+        assert_eq!(DigestKeys::default().hash_one(key), (key >> 64) as u64);
+        // Keys of one shard (same low bits) still spread over the buckets.
+        let a = DigestKeys::default().hash_one(5u128 | (1u128 << 64));
+        let b = DigestKeys::default().hash_one(5u128 | (2u128 << 64));
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn entries_expire_and_the_oldest_is_evicted() {

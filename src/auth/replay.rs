@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
-use crate::cache::digest;
+use crate::cache::{DigestKeys, digest};
 use crate::store::error::StoreError;
 use crate::store::{Replay, ReplayScope, ReplayWindow};
 
@@ -33,7 +33,7 @@ pub(crate) struct ReplayGuard {
 
 #[derive(Default)]
 struct Shard {
-    seen: HashMap<u128, i64>,
+    seen: HashMap<u128, i64, DigestKeys>,
     queue: VecDeque<(i64, u128)>,
 }
 

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer};
 
-use super::address::{MAX_OPAQUE, canonical_network, is_sane, is_valid_network, normalize_address};
+use super::address::{
+    ChecksumMemo, MAX_OPAQUE, canonical_network, is_sane, is_valid_network, normalize_address_memo,
+};
 use super::jws::{Jws, JwsError};
 use crate::auth::keys::VerifyKey;
 use crate::auth::remote::{JwksSource, Keys};
@@ -101,12 +103,14 @@ fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error
     Ok(value.filter(|v| v.is_finite()).map(|v| v.floor() as i64))
 }
 
-/// Verifies DAuth tokens against the configured keys and policy. It holds no state: the
-/// replay window is the caller's (see [`DauthClaims::request_id`]).
+/// Verifies DAuth tokens against the configured keys and policy. It holds no state but a memo
+/// of EIP-55 forms: the replay window is the caller's (see [`DauthClaims::request_id`]).
 pub struct DauthVerifier {
     policy: DauthConfig,
     /// `jwks_url`'s source, when configured.
     remote: Option<Arc<JwksSource>>,
+    /// The EIP-55 forms of the addresses of tokens verified so far.
+    checksums: ChecksumMemo,
 }
 
 impl DauthVerifier {
@@ -115,6 +119,7 @@ impl DauthVerifier {
         Self {
             policy,
             remote: None,
+            checksums: ChecksumMemo::default(),
         }
     }
 
@@ -166,12 +171,17 @@ impl DauthVerifier {
             return Err(Error::NetworkNotAllowed);
         }
         let strict = p.strict_addresses;
-        let contract =
-            normalize_address(&raw.smart_contract_address, strict, AddressClaim::Contract)?;
+        let memo = &self.checksums;
+        let contract = normalize_address_memo(
+            &raw.smart_contract_address,
+            strict,
+            AddressClaim::Contract,
+            memo,
+        )?;
         let msg_sender = raw
             .msg_sender
             .as_deref()
-            .map(|m| normalize_address(m, strict, AddressClaim::MsgSender))
+            .map(|m| normalize_address_memo(m, strict, AddressClaim::MsgSender, memo))
             .transpose()?;
         if p.replay_protection && raw.request_id.is_none() {
             return Err(Error::RequestIdMissing);

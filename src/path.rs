@@ -88,6 +88,12 @@ pub fn canonical(path: &str) -> Result<Cow<'_, str>, Error> {
     if bytes.first() != Some(&b'/') {
         return Err(Error::BadPath);
     }
+    // Most paths hold only characters that stay as they are (no escape, nothing to encode):
+    // the loop below would copy them byte for byte.
+    if bytes.iter().all(|&b| is_path_char(b)) {
+        check_segments(path)?;
+        return Ok(Cow::Borrowed(path));
+    }
     let mut out = String::with_capacity(path.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -251,6 +257,9 @@ enum Claim<'a> {
 pub struct Claims {
     routes: Vec<(String, [String; READINGS])>,
     namespaces: &'static [&'static str],
+    /// Per reading: every route prefix reads as itself, so a path that reads as itself is
+    /// claimed under that reading exactly as under none.
+    plain: [bool; READINGS],
 }
 
 impl Claims {
@@ -261,7 +270,12 @@ impl Claims {
     ) -> Self {
         let mut routes: Vec<_> = prefixes.map(|p| (p.to_owned(), readings(p))).collect();
         routes.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
-        Self { routes, namespaces }
+        let plain = std::array::from_fn(|r| routes.iter().all(|(p, read)| *p == read[r]));
+        Self {
+            routes,
+            namespaces,
+            plain,
+        }
     }
 
     /// The claim on `path` when it and every prefix are read by `read` (`None`: as they are).
@@ -287,9 +301,13 @@ impl Claims {
     /// `/OBP/...` beside a catch-all route, `/private;x/y`).
     pub fn check(&self, path: &str) -> Result<(), Error> {
         let exact = self.claim(path, None);
-        // Most paths read as themselves every way: their readings need not be built.
+        // Most paths read as themselves every way: their readings need not be built, nor
+        // compared under a reading that leaves every prefix as it is too.
         let read = (!reads_as_itself(path)).then(|| readings(path));
         for r in 0..READINGS {
+            if read.is_none() && self.plain[r] {
+                continue;
+            }
             let reading = read.as_ref().map_or(path, |read| read[r].as_str());
             if self.claim(reading, Some(r)) != exact {
                 return Err(Error::BadPath);

@@ -42,12 +42,28 @@ pub const EMBEDDED_NAMESPACES: [&str; 8] = [
 ];
 
 /// RFC 3986 2.3 unreserved characters.
-fn is_unreserved(b: u8) -> bool {
+const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-/// Allowed raw in a path segment (RFC 3986 3.3 `pchar` without escapes), or `/`.
+/// Allowed raw in a path segment (RFC 3986 3.3 `pchar` without escapes), or `/`: looked up,
+/// since every byte of every request's path is.
 fn is_path_char(b: u8) -> bool {
+    PATH_CHARS[usize::from(b)]
+}
+
+/// [`is_path_char`]'s table, made from its definition at compile time.
+const PATH_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = defines_path_char(b as u8);
+        b += 1;
+    }
+    table
+};
+
+const fn defines_path_char(b: u8) -> bool {
     is_unreserved(b)
         || matches!(
             b,
@@ -154,35 +170,49 @@ fn decode(canonical: &str) -> Option<String> {
 
 /// The refusals on the normalised path that are about its segments and what it decodes to.
 fn check_segments(normalised: &str) -> Result<(), Error> {
-    let double = normalised
-        .as_bytes()
-        .windows(5)
-        .any(|w| w.starts_with(b"%25") && hex(w[3]).is_some() && hex(w[4]).is_some());
+    // Without an escape the path is its own decoding: nothing to copy, no double escape.
+    let escaped = normalised.as_bytes().contains(&b'%');
+    let double = escaped
+        && normalised
+            .as_bytes()
+            .windows(5)
+            .any(|w| w.starts_with(b"%25") && hex(w[3]).is_some() && hex(w[4]).is_some());
     if double {
         return Err(Error::BadPath);
     }
-    // Without an escape the path is its own decoding: nothing to copy.
-    let decoded: Cow<'_, str> = if normalised.contains('%') {
+    let decoded: Cow<'_, str> = if escaped {
         Cow::Owned(decode(normalised).ok_or(Error::BadPath)?)
     } else {
         Cow::Borrowed(normalised)
     };
-    let mut segments = decoded.split('/').skip(1).peekable();
+    // Split as bytes: `/`, `;`, `.` and ` ` are ASCII, so never part of a longer character.
+    let mut segments = decoded.as_bytes().split(|&b| b == b'/').skip(1).peekable();
     while let Some(segment) = segments.next() {
         let last = segments.peek().is_none();
-        let name = segment.split(';').next().unwrap_or_default();
-        let dots_only = !name.is_empty() && name.trim_matches(' ').bytes().all(|b| b == b'.');
+        let name = segment.split(|&b| b == b';').next().unwrap_or_default();
+        let dots_only = !name.is_empty() && trim_spaces(name).iter().all(|&b| b == b'.');
         if dots_only || (name.is_empty() && (!last || !segment.is_empty())) {
             return Err(Error::BadPath);
         }
     }
-    if decoded
-        .chars()
-        .any(|c| !c.is_ascii() && folds_to_punctuation(c))
+    if !decoded.is_ascii()
+        && decoded
+            .chars()
+            .any(|c| !c.is_ascii() && folds_to_punctuation(c))
     {
         return Err(Error::BadPath);
     }
     Ok(())
+}
+
+/// `bytes` without the spaces (only ` `) it starts or ends with.
+fn trim_spaces(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
 }
 
 /// Whether the compatibility decomposition of `c` holds a character that separates or escapes
@@ -324,8 +354,10 @@ fn reads_as_itself(canonical: &str) -> bool {
         .bytes()
         .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && !matches!(b, b'%' | b';'))
         && !canonical.ends_with(['.', ' '])
-        && !canonical.contains("./")
-        && !canonical.contains(" /")
+        && !canonical
+            .as_bytes()
+            .windows(2)
+            .any(|w| matches!(w, [b'.' | b' ', b'/']))
 }
 
 #[cfg(test)]

@@ -193,3 +193,48 @@ fn a_path_that_another_reading_routes_elsewhere_is_refused() {
     let c = claims(&["/private/"]);
     assert!(c.check("/PRIVATE/x").is_err());
 }
+
+/// `check_segments` as it was written over `str` (split on `/` and `;`, `trim_matches(' ')`):
+/// the byte-wise version must refuse exactly what it refused, over every path of a small
+/// alphabet up to six characters after the slash.
+#[test]
+fn segments_are_judged_as_the_str_version_judged_them() {
+    fn by_str(normalised: &str) -> bool {
+        let Some(decoded) = decode(normalised) else {
+            return false;
+        };
+        let double = normalised
+            .as_bytes()
+            .windows(5)
+            .any(|w| w.starts_with(b"%25") && hex(w[3]).is_some() && hex(w[4]).is_some());
+        let mut segments = decoded.split('/').skip(1).peekable();
+        while let Some(segment) = segments.next() {
+            let last = segments.peek().is_none();
+            let name = segment.split(';').next().unwrap_or_default();
+            let dots_only = !name.is_empty() && name.trim_matches(' ').bytes().all(|b| b == b'.');
+            if dots_only || (name.is_empty() && (!last || !segment.is_empty())) {
+                return false;
+            }
+        }
+        !double
+            && !decoded
+                .chars()
+                .any(|c| !c.is_ascii() && folds_to_punctuation(c))
+    }
+    let alphabet = ["a", ".", " ", ";", "/", "%2E", "%25", "%EF%BC%8E", "\u{e9}"];
+    let mut frontier = vec!["/".to_owned()];
+    let mut checked = 0;
+    for _ in 0..6 {
+        frontier = frontier
+            .iter()
+            .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+            .collect();
+        for path in &frontier {
+            assert_eq!(check_segments(path).is_ok(), by_str(path), "{path:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 500_000, "{checked}");
+    assert_eq!(trim_spaces(b"  . . "), b". .");
+    assert_eq!(trim_spaces(b"   "), b"");
+}

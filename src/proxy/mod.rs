@@ -286,6 +286,16 @@ fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
 /// prefix `/svc` and base `/public` would be `/public/../admin`).
 fn upstream_uri(route: &RouteConfig, uri: &http::Uri) -> Result<http::Uri, Error> {
     let path = uri.path();
+    if !route.strip_prefix && route.upstream.base_path.is_empty() && path.starts_with('/') {
+        // Nothing joined: the path and query go as they came (a shared copy, nothing parsed
+        // again), once the path is found canonical as every joined one must be.
+        if !matches!(crate::path::canonical(path)?, std::borrow::Cow::Borrowed(_)) {
+            return Err(Error::BadPath);
+        }
+        let mut parts = http::uri::Parts::default();
+        parts.path_and_query = uri.path_and_query().cloned();
+        return http::Uri::from_parts(parts).map_err(|_| Error::BadPath);
+    }
     let rest = if route.strip_prefix {
         path.get(route.prefix.len()..).unwrap_or_default()
     } else {
@@ -412,6 +422,42 @@ mod tests {
             view_check: None,
             auth_methods: None,
         }
+    }
+
+    /// A route that joins nothing sends the path and query exactly as the general join
+    /// would have written them, and refuses what it refuses.
+    #[test]
+    fn an_unjoined_path_goes_as_the_join_would_write_it() {
+        let plain = route("a:1");
+        let mut based = route("a:1");
+        based.upstream.base_path = "/x".to_owned();
+        for target in [
+            "/a:1/p",
+            "/a:1/p?q=1&r",
+            "/a:1/p?",
+            "/",
+            "/a:1/x%20y?%zz",
+            "/a:1/b?/c",
+        ] {
+            let uri: http::Uri = target.parse().unwrap();
+            let got = upstream_uri(&plain, &uri).unwrap_or_else(|e| panic!("{target}: {e}"));
+            assert_eq!(got.to_string(), target);
+            assert_eq!((got.scheme(), got.authority()), (None, None));
+            let joined = upstream_uri(&based, &uri).unwrap();
+            assert_eq!(joined.to_string(), format!("/x{target}"));
+        }
+        for bad in ["/a:1/%7E", "/a:1/%20x%2f", "/a:1/../b", "/a:1//b"] {
+            let uri: http::Uri = bad.parse().unwrap();
+            assert!(
+                matches!(upstream_uri(&plain, &uri), Err(Error::BadPath)),
+                "{bad}"
+            );
+        }
+        let absolute: http::Uri = "http://h/a:1/p?q".parse().unwrap();
+        assert_eq!(
+            upstream_uri(&plain, &absolute).unwrap().to_string(),
+            "/a:1/p?q"
+        );
     }
 
     fn pools(upstreams: &Upstreams) -> usize {

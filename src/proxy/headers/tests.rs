@@ -382,3 +382,22 @@ fn forwarded_for_carries_the_whole_peer_address_whatever_its_length() {
         }
     }
 }
+
+/// The hand-written IPv4 text is `Display`'s, for every value of every octet.
+#[test]
+fn ipv4_text_is_what_display_writes() {
+    for v in 0..=255u8 {
+        for ip in [
+            [v, 0, 0, 0],
+            [1, v, 2, 3],
+            [10, 20, v, 99],
+            [255, 100, 9, v],
+            [v; 4],
+        ] {
+            let ip = std::net::Ipv4Addr::from(ip);
+            let mut buf = [0u8; 48];
+            let len = ipv4_text(ip, &mut buf);
+            assert_eq!(std::str::from_utf8(&buf[..len]).unwrap(), ip.to_string());
+        }
+    }
+}

@@ -286,14 +286,17 @@ fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
 /// prefix `/svc` and base `/public` would be `/public/../admin`).
 fn upstream_uri(route: &RouteConfig, uri: &http::Uri) -> Result<http::Uri, Error> {
     let path = uri.path();
-    if !route.strip_prefix && route.upstream.base_path.is_empty() && path.starts_with('/') {
-        // Nothing joined: the path and query go as they came (a shared copy, nothing parsed
-        // again), once the path is found canonical as every joined one must be.
-        if !matches!(crate::path::canonical(path)?, std::borrow::Cow::Borrowed(_)) {
-            return Err(Error::BadPath);
-        }
+    // Nothing joined: the path and query go as they came (a shared copy, nothing parsed again).
+    // Only when they were written out with their `/`: `http://h?q` reads as path `/` but holds
+    // just `?q`, which the join writes as `/?q`.
+    let unjoined = uri
+        .path_and_query()
+        .filter(|pq| pq.as_str().starts_with('/'))
+        .filter(|_| !route.strip_prefix && route.upstream.base_path.is_empty());
+    if let Some(pq) = unjoined {
+        ensure_canonical(path)?;
         let mut parts = http::uri::Parts::default();
-        parts.path_and_query = uri.path_and_query().cloned();
+        parts.path_and_query = Some(pq.clone());
         return http::Uri::from_parts(parts).map_err(|_| Error::BadPath);
     }
     let rest = if route.strip_prefix {
@@ -302,14 +305,8 @@ fn upstream_uri(route: &RouteConfig, uri: &http::Uri) -> Result<http::Uri, Error
         path
     };
     let sep = if rest.starts_with('/') { "" } else { "/" };
-    let joined = format!("{}{sep}{rest}", route.upstream.base_path);
-    if !matches!(
-        crate::path::canonical(&joined)?,
-        std::borrow::Cow::Borrowed(_)
-    ) {
-        return Err(Error::BadPath);
-    }
-    let mut target = joined;
+    let mut target = format!("{}{sep}{rest}", route.upstream.base_path);
+    ensure_canonical(&target)?;
     if let Some(query) = uri.query() {
         target.push('?');
         target.push_str(query);
@@ -318,6 +315,14 @@ fn upstream_uri(route: &RouteConfig, uri: &http::Uri) -> Result<http::Uri, Error
     http::Uri::try_from(target)
         // Nothing to keep: the joined path was checked; only the client's query can fail here.
         .map_err(|_| Error::BadPath)
+}
+
+/// Refuses a path that is not canonical already (see [`upstream_uri`]).
+fn ensure_canonical(path: &str) -> Result<(), Error> {
+    match crate::path::canonical(path)? {
+        std::borrow::Cow::Borrowed(_) => Ok(()),
+        std::borrow::Cow::Owned(_) => Err(Error::BadPath),
+    }
 }
 
 /// How often a forward looks at its upstream clock again while the client is the one awaited.
@@ -453,11 +458,20 @@ mod tests {
                 "{bad}"
             );
         }
-        let absolute: http::Uri = "http://h/a:1/p?q".parse().unwrap();
-        assert_eq!(
-            upstream_uri(&plain, &absolute).unwrap().to_string(),
-            "/a:1/p?q"
-        );
+        // Absolute forms, the ones without a written path among them, as the join writes them.
+        for (absolute, want) in [
+            ("http://h/a:1/p?q", "/a:1/p?q"),
+            ("http://h", "/"),
+            ("http://h?q=1", "/?q=1"),
+            ("http://h:8/?", "/?"),
+        ] {
+            let uri: http::Uri = absolute.parse().unwrap();
+            // The value itself, not its text: `Display` writes a `/` before a bare `?q`.
+            let got = upstream_uri(&plain, &uri).unwrap();
+            assert_eq!(got.path_and_query().map(|p| p.as_str()), Some(want));
+            let joined = upstream_uri(&based, &uri).unwrap().to_string();
+            assert_eq!(joined, format!("/x{want}"));
+        }
     }
 
     fn pools(upstreams: &Upstreams) -> usize {

@@ -192,6 +192,13 @@ fn a_path_that_another_reading_routes_elsewhere_is_refused() {
     // interpret.
     let c = claims(&["/private/"]);
     assert!(c.check("/PRIVATE/x").is_err());
+    // A path that reads as itself is still compared under a reading that changes a prefix: a
+    // trailing dot is dropped by the lenient readings, so `/files/x` is the route `/files./` to
+    // a Windows backend, and only `/` here. The case readings leave that prefix as it is.
+    let c = claims(&["/", "/files./"]);
+    assert!(matches!(c.check("/files/x"), Err(Error::BadPath)));
+    c.check("/files./x").unwrap();
+    c.check("/filesx").unwrap();
 }
 
 /// `check_segments` as it was written over `str` (split on `/` and `;`, `trim_matches(' ')`):
